@@ -1,0 +1,1 @@
+"""RedKey Cockpit."""

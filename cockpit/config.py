@@ -1,0 +1,126 @@
+"""Configuration: environment variables (prefix ``COCKPIT_``) and an optional ``.env`` file.
+
+Every setting has a safe default so the cockpit runs with no configuration at all: no database URL
+means the embedded PostgreSQL server in ``data_dir``; no API keys means the deterministic offline
+defaults (template drafting, rule-based instruction parsing, no-op enrichment).
+
+A bad value never surfaces as a pydantic traceback: :func:`load_settings` turns validation errors into
+one :class:`~cockpit.errors.ConfigError` line per field, naming the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cockpit.errors import ConfigError
+
+APP_NAME = "redkey-cockpit"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COCKPIT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- database -------------------------------------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL/Supabase connection string; absent means the embedded server.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Embedded server and local state.")
+    embedded_database: str = Field(default="cockpit", description="Database name inside the embedded server.")
+    pool_min_size: int = Field(default=1, ge=0, le=50)
+    pool_max_size: int = Field(default=6, ge=1, le=100)
+    connect_timeout: float = Field(default=5.0, gt=0, le=120)
+    statement_timeout_ms: int = Field(default=30_000, ge=0)
+    supabase_url: str | None = Field(default=None, description="Supabase project URL (REST adapter).")
+    supabase_key: str | None = Field(default=None, description="Supabase anon/service key (REST adapter).")
+
+    # --- client scope ---------------------------------------------------------------------------
+    client_id: str | None = Field(default=None, description="The client this session is scoped to.")
+    clients: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Clients the user may switch between (comma separated); empty means every registered client.",
+    )
+
+    # --- cockpit UI -----------------------------------------------------------------------------
+    stale_days: int = Field(default=14, ge=1, le=3650, description="Days without activity before a deal is stale.")
+    page_size: int = Field(default=50, ge=5, le=1000, description="Rows fetched per page in lists.")
+    refresh_seconds: float = Field(default=5.0, ge=0.5, le=3600)
+    theme: str = Field(default="textual-dark")
+
+    # --- arlo -----------------------------------------------------------------------------------
+    arlo_enabled: bool = Field(default=True, description="Run arlo's loops inside the cockpit process.")
+    arlo_tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    enrichment_interval_seconds: float = Field(default=3600, gt=0)
+    pipeline_health_interval_seconds: float = Field(default=86_400, gt=0)
+    sequence_interval_seconds: float = Field(default=30, gt=0)
+    lease_seconds: float = Field(default=300, gt=0)
+    health_threshold_days: int = Field(default=14, ge=1)
+    health_threshold_by_stage: dict[str, int] = Field(default_factory=dict)
+    enrichment_url: str | None = Field(default=None, description="People Data Labs-shaped enrich API base URL.")
+    enrichment_api_key: str | None = None
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str = "https://api.anthropic.com"
+    anthropic_model: str = "claude-sonnet-4-5"
+
+    # --- email ----------------------------------------------------------------------------------
+    resend_api_key: str | None = None
+    resend_base_url: str = "https://api.resend.com"
+    resend_webhook_secret: str | None = None
+    sender_email: str = "Justin <justin@bezeliq.com>"
+    sender_daily_cap: int = Field(default=200, ge=1)
+    unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8787, ge=1, le=65535)
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _split_clients(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgres://", "postgresql://")) and "=" not in value:
+            raise ValueError("expected a postgresql:// URL or a libpq 'key=value' string")
+        return value
+
+    @field_validator("client_id")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() if value and value.strip() else None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation errors into one readable line per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            lines.append(f"COCKPIT_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("bad configuration: " + "; ".join(lines)) from None

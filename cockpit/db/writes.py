@@ -1,0 +1,405 @@
+"""Generate the write side of Layer 2: INSTEAD OF triggers, crm_move_deal and the search functions.
+
+Each trigger routes a view column to where it lives (Twenty's table or RedKey's extension table) and
+touches only the columns the statement changed, so an operational write and a strategic write to the
+same record never overwrite each other's fields, even when they race. Stage changes, however they are
+made, are validated against crm_pipeline and logged as a ``stage_change`` activity (Twenty does not
+log them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from cockpit.db.views import (
+    CONTRACT,
+    EXPRS,
+    EXT_COLUMNS,
+    EXT_TABLE,
+    L1_TABLE,
+    OPERATIONAL,
+    STRATEGIC,
+    Workspace,
+    _select_list,
+    full_name_expr,
+    lit,
+    q,
+)
+
+_HEADER = """LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$"""
+
+_SCOPE_CHECK = """
+    IF v_client IS NULL THEN
+        RAISE EXCEPTION 'no client scope: this session is not scoped to a client'
+            USING ERRCODE = '42501', HINT = 'set redkey.client_id (set_config) or use a JWT with a client_id claim';
+    END IF;"""
+
+
+def _l1_assignments(view: str, w: Workspace) -> dict[str, str]:
+    """View column -> (Layer 1 column, SQL computing its new value from NEW)."""
+    s = w.shape
+    table = L1_TABLE[view]
+    out: dict[str, tuple[str, str]] = {}
+
+    def put(col: str, l1: str | None, expr: str) -> None:
+        if l1 and s.has(table, l1):
+            out[col] = (l1, expr)
+
+    if view == "crm_contacts":
+        put("first_name", "nameFirstName", "coalesce(btrim(NEW.first_name), '')")
+        put("last_name", "nameLastName", "coalesce(btrim(NEW.last_name), '')")
+        put("email", "emailsPrimaryEmail", "coalesce(lower(btrim(NEW.email)), '')")
+        put("phone", s.pick("person", "phonesPrimaryPhoneNumber"), "coalesce(btrim(NEW.phone), '')")
+        put("job_title", s.pick("person", "jobTitle"), "coalesce(NEW.job_title, '')")
+        put("city", s.pick("person", "city"), "coalesce(NEW.city, '')")
+        put("company_id", "companyId", "NEW.company_id")
+        put("linkedin_url", s.pick("person", "linkedinLinkPrimaryLinkUrl"), "coalesce(NEW.linkedin_url, '')")
+    elif view == "crm_companies":
+        put("name", "name", "coalesce(btrim(NEW.name), '')")
+        put("domain", "domainNamePrimaryLinkUrl",
+            "CASE WHEN coalesce(btrim(NEW.domain), '') = '' THEN '' "
+            "WHEN NEW.domain ~ '^[a-z]+://' THEN lower(btrim(NEW.domain)) "
+            "ELSE 'https://' || lower(btrim(NEW.domain)) END")
+        put("employees", s.pick("company", "employees"), "NEW.employees")
+        put("city", s.pick("company", "addressAddressCity"), "coalesce(NEW.city, '')")
+        put("country", s.pick("company", "addressAddressCountry"), "coalesce(NEW.country, '')")
+        put("linkedin_url", s.pick("company", "linkedinLinkPrimaryLinkUrl"), "coalesce(NEW.linkedin_url, '')")
+    elif view == "crm_deals":
+        stage_type = s.stage_type or "text"
+        put("name", "name", "coalesce(btrim(NEW.name), '')")
+        put("amount", "amountAmountMicros", "round(NEW.amount * 1000000)")
+        put("currency", "amountCurrencyCode", "coalesce(upper(NEW.currency), '')")
+        put("close_date", "closeDate", "(NEW.close_date::timestamp AT TIME ZONE 'UTC')")
+        put("stage_id", "stage", f"NEW.stage_id::{stage_type}")
+        put("company_id", "companyId", "NEW.company_id")
+        put("contact_id", "pointOfContactId", "NEW.contact_id")
+        put("position", "position", "coalesce(NEW.position, 0)")
+    return out  # type: ignore[return-value]
+
+
+def _changed(cols: list[str]) -> str:
+    if not cols:
+        return "false"
+    return "(" + " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in cols) + ")"
+
+
+def _by_client(workspaces: list[Workspace]) -> dict[str, list[Workspace]]:
+    grouped: dict[str, list[Workspace]] = defaultdict(list)
+    for w in workspaces:
+        grouped[w.client_id].append(w)
+    return grouped
+
+
+def _client_blocks(workspaces: list[Workspace], body) -> str:  # type: ignore[no-untyped-def]
+    """IF v_client = 'a' THEN <body(a's workspaces)> ELSIF ... END IF; sets v_found."""
+    parts = []
+    for i, (client, wss) in enumerate(_by_client(workspaces).items()):
+        kw = "IF" if i == 0 else "ELSIF"
+        parts.append(f"    {kw} v_client = {lit(client)} THEN\n{body(wss)}")
+    if not parts:
+        return "    NULL;"
+    return "\n".join(parts) + "\n    END IF;"
+
+
+def record_trigger(view: str, workspaces: list[Workspace]) -> str:
+    table = L1_TABLE[view]
+    ext = EXT_TABLE[view]
+    ext_cols = EXT_COLUMNS[view]
+    derived = {"crm_contacts": ["full_name"], "crm_companies": [], "crm_deals": []}[view]
+
+    def insert_body(wss: list[Workspace]) -> str:
+        w = wss[0]  # a new record goes to the client's first workspace
+        assign = _l1_assignments(view, w)
+        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
+        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
+        stage_check = _stage_check() if view == "crm_deals" else ""
+        return (f"{stage_check}"
+                f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"
+                f"        v_found := true;")
+
+    def update_body(wss: list[Workspace]) -> str:
+        lines = []
+        for w in wss:
+            assign = _l1_assignments(view, w)
+            sets = ",\n                ".join(
+                f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
+                for col, (l1, expr) in assign.items())
+            lines.append(
+                f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"
+                f"                \"updatedAt\" = now()\n"
+                f"        WHERE id = OLD.id AND \"deletedAt\" IS NULL;\n"
+                f"        v_found := v_found OR FOUND;")
+        return "\n".join(lines)
+
+    def delete_body(wss: list[Workspace]) -> str:
+        return "\n".join(
+            f"        UPDATE {q(w.schema)}.{q(table)} SET \"deletedAt\" = now() WHERE id = OLD.id;\n"
+            f"        v_found := v_found OR FOUND;" for w in wss)
+
+    # Layer 1 columns are the same set for every workspace of the generator's contract.
+    l1_cols = sorted({c for w in workspaces for c in _l1_assignments(view, w)})
+    ext_set = ",\n            ".join(
+        f"{c} = CASE WHEN NEW.{c} IS DISTINCT FROM OLD.{c} THEN EXCLUDED.{c} ELSE {ext.split('.')[1]}.{c} END"
+        for c in ext_cols)
+    ext_insert_cols = ", ".join(ext_cols)
+    ext_vals = ", ".join(
+        f"coalesce(NEW.{c}, 0)" if c in ("email_thread_count", "open_count") else f"NEW.{c}" for c in ext_cols)
+    fixed = ["id", "client_id", "created_at", "updated_at"] + derived
+    stage_log = _stage_log() if view == "crm_deals" else ""
+    stage_check = _stage_check() if view == "crm_deals" else ""
+    name = f"redkey.{view}_write"
+    readonly_msg = ", ".join(fixed)
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+{_HEADER}
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_found boolean := false;
+BEGIN
+{_SCOPE_CHECK}
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
+            RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
+                USING ERRCODE = '42501';
+        END IF;
+        NEW.client_id := v_client;
+        NEW.id := coalesce(NEW.id, gen_random_uuid());
+{_client_blocks(workspaces, insert_body)}
+        IF NOT v_found THEN
+            RAISE EXCEPTION 'client % has no Twenty workspace registered', v_client USING ERRCODE = 'P0002';
+        END IF;
+        IF {' OR '.join(f'NEW.{c} IS NOT NULL' for c in ext_cols)} THEN
+            INSERT INTO {ext} (client_id, record_id, {ext_insert_cols}) VALUES (v_client, NEW.id, {ext_vals});
+        END IF;
+        NEW.created_at := now();
+        NEW.updated_at := now();
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF {_changed(fixed)} THEN
+            RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
+        END IF;
+        IF {_changed(l1_cols)} THEN
+{stage_check.replace('        ', '            ') if stage_check else ''}
+{_client_blocks(workspaces, update_body)}
+            IF NOT v_found THEN
+                RAISE EXCEPTION 'record % not found in client %', OLD.id, v_client USING ERRCODE = 'P0002';
+            END IF;
+        END IF;
+        IF {_changed(ext_cols)} THEN
+            INSERT INTO {ext} AS {ext.split('.')[1]} (client_id, record_id, {ext_insert_cols}, updated_at)
+            VALUES (v_client, OLD.id, {ext_vals}, now())
+            ON CONFLICT (client_id, record_id) DO UPDATE SET
+            {ext_set},
+            updated_at = now();
+        END IF;
+{stage_log}
+        NEW.updated_at := now();
+        RETURN NEW;
+    ELSE
+{_client_blocks(workspaces, delete_body)}
+        RETURN OLD;
+    END IF;
+END
+$fn$;
+DROP TRIGGER IF EXISTS {view}_write ON public.{view};
+CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON public.{view}
+    FOR EACH ROW EXECUTE FUNCTION {name}();
+"""
+
+
+def _stage_check() -> str:
+    return """        IF NEW.stage_id IS NULL OR NOT EXISTS (SELECT 1 FROM public.crm_pipeline p WHERE p.stage_id = NEW.stage_id) THEN
+            RAISE EXCEPTION 'unknown stage %', coalesce(NEW.stage_id, 'NULL') USING ERRCODE = '22023',
+                HINT = 'stages for ' || v_client || ': ' ||
+                    (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM public.crm_pipeline p);
+        END IF;
+"""
+
+
+def _stage_log() -> str:
+    return """        IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
+            INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, deal_id, company_id,
+                                           contact_id, source, properties)
+            VALUES (v_client, 'stage_change', 'cockpit', 'internal',
+                    coalesce(OLD.name, 'deal') || ': ' || OLD.stage_id || ' → ' || NEW.stage_id,
+                    OLD.id, NEW.company_id, NEW.contact_id,
+                    coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit'),
+                    jsonb_build_object('from', OLD.stage_id, 'to', NEW.stage_id,
+                                       'by', coalesce(nullif(current_setting('redkey.actor', true), ''), session_user)));
+        END IF;"""
+
+
+ACTIVITY_TRIGGER = """
+CREATE OR REPLACE FUNCTION redkey.crm_activities_write() RETURNS trigger
+""" + _HEADER + """
+DECLARE
+    v_client text := redkey.current_client_id();
+BEGIN
+""" + _SCOPE_CHECK + """
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
+            RAISE EXCEPTION 'cannot log an activity for client % from a session scoped to %', NEW.client_id, v_client
+                USING ERRCODE = '42501';
+        END IF;
+        IF NEW.source = 'twenty' THEN
+            RAISE EXCEPTION 'activities with source twenty are written by Twenty itself' USING ERRCODE = '22023';
+        END IF;
+        INSERT INTO redkey.activities (id, client_id, occurred_at, kind, channel, direction, subject, summary,
+                                       contact_id, company_id, deal_id, source, external_id, properties)
+        VALUES (coalesce(NEW.id, gen_random_uuid()), v_client, coalesce(NEW.occurred_at, now()), NEW.kind,
+                NEW.channel, NEW.direction, NEW.subject, NEW.summary, NEW.contact_id, NEW.company_id, NEW.deal_id,
+                coalesce(NEW.source, nullif(current_setting('redkey.source', true), ''), 'arlo'),
+                NEW.external_id, coalesce(NEW.properties, '{}'::jsonb))
+        ON CONFLICT (client_id, source, external_id) WHERE external_id IS NOT NULL DO NOTHING
+        RETURNING id, client_id, occurred_at, source, properties
+        INTO NEW.id, NEW.client_id, NEW.occurred_at, NEW.source, NEW.properties;
+        IF NOT FOUND THEN
+            RETURN NULL;  -- a duplicate (same source and external_id): already recorded
+        END IF;
+        -- last_activity_at follows the activity log (never moves backwards)
+        IF NEW.contact_id IS NOT NULL THEN
+            INSERT INTO redkey.contact_ext AS e (client_id, record_id, last_activity_at) VALUES (v_client, NEW.contact_id, NEW.occurred_at)
+            ON CONFLICT (client_id, record_id) DO UPDATE
+                SET last_activity_at = greatest(e.last_activity_at, EXCLUDED.last_activity_at), updated_at = now();
+        END IF;
+        IF NEW.company_id IS NOT NULL THEN
+            INSERT INTO redkey.company_ext AS e (client_id, record_id, last_activity_at) VALUES (v_client, NEW.company_id, NEW.occurred_at)
+            ON CONFLICT (client_id, record_id) DO UPDATE
+                SET last_activity_at = greatest(e.last_activity_at, EXCLUDED.last_activity_at), updated_at = now();
+        END IF;
+        IF NEW.deal_id IS NOT NULL THEN
+            INSERT INTO redkey.deal_ext AS e (client_id, record_id, last_activity_at) VALUES (v_client, NEW.deal_id, NEW.occurred_at)
+            ON CONFLICT (client_id, record_id) DO UPDATE
+                SET last_activity_at = greatest(e.last_activity_at, EXCLUDED.last_activity_at), updated_at = now();
+        END IF;
+        RETURN NEW;
+    ELSIF TG_OP = 'UPDATE' THEN
+        IF NEW.id IS DISTINCT FROM OLD.id OR NEW.client_id IS DISTINCT FROM OLD.client_id
+           OR NEW.source IS DISTINCT FROM OLD.source OR NEW.external_id IS DISTINCT FROM OLD.external_id THEN
+            RAISE EXCEPTION 'crm_activities: id, client_id, source and external_id cannot be changed' USING ERRCODE = '428C9';
+        END IF;
+        UPDATE redkey.activities SET occurred_at = NEW.occurred_at, kind = NEW.kind, channel = NEW.channel,
+               direction = NEW.direction, subject = NEW.subject, summary = NEW.summary, contact_id = NEW.contact_id,
+               company_id = NEW.company_id, deal_id = NEW.deal_id, properties = NEW.properties
+        WHERE id = OLD.id AND client_id = v_client;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'activity % was recorded by Twenty and is read-only here', OLD.id USING ERRCODE = '42501';
+        END IF;
+        RETURN NEW;
+    ELSE
+        DELETE FROM redkey.activities WHERE id = OLD.id AND client_id = v_client;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'activity % was recorded by Twenty and is read-only here', OLD.id USING ERRCODE = '42501';
+        END IF;
+        RETURN OLD;
+    END IF;
+END
+$fn$;
+DROP TRIGGER IF EXISTS crm_activities_write ON public.crm_activities;
+CREATE TRIGGER crm_activities_write INSTEAD OF INSERT OR UPDATE OR DELETE ON public.crm_activities
+    FOR EACH ROW EXECUTE FUNCTION redkey.crm_activities_write();
+"""
+
+MOVE_DEAL = """
+CREATE OR REPLACE FUNCTION public.crm_move_deal(p_deal_id uuid, p_stage_id text)
+RETURNS TABLE (deal_id uuid, from_stage text, to_stage text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_from text;
+BEGIN
+""" + _SCOPE_CHECK + """
+    SELECT d.stage_id INTO v_from FROM public.crm_deals d WHERE d.id = p_deal_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'deal % not found for client %', p_deal_id, v_client USING ERRCODE = 'P0002';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM public.crm_pipeline p WHERE p.stage_id = p_stage_id) THEN
+        RAISE EXCEPTION 'unknown stage %', coalesce(p_stage_id, 'NULL') USING ERRCODE = '22023',
+            HINT = 'stages for ' || v_client || ': ' ||
+                (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM public.crm_pipeline p);
+    END IF;
+    IF v_from IS DISTINCT FROM p_stage_id THEN
+        UPDATE public.crm_deals d SET stage_id = p_stage_id WHERE d.id = p_deal_id;
+    END IF;
+    RETURN QUERY SELECT p_deal_id, v_from, p_stage_id;
+END
+$fn$;
+"""
+
+
+def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
+    """A SECURITY DEFINER full-text search over one record view: prefix matching on Twenty's
+    ``searchVector`` (GIN), ordered by the view's sort key with keyset paging."""
+    order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
+                 "crm_deals": "p.name"}[view]
+    table = L1_TABLE[view]
+    branches = []
+    for w in workspaces:
+        exprs = EXPRS[view](w)
+        branches.append(
+            f"(SELECT {_select_list(view, exprs)}\n"
+            f" FROM {q(w.schema)}.{q(table)} p\n"
+            f" LEFT JOIN {EXT_TABLE[view]} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
+            f" WHERE p.\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4\n"
+            f"   AND p.\"searchVector\" @@ $1\n"
+            f"   AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f" ORDER BY {order_key}, p.id LIMIT $5)")
+    sort_col = "full_name" if view == "crm_contacts" else "name"
+    body = "\nUNION ALL\n".join(branches) if branches else "SELECT * FROM public." + view + " WHERE false"
+    query = f"SELECT * FROM (\n{body}\n) s ORDER BY {sort_col}, id LIMIT $5"
+    return f"""
+CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
+                                       p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
+RETURNS SETOF public.{view}
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_query tsquery := redkey.prefix_tsquery(p_query);
+BEGIN
+    IF v_client IS NULL OR v_query IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE {lit(query)}
+        USING v_query, p_after, p_after_id, v_client, least(greatest(coalesce(p_limit, 50), 1), 1000);
+END
+$fn$;
+"""
+
+
+SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_companies",
+            "crm_deals": "crm_search_deals"}
+
+
+def sort_index_sql(w: Workspace) -> list[str]:
+    """RedKey-owned indexes on Layer 1 that make the views' list orders index scans. Named redkey_* so
+    they are recognisable in a real Twenty database; created IF NOT EXISTS."""
+    ws = q(w.schema)
+    return [
+        f'CREATE INDEX IF NOT EXISTS redkey_person_full_name_idx ON {ws}.person '
+        f'(({full_name_expr("person")}), id) WHERE "deletedAt" IS NULL',
+        f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
+        f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
+    ]
+
+
+def grants_sql() -> list[str]:
+    out = []
+    views = list(CONTRACT)
+    out.append(f"REVOKE ALL ON {', '.join('public.' + v for v in views)} FROM PUBLIC")
+    out.append(f"GRANT SELECT ON {', '.join('public.' + v for v in views)} "
+               "TO redkey_readonly, redkey_operational, redkey_strategic")
+    out.append("GRANT INSERT ON public.crm_contacts, public.crm_companies, public.crm_deals, public.crm_activities "
+               "TO redkey_operational")
+    out.append("GRANT INSERT ON public.crm_activities TO redkey_strategic")
+    for view, cols in OPERATIONAL.items():
+        out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_operational")
+    for view, cols in STRATEGIC.items():
+        out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_strategic")
+    out.append("REVOKE ALL ON FUNCTION public.crm_move_deal(uuid, text) FROM PUBLIC")
+    out.append("GRANT EXECUTE ON FUNCTION public.crm_move_deal(uuid, text) TO redkey_strategic")
+    for fn in SEARCHES.values():
+        out.append(f"REVOKE ALL ON FUNCTION public.{fn}(text, integer, text, uuid) FROM PUBLIC")
+        out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}(text, integer, text, uuid) "
+                   "TO redkey_readonly, redkey_operational, redkey_strategic")
+    return out
+

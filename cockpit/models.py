@@ -1,0 +1,189 @@
+"""Typed rows: one pydantic model per stable view (the contract), plus the shapes the store returns.
+
+Field names equal the view's column names, so a row maps onto its model with no translation; a test
+checks that each model's fields are exactly its view's columns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["high", "medium", "low"]
+Role = Literal["readonly", "operational", "strategic", "owner"]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Contact(Row):
+    id: UUID
+    client_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str = ""
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    city: str | None = None
+    company_id: UUID | None = None
+    created_at: datetime
+    updated_at: datetime
+    # operational (arlo-owned)
+    last_activity_at: datetime | None = None
+    enriched_at: datetime | None = None
+    email_thread_count: int = 0
+    open_count: int = 0
+    linkedin_url: str | None = None
+    company_size: str | None = None
+    industry: str | None = None
+    sequence_step: int | None = None
+    sequence_enrolled_at: datetime | None = None
+    # strategic (Justin-owned)
+    priority: str | None = None
+    strategy_note: str | None = None
+    relationship_note: str | None = None
+    recontact_at: date | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email or "(no name)"
+
+
+class Company(Row):
+    id: UUID
+    client_id: str
+    name: str | None = None
+    domain: str | None = None
+    employees: int | None = None
+    city: str | None = None
+    country: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    linkedin_url: str | None = None
+    company_size: str | None = None
+    industry: str | None = None
+    enriched_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    priority: str | None = None
+    strategy_note: str | None = None
+    relationship_note: str | None = None
+    recontact_at: date | None = None
+
+
+class Deal(Row):
+    id: UUID
+    client_id: str
+    name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    close_date: date | None = None
+    stage_id: str
+    company_id: UUID | None = None
+    contact_id: UUID | None = None
+    position: float = 0.0
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime | None = None
+    priority: str | None = None
+    strategy_note: str | None = None
+    recontact_at: date | None = None
+
+
+class Activity(Row):
+    id: UUID
+    client_id: str
+    occurred_at: datetime
+    kind: str
+    channel: str | None = None
+    direction: str | None = None
+    subject: str | None = None
+    summary: str | None = None
+    contact_id: UUID | None = None
+    company_id: UUID | None = None
+    deal_id: UUID | None = None
+    source: str
+    external_id: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Stage(Row):
+    client_id: str
+    stage_id: str
+    label: str
+    position: int
+    color: str | None = None
+    is_closed: bool = False
+
+
+VIEW_MODELS: dict[str, type[Row]] = {
+    "crm_contacts": Contact,
+    "crm_companies": Company,
+    "crm_deals": Deal,
+    "crm_activities": Activity,
+    "crm_pipeline": Stage,
+}
+
+
+class Client(Row):
+    client_id: str
+    name: str
+    workspaces: list[str] = Field(default_factory=list)
+
+
+class WorkspaceInfo(Row):
+    schema_name: str
+    client_id: str
+    client_name: str
+    label: str | None = None
+    is_fixture: bool = False
+    added_at: datetime
+
+
+class StageTotal(Row):
+    stage_id: str
+    count: int
+    amount: Decimal
+
+
+class DealCard(Row):
+    """A deal as the pipeline board shows it (deal + company name + contact name)."""
+
+    id: UUID
+    name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    close_date: date | None = None
+    stage_id: str
+    company_id: UUID | None = None
+    company_name: str | None = None
+    contact_id: UUID | None = None
+    contact_name: str | None = None
+    last_activity_at: datetime | None = None
+    priority: str | None = None
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a keyset-paginated list; ``next_after`` is the cursor for the next page."""
+
+    items: list[T]
+    next_after: tuple[Any, ...] | None = None
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_after is not None
+
+
+class MoveResult(Row):
+    deal_id: UUID
+    from_stage: str | None
+    to_stage: str

@@ -1,0 +1,26 @@
+"""The store: every read and write the cockpit and arlo make, through Layer 2 and redkey.* only.
+
+Features add a mixin module here (one concern each) and list it in :class:`Store`'s bases.
+"""
+
+from __future__ import annotations
+
+from cockpit.config import Settings
+from cockpit.db.connect import open_pool, resolve_url
+from cockpit.store.admin import AdminMixin
+from cockpit.store.core import StoreBase
+from cockpit.store.crm import CrmMixin
+
+
+class Store(CrmMixin, AdminMixin, StoreBase):
+    """All store capabilities over one pool, scoped to one client."""
+
+    @classmethod
+    async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
+                   source: str = "cockpit", min_size: int | None = None, max_size: int | None = None) -> "Store":
+        url = url or resolve_url(settings)
+        pool = await open_pool(url, settings, min_size=min_size, max_size=max_size)
+        return cls(pool, client_id if client_id is not None else settings.client_id, source=source)
+
+
+__all__ = ["Store"]

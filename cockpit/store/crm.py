@@ -1,0 +1,270 @@
+"""Reads and writes of CRM records through Layer 2 only (crm_contacts, crm_companies, crm_deals,
+crm_activities, crm_pipeline and their functions). Never names a Layer 1 table.
+
+Lists are keyset-paginated: a page asks for ``limit + 1`` rows; the extra row only says there is more.
+Counts and sums are computed in SQL, never from loaded rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from psycopg.rows import class_row
+from psycopg.types.json import Jsonb
+
+from cockpit.db.views import CONTRACT
+from cockpit.errors import NotFound, ValidationFailed
+from cockpit.models import (
+    Activity,
+    Company,
+    Contact,
+    Deal,
+    DealCard,
+    MoveResult,
+    Page,
+    Role,
+    Stage,
+    StageTotal,
+)
+from cockpit.store.core import StoreBase
+
+DealSort = Literal["amount", "close_date", "staleness"]
+
+# Sort key SQL (NULL-free, so keyset comparisons work) and direction per deal sort.
+_DEAL_SORTS: dict[str, tuple[str, str]] = {
+    "amount": ("coalesce(d.amount, -1)", "DESC"),
+    "close_date": ("coalesce(d.close_date, DATE '9999-12-31')", "ASC"),
+    "staleness": ("coalesce(d.last_activity_at, d.created_at)", "ASC"),
+}
+
+_VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _adapt(value: Any) -> Any:
+    """Python values to query parameters (dicts and lists of dicts become jsonb)."""
+    if isinstance(value, dict):
+        return Jsonb(value)
+    return value
+
+
+def _page(rows: list[Any], limit: int, key) -> Page[Any]:  # type: ignore[no-untyped-def]
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(items=rows, next_after=key(rows[-1]))
+    return Page(items=rows, next_after=None)
+
+
+class CrmMixin(StoreBase):
+    # --- pipeline -----------------------------------------------------------------------------
+    async def pipeline(self) -> list[Stage]:
+        return await self.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
+
+    async def stage_totals(self, text: str | None = None) -> dict[str, StageTotal]:
+        """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name."""
+        where, params = self._deal_filter(text)
+        rows = await self.fetch_models(
+            StageTotal,
+            "SELECT d.stage_id, count(*)::int AS count, coalesce(sum(d.amount), 0) AS amount "
+            f"FROM crm_deals d {where} GROUP BY d.stage_id", params)
+        return {r.stage_id: r for r in rows}
+
+    @staticmethod
+    def _deal_filter(text: str | None) -> tuple[str, list[Any]]:
+        if not text or not text.strip():
+            return "", []
+        pattern = _like(text.strip())
+        return ("WHERE (d.name ILIKE %s OR EXISTS (SELECT 1 FROM crm_companies c "
+                "WHERE c.id = d.company_id AND c.name ILIKE %s))", [pattern, pattern])
+
+    async def deal_cards(self, stage_id: str, *, sort: DealSort = "amount", after: tuple[Any, ...] | None = None,
+                         limit: int = 30, text: str | None = None) -> Page[DealCard]:
+        """One page of a stage column, sorted by ``sort``; ``after`` is the previous page's cursor."""
+        key, direction = _DEAL_SORTS[sort]
+        where, params = self._deal_filter(text)
+        where = (where + " AND " if where else "WHERE ") + "d.stage_id = %s"
+        params.append(stage_id)
+        if after is not None:
+            op = "<" if direction == "DESC" else ">"
+            where += f" AND ({key}, d.id) {op} (%s, %s)"
+            params.extend(after)
+        params.append(limit + 1)
+        query = (
+            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
+            " c.name AS company_name, d.contact_id, p.full_name AS contact_name, d.last_activity_at,"
+            f" d.priority, d.updated_at, {key} AS sort_key "
+            "FROM crm_deals d LEFT JOIN crm_companies c ON c.id = d.company_id "
+            "LEFT JOIN crm_contacts p ON p.id = d.contact_id "
+            f"{where} ORDER BY {key} {direction}, d.id {direction} LIMIT %s")
+        rows = await self.fetch_dicts(query, params)
+        page = _page(rows, limit, lambda r: (r["sort_key"], r["id"]))
+        return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
+
+    async def move_deal(self, deal_id: UUID, stage_id: str) -> MoveResult:
+        """Move a deal (Justin's strategic call): crm_move_deal validates the stage and logs the change."""
+        async with self.tx("strategic", columns=["stage_id"]) as conn:
+            cur = conn.cursor(row_factory=class_row(MoveResult))
+            await cur.execute("SELECT * FROM crm_move_deal(%s, %s)", (deal_id, stage_id))
+            row = await cur.fetchone()
+        assert row is not None
+        return row
+
+    # --- single records -----------------------------------------------------------------------
+    async def get(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"], record_id: UUID) -> Any:
+        model = _VIEW_MODEL[view]
+        row = await self.fetch_model(model, f"SELECT * FROM {view} WHERE id = %s", (record_id,))
+        if row is None:
+            raise NotFound(f"no such {view.removeprefix('crm_').rstrip('s')} in this client's scope")
+        return row
+
+    async def contact(self, contact_id: UUID) -> Contact:
+        return await self.get("crm_contacts", contact_id)  # type: ignore[no-any-return]
+
+    async def company(self, company_id: UUID) -> Company:
+        return await self.get("crm_companies", company_id)  # type: ignore[no-any-return]
+
+    async def deal(self, deal_id: UUID) -> Deal:
+        return await self.get("crm_deals", deal_id)  # type: ignore[no-any-return]
+
+    async def update_record(self, view: Literal["crm_contacts", "crm_companies", "crm_deals", "crm_activities"],
+                            record_id: UUID, fields: dict[str, Any], *, role: Role) -> Any:
+        """UPDATE one record through its view as ``role``. Postgres decides whether the role owns the
+        fields (column privileges); a refusal raises PermissionDenied and writes nothing."""
+        if not fields:
+            raise ValidationFailed("nothing to update")
+        known = {c for c, _ in CONTRACT[view]}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
+        cols = list(fields)
+        sets = ", ".join(f"{c} = %s" for c in cols)
+        model = _VIEW_MODEL.get(view, Activity)
+        async with self.tx(role, columns=cols) as conn:
+            cur = conn.cursor(row_factory=class_row(model))
+            await cur.execute(f"UPDATE {view} SET {sets} WHERE id = %s RETURNING *",
+                              [_adapt(fields[c]) for c in cols] + [record_id])
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"no such record {record_id} in this client's scope")
+        return row
+
+    async def update_strategic(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"],
+                               record_id: UUID, **fields: Any) -> Any:
+        return await self.update_record(view, record_id, fields, role="strategic")
+
+    async def update_operational(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"],
+                                 record_id: UUID, **fields: Any) -> Any:
+        return await self.update_record(view, record_id, fields, role="operational")
+
+    async def insert_record(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"],
+                            fields: dict[str, Any], *, role: Role = "operational") -> Any:
+        known = {c for c, _ in CONTRACT[view]}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
+        cols = list(fields)
+        async with self.tx(role, columns=cols) as conn:
+            cur = await conn.execute(
+                f"INSERT INTO {view} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
+                [_adapt(fields[c]) for c in cols])
+            row = await cur.fetchone()
+        # RETURNING from an INSTEAD OF trigger reports only what the trigger set; re-read the whole row.
+        return await self.get(view, row[0])  # type: ignore[index]
+
+    # --- contacts & companies -----------------------------------------------------------------
+    async def contacts_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
+                            limit: int = 50) -> Page[Contact]:
+        """Contacts ordered by name; with ``query``, full-text prefix search (crm_search_contacts)."""
+        after_name, after_id = after if after else (None, None)
+        if query and query.strip():
+            rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
+                                           (query, limit + 1, after_name, after_id))
+        elif after:
+            rows = await self.fetch_models(
+                Contact, "SELECT * FROM crm_contacts WHERE (full_name, id) > (%s, %s) "
+                         "ORDER BY full_name, id LIMIT %s", (after_name, after_id, limit + 1))
+        else:
+            rows = await self.fetch_models(Contact, "SELECT * FROM crm_contacts ORDER BY full_name, id LIMIT %s",
+                                           (limit + 1,))
+        return _page(rows, limit, lambda c: (c.full_name, c.id))
+
+    async def companies_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
+                             limit: int = 50) -> Page[Company]:
+        after_name, after_id = after if after else (None, None)
+        if query and query.strip():
+            rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
+                                           (query, limit + 1, after_name, after_id))
+        elif after:
+            rows = await self.fetch_models(
+                Company, "SELECT * FROM crm_companies WHERE (name, id) > (%s, %s) ORDER BY name, id LIMIT %s",
+                (after_name, after_id, limit + 1))
+        else:
+            rows = await self.fetch_models(Company, "SELECT * FROM crm_companies ORDER BY name, id LIMIT %s",
+                                           (limit + 1,))
+        return _page(rows, limit, lambda c: (c.name, c.id))
+
+    async def search_deals(self, query: str, limit: int = 20) -> list[Deal]:
+        return await self.fetch_models(Deal, "SELECT * FROM crm_search_deals(%s, %s)", (query, limit))
+
+    async def contacts_of_company(self, company_id: UUID, limit: int = 50) -> list[Contact]:
+        return await self.fetch_models(
+            Contact, "SELECT * FROM crm_contacts WHERE company_id = %s ORDER BY full_name, id LIMIT %s",
+            (company_id, limit))
+
+    async def deals_of(self, *, contact_id: UUID | None = None, company_id: UUID | None = None,
+                       limit: int = 50) -> list[Deal]:
+        if contact_id is None and company_id is None:
+            raise ValidationFailed("deals_of needs a contact or a company")
+        col, value = ("contact_id", contact_id) if contact_id else ("company_id", company_id)
+        return await self.fetch_models(
+            Deal, f"SELECT * FROM crm_deals WHERE {col} = %s ORDER BY updated_at DESC, id LIMIT %s", (value, limit))
+
+    # --- activities ---------------------------------------------------------------------------
+    async def activities_page(self, *, before: tuple[datetime, UUID] | None = None, limit: int = 50,
+                              contact_id: UUID | None = None, company_id: UUID | None = None,
+                              deal_id: UUID | None = None, kinds: list[str] | None = None,
+                              channels: list[str] | None = None, sources: list[str] | None = None,
+                              text: str | None = None) -> Page[Activity]:
+        """Newest first; ``before`` is the (occurred_at, id) of the last row of the previous page."""
+        conds: list[str] = []
+        params: list[Any] = []
+        for col, value in (("contact_id", contact_id), ("company_id", company_id), ("deal_id", deal_id)):
+            if value is not None:
+                conds.append(f"{col} = %s")
+                params.append(value)
+        for col, values in (("kind", kinds), ("channel", channels), ("source", sources)):
+            if values:
+                conds.append(f"{col} = ANY(%s)")
+                params.append(list(values))
+        if text and text.strip():
+            conds.append("(subject ILIKE %s OR summary ILIKE %s)")
+            params.extend([_like(text.strip())] * 2)
+        if before is not None:
+            conds.append("(occurred_at, id) < (%s, %s)")
+            params.extend(before)
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        params.append(limit + 1)
+        rows = await self.fetch_models(
+            Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s", params)
+        return _page(rows, limit, lambda a: (a.occurred_at, a.id))
+
+    async def log_activity(self, *, role: Role = "operational", **fields: Any) -> Activity | None:
+        """Append an activity. Returns None when (source, external_id) was already recorded (dedupe)."""
+        known = {c for c, _ in CONTRACT["crm_activities"]}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValidationFailed(f"crm_activities has no field {', '.join(unknown)}")
+        if not fields.get("kind"):
+            raise ValidationFailed("an activity needs a kind")
+        cols = list(fields)
+        async with self.tx(role, columns=cols) as conn:
+            cur = conn.cursor(row_factory=class_row(Activity))
+            await cur.execute(
+                f"INSERT INTO crm_activities ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+                "RETURNING *", [_adapt(fields[c]) for c in cols])
+            return await cur.fetchone()
