@@ -1,0 +1,75 @@
+"""`cockpit doctor`: one line per concern (config, database, migrations, views, client scope), each with
+what to do when it is wrong. Returns False when anything failed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from cockpit.config import Settings
+from cockpit.db.connect import connect, redact, resolve_url
+from cockpit.db.migrate import status
+from cockpit.errors import CockpitError
+
+
+def _line(say: Callable[[str], None], name: str, ok: bool, text: str) -> bool:
+    say(f"{name:<12}{'ok  ' if ok else 'FAIL'}  {text}")
+    return ok
+
+
+async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
+    ok = True
+    where = redact(settings.database_url) if settings.database_url else f"embedded server in {settings.pgdata}"
+    _line(say, "config", True, f"database: {where}; client: {settings.client_id or '(not set)'}")
+
+    started = time.perf_counter()
+    try:
+        url = await asyncio.to_thread(resolve_url, settings)
+        conn = await connect(url, settings)
+    except CockpitError as exc:
+        _line(say, "database", False, str(exc))
+        _line(say, "migrations", False, "not checked: no database")
+        _line(say, "scope", False, "not checked: no database")
+        return False
+    try:
+        version = (await (await conn.execute("SHOW server_version")).fetchone())[0]  # type: ignore[index]
+        ms = (time.perf_counter() - started) * 1000
+        _line(say, "database", True, f"PostgreSQL {version}, connected in {ms:.0f} ms")
+
+        st = await status(conn)
+        if st.edited:
+            ok = _line(say, "migrations", False,
+                       f"edited after being applied: {', '.join(st.edited)} — restore the files; put changes in new migrations")
+        elif st.pending:
+            ok = _line(say, "migrations", False,
+                       f"{len(st.pending)} pending ({', '.join(m.filename for m in st.pending)}) — run `cockpit migrate`")
+        else:
+            _line(say, "migrations", True, f"{len(st.applied)} applied, none pending")
+        if st.pending and not st.applied:
+            _line(say, "scope", False, "not checked: database not migrated — run `cockpit migrate`")
+            return False
+
+        rows = await (await conn.execute(
+            "SELECT c.client_id, c.name, count(w.schema_name) FROM redkey.clients c "
+            "LEFT JOIN redkey.workspaces w USING (client_id) GROUP BY 1, 2 ORDER BY 1")).fetchall()
+        known = {r[0]: (r[1], r[2]) for r in rows}
+        choices = ", ".join(known) or "none registered — run `cockpit demo` or `cockpit workspace add`"
+        if not settings.client_id:
+            ok = _line(say, "scope", False, f"no client set — set COCKPIT_CLIENT_ID to one of: {choices}") and ok
+        elif settings.client_id not in known:
+            ok = _line(say, "scope", False,
+                       f"unknown client {settings.client_id!r} — set COCKPIT_CLIENT_ID to one of: {choices}") and ok
+        else:
+            name, n_ws = known[settings.client_id]
+            if n_ws == 0:
+                ok = _line(say, "scope", False, f"{settings.client_id} ({name}) has no workspace — "
+                           "run `cockpit workspace add SCHEMA --client " + settings.client_id + "`") and ok
+            else:
+                await conn.execute("SELECT set_config('redkey.client_id', %s, false)", (settings.client_id,))
+                deals = (await (await conn.execute("SELECT count(*) FROM crm_deals")).fetchone())[0]  # type: ignore[index]
+                contacts = (await (await conn.execute("SELECT count(*) FROM crm_contacts")).fetchone())[0]  # type: ignore[index]
+                _line(say, "scope", True, f"{settings.client_id} ({name}): {deals:,} deals, {contacts:,} contacts")
+    finally:
+        await conn.close()
+    return ok
