@@ -180,11 +180,13 @@ class CockpitApp(App[None]):
     # --- store calls ----------------------------------------------------------------------------
     def call_store(self, node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
                    done: Callable[[T], Any] | None = None, *, group: str = "default",
-                   exclusive: bool = True) -> Worker[None] | None:
+                   exclusive: bool = True, failed: Callable[[BaseException], Any] | None = None,
+                   ) -> Worker[None] | None:
         """Run ``fn(store)`` in a worker of ``node``; hand the result to ``done`` if the scope is unchanged.
 
         Errors never escape: a lost database raises the banner and starts reconnecting, other
-        CockpitErrors become an error notification, anything unexpected is logged and notified.
+        CockpitErrors become an error notification, anything unexpected is logged and notified;
+        ``failed`` (if given) is called after that, e.g. to undo an optimistic change.
         """
         store = self.store
         if store is None:
@@ -197,9 +199,13 @@ class CockpitApp(App[None]):
                 raise
             except CockpitError as exc:
                 self.report_error(exc)
+                if failed is not None and self.store is store:
+                    failed(exc)
                 return
             except Exception as exc:  # noqa: BLE001
                 self.report_unexpected(exc)
+                if failed is not None and self.store is store:
+                    failed(exc)
                 return
             if done is None or self.store is not store:
                 return

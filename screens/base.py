@@ -70,5 +70,6 @@ class CockpitScreen(Screen[None]):
         """(Re)load everything the screen shows. Subclasses override."""
 
     def call_store(self, fn: Callable[["Store"], Awaitable[T]], done: Callable[[T], Any] | None = None, *,
-                   group: str = "default", exclusive: bool = True) -> Worker[None] | None:
-        return self.cockpit.call_store(self, fn, done, group=group, exclusive=exclusive)
+                   group: str = "default", exclusive: bool = True,
+                   failed: Callable[[BaseException], Any] | None = None) -> Worker[None] | None:
+        return self.cockpit.call_store(self, fn, done, group=group, exclusive=exclusive, failed=failed)
