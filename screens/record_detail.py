@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from cockpit.models import Activity, Company, Contact, Deal
 from widgets.formatting import ago, money, short_date
+from widgets.timeline import render_timeline
 
 
 def field_table(rows: list[tuple[str, Any]]) -> Table:
@@ -25,19 +26,6 @@ def field_table(rows: list[tuple[str, Any]]) -> Table:
     for label, value in rows:
         table.add_row(label, value if isinstance(value, Text) else Text(str(value) if value not in (None, "") else "—"))
     return table
-
-
-def activity_lines(items: list[Activity], now: Any) -> Text:
-    text = Text()
-    if not items:
-        return Text("no activity yet", style="dim")
-    for a in items:
-        text.append(f"{short_date(a.occurred_at)} ", style="dim")
-        text.append(f"{a.kind:<15}", style="cyan")
-        text.append(a.subject or a.summary or "")
-        text.append("\n")
-    text.rstrip()
-    return text
 
 
 class DetailModal(ModalScreen[None]):
@@ -101,7 +89,7 @@ class DealDetail(DetailModal):
         strategic = field_table([("priority", deal.priority), ("strategy note", deal.strategy_note),
                                  ("recontact", short_date(deal.recontact_at) if deal.recontact_at else None)])
         self.show(Group(title, Text(""), main, Text(""), Text("Strategic (Justin)", style="bold magenta"),
-                        strategic, Text(""), Text("Recent activity", style="bold"), activity_lines(acts, now),
+                        strategic, Text(""), Text("Recent activity", style="bold"), render_timeline(acts, now),
                         Text(""), Text("esc close · c open contact", style="dim")))
 
     def action_open_contact(self) -> None:
