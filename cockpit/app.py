@@ -85,6 +85,7 @@ class CockpitApp(App[None]):
         self._owns_store = store is None
         self.clients: list[tuple[str, str]] = []
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
+        self.backoff_start, self.backoff_max = BACKOFF_START, BACKOFF_MAX  # tests shorten these
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
 
     # --- start-up -------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class CockpitApp(App[None]):
     async def _connect(self) -> None:
         """Open the store (embedded server start, migrations) off the UI, then pick the client."""
         self.connection_state = "connecting"
-        delay = BACKOFF_START
+        delay = self.backoff_start
         while True:
             try:
                 if self.store is None:
@@ -119,7 +120,7 @@ class CockpitApp(App[None]):
                 self.connection_state = "lost"
                 self.banner = f"cannot open the database ({type(exc).__name__}) — retrying in {delay:.0f}s"
             await asyncio.sleep(delay)
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = min(delay * 2, self.backoff_max)
         self.banner = ""
         self.connection_state = "connected"
         self._notify_screens()
@@ -262,7 +263,7 @@ class CockpitApp(App[None]):
     @work(exclusive=True, group="reconnect", exit_on_error=False)
     async def _reconnect(self) -> None:
         """Probe the database with backoff (1 s, 2 s, 4 s … 30 s); when it answers, reload the screens."""
-        delay = BACKOFF_START
+        delay = self.backoff_start
         attempt = 0
         while True:
             attempt += 1
@@ -277,7 +278,7 @@ class CockpitApp(App[None]):
                 pass
             except Exception as exc:  # noqa: BLE001
                 self._log_unexpected(exc)
-            delay = min(delay * 2, BACKOFF_MAX)
+            delay = min(delay * 2, self.backoff_max)
         self.banner = ""
         self.connection_state = "connected"
         self.notify("database is back; screens refreshed", timeout=4)
