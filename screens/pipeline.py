@@ -35,7 +35,7 @@ class PipelineScreen(CockpitScreen):
     """Deals by stage; h/l between stages, j/k within, H/L moves, / filters, s sorts, z folds closed."""
 
     TITLE_TEXT = "Pipeline"
-    AUTO_FOCUS = None  # the board takes focus once its cards are loaded
+    AUTO_FOCUS = ""  # no auto focus: the board takes focus once its cards are loaded
 
     BINDINGS = [
         Binding("h,left", "column(-1)", "Prev stage", show=False),
