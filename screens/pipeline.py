@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 SORTS = ("amount", "close_date", "staleness")
 SORT_LABEL = {"amount": "amount ↓", "close_date": "close date ↑", "staleness": "stalest first"}
 FILTER_DEBOUNCE = 0.25
+MIN_COLUMN = 22
+FOLDED_COLUMN = 14
 
 
 class PipelineScreen(CockpitScreen):
@@ -88,16 +90,39 @@ class PipelineScreen(CockpitScreen):
         now = self.cockpit.clock()
         stale = self.cockpit.settings.stale_days
         if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
-            board = self.query_one("#board", HorizontalScroll)
-            board.remove_children()
+            self.stages = stages
             self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
                                                     collapsed=self.fold_closed and s.is_closed) for s in stages}
-            board.mount_all(self.columns.values())
-            self.stages = stages
-            self.call_after_refresh(self._fill, totals, pages, focused_stage)
+            self.call_later(self._rebuild, totals, pages, focused_stage)
         else:
             self.stages = stages
             self._fill(totals, pages, focused_stage)
+
+    async def _rebuild(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]],
+                       focus: str | None) -> None:
+        """New stage vocabulary (first load, client switch): new columns, mounted before they are filled."""
+        board = self.query_one("#board", HorizontalScroll)
+        await board.remove_children()
+        await board.mount_all(self.columns.values())
+        self._layout_columns()
+        self._fill(totals, pages, focus)
+
+    def _layout_columns(self) -> None:
+        """Share the width between open columns (at least MIN_COLUMN each; the board scrolls beyond)."""
+        if not self.columns:
+            return
+        width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
+        folded = [c for c in self.columns.values() if c.collapsed]
+        open_cols = [c for c in self.columns.values() if not c.collapsed]
+        for col in folded:
+            col.styles.width = FOLDED_COLUMN
+        if open_cols:
+            each = max(MIN_COLUMN, (width - FOLDED_COLUMN * len(folded)) // len(open_cols))
+            for col in open_cols:
+                col.styles.width = each
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_columns)
 
     def _fill(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]], focus: str | None) -> None:
         for stage in self.stages:
@@ -136,7 +161,7 @@ class PipelineScreen(CockpitScreen):
                 column.show_page(page, append=True)
 
         def failed(_exc: BaseException) -> None:
-            column.loading = False
+            column.fetching = False
 
         self.call_store(more, show, group=f"more-{stage_id}", failed=failed)
 
@@ -260,6 +285,7 @@ class PipelineScreen(CockpitScreen):
         for stage in self.stages:
             if stage.is_closed:
                 self.columns[stage.stage_id].set_collapsed(self.fold_closed)
+        self._layout_columns()
         self._update_info()
         current = self.focused_column
         if current is None or current.collapsed:

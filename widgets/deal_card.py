@@ -3,12 +3,12 @@ per card — thousands of card widgets would make the board slow; see reference/
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from rich.text import Text
 
 from cockpit.models import DealCard
-from widgets.formatting import days_since, money, short_date
+from widgets.formatting import days_since, money
 
 PRIORITY_MARK = {"high": ("▲", "bold red"), "medium": ("◆", "yellow"), "low": ("▽", "dim")}
 
@@ -25,7 +25,7 @@ def render_card(card: DealCard, now: datetime, stale_days: int) -> Text:
     text.append("\n  ")
     text.append(money(card.amount, card.currency, compact=True), style="green")
     text.append(" · ", style="dim")
-    text.append(short_date(card.close_date), style="cyan" if card.close_date else "dim")
+    text.append(close_label(card.close_date, now), style="cyan" if card.close_date else "dim")
     idle = days_since(card.last_activity_at, now)
     text.append(" · ", style="dim")
     if idle is None:
@@ -36,6 +36,13 @@ def render_card(card: DealCard, now: datetime, stale_days: int) -> Text:
         else:
             text.append(f"{idle}d", style="dim")
     return text
+
+
+def close_label(close: date | None, now: datetime) -> str:
+    """``Dec 04`` this year, ``Mar '27`` later or earlier: short enough for a narrow column."""
+    if close is None:
+        return "no date"
+    return close.strftime("%b %d") if close.year == now.year else close.strftime("%b '%y")
 
 
 def is_stale(card: DealCard, now: datetime, stale_days: int) -> bool:

@@ -52,7 +52,7 @@ class StageColumn(Vertical):
         self.cards: dict[str, DealCard] = {}
         self.order: list[str] = []
         self.next_after: tuple[Any, ...] | None = None
-        self.loading = False
+        self.fetching = False
         self.count = 0
         self.amount = Decimal(0)
         self.set_class(collapsed, "-collapsed")
@@ -88,8 +88,8 @@ class StageColumn(Vertical):
         return text
 
     def _refresh_header(self) -> None:
-        if self.is_mounted:
-            self.query_one(".stage-header", Static).update(self._header_text())
+        for header in self.query(".stage-header").results(Static):
+            header.update(self._header_text())
 
     # --- data ---------------------------------------------------------------------------------
     def set_total(self, count: int, amount: Decimal) -> None:
@@ -119,7 +119,7 @@ class StageColumn(Vertical):
             options.append(None)
         ol.add_options(options)
         self.next_after = page.next_after
-        self.loading = False
+        self.fetching = False
         if not append:
             self.select(keep) if keep and keep in self.cards else self._highlight_first()
 
@@ -170,8 +170,8 @@ class StageColumn(Vertical):
         ol.highlighted = 0
 
     def want_more(self) -> None:
-        if self.next_after is not None and not self.loading:
-            self.loading = True
+        if self.next_after is not None and not self.fetching:
+            self.fetching = True
             self.post_message(self.NeedMore(self))
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -21,7 +21,7 @@ class StatusBar(Static):
     """``RedKey │ BezelIQ │ Pipeline            ● connected`` — docked at the top of every screen."""
 
     DEFAULT_CSS = """
-    StatusBar { dock: top; height: 1; background: $panel; color: $text; padding: 0 1; }
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
     """
 
     def __init__(self, title: str, **kwargs: object) -> None:
@@ -55,7 +55,7 @@ class DbBanner(Static):
     """Shown under the status bar while the database is unreachable (the cockpit keeps retrying)."""
 
     DEFAULT_CSS = """
-    DbBanner { dock: top; height: auto; background: $error; color: $text; padding: 0 1; display: none; }
+    DbBanner { height: auto; background: $error; color: $text; padding: 0 1; display: none; }
     DbBanner.-shown { display: block; }
     """
 
