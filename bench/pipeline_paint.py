@@ -59,14 +59,15 @@ async def one_run(url: str, tmp: Path) -> tuple[float, float]:
         while not hasattr(app.screen, "loaded"):
             await pilot.pause(0.001)
         screen = app.screen
-        mounted = time.perf_counter()
         # the store opens in a worker; measure from the moment the screen can query
         while app.connection_state != "connected":
             await pilot.pause(0.001)
         connected = time.perf_counter()
         await screen.loaded.wait()  # type: ignore[attr-defined]
+        # painted = the first screen refresh (layout + compositor render) after the columns were filled
         painted = asyncio.get_running_loop().create_future()
-        screen.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))
+        screen.screen_layout_refresh_signal.subscribe(
+            app, lambda _s: painted.done() or painted.set_result(time.perf_counter()), immediate=True)
         done = await painted
     return done - connected, done - t0
 
@@ -81,9 +82,14 @@ async def store_only(url: str) -> None:
             t = time.perf_counter()
             stages, _totals = await asyncio.gather(store.pipeline(), store.stage_totals(None))
             t1 = time.perf_counter()
-            await asyncio.gather(*(store.deal_cards(st.stage_id, limit=40) for st in stages))
+            await store.first_pages(limit=16)
             t2 = time.perf_counter()
-            print(f"store only: pipeline+totals {t1 - t:.3f}s, 7 first pages {t2 - t1:.3f}s")
+            await asyncio.gather(*(store.deal_cards(st.stage_id, limit=16) for st in stages))
+            t3 = time.perf_counter()
+            await asyncio.gather(store.pipeline(), store.stage_totals(None), store.first_pages(limit=16))
+            t4 = time.perf_counter()
+            print(f"store only: pipeline+totals {t1 - t:.3f}s, first pages in one query {t2 - t1:.3f}s "
+                  f"(7 per-stage queries: {t3 - t2:.3f}s), all the screen's queries together {t4 - t3:.3f}s")
     finally:
         await store.close()
 
@@ -93,15 +99,29 @@ async def main() -> None:
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--contacts", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-seed", action="store_true", help="reuse COCKPIT_BENCH_DATABASE_URL as it is")
+    parser.add_argument("--one-run", help=argparse.SUPPRESS)  # child process: one measurement, printed
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-bench-"))
+    if args.one_run:
+        screen_s, total_s = await one_run(args.one_run, tmp)
+        print(f"{screen_s} {total_s}")
+        return
     url = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(tmp / "pgdata")
-    await seed(url, args.deals, args.contacts)
+    if not args.no_seed:
+        await seed(url, args.deals, args.contacts)
     await store_only(url)
-    results = [await one_run(url, tmp) for _ in range(args.runs)]
+    results = []
+    for _ in range(args.runs):  # each run in a fresh process, as `cockpit` starts
+        proc = await asyncio.create_subprocess_exec(sys.executable, __file__, "--one-run", url,
+                                                    stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        first, second = out.decode().split()[-2:]
+        results.append((float(first), float(second)))
     screen = [r[0] for r in results]
+    print("runs (s):", " ".join(f"{x:.3f}" for x in screen))
     total = [r[1] for r in results]
-    print(f"pipeline screen, {args.deals:,} deals: data-ready-to-painted (store connected -> columns painted) "
+    print(f"pipeline screen, {args.deals:,} deals: mount-to-painted (store connected -> columns painted) "
           f"median {statistics.median(screen):.3f}s, max {max(screen):.3f}s (target <= {TARGET}s)")
     print(f"app start -> pipeline painted (incl. pool open, migration check): median {statistics.median(total):.3f}s")
     print("PASS" if statistics.median(screen) <= TARGET else "FAIL")

@@ -69,18 +69,26 @@ class PipelineScreen(CockpitScreen):
 
     @property
     def page_size(self) -> int:
+        """Cards per page when a column scrolls on."""
         return min(self.cockpit.settings.page_size, 40)
+
+    @property
+    def first_page_size(self) -> int:
+        """The first page: what a column shows (a card is 4 rows) plus a small buffer."""
+        visible = max(self.size.height or self.app.size.height, 12) // 4
+        return min(self.page_size, visible + 4)
 
     # --- loading --------------------------------------------------------------------------------
     def reload(self) -> None:
         self.loaded.clear()
-        sort, text, limit = self.sort, self.filter_text or None, self.page_size
+        sort, text, limit = self.sort, self.filter_text or None, self.first_page_size
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
-            stages, totals = await asyncio.gather(store.pipeline(), store.stage_totals(text))
-            pages = await asyncio.gather(*(store.deal_cards(s.stage_id, sort=sort, limit=limit, text=text)  # type: ignore[arg-type]
-                                           for s in stages))
-            return stages, totals, {s.stage_id: p for s, p in zip(stages, pages)}
+            stages, totals, pages = await asyncio.gather(
+                store.pipeline(), store.stage_totals(text),
+                store.first_pages(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
+            empty: Page[DealCard] = Page(items=[])
+            return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
 
         self.call_store(load, self._show_board, group="board")
 
@@ -92,34 +100,42 @@ class PipelineScreen(CockpitScreen):
         if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
             self.stages = stages
             self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
-                                                    collapsed=self.fold_closed and s.is_closed) for s in stages}
-            self.call_later(self._rebuild, totals, pages, focused_stage)
+                                                    collapsed=self.fold_closed and s.is_closed,
+                                                    total=totals.get(s.stage_id), page=pages[s.stage_id])
+                            for s in stages}
+            self.call_later(self._rebuild, focused_stage)
         else:
             self.stages = stages
             self._fill(totals, pages, focused_stage)
 
-    async def _rebuild(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]],
-                       focus: str | None) -> None:
-        """New stage vocabulary (first load, client switch): new columns, mounted before they are filled."""
+    async def _rebuild(self, focus: str | None) -> None:
+        """New stage vocabulary (first load, client switch): new columns, composed with their first page
+        (one layout pass, which is most of the time to first paint)."""
         board = self.query_one("#board", HorizontalScroll)
-        await board.remove_children()
-        await board.mount_all(self.columns.values())
-        self._layout_columns()
-        self._fill(totals, pages, focus)
+        self._layout_columns(list(self.columns.values()))
+        with self.app.batch_update():
+            await board.remove_children()
+            await board.mount_all(self.columns.values())
+        self._finish_load(focus)
 
-    def _layout_columns(self) -> None:
-        """Share the width between open columns (at least MIN_COLUMN each; the board scrolls beyond)."""
-        if not self.columns:
+    def _layout_columns(self, columns: list[StageColumn] | None = None) -> None:
+        """Share the width between open columns: all of them when they fit at MIN_COLUMN each, else as
+        many as fit (the board scrolls sideways to the focused one)."""
+        cols = columns if columns is not None else list(self.columns.values())
+        if not cols:
             return
         width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
-        folded = [c for c in self.columns.values() if c.collapsed]
-        open_cols = [c for c in self.columns.values() if not c.collapsed]
-        for col in folded:
-            col.styles.width = FOLDED_COLUMN
+        folded = [c for c in cols if c.collapsed]
+        open_cols = [c for c in cols if not c.collapsed]
+        widths = {col: FOLDED_COLUMN for col in folded}
         if open_cols:
-            each = max(MIN_COLUMN, (width - FOLDED_COLUMN * len(folded)) // len(open_cols))
-            for col in open_cols:
-                col.styles.width = each
+            room = max(width - FOLDED_COLUMN * len(folded), MIN_COLUMN)
+            fits = max(1, min(len(open_cols), room // MIN_COLUMN))
+            widths.update({col: max(MIN_COLUMN, room // fits) for col in open_cols})
+        for col, cells in widths.items():
+            current = col.styles.width
+            if current is None or current.cells != cells:  # a no-op change would still re-render the cards
+                col.styles.width = cells
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._layout_columns)
@@ -131,6 +147,9 @@ class PipelineScreen(CockpitScreen):
             total = totals.get(stage.stage_id)
             col.set_total(total.count if total else 0, total.amount if total else Decimal(0))
             col.show_page(pages[stage.stage_id], append=False)
+        self._finish_load(focus)
+
+    def _finish_load(self, focus: str | None) -> None:
         self._update_info()
         target = self.columns.get(focus or "") or next(iter(self.columns.values()), None)
         if target is not None and not self.query_one("#pipeline-filter", Input).has_class("-shown"):

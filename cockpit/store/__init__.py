@@ -8,12 +8,13 @@ from __future__ import annotations
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
+from cockpit.store.board import BoardMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
 from cockpit.store.dossier import DossierMixin
 
 
-class Store(DossierMixin, CrmMixin, AdminMixin, StoreBase):
+class Store(BoardMixin, DossierMixin, CrmMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod

@@ -94,13 +94,16 @@ class CrmMixin(StoreBase):
             where += f" AND ({key}, d.id) {op} (%s, %s)"
             params.extend(after)
         params.append(limit + 1)
+        # The page is cut first, then the names are looked up by id: joining the (UNION ALL) company
+        # and contact views before the LIMIT made the planner scan them once per row (180 ms at 100k).
         query = (
-            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
-            " c.name AS company_name, d.contact_id, p.full_name AS contact_name, d.last_activity_at,"
-            f" d.priority, d.updated_at, {key} AS sort_key "
-            "FROM crm_deals d LEFT JOIN crm_companies c ON c.id = d.company_id "
-            "LEFT JOIN crm_contacts p ON p.id = d.contact_id "
-            f"{where} ORDER BY {key} {direction}, d.id {direction} LIMIT %s")
+            "WITH page AS MATERIALIZED ("
+            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id, d.contact_id,"
+            f" d.last_activity_at, d.priority, d.updated_at, {key} AS sort_key "
+            f"FROM crm_deals d {where} ORDER BY {key} {direction}, d.id {direction} LIMIT %s) "
+            "SELECT page.*, (SELECT c.name FROM crm_companies c WHERE c.id = page.company_id) AS company_name,"
+            " (SELECT p.full_name FROM crm_contacts p WHERE p.id = page.contact_id) AS contact_name "
+            f"FROM page ORDER BY sort_key {direction}, id {direction}")
         rows = await self.fetch_dicts(query, params)
         page = _page(rows, limit, lambda r: (r["sort_key"], r["id"]))
         return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
