@@ -58,6 +58,8 @@ class PipelineScreen(CockpitScreen):
         self.filter_text = ""
         self.fold_closed = False
         self._filter_timer: Timer | None = None
+        self._focus_target: StageColumn | None = None
+        self._move_lock = asyncio.Lock()  # moves reach the database in the order they were made
         self.loaded = asyncio.Event()  # set after each completed (re)load; tests and the bench await it
 
     def compose(self) -> ComposeResult:
@@ -155,7 +157,7 @@ class PipelineScreen(CockpitScreen):
         if target is not None and not self.query_one("#pipeline-filter", Input).has_class("-shown"):
             if target.collapsed:
                 target = next((c for c in self.columns.values() if not c.collapsed), target)
-            target.card_list.focus()
+            self._focus_column(target)
         self.loaded.set()
 
     def _update_info(self) -> None:
@@ -187,10 +189,18 @@ class PipelineScreen(CockpitScreen):
     # --- navigation -----------------------------------------------------------------------------
     @property
     def focused_column(self) -> StageColumn | None:
+        """The column keys act on. Textual applies focus() later, so a column asked for but not yet
+        focused wins: two quick ``l`` presses move two columns, two quick ``L`` move the same deal."""
+        if self._focus_target is not None and self._focus_target in self.columns.values():
+            return self._focus_target
         node = self.focused
         while node is not None and not isinstance(node, StageColumn):
             node = node.parent  # type: ignore[assignment]
         return node
+
+    def _focus_column(self, column: StageColumn) -> None:
+        self._focus_target = column
+        column.card_list.focus()
 
     def _visible_columns(self) -> list[StageColumn]:
         return [self.columns[s.stage_id] for s in self.stages if not self.columns[s.stage_id].collapsed]
@@ -202,13 +212,17 @@ class PipelineScreen(CockpitScreen):
             return
         index = cols.index(current) if current in cols else 0
         target = cols[max(0, min(len(cols) - 1, index + step))]
-        target.card_list.focus()
+        self._focus_column(target)
         target.scroll_visible()
 
     def on_descendant_focus(self) -> None:
-        col = self.focused_column
-        if col is not None:
-            col.scroll_visible()
+        node = self.focused
+        while node is not None and not isinstance(node, StageColumn):
+            node = node.parent  # type: ignore[assignment]
+        if node is None or node is self._focus_target:  # the asked-for focus arrived (or left the board)
+            self._focus_target = None
+        if node is not None:
+            node.scroll_visible()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
@@ -237,12 +251,13 @@ class PipelineScreen(CockpitScreen):
         target.insert_card(moved)
         target.adjust_total(1, amount)
         if not target.collapsed:
-            target.card_list.focus()
+            self._focus_column(target)
             target.scroll_visible()
         deal_id, to_stage, text = card.id, target.stage.stage_id, self.filter_text or None
 
         async def move(store: "Store") -> dict[str, StageTotal]:
-            await store.move_deal(deal_id, to_stage)
+            async with self._move_lock:
+                await store.move_deal(deal_id, to_stage)
             return await store.stage_totals(text)
 
         def confirmed(totals: dict[str, StageTotal]) -> None:
@@ -269,7 +284,7 @@ class PipelineScreen(CockpitScreen):
         if had:
             self.reload()
         elif self.columns:
-            (self.focused_column or next(iter(self.columns.values()))).card_list.focus()
+            self._focus_column(self.focused_column or next(iter(self.columns.values())))
 
     @on(Input.Changed, "#pipeline-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -292,7 +307,7 @@ class PipelineScreen(CockpitScreen):
             event.input.remove_class("-shown")
         cols = self._visible_columns()
         if cols:
-            cols[0].card_list.focus()
+            self._focus_column(cols[0])
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -310,7 +325,7 @@ class PipelineScreen(CockpitScreen):
         if current is None or current.collapsed:
             cols = self._visible_columns()
             if cols:
-                cols[-1].card_list.focus()
+                self._focus_column(cols[-1])
 
     def selected(self) -> tuple[str, Any] | None:
         """(stage id, card) under the cursor — for tests and the palette."""
