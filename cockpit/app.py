@@ -299,7 +299,10 @@ class CockpitApp(App[None]):
         for key, active in self.active_bindings.items():
             b = active.binding
             desc = b.description or b.tooltip or b.action.replace("_", " ")
-            section = "App" if active.node is self else type(active.node).__name__
+            node = active.node
+            section = ("App" if node is self else getattr(node, "TITLE_TEXT", None)
+                       or {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List",
+                           "Input": "Text box"}.get(type(node).__name__, type(node).__name__))
             keys = b.key_display or self.get_key_display(b)
             if (keys, desc) in seen:
                 continue
