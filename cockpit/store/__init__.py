@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
+from cockpit.store.activity import ActivityMixin
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
 from cockpit.store.schema import SchemaMixin
 
 
-class Store(CrmMixin, SchemaMixin, AdminMixin, StoreBase):
+class Store(CrmMixin, ActivityMixin, SchemaMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
