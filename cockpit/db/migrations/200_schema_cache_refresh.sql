@@ -123,7 +123,7 @@ BEGIN
          is_system, hidden_reason, partition_of, extension, owner, browsable, view_definition, refreshed_at)
     SELECT c.oid, n.nspname, c.relname, c.relkind::text, ds.description,
            CASE WHEN c.relkind = 'p' THEN parts.rows
-                WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
+                WHEN c.relkind = 'v' OR c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END,
            c.relnatts, c.relrowsecurity, c.relforcerowsecurity,
            sys.reason IS NOT NULL, sys.reason,
            CASE WHEN c.relispartition THEN quote_ident(pn.nspname) || '.' || quote_ident(pc.relname) END,
