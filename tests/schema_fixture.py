@@ -91,3 +91,25 @@ ANALYZE sales.region;
 
 async def build(conn: psycopg.AsyncConnection) -> None:
     await conn.execute(SCHEMA_SQL)
+
+
+def schema_database(pg_server_url: str, template: str):  # type: ignore[no-untyped-def]
+    """Generator for a module-scoped fixture: a demo database clone with this schema built and the
+    cache refreshed once (the schema tests only read it), dropped afterwards."""
+    import asyncio
+
+    from tests.conftest import _clone
+
+    gen = _clone(pg_server_url, template)
+    url = next(gen)
+
+    async def prepare() -> None:
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as c:
+            await build(c)
+            await c.execute("SELECT redkey.refresh_system_schema_cache()")
+
+    asyncio.run(prepare())
+    try:
+        yield url
+    finally:
+        gen.close()

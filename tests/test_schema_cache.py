@@ -3,19 +3,43 @@ explorer reads must match the catalog exactly, including the cases introspection
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
 import psycopg
 import pytest
 
+from cockpit.config import Settings
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.store import Store
-from tests.schema_fixture import build
+from tests.schema_fixture import schema_database
+
+
+@pytest.fixture(scope="module")
+def schema_url(pg_server_url: str, templates: dict[str, str]) -> Iterator[str]:
+    """One database per module (schema built, cache refreshed): these tests only read it, except the
+    refresh test, whose refresh is idempotent."""
+    yield from schema_database(pg_server_url, templates["demo"])
 
 
 @pytest.fixture
-async def schema_store(store: Store, conn: psycopg.AsyncConnection) -> Store:
-    await build(conn)
-    await store.refresh_schema_cache()
-    return store
+async def schema_store(schema_url: str, tmp_path: Path) -> AsyncIterator[Store]:
+    settings = Settings(database_url=schema_url, client_id="bezeliq", data_dir=tmp_path,  # type: ignore[call-arg]
+                        _env_file=None)
+    store = await Store.open(settings, min_size=0, max_size=2)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+async def sconn(schema_url: str) -> AsyncIterator[psycopg.AsyncConnection]:
+    c = await psycopg.AsyncConnection.connect(schema_url, autocommit=True)
+    try:
+        yield c
+    finally:
+        await c.close()
 
 
 async def _rows(conn: psycopg.AsyncConnection, query: str, *params: object) -> list[tuple]:
@@ -23,22 +47,23 @@ async def _rows(conn: psycopg.AsyncConnection, query: str, *params: object) -> l
     return await cur.fetchall()
 
 
-async def test_refresh_reports_counts_and_is_repeatable(store: Store, conn: psycopg.AsyncConnection) -> None:
-    await build(conn)
+async def test_refresh_reports_counts_and_is_repeatable(schema_store: Store,
+                                                      sconn: psycopg.AsyncConnection) -> None:
+    store, conn = schema_store, sconn
     first = await store.refresh_schema_cache()
     second = await store.refresh_schema_cache()
     assert first.relations == second.relations > 20
     assert first.foreign_keys == second.foreign_keys
-    (n,) = (await _rows(conn, "SELECT count(*) FROM redkey.system_schema_relations"))[0]
+    (n,) = (await _rows(sconn, "SELECT count(*) FROM redkey.system_schema_relations"))[0]
     assert n == second.relations  # the second refresh replaced, not appended
-    (fks,) = (await _rows(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"))[0]
+    (fks,) = (await _rows(sconn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"))[0]
     assert second.foreign_keys == fks
     assert (await store.schema_refreshed_at()) is not None
 
 
 async def test_composite_fk_keeps_its_column_pairs_in_key_order(schema_store: Store,
-                                                              conn: psycopg.AsyncConnection) -> None:
-    rows = await _rows(conn, """
+                                                              sconn: psycopg.AsyncConnection) -> None:
+    rows = await _rows(sconn, """
         SELECT column_name, fk_position, references_schema, references_table, references_column, on_delete, on_update
         FROM redkey.system_schema_cache
         WHERE schema_name = 'sales' AND table_name = 'store' AND constraint_name = 'store_region_fk'
@@ -101,8 +126,8 @@ async def test_view_over_views_lineage_from_pg_depend(schema_store: Store) -> No
     assert v_store.columns and v_store.outgoing == []
 
 
-async def test_partitions_hidden_and_fk_declared_once(schema_store: Store, conn: psycopg.AsyncConnection) -> None:
-    parts = await _rows(conn, """
+async def test_partitions_hidden_and_fk_declared_once(schema_store: Store, sconn: psycopg.AsyncConnection) -> None:
+    parts = await _rows(sconn, """
         SELECT table_name, is_system, hidden_reason, partition_of FROM redkey.system_schema_relations
         WHERE schema_name = 'sales' AND table_name LIKE 'event%' ORDER BY table_name""")
     assert parts == [("event", False, None, None),
@@ -115,12 +140,12 @@ async def test_partitions_hidden_and_fk_declared_once(schema_store: Store, conn:
     assert [f.source for f in store.incoming if "event" in f.source] == ["sales.event"]
 
 
-async def test_unreadable_table_is_still_listed(schema_store: Store, conn: psycopg.AsyncConnection) -> None:
+async def test_unreadable_table_is_still_listed(schema_store: Store, sconn: psycopg.AsyncConnection) -> None:
     # the browsing role has no USAGE on schema secret: it cannot read the table ...
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        async with conn.transaction():
-            await conn.execute("SET LOCAL ROLE redkey_readonly")
-            await conn.execute("SELECT * FROM secret.keys")
+        async with sconn.transaction():
+            await sconn.execute("SET LOCAL ROLE redkey_readonly")
+            await sconn.execute("SELECT * FROM secret.keys")
     # ... yet the explorer (running as that role) lists it with its columns and its FK
     rel = await schema_store.find_relation("secret.keys")
     assert rel.browsable is False and rel.is_system is False
@@ -146,8 +171,8 @@ async def test_rls_flags_and_policies(schema_store: Store) -> None:
         ("store_dutch", "SELECT", True, ["redkey_readonly"], "(country = 'NL'::text)")]
 
 
-async def test_relation_without_columns_keeps_a_row(schema_store: Store, conn: psycopg.AsyncConnection) -> None:
-    rows = await _rows(conn, "SELECT column_name FROM redkey.system_schema_cache "
+async def test_relation_without_columns_keeps_a_row(schema_store: Store, sconn: psycopg.AsyncConnection) -> None:
+    rows = await _rows(sconn, "SELECT column_name FROM redkey.system_schema_cache "
                              "WHERE schema_name = 'sales' AND table_name = 'no_columns'")
     assert rows == [(None,)]
     detail = await schema_store.table_detail((await schema_store.find_relation("no_columns")).table_oid)

@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-import psycopg
+import asyncio
+from collections.abc import Iterator
+
 import pytest
 
+from cockpit.config import Settings
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.schema.graph import SchemaGraph
 from cockpit.schema.groups import group_relations, parse_rules
 from cockpit.schema.models import SchemaSnapshot
 from cockpit.schema.render import render_neighbourhood, render_path
 from cockpit.store import Store
-from tests.schema_fixture import build
+from tests.schema_fixture import schema_database
 
 
-@pytest.fixture
-async def snapshot(store: Store, conn: psycopg.AsyncConnection) -> SchemaSnapshot:
-    await build(conn)
-    await store.refresh_schema_cache()
-    return await store.schema_snapshot()
+@pytest.fixture(scope="module")
+def schema_url(pg_server_url: str, templates: dict[str, str]) -> Iterator[str]:
+    yield from schema_database(pg_server_url, templates["demo"])
+
+
+@pytest.fixture(scope="module")
+def snapshot(schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> SchemaSnapshot:
+    """Read once per module: the graph tests only read it."""
+    settings = Settings(database_url=schema_url, client_id="bezeliq",  # type: ignore[call-arg]
+                        data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+
+    async def read() -> SchemaSnapshot:
+        store = await Store.open(settings, min_size=0, max_size=1)
+        try:
+            return await store.schema_snapshot()
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
 
 
 async def test_neighbourhood_radius_and_direction(snapshot: SchemaSnapshot) -> None:
