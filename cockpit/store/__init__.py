@@ -11,10 +11,11 @@ from cockpit.store.activity import ActivityMixin
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
 
 
-class Store(CrmMixin, ActivityMixin, SchemaMixin, AdminMixin, StoreBase):
+class Store(DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
