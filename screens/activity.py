@@ -23,14 +23,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from cockpit.activity.feed import FeedState
 from cockpit.activity.filters import ActivityFilter, parse_filter
 from cockpit.errors import CockpitError
 from cockpit.models import Activity, Page
-from widgets.record_modal import RecordModal
+from screens.base import CockpitScreen
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 LOAD_AHEAD = 15  # rows from the bottom at which the next page of history is fetched
@@ -69,9 +68,10 @@ def _text(a: Activity) -> str:
     return " ".join(text.split())
 
 
-class ActivityScreen(Screen[None]):
-    """The feed. ``store`` defaults to the app's store (``app.store``)."""
+class ActivityScreen(CockpitScreen):
+    """The feed. Page size and poll interval come from the settings (page_size, refresh_seconds)."""
 
+    TITLE_TEXT = "Activity"
     CSS_PATH = str(STYLES / "activity.tcss")
     BINDINGS = [
         Binding("f", "follow", "Follow"),
@@ -84,29 +84,32 @@ class ActivityScreen(Screen[None]):
         Binding("escape", "close_filter", "Close filter", show=False),
     ]
 
-    def __init__(self, store: Any = None, *, poll_seconds: float | None = None, page_size: int = 100,
-                 name: str | None = None, id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(name=name, id=id)
-        self._store = store
-        self.poll_seconds = poll_seconds
-        self.page_size = page_size
+    def __init__(self) -> None:
+        super().__init__()
         self.state = FeedState()
         self.names: dict[UUID, str] = {}
         self._loading_older = False
+        self._client: str | None = None
+        self._wide = False
         self.updates = 0  # applied live updates (tests wait on it)
 
     @property
-    def store(self) -> Any:
-        return self._store if self._store is not None else self.app.store  # type: ignore[attr-defined]
+    def page_size(self) -> int:
+        return max(20, int(getattr(self.cockpit.settings, "page_size", 50)) * 2)
+
+    @property
+    def poll_seconds(self) -> float:
+        return min(float(getattr(self.cockpit.settings, "refresh_seconds", 2.0)), 4.0)
 
     # --- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
         yield Static("Activity", id="feed-status")
         yield Input(placeholder="filter: words kind=email_opened,call source=arlo channel=email contact=<id>",
                     id="feed-filter")
         table: DataTable[str] = DataTable(id="feed-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#feed-table", DataTable)
@@ -114,8 +117,19 @@ class ActivityScreen(Screen[None]):
         self.query_one("#feed-filter", Input).display = False
         table.focus()
         self._render_status()
-        self.load_first(self.state.filter)
+
+    def reload(self) -> None:
+        """First page and the live watcher; on a client switch the record filters no longer apply."""
+        client = self.store.client_id if self.store is not None else None
+        if client != self._client:
+            self._client = client
+            self.names = {}
+            self.state.filter = ActivityFilter()
+        self.apply_filter(self.state.filter)
         self.watch_live()
+
+    def _failed(self, exc: CockpitError) -> None:
+        self.post_message(FeedFailed(exc))
 
     # --- workers (I/O only; results come back as messages) --------------------------------------
     async def _names_for(self, rows: list[Activity]) -> dict[UUID, str]:
@@ -127,6 +141,8 @@ class ActivityScreen(Screen[None]):
 
     @work(exclusive=True, group="feed-load", exit_on_error=False)
     async def load_first(self, f: ActivityFilter) -> None:
+        if self.store is None:
+            return
         try:
             page = await self.store.feed_page(f, limit=self.page_size)
             self.post_message(FeedLoaded(page, await self._names_for(page.items), f, older=False))
@@ -144,13 +160,15 @@ class ActivityScreen(Screen[None]):
     @work(exclusive=True, group="feed-live", exit_on_error=False)
     async def watch_live(self) -> None:
         """Runs for the screen's life: one signal -> one fetch of the rows newer than the head."""
-        poll = self.poll_seconds or getattr(getattr(self.app, "settings", None), "refresh_seconds", 2.0)
+        store = self.store
+        if store is None:
+            return
         try:
-            async for _signal in self.store.activity_signals(poll_seconds=min(poll, 4.0)):
+            async for _signal in store.activity_signals(poll_seconds=self.poll_seconds):
                 f, head = self.state.filter, self.state.head
                 if not self.state.loaded:
                     continue
-                rows = await self.store.feed_newer(f, head)
+                rows = await store.feed_newer(f, head)
                 if rows:
                     self.post_message(FeedNewer(rows, await self._names_for(rows), f))
         except CockpitError as exc:
@@ -171,7 +189,7 @@ class ActivityScreen(Screen[None]):
 
     def on_resize(self) -> None:
         wide = self.size.width >= WIDE
-        if wide != getattr(self, "_wide", None):
+        if wide != self._wide:
             table = self.query_one("#feed-table", DataTable)
             row = table.cursor_row
             self._setup_columns(wide)
@@ -223,8 +241,7 @@ class ActivityScreen(Screen[None]):
     @on(FeedFailed)
     def _on_failed(self, msg: FeedFailed) -> None:
         self._loading_older = False
-        hint = f" — {msg.error.hint}" if msg.error.hint else ""
-        self.notify(f"{msg.error.message}{hint}", title="Activity", severity="error")
+        self.cockpit.report_error(msg.error)  # a lost database raises the banner and reconnects
 
     @on(DataTable.RowHighlighted, "#feed-table")
     def _on_highlight(self, event: DataTable.RowHighlighted) -> None:
@@ -253,11 +270,10 @@ class ActivityScreen(Screen[None]):
             self.notify("this activity names no contact or deal", title="Activity")
 
     def _open(self, kind: str, record_id: UUID) -> None:
-        opener = getattr(self.app, "open_record", None)
-        if callable(opener):  # the app frame navigates to its contact / deal screen
-            opener(kind, record_id)
+        if kind == "contact":
+            self.cockpit.open_contact(record_id)  # the contacts screen, on that contact
         else:
-            self.app.push_screen(RecordModal(self.store, kind, record_id))
+            self.cockpit.open_deal(record_id)  # the deal's detail view
 
     # --- actions ------------------------------------------------------------------------------
     def current(self) -> Activity | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -23,14 +22,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Input, OptionList, Static, Tree
+from textual.widgets import Input, OptionList, Static, Tree
 from textual.widgets.option_list import Option
 
 from cockpit.errors import CockpitError
 from cockpit.schema.graph import SchemaGraph
 from cockpit.schema.groups import Group, group_relations, parse_rules
 from cockpit.schema.models import Relation, SchemaSnapshot, SearchHit, TableDetail
+from screens.base import CockpitScreen
 from widgets.schema_detail import render_detail, render_lint, render_map, render_paths
 
 STYLES = Path(__file__).resolve().parent.parent / "styles"
@@ -68,9 +67,10 @@ def _rows(n: int) -> str:
     return str(n)
 
 
-class SchemaScreen(Screen[None]):
-    """``store`` defaults to ``app.store``; grouping rules to ``app.settings.schema_groups``."""
+class SchemaScreen(CockpitScreen):
+    """Grouping rules come from the settings (schema_groups; empty: the default concerns)."""
 
+    TITLE_TEXT = "Schema"
     CSS_PATH = str(STYLES / "schema.tcss")
     BINDINGS = [
         Binding("slash", "search", "Search"),
@@ -87,11 +87,8 @@ class SchemaScreen(Screen[None]):
         Binding("escape", "close_search", "Close search", show=False),
     ]
 
-    def __init__(self, store: Any = None, *, rules: str | None = None, name: str | None = None,
-                 id: str | None = None) -> None:  # noqa: A002 - Textual's name
-        super().__init__(name=name, id=id)
-        self._store = store
-        self._rules = rules
+    def __init__(self) -> None:
+        super().__init__()
         self.include_system = False
         self.graph: SchemaGraph | None = None
         self.snapshot: SchemaSnapshot | None = None
@@ -104,17 +101,12 @@ class SchemaScreen(Screen[None]):
         self.refresh_note = ""
         self.pane_renderable: RenderableType = ""
 
-    @property
-    def store(self) -> Any:
-        return self._store if self._store is not None else self.app.store  # type: ignore[attr-defined]
-
     def _rules_text(self) -> str:
-        if self._rules is not None:
-            return self._rules
-        return getattr(getattr(self.app, "settings", None), "schema_groups", "") or ""
+        return getattr(self.cockpit.settings, "schema_groups", "") or ""
 
     # --- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
         yield Static("Schema", id="schema-status")
         yield Input(placeholder="search table and column names", id="schema-search")
         with Horizontal(id="schema-body"):
@@ -124,18 +116,23 @@ class SchemaScreen(Screen[None]):
             yield OptionList(id="schema-hits")
             with VerticalScroll(id="schema-pane"):
                 yield Static(Text("loading the schema cache…", style="dim"), id="schema-detail")
-        yield Footer()
+        yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         self.query_one("#schema-search", Input).display = False
         self.query_one("#schema-hits", OptionList).display = False
         self.query_one("#schema-tree", Tree).focus()
+
+    def reload(self) -> None:
+        """The cache is the same for every client; reload re-reads it (e.g. after a reconnect)."""
         self.load(refresh=False)
 
     # --- workers ------------------------------------------------------------------------------
     @work(exclusive=True, group="schema-load", exit_on_error=False)
     async def load(self, refresh: bool) -> None:
         """Snapshot of the cache -> graph -> groups (graph and grouping in a thread: pure CPU)."""
+        if self.store is None:
+            return
         try:
             took = None
             if refresh:
@@ -248,8 +245,7 @@ class SchemaScreen(Screen[None]):
 
     @on(SchemaFailed)
     def _on_failed(self, msg: SchemaFailed) -> None:
-        hint = f" — {msg.error.hint}" if msg.error.hint else ""
-        self.notify(f"{msg.error.message}{hint}", title="Schema", severity="error")
+        self.cockpit.report_error(msg.error)  # a lost database raises the banner and reconnects
 
     def _show(self, renderable: RenderableType) -> None:
         self.pane_renderable = renderable

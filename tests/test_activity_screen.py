@@ -11,33 +11,36 @@ from textual.widgets import DataTable, Input, Static
 
 from cockpit.config import Settings
 from cockpit.store import Store
+from cockpit.app import CockpitApp
 from screens.activity import ActivityScreen
-from tests.screen_apps import RecordingHost, ScreenHost, until
-from widgets.record_modal import RecordModal
+from tests.screen_apps import cockpit_app, open_mode, until
+
+LIVE = {"refresh_seconds": 0.5, "page_size": 15}  # 30-row pages, poll twice a second
 
 
-def _screen(app: ScreenHost) -> ActivityScreen:
+def _screen(app: CockpitApp) -> ActivityScreen:
     screen = app.screen
     assert isinstance(screen, ActivityScreen)
     return screen
 
 
-def _table(app: ScreenHost) -> DataTable[Any]:
+def _table(app: CockpitApp) -> DataTable[Any]:
     return _screen(app).query_one("#feed-table", DataTable)
 
 
-def _status(app: ScreenHost) -> str:
+def _status(app: CockpitApp) -> str:
     return str(_screen(app).query_one("#feed-status", Static).render())
 
 
 async def _ready(pilot: Any) -> ActivityScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, ActivityScreen) and pilot.app.screen.state.loaded
-                and _table(pilot.app).row_count > 0, what="first page")
+    await open_mode(pilot, "activity", ActivityScreen)
+    await until(pilot, lambda: _screen(pilot.app).state.loaded and _table(pilot.app).row_count > 0,
+                what="first page")
     return _screen(pilot.app)
 
 
 async def test_newest_first_and_live_while_following(settings: Settings, store: Store) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=0.3, page_size=30))
+    app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         first = (await store.feed_page(screen.state.filter, limit=30)).items
@@ -53,7 +56,7 @@ async def test_newest_first_and_live_while_following(settings: Settings, store: 
 
 
 async def test_reading_is_not_disturbed_then_f_follows(settings: Settings, store: Store) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=0.3, page_size=30))
+    app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         await pilot.press("down", "down", "down")
@@ -72,7 +75,7 @@ async def test_reading_is_not_disturbed_then_f_follows(settings: Settings, store
 
 async def test_rows_twenty_writes_arrive_by_poll(settings: Settings, store: Store,
                                                 conn: psycopg.AsyncConnection) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=0.3, page_size=30))
+    app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         top = screen.state.rows[0]
@@ -85,7 +88,7 @@ async def test_rows_twenty_writes_arrive_by_poll(settings: Settings, store: Stor
 
 
 async def test_history_pages_in_as_you_scroll(settings: Settings, store: Store) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=5, page_size=20))
+    app = cockpit_app(settings, store, page_size=10)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         assert len(screen.state.rows) == 20 and screen.state.has_more
@@ -99,7 +102,7 @@ async def test_history_pages_in_as_you_scroll(settings: Settings, store: Store) 
 
 
 async def test_filters_by_text_kind_contact_and_errors(settings: Settings, store: Store) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=5, page_size=50))
+    app = cockpit_app(settings, store, page_size=25)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         await pilot.press("slash")
@@ -125,32 +128,32 @@ async def test_filters_by_text_kind_contact_and_errors(settings: Settings, store
         assert f"contact={screen.names[contact]}" in _status(app)  # type: ignore[index]
 
 
-async def test_enter_opens_the_related_record(settings: Settings, store: Store) -> None:
-    app = RecordingHost(settings, lambda: ActivityScreen(poll_seconds=5))
+async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         index = next(i for i, a in enumerate(screen.state.rows) if a.contact_id)
         _table(app).move_cursor(row=index)
         await pilot.press("enter")
-        assert app.opened == [("contact", screen.state.rows[index].contact_id)]
-
-    plain = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=5))
-    async with plain.run_test(size=(120, 30)) as pilot:
-        screen = await _ready(pilot)
-        index = next(i for i, a in enumerate(screen.state.rows) if a.contact_id)
-        _table(plain).move_cursor(row=index)
+        await until(pilot, lambda: app.current_mode == "contacts", what="the contacts screen")
+        await pilot.press("g", "a")
+        await until(pilot, lambda: isinstance(app.screen, ActivityScreen), what="back to the feed")
+        assert _table(app).cursor_row == index  # the feed kept its place
+        deal_id = next(a.deal_id for a in screen.state.rows if a.deal_id)
+        note = await store.log_activity(kind="note", subject="Deal-only note", deal_id=deal_id, source="cockpit",
+                                        occurred_at=screen.state.rows[0].occurred_at + timedelta(minutes=1))
+        await until(pilot, lambda: note.id in {a.id for a in screen.state.rows + screen.state.pending},  # type: ignore[union-attr]
+                    what="the note")
+        await pilot.press("f")
+        assert screen.state.rows[0].id == note.id and _table(app).cursor_row == 0  # type: ignore[union-attr]
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(plain.screen, RecordModal), what="the modal")
-        person = await store.contact(screen.state.rows[index].contact_id)  # type: ignore[arg-type]
-        await until(pilot, lambda: getattr(plain.screen, "record", None) == person, what="the contact card")
-        assert person.full_name in str(plain.screen.query_one("VerticalScroll").border_title)
-        await pilot.press("escape")
-        assert isinstance(plain.screen, ActivityScreen)
+        await until(pilot, lambda: type(app.screen).__name__ == "DealDetail", what="the deal detail")
+        assert app.screen.deal_id == deal_id  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_activity_snapshot(settings: Settings, snap_compare: Any, size: tuple[int, int]) -> None:
-    app = ScreenHost(settings, lambda: ActivityScreen(poll_seconds=60, page_size=60))
+    app = cockpit_app(settings, page_size=30)
 
     async def ready(pilot: Any) -> None:
         await _ready(pilot)

@@ -12,10 +12,12 @@ from textual.widgets import Input, OptionList, Static, Tree
 from cockpit.config import Settings
 from cockpit.schema.groups import Group
 from cockpit.schema.models import Relation
+from cockpit.app import CockpitApp
+from cockpit.store import Store
 from screens.schema import SchemaScreen
 from tests.conftest import FIXED_NOW
 from tests.schema_fixture import build
-from tests.screen_apps import ScreenHost, until
+from tests.screen_apps import cockpit_app, open_mode, until
 
 RULES = "CRM views=public.crm_*; RedKey=redkey.*; Sales=sales.*|Ledger.*; Twenty · {client}=workspace_*.*"
 
@@ -32,14 +34,15 @@ async def prepared(conn: psycopg.AsyncConnection) -> psycopg.AsyncConnection:
     return conn
 
 
-def _screen(app: ScreenHost) -> SchemaScreen:
+def _screen(app: CockpitApp) -> SchemaScreen:
     assert isinstance(app.screen, SchemaScreen)
     return app.screen
 
 
 async def _ready(pilot: Any) -> SchemaScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, SchemaScreen) and pilot.app.screen.loaded, what="open")
-    return _screen(pilot.app)
+    screen = await open_mode(pilot, "schema", SchemaScreen)
+    await until(pilot, lambda: screen.loaded, what="the explorer open", timeout=10)
+    return screen
 
 
 def _group_node(screen: SchemaScreen, label: str) -> Any:
@@ -65,8 +68,8 @@ def _pane(screen: SchemaScreen) -> str:
     return console.export_text()
 
 
-async def test_open_groups_and_detail(settings: Settings, prepared: psycopg.AsyncConnection) -> None:
-    app = ScreenHost(settings, lambda: SchemaScreen(rules=RULES))
+async def test_open_groups_and_detail(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await _ready(pilot)
         labels = [g.label for g in screen.groups]
@@ -89,8 +92,8 @@ async def test_open_groups_and_detail(settings: Settings, prepared: psycopg.Asyn
         assert "reads sales.v_store (v): id, region_name" in _pane(screen)
 
 
-async def test_map_path_and_lint(settings: Settings, prepared: psycopg.AsyncConnection) -> None:
-    app = ScreenHost(settings, lambda: SchemaScreen(rules=RULES))
+async def test_map_path_and_lint(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await _ready(pilot)
         await pilot.press("m")  # nothing selected yet: a hint, no crash
@@ -118,8 +121,8 @@ async def test_map_path_and_lint(settings: Settings, prepared: psycopg.AsyncConn
         assert screen.pane == "detail"
 
 
-async def test_system_toggle_search_and_refresh(settings: Settings, prepared: psycopg.AsyncConnection) -> None:
-    app = ScreenHost(settings, lambda: SchemaScreen(rules=RULES))
+async def test_system_toggle_search_and_refresh(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await _ready(pilot)
         await pilot.press("S")
@@ -151,8 +154,8 @@ async def test_system_toggle_search_and_refresh(settings: Settings, prepared: ps
         assert "refreshed in" in _status(screen)
 
 
-async def test_empty_cache_is_filled_on_open(settings: Settings) -> None:
-    app = ScreenHost(settings, lambda: SchemaScreen())
+async def test_empty_cache_is_filled_on_open(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await _ready(pilot)
         assert "public.crm_deals" in screen.graph.relations  # type: ignore[union-attr]
@@ -162,7 +165,7 @@ async def test_empty_cache_is_filled_on_open(settings: Settings) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_schema_snapshot(settings: Settings, prepared: psycopg.AsyncConnection, snap_compare: Any,
                          size: tuple[int, int]) -> None:
-    app = ScreenHost(settings, lambda: SchemaScreen(rules=RULES))
+    app = cockpit_app(settings, schema_groups=RULES)
 
     async def ready(pilot: Any) -> None:
         screen = await _ready(pilot)

@@ -118,28 +118,35 @@ class ActivityMixin(StoreBase):
         except psycopg.Error as exc:
             raise DatabaseUnavailable("cannot open the live feed connection", str(exc).strip()) from exc
         try:
-            await listener.execute(f"LISTEN {CHANNEL}")
-            head = await self.feed_head()
-            if ready is not None:
-                ready.set()
-            while True:
-                heard = False
-                async for note in listener.notifies(timeout=poll_seconds):
-                    if note.payload.split(":", 1)[0] == client:
-                        heard = True
-                        break
-                if heard:
-                    async for _ in listener.notifies(timeout=0.05):
-                        pass  # a batch insert notifies once per row: one signal for the burst
-                    head = await self.feed_head(head) or head if head else await self.feed_head()
-                    yield "notify"
-                    continue
-                newer = await self.feed_head(head) if head else await self.feed_head()
-                if newer is not None and newer != head:
-                    head = newer
-                    yield "poll"
+            async for signal in self._signals(listener, client, poll_seconds, ready):
+                yield signal
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable("the live feed lost its database connection", "reconnecting") from exc
         finally:
             await listener.close()
+
+    async def _signals(self, listener: psycopg.AsyncConnection, client: str, poll_seconds: float,
+                       ready: asyncio.Event | None) -> AsyncIterator[Signal]:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        head = await self.feed_head()
+        if ready is not None:
+            ready.set()
+        while True:
+            heard = False
+            async for note in listener.notifies(timeout=poll_seconds):
+                if note.payload.split(":", 1)[0] == client:
+                    heard = True
+                    break
+            if heard:
+                async for _ in listener.notifies(timeout=0.05):
+                    pass  # a batch insert notifies once per row: one signal for the burst
+                head = (await self.feed_head(head) or head) if head else await self.feed_head()
+                yield "notify"
+                continue
+            newer = await self.feed_head(head) if head else await self.feed_head()
+            if newer is not None and newer != head:
+                head = newer
+                yield "poll"
 
     async def record_names(self, contact_ids: set[UUID], deal_ids: set[UUID]) -> dict[UUID, str]:
         """Display names of the contacts and deals a page of activities mentions (two indexed lookups)."""
