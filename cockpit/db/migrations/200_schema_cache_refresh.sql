@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS redkey.system_schema_constraints (
     contype          text NOT NULL,         -- p primary, u unique, f foreign, c check, x exclusion, n not-null
     columns          text[] NOT NULL DEFAULT '{}',
     ref_table_oid    oid,
+    ref_columns      text[],                -- FKs: referenced columns, paired with columns by position
+    on_delete        text,
+    on_update        text,
+    indexed          boolean,               -- FKs: is there a valid, non-partial index led by its columns?
     definition       text,                  -- pg_get_constraintdef: shown, never parsed
     comment          text
 );
@@ -203,12 +207,29 @@ BEGIN
 
     -- 3. Constraints (FKs on partitions that only mirror the parent's are left out: conparentid <> 0).
     INSERT INTO redkey.system_schema_constraints
-        (table_oid, constraint_name, contype, columns, ref_table_oid, definition, comment)
+        (table_oid, constraint_name, contype, columns, ref_table_oid, ref_columns, on_delete, on_update, indexed,
+         definition, comment)
     SELECT con.conrelid, con.conname, con.contype::text,
            coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord)
                      FROM unnest(con.conkey) WITH ORDINALITY AS k(col, ord)
                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.col), '{}'),
-           nullif(con.confrelid, 0), pg_get_constraintdef(con.oid, true), ds.description
+           nullif(con.confrelid, 0),
+           CASE WHEN con.contype = 'f' THEN
+               (SELECT array_agg(a.attname::text ORDER BY k.ord)
+                FROM unnest(con.confkey) WITH ORDINALITY AS k(col, ord)
+                JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.col) END,
+           CASE con.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+                WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END,
+           CASE con.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+                WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END,
+           -- covered when some index's first n key columns are exactly the FK's n columns (any order)
+           CASE WHEN con.contype = 'f' THEN EXISTS (
+               SELECT 1 FROM pg_index i
+               WHERE i.indrelid = con.conrelid AND i.indisvalid AND i.indpred IS NULL
+                 AND i.indnkeyatts >= cardinality(con.conkey)
+                 AND (i.indkey::int2[])[0:cardinality(con.conkey) - 1] @> con.conkey
+                 AND con.conkey @> (i.indkey::int2[])[0:cardinality(con.conkey) - 1]) END,
+           pg_get_constraintdef(con.oid, true), ds.description
     FROM pg_constraint con
     JOIN redkey.system_schema_relations r ON r.table_oid = con.conrelid
     LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass
