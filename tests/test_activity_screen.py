@@ -160,3 +160,22 @@ def test_activity_snapshot(settings: Settings, snap_compare: Any, size: tuple[in
         await pilot.press("down", "down")
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def test_client_switch_rescopes_the_feed_and_its_live_watch(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("k")  # a kind filter on BezelIQ's feed ...
+        await until(pilot, lambda: screen.state.loaded and bool(screen.state.filter.kinds), what="kind filter")
+        app.switch_client("northwind")
+        await until(pilot, lambda: screen.state.loaded and screen.state.rows
+                    and {a.client_id for a in screen.state.rows} == {"northwind"}, what="Northwind's feed")
+        assert screen.state.filter.is_empty  # ... does not follow to another client
+        top = screen.state.rows[0]
+        await store.log_activity(kind="note", subject="BezelIQ only", source="cockpit",
+                                 occurred_at=top.occurred_at + timedelta(days=1))
+        new = await store.scoped("northwind").log_activity(kind="note", subject="Northwind news", source="cockpit",
+                                                           occurred_at=top.occurred_at + timedelta(hours=1))
+        await until(pilot, lambda: screen.state.rows[0].id == new.id, what="Northwind's new row")  # type: ignore[union-attr]
+        assert all(a.subject != "BezelIQ only" for a in screen.state.rows)
