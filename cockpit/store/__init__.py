@@ -10,9 +10,10 @@ from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.imports import ImportsMixin
 
 
-class Store(CrmMixin, AdminMixin, StoreBase):
+class Store(CrmMixin, AdminMixin, ImportsMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod

@@ -236,9 +236,7 @@ GRANT SELECT ON redkey.import_batches, redkey.import_manifests, redkey.import_ro
     redkey.approval_decisions, redkey.artifacts, redkey.record_merges
     TO redkey_readonly, redkey_operational, redkey_strategic;
 
--- Applying an approved merge through the stable views: re-point RedKey-recorded activities to the
--- survivor, and soft-delete the loser through the view's DELETE (the trigger sets "deletedAt").
-GRANT UPDATE (contact_id, company_id) ON public.crm_activities TO redkey_operational;
-GRANT DELETE ON public.crm_contacts, public.crm_companies TO redkey_operational;
+-- (The grants an approved merge needs on the generated views -- re-pointing activities, soft-deleting
+-- the loser -- are in cockpit/db/writes.py grants_sql, because those views are created after migrations.)
 GRANT INSERT ON public.crm_client_context_history TO redkey_strategic;
 GRANT INSERT, UPDATE ON public.crm_client_context TO redkey_strategic;
