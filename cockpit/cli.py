@@ -28,6 +28,7 @@ T = TypeVar("T")
 # Modules that add subcommands to `main` (imported lazily when the CLI starts).
 EXTENSIONS: list[str] = [
     "cockpit.imports.cli",
+    "cockpit.intake.cli",
 ]
 
 

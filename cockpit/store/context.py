@@ -139,3 +139,9 @@ class ContextMixin(StoreBase):
     async def latest_activity_at(self, contact_id: UUID) -> datetime | None:
         return await self.fetch_value("SELECT max(occurred_at) FROM crm_activities WHERE contact_id = %s",
                                       (contact_id,))
+
+    async def contact_by_email(self, email: str) -> Any:
+        from cockpit.models import Contact
+
+        return await self.fetch_model(Contact, "SELECT * FROM crm_contacts WHERE lower(email) = lower(%s) "
+                                               "ORDER BY created_at LIMIT 1", (email.strip(),))
