@@ -76,7 +76,7 @@ class ApprovalsScreen(Screen[None]):
             yield DataTable(id="proposals", cursor_type="row", zebra_stripes=True)
             with Vertical(id="proposal-side"):
                 with VerticalScroll(id="proposal-detail"):
-                    yield Static("Select a proposal to see its evidence and what would change.", id="detail-text")
+                    yield Static("Pick a proposal to see its evidence and what would change.", id="detail-text")
                 yield Input(placeholder="note for the decision (required to reject)", id="decision-note")
         yield Footer()
 
@@ -174,7 +174,7 @@ class ApprovalsScreen(Screen[None]):
 
     def _decide(self, verdict: str) -> None:
         if not self.selected:
-            self.notify("select a proposal first", severity="warning")
+            self.notify("pick a proposal first", severity="warning")
             return
         note = self.query_one("#decision-note", Input).value.strip()
         self._run_decision(self.selected, verdict, note)

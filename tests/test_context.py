@@ -87,3 +87,28 @@ async def test_client360_snapshot_for_sarah(store: Store) -> None:
     assert any(r["type"] == "communications_gap" for r in snap.risk_flags)
     assert "platform" in snap.property_interests
     assert snap.provenance.method == "system" and "crm_contacts" in snap.derived_from
+
+
+async def test_arlo_hook_after_activities(store: Store) -> None:
+    from cockpit.context.activity import update_context_after
+
+    sarah = await _sarah(store)
+    got = await store.log_activity(kind="email_received", channel="email", direction="inbound",
+                                   subject="Re: pricing", contact_id=sarah.id, source="arlo", external_id="m-1",
+                                   properties={"thread_id": "t-pricing", "facts": ["Timeline: go-live in March"]})
+    assert got is not None
+    out = await update_context_after(store, got)
+    ctx = (await store.client_context(sarah.id))["context_json"]
+    thread = next(t for t in ctx["open_threads"] if t["thread_id"] == "t-pricing")
+    assert thread["needs_reply"] is True and "Timeline: go-live in March" in ctx["key_facts"]
+    sent = await store.log_activity(kind="email_sent", channel="email", direction="outbound", subject="Re: pricing",
+                                    contact_id=sarah.id, source="arlo", external_id="m-2",
+                                    properties={"thread_id": "t-pricing", "facts": ["Timeline: go-live in June"]})
+    out = await update_context_after(store, sent)
+    ctx = (await store.client_context(sarah.id))["context_json"]
+    assert next(t for t in ctx["open_threads"] if t["thread_id"] == "t-pricing")["needs_reply"] is False
+    assert "Timeline: go-live in June" not in ctx["key_facts"]  # contradicts March: proposed instead
+    assert out and out["proposed"][0]["proposed"] == "Timeline: go-live in June"
+    quiet = await store.log_activity(kind="email_opened", channel="email", contact_id=sarah.id, source="resend",
+                                     external_id="o-1")
+    assert await update_context_after(store, quiet) is None

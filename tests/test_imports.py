@@ -135,3 +135,22 @@ async def test_raw_batch_and_rows_are_immutable_in_the_database(store: Store, co
             "row_count, uploaded_by, schema_version, artifact) VALUES (gen_random_uuid(), 'bezeliq', 'a.csv', "
             "'text/csv', 'abc', %s, 0, 'x', '1.0.0', '{\"artifact_type\": \"RawImportBatch\"}')",
             (hashlib.sha256(b"other").hexdigest(),))
+
+
+async def test_reimporting_the_same_file_changes_nothing(store: Store) -> None:
+    data = b"Name,Email,Company\nAda Lovelace,ada@engines.example,Engines\nAlan Turing,alan@bletchley.example,\n"
+    _, first = await _import(store, data)
+    assert first.auto_committed == 3
+    staged, second = await _import(store, data)
+    assert second.proposals == 0 and second.unchanged == 2 and second.linked_companies == 1
+    assert staged.batch.batch_id != first.batch_id  # each upload is its own immutable batch
+
+
+async def test_semicolon_file_and_twenty_export_profile(store: Store) -> None:
+    data = (b"Name / First Name;Name / Last Name;Emails / Primary Email;Job Title\n"
+            b"Grace;Hopper;grace@navy.example;Rear Admiral\n")
+    staged, report = await _import(store, data)
+    assert staged.manifest.source_profile == "twenty_export" and staged.parsed.delimiter == ";"
+    assert report.auto_committed == 1
+    c = next(c for c in (await store.contacts_page("grace hopper")).items if c.email == "grace@navy.example")
+    assert (c.first_name, c.last_name, c.job_title) == ("Grace", "Hopper", "Rear Admiral")
