@@ -28,8 +28,8 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
     staged = await stage_import(store, data, "update.csv", uploaded_by="justin")
     report = await run_import(store, staged)
     assert report.queued == 1 and report.auto_committed == 0
-    page = await store.pending_proposals(limit=10)
-    assert [p.action for p in page.items] == ["update"] and await store.pending_count() == 1
+    page = await store.pending_proposals(limit=10, kind="entity")
+    assert [p.action for p in page.items] == ["update"] and await store.pending_count("entity") == 1
     view = await review(store, page.items[0].proposal_id)
     diff = {d.field: (d.before, d.after) for d in view.diff}
     assert diff["job_title"] == (sarah.job_title, "Chief Financial Officer")
@@ -40,7 +40,7 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
     after = await store.contact(sarah.id)
     assert after.job_title == "Chief Financial Officer" and (after.phone or "").endswith("555 0100")
     assert after.priority == sarah.priority  # strategic field untouched
-    assert await store.pending_count() == 0
+    assert await store.pending_count("entity") == 0
     # the decision is immutable and the delta was recorded
     did = (await (await conn.execute("SELECT decision_id FROM redkey.approval_decisions")).fetchone())[0]
     for stmt in ("UPDATE redkey.approval_decisions SET decision = 'rejected' WHERE decision_id = %s",
@@ -56,7 +56,7 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
 async def test_reject_needs_note_and_changes_nothing(store: Store) -> None:
     staged = await stage_import(store, f"Email,Name\n{SARAH},Sarah Q. Chen\n".encode(), "r.csv", uploaded_by="j")
     await run_import(store, staged)
-    pid = (await store.pending_proposals()).items[0].proposal_id
+    pid = (await store.pending_proposals(kind="entity")).items[0].proposal_id
     with pytest.raises(ValidationFailed, match="needs a note"):
         await reject(store, pid, reviewer="justin", note="  ")
     await reject(store, pid, reviewer="justin", note="wrong person")
@@ -67,7 +67,7 @@ async def test_reject_needs_note_and_changes_nothing(store: Store) -> None:
 async def test_database_refuses_commit_without_approval(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
     staged = await stage_import(store, f"Email,Name\n{SARAH},Sarah Q. Chen\n".encode(), "r.csv", uploaded_by="j")
     await run_import(store, staged)
-    pid = (await store.pending_proposals()).items[0].proposal_id
+    pid = (await store.pending_proposals(kind="entity")).items[0].proposal_id
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="without an approval"):
         await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
                            "auto_rule = NULL WHERE proposal_id = %s", (pid,))
@@ -127,11 +127,23 @@ async def test_pending_pages_are_keyset_paginated(store: Store) -> None:
     staged = await stage_import(store, f"Name,Email\n{rows}".encode(), "noemail.csv", uploaded_by="j")
     report = await run_import(store, staged)
     assert report.queued == 7
-    first = await store.pending_proposals(limit=5)
+    first = await store.pending_proposals(limit=5, kind="entity")
     assert len(first.items) == 5 and first.next_after
-    second = await store.pending_proposals(limit=5, after=first.next_after)
+    second = await store.pending_proposals(limit=5, after=first.next_after, kind="entity")
     assert len(second.items) == 2 and second.next_after is None
     assert not {p.proposal_id for p in first.items} & {p.proposal_id for p in second.items}
     ops = await approve(store, second.items[0].proposal_id, reviewer="justin", note="real lead")
     assert ops[0]["op"] == "create"
     assert (await store.contact(UUID(ops[0]["entity_ref"]))).first_name == "Lead"
+
+
+async def test_demo_has_arlos_writebacks_waiting(store: Store) -> None:
+    page = await store.pending_proposals(kind="writeback")
+    assert [p.created_by for p in page.items] == ["arlo", "arlo"]
+    strategic = next(p for p in page.items if "recontact_at" in p.payload)
+    view = await review(store, strategic.proposal_id)
+    assert {d.field for d in view.diff} == {"recontact_at", "strategy_note"}
+    assert any("budget freeze" in e for e in view.evidence)
+    await approve(store, strategic.proposal_id, reviewer="justin", note="yes")
+    dan = await store.contact(strategic.target_id)
+    assert str(dan.recontact_at) == "2027-07-01" and dan.strategy_note.startswith("Budget freeze")

@@ -30,8 +30,8 @@ def test_import_without_terminal_never_waits_then_yes_imports(db_url: str, tmp_p
     assert "3 rows -> 3 proposals" in proc.stdout and "1 malformed" in proc.stdout
     assert "row 2 (line 3) [Email]: bad_email" in proc.stdout
     listing = cockpit("approvals", "list", env=env)
-    assert "1 pending" in listing.stdout
-    pid = listing.stdout.splitlines()[1].split()[0]
+    assert "3 pending" in listing.stdout  # the import's update + arlo's two demo writebacks
+    pid = next(line for line in listing.stdout.splitlines() if "update contact" in line).split()[0]
     shown = cockpit("approvals", "show", pid, env=env)
     assert "leads.csv row 3" in shown.stdout and "would change" in shown.stdout
     rej = cockpit("approvals", "reject", pid, "--note", "not now", env=env)

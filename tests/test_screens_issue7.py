@@ -42,20 +42,22 @@ async def test_approvals_screen_approve_and_reject_with_notes(store: Store) -> N
             "Nameless Lead,,\n").encode()
     staged = await stage_import(store, data, "screen.csv", uploaded_by="justin")
     await run_import(store, staged)
-    assert await store.pending_count() == 2
+    assert await store.pending_count("entity") == 2
+    ours = [str(p.proposal_id) for p in (await store.pending_proposals(kind="entity")).items]
     screen = ApprovalsScreen(store)
     async with Host(screen).run_test(size=(140, 40)) as pilot:
         await _settle(pilot)
         table = screen.query_one("#proposals", DataTable)
-        assert table.row_count == 2
-        assert "2 pending" in _text(screen, "#approvals-title")
+        assert table.row_count == 4  # the import's two + arlo's two demo writebacks
+        assert "4 pending" in _text(screen, "#approvals-title")
         table.focus()
-        table.move_cursor(row=0)
+        table.move_cursor(row=table.get_row_index(ours[0]))
         await _settle(pilot)
         detail = _text(screen, "#detail-text")
         assert "Evidence" in detail and "Would change" in detail and "screen.csv row 1" in detail
         assert "Chief Financial Officer" in detail
         first = screen.selected
+        assert first == ours[0]
         # reject without a note is refused in the UI (and nothing is decided)
         await pilot.press("x")
         await _settle(pilot)
@@ -68,11 +70,12 @@ async def test_approvals_screen_approve_and_reject_with_notes(store: Store) -> N
         assert (await store.get_proposal(first)).status == "committed"
         contact = next(c for c in (await store.contacts_page("sarah chen")).items if c.email == SARAH)
         assert contact.job_title == "Chief Financial Officer"
-        assert table.row_count == 1 and "1 pending" in _text(screen, "#approvals-title")
+        assert table.row_count == 3 and "3 pending" in _text(screen, "#approvals-title")
         # reject the other with a note
-        table.move_cursor(row=0)
+        table.move_cursor(row=table.get_row_index(ours[1]))
         await _settle(pilot)
         second = screen.selected
+        assert second == ours[1]
         screen.query_one("#decision-note", Input).value = "not a real lead"
         table.focus()
         await pilot.press("x")
@@ -82,7 +85,7 @@ async def test_approvals_screen_approve_and_reject_with_notes(store: Store) -> N
                                             "ORDER BY decided_at")
         assert [(d["decision"], d["decision_notes"]) for d in decisions] == [
             ("approved", "promoted"), ("rejected", "not a real lead")]
-        assert "Nothing waits" in _text(screen, "#detail-text")
+        assert table.row_count == 2 and "Would change" in _text(screen, "#detail-text")
 
 
 async def test_import_screen_maps_imports_and_reports(store: Store, tmp_path: Path) -> None:

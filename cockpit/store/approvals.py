@@ -173,3 +173,39 @@ class ApprovalsMixin(StoreBase):
             "SELECT loser_id FROM redkey.record_merges WHERE client_id = %s AND winner_id = %s",
             (self.require_scope(), winner_id))
         return [r["loser_id"] for r in rows]
+
+
+async def seed_demo_proposals(conn: AsyncConnection, client_id: str, people: list[tuple[Any, ...]],
+                              now: datetime) -> int:
+    """Demo data: two of arlo's writeback proposals waiting in Approvals (one operational, one strategic,
+    from seed 000's example instructions). Deterministic ids; written as the demo generator (owner)."""
+    import uuid as _uuid
+    from datetime import timedelta
+
+    from cockpit.contracts import OracleWritebackProposal, Provenance
+
+    dan, tom = people[0][0], people[2][0]
+    specs = [
+        (tom, {"job_title": "CIO"}, {"job_title": "Head of IT"},
+         "His email signature in the security thread says CIO since October.", ["activity:demo-thread-1"]),
+        (dan, {"recontact_at": "2027-07-01", "strategy_note": "Budget freeze until Q3; recontact in July."},
+         {"recontact_at": None, "strategy_note": None},
+         "Justin: \"The Acme deal is stalled — budget freeze until Q3, recontact in July\".",
+         ["instruction:acme-stalled"]),
+    ]
+    n = 0
+    for i, (target, change, current, why, refs) in enumerate(specs):
+        pid = str(_uuid.uuid5(_uuid.NAMESPACE_URL, f"redkey-demo/{client_id}/writeback/{i}"))
+        p = OracleWritebackProposal(
+            proposal_id=pid, target_domain="crm_contacts", target_entity_ref=str(target), proposed_change=change,
+            current_values=current, reasoning_summary=why, evidence_refs=refs, approval_required=True,
+            source_system="arlo", created_by="arlo", confidence=0.8, created_at=now - timedelta(hours=20 - i),
+            provenance=Provenance(method="ai", evidence_refs=refs))
+        await conn.execute(
+            "INSERT INTO redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, entity_type, "
+            "action, target_id, payload, review_required, confidence, summary, created_by, created_at, artifact) "
+            "VALUES (%s, %s, 'writeback', %s, %s, 'contact', 'writeback', %s, %s, true, %s, %s, 'arlo', %s, %s)",
+            (pid, client_id, p.ARTIFACT_TYPE, p.schema_version, str(target), json.dumps(change), p.confidence,
+             f"arlo: {', '.join(change)} on contact — {why[:80]}", p.created_at, json.dumps(p.to_json())))
+        n += 1
+    return n
