@@ -62,12 +62,14 @@ async def main(rows: int) -> None:
     data = make_csv(rows, existing)
     print(f"CSV: {rows:,} rows, {len(data) / 1e6:.1f} MB")
     phases: dict[str, float] = {}
-    last = [time.perf_counter()]
+    last: list = [time.perf_counter(), None]
 
     def tick(phase: str, done: int, total: int) -> None:
+        """Time since the previous tick belongs to the phase that was running (the previous one)."""
         now = time.perf_counter()
-        phases[phase] = phases.get(phase, 0.0) + (now - last[0])
-        last[0] = now
+        if last[1] is not None:
+            phases[last[1]] = phases.get(last[1], 0.0) + (now - last[0])
+        last[0], last[1] = now, phase
 
     t0 = time.perf_counter()
     staged = await stage_import(store, data, "bench.csv", uploaded_by="bench")
@@ -75,6 +77,7 @@ async def main(rows: int) -> None:
     last[0] = t1
     report = await run_import(store, staged, progress=tick)
     t2 = time.perf_counter()
+    tick("end", 0, 0)
     await store.close()
     print(report.summary())
     print(f"stage (parse, keep raw bytes, propose manifest): {t1 - t0:6.2f} s")

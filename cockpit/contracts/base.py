@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
+@lru_cache(maxsize=64)
 def parse_version(version: str) -> tuple[int, int, int]:
     m = _SEMVER.match(version or "")
     if not m:
@@ -29,7 +31,10 @@ def parse_version(version: str) -> tuple[int, int, int]:
 
 def is_email(value: str) -> bool:
     """Syntactic email check (what an import can verify without sending mail)."""
-    return bool(_EMAIL.match(value)) and len(value) <= 254 and ".." not in value
+    if len(value) > 254:
+        return False
+    local, at, host = value.rpartition("@")
+    return bool(at and len(local) <= 64 and _LOCAL.fullmatch(local) and _HOST.fullmatch(host))
 
 
 def new_id() -> str:

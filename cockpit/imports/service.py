@@ -115,7 +115,9 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     tick("finding duplicates", 0, 1)
     existing = await store.existing_for_import(emails, domains, names)
     tick("finding duplicates", 1, 1)
+    tick("planning proposals", 0, len(rows))
     planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
+    tick("planning proposals", len(rows), len(rows))
     lines = {r.number: r.line for r in staged.parsed.rows}
     records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
     for r in rows:
