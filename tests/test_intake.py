@@ -100,3 +100,19 @@ async def test_webhook_over_http_with_signature(store: Store) -> None:
         await task
     acts = (await store.activities_page(sources=["quill"])).items
     assert [a.kind for a in acts] == ["note"]
+
+
+async def test_qd_signal_feeds_client360(store: Store) -> None:
+    from cockpit.context.service import build_client360
+    from cockpit.intake.service import intake_any
+
+    sig = {"artifact_type": "QdSignalBundle", "signal_id": "sig-1", "client_ref": SARAH, "source_ref": "arlo",
+           "score_type": "engagement", "value": 0.82, "supporting_evidence_refs": ["activity:1", "activity:2"],
+           "time_window": {"start": "2026-11-01T00:00:00Z", "end": "2026-11-20T00:00:00Z"},
+           "source_system": "arlo", "created_by": "arlo", "confidence": 0.7, "provenance": {"method": "rule"}}
+    assert (await intake_any(store, sig))["duplicate"] is False
+    assert (await intake_any(store, sig))["duplicate"] is True
+    contact = await store.contact_by_email(SARAH)
+    snap = await build_client360(store, contact.id)
+    assert snap.qd_overview["engagement"]["value"] == 0.82
+    assert snap.qd_overview["engagement"]["evidence"] == ["activity:1", "activity:2"]

@@ -16,7 +16,8 @@ from cockpit.cli import fail, get_settings, main, open_store, run
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.pass_context
 def intake_cmd(ctx: click.Context, file: Path) -> None:
-    """Attach meeting notes (an InteractionBundle JSON, with optional transcripts) to their contact/deal."""
+    """Attach meeting notes (an InteractionBundle JSON, with optional transcripts) to their contact/deal,
+    or record a QdSignalBundle for its contact."""
     settings = get_settings(ctx)
     try:
         data = json.loads(file.read_bytes())
@@ -26,10 +27,15 @@ def intake_cmd(ctx: click.Context, file: Path) -> None:
         fail(f"{file.name} is not JSON ({exc})", 2)
 
     async def body() -> None:
-        from cockpit.intake.service import intake
+        from cockpit.intake.service import intake, record_signal
 
         store = await open_store(settings, source="quill")
         try:
+            if isinstance(data, dict) and data.get("artifact_type") == "QdSignalBundle":
+                signal, stored = await record_signal(store, data)
+                click.echo(f"signal {signal.score_type}={signal.value} "
+                           + ("recorded" if stored else "already recorded"))
+                return
             r = await intake(store, data)
         finally:
             await store.close()

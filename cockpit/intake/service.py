@@ -13,7 +13,7 @@ from uuid import UUID
 
 from cockpit.context.policy import ContextUpdate
 from cockpit.context.service import update_context
-from cockpit.contracts import InteractionBundle, TranscriptBundle, read_artifact
+from cockpit.contracts import InteractionBundle, QdSignalBundle, TranscriptBundle, read_artifact
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.intake.nextsteps import extract_next_steps
 
@@ -105,3 +105,19 @@ async def intake(store: Any, data: Any) -> IntakeResult:
     return IntakeResult(bundle.bundle_id, contact.id, deal.id if deal else None,
                         activity.id if activity else None, duplicate=activity is None or not fresh,
                         next_steps=steps, transcripts=[t.transcript_id for t in transcripts])
+
+
+async def record_signal(store: Any, data: Any) -> tuple[QdSignalBundle, bool]:
+    """Keep a QdSignalBundle for its contact (client_ref = contact id or email); the Client360 snapshot
+    shows the latest per score type. Returns (signal, stored) — False when it was already stored."""
+    signal = read_artifact(data, QdSignalBundle)
+    contact = await _resolve_contact(store, signal.client_ref)
+    return signal, await store.save_artifact(signal, contact_id=contact.id)
+
+
+async def intake_any(store: Any, data: Any) -> dict[str, Any]:
+    """File/webhook dispatch: a QdSignalBundle is recorded as a signal; anything else is meeting notes."""
+    if isinstance(data, dict) and data.get("artifact_type") == "QdSignalBundle":
+        signal, stored = await record_signal(store, data)
+        return {"signal_id": signal.signal_id, "score_type": signal.score_type, "duplicate": not stored}
+    return (await intake(store, data)).as_json()

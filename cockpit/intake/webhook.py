@@ -1,7 +1,8 @@
 """The Quill meeting-notes webhook as starlette routes, for the ``cockpit webhooks`` app to mount
 (``routes=[..., *quill_routes(store)]``), plus a minimal app factory for running it alone.
 
-POST /webhooks/quill (JSON: an InteractionBundle, or ``{"interaction": ..., "transcripts": [...]}``).
+POST /webhooks/quill (JSON: an InteractionBundle, or ``{"interaction": ..., "transcripts": [...]}``, or a
+QdSignalBundle).
 The client comes from ``X-RedKey-Client`` (or ``?client=``), else the store's scope. With
 ``quill_webhook_secret`` set, ``X-Quill-Signature: sha256=<hex HMAC-SHA256 of the body>`` is required.
 Answers 202 with what was recorded; 400 bad JSON, 401 bad signature, 404 unknown contact/deal,
@@ -21,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cockpit.errors import CockpitError, NotFound, ScopeError, ValidationFailed
-from cockpit.intake.service import intake
+from cockpit.intake.service import intake_any
 
 MAX_BODY = 5 * 1024 * 1024
 
@@ -49,14 +50,14 @@ def quill_routes(store: Any, *, secret: str | None = None, path: str = "/webhook
         client = request.headers.get("x-redkey-client") or request.query_params.get("client") or store.client_id
         scoped = store.scoped(client, source="quill", actor="quill")
         try:
-            result = await intake(scoped, data)
+            result = await intake_any(scoped, data)
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, status_code=404)
         except (ValidationFailed, ScopeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=422)
         except CockpitError as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
-        return JSONResponse(result.as_json(), status_code=200 if result.duplicate else 202)
+        return JSONResponse(result, status_code=200 if result["duplicate"] else 202)
 
     return [Route(path, quill, methods=["POST"])]
 
