@@ -10,12 +10,13 @@ from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.dossier import DossierMixin
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
 
 
-class Store(CrmMixin, AdminMixin, ImportsMixin, ApprovalsMixin, ContextMixin, StoreBase):
+class Store(DossierMixin, CrmMixin, AdminMixin, ImportsMixin, ApprovalsMixin, ContextMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
