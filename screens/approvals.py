@@ -1,76 +1,51 @@
 """Approvals: the pending proposals (import rows, merges, arlo's writebacks, context changes), each with
 its evidence and a diff of what would change; approve or reject with a note.
 
-Standalone until the app frame registers it (it takes the store, or uses ``app.store``). Every store call
-runs in a worker and comes back as a message; the list holds one keyset page at a time (50 rows, more on
-demand), the total is counted in SQL.
+Every store call runs in a worker (``call_store``); the list holds one keyset page at a time (50 rows,
+more on demand), the total is counted in SQL. Errors become notifications (the frame's policy).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import getpass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from cockpit.approvals.service import ProposalView, approve, reject, review
-from cockpit.errors import CockpitError
+from screens.base import CockpitScreen
 
 PAGE = 50
 
 
-class ApprovalsScreen(Screen[None]):
+class ApprovalsScreen(CockpitScreen):
+    TITLE_TEXT = "Approvals"
     CSS_PATH = "../styles/approvals.tcss"
     BINDINGS = [
         Binding("a", "approve", "Approve", tooltip="approve the selected proposal (with the note, if any)"),
         Binding("x", "reject", "Reject", tooltip="reject the selected proposal (a note is required)"),
         Binding("n", "focus_note", "Note"),
         Binding("m", "more", "More", tooltip="load the next page of pending proposals"),
-        Binding("ctrl+r", "refresh", "Refresh"),
-        Binding("escape", "back", "Back", show=False),
     ]
 
-    @dataclass
-    class PageLoaded(Message):
-        items: list[Any]
-        next_after: Any
-        total: int
-        append: bool
-
-    @dataclass
-    class DetailLoaded(Message):
-        view: ProposalView
-
-    @dataclass
-    class Decided(Message):
-        proposal_id: str
-        verdict: str
-        changes: int
-
-    @dataclass
-    class Failed(Message):
-        error: str
-
-    def __init__(self, store: Any | None = None, *, reviewer: str = "justin") -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._store = store
-        self.reviewer = reviewer
+        self.reviewer = getpass.getuser() or "cockpit"
         self.next_after: Any = None
         self.selected: str | None = None
+        self.shown: str | None = None  # the proposal whose evidence and diff are on screen
         self.total = 0
-
-    @property
-    def store(self) -> Any:
-        return self._store or getattr(self.app, "store", None)
+        # set when a page / a detail / a decision has been shown (tests and the frame can await them)
+        self.page_loaded, self.detail_loaded, self.decided = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
         yield Static("Approvals", id="approvals-title")
         with Horizontal(id="approvals-body"):
             yield DataTable(id="proposals", cursor_type="row", zebra_stripes=True)
@@ -78,11 +53,13 @@ class ApprovalsScreen(Screen[None]):
                 with VerticalScroll(id="proposal-detail"):
                     yield Static("Pick a proposal to see its evidence and what would change.", id="detail-text")
                 yield Input(placeholder="note for the decision (required to reject)", id="decision-note")
-        yield Footer()
+        yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
-        table = self.query_one("#proposals", DataTable)
-        table.add_columns("kind", "proposal", "by", "conf.")
+        self.query_one("#proposals", DataTable).add_columns("kind", "proposal", "by", "conf.")
+        super().on_mount()
+
+    def reload(self) -> None:
         self.action_refresh()
 
     # --- loading ------------------------------------------------------------------------------
@@ -94,29 +71,25 @@ class ApprovalsScreen(Screen[None]):
         if self.next_after is not None:
             self._load_page(self.next_after, append=True)
 
-    @work(exclusive=True, group="approvals-page")
-    async def _load_page(self, after: Any, append: bool) -> None:
-        try:
-            page = await self.store.pending_proposals(after=after, limit=PAGE)
-            total = await self.store.pending_count()
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.PageLoaded(page.items, page.next_after, total, append))
+    def _load_page(self, after: Any, append: bool) -> None:
+        async def fetch(store: Any) -> tuple[Any, int]:
+            return await store.pending_proposals(after=after, limit=PAGE), await store.pending_count()
 
-    @on(PageLoaded)
-    def _show_page(self, msg: PageLoaded) -> None:
+        self.call_store(fetch, lambda got: self._show_page(got[0], got[1], append), group="approvals-page")
+
+    def _show_page(self, page: Any, total: int, append: bool) -> None:
         table = self.query_one("#proposals", DataTable)
-        if not msg.append:
+        if not append:
             table.clear()
-        for p in msg.items:
+        for p in page.items:
             table.add_row(p.kind, p.summary[:70], p.created_by, f"{p.confidence:.2f}", key=str(p.proposal_id))
-        self.next_after, self.total = msg.next_after, msg.total
-        more = f" — {table.row_count} shown, m for more" if msg.next_after is not None else ""
-        self.query_one("#approvals-title", Static).update(f"Approvals — {msg.total:,} pending{more}")
+        self.next_after, self.total = page.next_after, total
+        more = f" — {table.row_count} shown, m for more" if page.next_after is not None else ""
+        self.query_one("#approvals-title", Static).update(f"Approvals — {total:,} pending{more}")
         if not table.row_count:
             self.selected = None
             self.query_one("#detail-text", Static).update("Nothing waits for approval.")
+        self.page_loaded.set()
 
     @on(DataTable.RowHighlighted, "#proposals")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -125,20 +98,12 @@ class ApprovalsScreen(Screen[None]):
         self.selected = event.row_key.value
         self._load_detail(self.selected)
 
-    @work(exclusive=True, group="approvals-detail")
-    async def _load_detail(self, proposal_id: str) -> None:
-        try:
-            view = await review(self.store, proposal_id)
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.DetailLoaded(view))
+    def _load_detail(self, proposal_id: str) -> None:
+        self.call_store(lambda store: review(store, proposal_id), self._show_detail, group="approvals-detail")
 
-    @on(DetailLoaded)
-    def _show_detail(self, msg: DetailLoaded) -> None:
-        if str(msg.view.row.proposal_id) != self.selected:
+    def _show_detail(self, v: ProposalView) -> None:
+        if str(v.row.proposal_id) != self.selected:
             return  # the user moved on
-        v = msg.view
         text = Text()
         text.append(f"{v.row.summary}\n", style="bold")
         text.append(f"{v.row.kind} · {v.row.entity_type} · {v.row.action} · by {v.row.created_by}\n\n", style="dim")
@@ -152,6 +117,8 @@ class ApprovalsScreen(Screen[None]):
             text.append(" → ")
             text.append(f"{d.after}\n", style="green")
         self.query_one("#detail-text", Static).update(text)
+        self.shown = str(v.row.proposal_id)
+        self.detail_loaded.set()
 
     # --- deciding -----------------------------------------------------------------------------
     def action_focus_note(self) -> None:
@@ -179,28 +146,24 @@ class ApprovalsScreen(Screen[None]):
         note = self.query_one("#decision-note", Input).value.strip()
         self._run_decision(self.selected, verdict, note)
 
-    @work(exclusive=True, group="approvals-decide")
-    async def _run_decision(self, proposal_id: str, verdict: str, note: str) -> None:
-        try:
+    def _run_decision(self, proposal_id: str, verdict: str, note: str) -> None:
+        async def decide(store: Any) -> int:
             if verdict == "approved":
-                ops = await approve(self.store, proposal_id, reviewer=self.reviewer, note=note)
-            else:
-                await reject(self.store, proposal_id, reviewer=self.reviewer, note=note)
-                ops = []
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Decided(proposal_id, verdict, len(ops)))
+                return len(await approve(store, proposal_id, reviewer=self.reviewer, note=note))
+            await reject(store, proposal_id, reviewer=self.reviewer, note=note)
+            return 0
 
-    @on(Decided)
-    def _decided(self, msg: Decided) -> None:
+        self.call_store(decide, lambda changes: self._decided(proposal_id, verdict, changes),
+                        group="approvals-decide")
+
+    def _decided(self, proposal_id: str, verdict: str, changes: int) -> None:
         table = self.query_one("#proposals", DataTable)
-        if msg.proposal_id in table.rows:
-            table.remove_row(msg.proposal_id)
+        if proposal_id in table.rows:
+            table.remove_row(proposal_id)
         self.total = max(0, self.total - 1)
         self.query_one("#approvals-title", Static).update(f"Approvals — {self.total:,} pending")
         self.query_one("#decision-note", Input).value = ""
-        what = f"approved; {msg.changes} change(s) applied" if msg.verdict == "approved" else "rejected; nothing changed"
+        what = f"approved; {changes} change(s) applied" if verdict == "approved" else "rejected; nothing changed"
         self.notify(what)
         if table.row_count == 0:
             self.selected = None
@@ -211,11 +174,4 @@ class ApprovalsScreen(Screen[None]):
             self.selected = key
             if key:
                 self._load_detail(key)
-
-    @on(Failed)
-    def _failed(self, msg: Failed) -> None:
-        self.notify(msg.error, severity="error", timeout=8)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
+        self.decided.set()

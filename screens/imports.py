@@ -1,42 +1,40 @@
 """Import: pick a CSV, review the proposed column mapping (edit it: ``Column=field`` or ``Column=ignore``),
 import with a progress bar, and see the report (malformed rows one by one; queued proposals go to the
-approvals screen). The same service as ``cockpit import``; no SQL here.
+approvals screen). The same service as ``cockpit import``; no SQL here. Store calls run in workers
+(``call_store``); progress comes back as messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import getpass
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from cockpit.contracts import ImportMappingManifest
 from cockpit.errors import CockpitError
 from cockpit.imports.mapping import edit_manifest
 from cockpit.imports.service import ImportReport, StagedImport, read_file, run_import, stage_import
+from screens.base import CockpitScreen
 
 SHOW_PROBLEMS = 200
 
 
-class ImportScreen(Screen[None]):
+class ImportScreen(CockpitScreen):
+    TITLE_TEXT = "Import"
     CSS_PATH = "../styles/imports.tcss"
     BINDINGS = [
         Binding("ctrl+s", "run_import", "Import", tooltip="import with the mapping shown"),
-        Binding("escape", "back", "Back", show=False),
     ]
-
-    @dataclass
-    class Staged(Message):
-        staged: StagedImport
 
     @dataclass
     class Progressed(Message):
@@ -44,28 +42,18 @@ class ImportScreen(Screen[None]):
         done: int
         total: int
 
-    @dataclass
-    class Finished(Message):
-        report: ImportReport
-
-    @dataclass
-    class Failed(Message):
-        error: str
-
-    def __init__(self, store: Any | None = None, *, user: str = "justin", path: str | None = None) -> None:
+    def __init__(self, path: str | None = None) -> None:
         super().__init__()
-        self._store = store
-        self.user = user
+        self.user = getpass.getuser() or "cockpit"
         self.initial_path = path
         self.staged: StagedImport | None = None
         self.manifest: ImportMappingManifest | None = None
         self.running = False
-
-    @property
-    def store(self) -> Any:
-        return self._store or getattr(self.app, "store", None)
+        self.staged_event, self.finished = asyncio.Event(), asyncio.Event()
+        self.report: ImportReport | None = None
 
     def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
         yield Static("Import contacts and companies from a CSV file", id="import-title")
         yield Input(value=self.initial_path or "", placeholder="path to a .csv file, then Enter", id="import-path")
         yield DataTable(id="mapping", cursor_type="row", zebra_stripes=True)
@@ -76,11 +64,12 @@ class ImportScreen(Screen[None]):
         yield Static("", id="import-phase")
         with VerticalScroll(id="import-report-box"):
             yield Static("", id="import-report")
-        yield Footer()
+        yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         self.query_one("#mapping", DataTable).add_columns("#", "column", "status", "field", "note")
         self.query_one("#import-path", Input).focus()
+        super().on_mount()
 
     # --- staging ------------------------------------------------------------------------------
     @on(Input.Submitted, "#import-path")
@@ -91,27 +80,24 @@ class ImportScreen(Screen[None]):
             return
         self._stage(Path(path).expanduser())
 
-    @work(exclusive=True, group="import-stage")
-    async def _stage(self, path: Path) -> None:
-        try:
+    def _stage(self, path: Path) -> None:
+        async def stage(store: Any) -> StagedImport:
             data = await asyncio.to_thread(read_file, path)
-            staged = await stage_import(self.store, data, path.name, uploaded_by=self.user)
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Staged(staged))
+            return await stage_import(store, data, path.name, uploaded_by=self.user)
 
-    @on(Staged)
-    def _show_staged(self, msg: Staged) -> None:
-        self.staged, self.manifest = msg.staged, msg.staged.manifest
-        b = msg.staged.batch
+        self.call_store(stage, self._show_staged, group="import-stage")
+
+    def _show_staged(self, staged: StagedImport) -> None:
+        self.staged, self.manifest = staged, staged.manifest
+        b = staged.batch
         self.query_one("#import-title", Static).update(
-            f"{b.uploaded_filename}: {b.row_count:,} rows, {len(msg.staged.parsed.header)} columns "
-            f"({msg.staged.parsed.encoding}) — profile {self.manifest.source_profile}; kept as batch {b.batch_id[:8]}")
+            f"{b.uploaded_filename}: {b.row_count:,} rows, {len(staged.parsed.header)} columns "
+            f"({staged.parsed.encoding}) — profile {self.manifest.source_profile}; kept as batch {b.batch_id[:8]}")
         self._show_manifest()
         self.query_one("#run-import", Button).disabled = False
         self.query_one("#import-report", Static).update(
             "\n".join(self.manifest.resolver_notes) or "Check the mapping, then Import (ctrl+s).")
+        self.staged_event.set()
 
     def _show_manifest(self) -> None:
         table = self.query_one("#mapping", DataTable)
@@ -152,28 +138,22 @@ class ImportScreen(Screen[None]):
         self.query_one("#run-import", Button).disabled = True
         self._run(self.staged, self.manifest)
 
-    @work(exclusive=True, group="import-run")
-    async def _run(self, staged: StagedImport, manifest: ImportMappingManifest) -> None:
+    def _run(self, staged: StagedImport, manifest: ImportMappingManifest) -> None:
         def tick(phase: str, done: int, total: int) -> None:
             self.post_message(self.Progressed(phase, done, total))
 
-        try:
-            report = await run_import(self.store, staged, manifest, progress=tick)
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Finished(report))
+        self.call_store(lambda store: run_import(store, staged, manifest, progress=tick), self._finished,
+                        group="import-run", failed=self._failed)
 
     @on(Progressed)
     def _progress(self, msg: Progressed) -> None:
         self.query_one("#import-progress", ProgressBar).update(total=max(1, msg.total), progress=msg.done)
         self.query_one("#import-phase", Static).update(msg.phase)
 
-    @on(Finished)
-    def _finished(self, msg: Finished) -> None:
+    def _finished(self, r: ImportReport) -> None:
         self.running = False
         self.staged = None  # one import per staged file; load it again to re-import
-        r = msg.report
+        self.report = r
         text = Text(r.summary() + "\n", style="bold")
         for note in r.notes:
             text.append(f"note: {note}\n", style="dim")
@@ -186,13 +166,8 @@ class ImportScreen(Screen[None]):
         self.query_one("#import-report", Static).update(text)
         self.query_one("#import-phase", Static).update("done")
         self.notify(r.summary(), timeout=6)
+        self.finished.set()
 
-    @on(Failed)
-    def _failed(self, msg: Failed) -> None:
+    def _failed(self, _exc: BaseException) -> None:
         self.running = False
         self.query_one("#run-import", Button).disabled = self.staged is None
-        self.notify(msg.error, severity="error", timeout=8)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()

@@ -49,7 +49,7 @@ async def test_file_intake_attaches_note_and_next_steps(store: Store) -> None:
     acts = (await store.activities_page(contact_id=r.contact_id, sources=["quill"])).items
     assert len(acts) == 1 and acts[0].kind == "meeting" and acts[0].subject == "Security review with Sarah"
     assert acts[0].properties["event_refs"] == ["quill:evt:991", "gcal:abc"]  # raw refs kept
-    ctx = (await store.client_context(r.contact_id))["context_json"]
+    ctx = (await store.client_context(r.contact_id)).context
     thread = next(t for t in ctx["open_threads"] if t["thread_id"] == "quill:quill-mtg-1")
     assert thread["next_steps"] == r.next_steps and thread["needs_reply"] is True
     again = await intake(store, bundle())

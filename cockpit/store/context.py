@@ -57,16 +57,6 @@ async def apply_context_change(rc: RoleConn, contact_id: str, kind: str, payload
 
 
 class ContextMixin(StoreBase):
-    async def client_context(self, contact_id: UUID) -> dict[str, Any] | None:
-        rows = await self.fetch_dicts("SELECT context_json, last_updated_at FROM crm_client_context "
-                                      "WHERE contact_id = %s", (contact_id,))
-        return rows[0] if rows else None
-
-    async def context_history(self, contact_id: UUID, limit: int = 20) -> list[dict[str, Any]]:
-        return await self.fetch_dicts(
-            "SELECT id, context_json, change_note, changed_by, recorded_at FROM crm_client_context_history "
-            "WHERE contact_id = %s ORDER BY recorded_at DESC, id DESC LIMIT %s", (contact_id, limit))
-
     async def update_context(self, contact_id: UUID, merge: Merge, *, changed_by: str,
                              proposal_rows: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> dict[str, Any]:
         """Lock, merge, write + snapshot (when something changed), queue contradictions; one transaction.
@@ -121,7 +111,7 @@ class ContextMixin(StoreBase):
         ctx = await self.client_context(contact_id)
         return {"contact": contact, "merged": merged, "company": company, "deals": deals, "activities": activities,
                 "tasks": tasks, "signals": [s["body"] for s in signals], "pending": int(pending or 0),
-                "context": (ctx or {}).get("context_json") or {}, "context_at": (ctx or {}).get("last_updated_at")}
+                "context": ctx.context if ctx else {}, "context_at": ctx.last_updated_at if ctx else None}
 
     async def save_artifact(self, artifact: Any, *, contact_id: UUID | None = None,
                             deal_id: UUID | None = None) -> bool:
