@@ -124,6 +124,26 @@ async def _copy(conn: AsyncConnection, table: str, columns: list[str], rows: Ite
     return n
 
 
+BULK_ROWS = 50_000  # above this, secondary indexes are rebuilt after loading instead of maintained per row
+
+
+async def _without_indexes(conn: AsyncConnection, table: str, load) -> int:  # type: ignore[no-untyped-def]
+    """Run ``load()`` with ``table``'s secondary indexes dropped, then rebuild them: building a GIN or
+    btree once is far cheaper than maintaining it row by row during a bulk COPY."""
+    schema, name = table.split(".")
+    rows = await (await conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary", (table,))).fetchall()
+    for index_name, _ in rows:
+        await conn.execute(f"DROP INDEX {index_name}")
+    n = await load()
+    await conn.execute("SET maintenance_work_mem = '512MB'")
+    for _, definition in rows:
+        await conn.execute(definition)
+    await conn.execute("RESET maintenance_work_mem")
+    return n  # type: ignore[no-any-return]
+
+
 async def reset(conn: AsyncConnection) -> None:
     """Drop RedKey's schema, Layer 2 and every fixture workspace, then migrate afresh.
 
@@ -233,12 +253,13 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         if rng.random() < 0.5:
             industry = NAMED_COMPANIES[i][2] if named and i < len(NAMED_COMPANIES) else rng.choice(INDUSTRIES)
             company_ext.append((client.client_id, cid, rng.choice(SIZES), industry,
-                                now - timedelta(days=rng.randint(1, 60))))
+                                now - timedelta(days=rng.randint(1, 60)), now))
     await _copy(conn, f"{ws}.company",
                 ["id", "createdAt", "updatedAt", "position", "name", "domainNamePrimaryLinkUrl",
                  "addressAddressCity", "addressAddressCountry", "employees", "linkedinLinkPrimaryLinkUrl"],
                 company_rows)
-    await _copy(conn, "redkey.company_ext", ["client_id", "record_id", "company_size", "industry", "enriched_at"],
+    await _copy(conn, "redkey.company_ext", ["client_id", "record_id", "company_size", "industry", "enriched_at",
+                                             "updated_at"],
                 company_ext)
 
     # --- contacts -----------------------------------------------------------------------------
@@ -266,10 +287,16 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             yield (pid, created, created, float(i), first, last, email, title, phone, "+1" if phone else "", city,
                    company[0])
 
-    n_people = await _copy(conn, f"{ws}.person",
+    async def load_people() -> int:
+        return await _copy(conn, f"{ws}.person",
                            ["id", "createdAt", "updatedAt", "position", "nameFirstName", "nameLastName",
                             "emailsPrimaryEmail", "jobTitle", "phonesPrimaryPhoneNumber",
                             "phonesPrimaryPhoneCallingCode", "city", "companyId"], person_rows())
+
+    if n_contacts >= BULK_ROWS:
+        n_people = await _without_indexes(conn, f"{ws}.person", load_people)
+    else:
+        n_people = await load_people()
 
     # --- deals --------------------------------------------------------------------------------
     by_company: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -300,12 +327,13 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         close = now + timedelta(days=rng.randint(-30, 150))
         deal_rows.append((did, created, created, float(i), name, amount * 1_000_000, "USD", close, stage,
                           contact_id, company_id))
-        deal_ext.append((client.client_id, did, last, priority))
+        deal_ext.append((client.client_id, did, last, priority, now))
         deal_last[did] = (last, contact_id, company_id, name)
     n_opps = await _copy(conn, f"{ws}.opportunity",
                          ["id", "createdAt", "updatedAt", "position", "name", "amountAmountMicros",
                           "amountCurrencyCode", "closeDate", "stage", "pointOfContactId", "companyId"], deal_rows)
-    await _copy(conn, "redkey.deal_ext", ["client_id", "record_id", "last_activity_at", "priority"], deal_ext)
+    await _copy(conn, "redkey.deal_ext", ["client_id", "record_id", "last_activity_at", "priority", "updated_at"],
+                deal_ext)
 
     # --- activities: RedKey's log (emails, calls, meetings) and Twenty's timeline/notes ---------
     kinds = [("email_sent", "email", "outbound"), ("email_opened", "email", "inbound"),
@@ -345,11 +373,13 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         if enriched is None and last is None and rng.random() < 0.9:
             continue
         contact_ext.append((client.client_id, pid, last, enriched,
-                            rng.randint(0, 6) if last else 0, rng.randint(0, 12) if last else 0))
+                            rng.randint(0, 6) if last else 0, rng.randint(0, 12) if last else 0, now))
     await _copy(conn, "redkey.contact_ext", ["client_id", "record_id", "last_activity_at", "enriched_at",
-                                             "email_thread_count", "open_count"], contact_ext)
+                                             "email_thread_count", "open_count", "updated_at"], contact_ext)
     if named:
         await _seed_named_context(conn, client, people, now)
+        from cockpit.store.approvals import seed_demo_proposals  # issue 7: arlo's proposals in Approvals
+        await seed_demo_proposals(conn, client.client_id, people, now)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
 
 
@@ -358,9 +388,10 @@ async def _seed_named_context(conn: AsyncConnection, client: DemoClient,
     """Strategic notes and a client context object (seed 001) for the named contacts."""
     sarah = people[1][0]
     await conn.execute(
-        "INSERT INTO redkey.contact_ext (client_id, record_id, priority, relationship_note) VALUES (%s, %s, 'high', %s) "
-        "ON CONFLICT (client_id, record_id) DO UPDATE SET priority = 'high', relationship_note = EXCLUDED.relationship_note",
-        (client.client_id, sarah, "Strong champion; CFO relationship"))
+        "INSERT INTO redkey.contact_ext (client_id, record_id, priority, relationship_note, updated_at) "
+        "VALUES (%s, %s, 'high', %s, %s) ON CONFLICT (client_id, record_id) DO UPDATE SET priority = 'high', "
+        "relationship_note = EXCLUDED.relationship_note, updated_at = EXCLUDED.updated_at",
+        (client.client_id, sarah, "Strong champion; CFO relationship", now))
     context = {
         "contact_id": str(sarah),
         "last_updated_at": (now - timedelta(days=2)).isoformat(),

@@ -88,7 +88,7 @@ class PipelineScreen(CockpitScreen):
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
             stages, totals, pages = await asyncio.gather(
                 store.pipeline(), store.stage_totals(text),
-                store.first_pages(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
+                store.board(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
             empty: Page[DealCard] = Page(items=[])
             return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from cockpit.db.views import CONTRACT
@@ -38,6 +38,15 @@ _DEAL_SORTS: dict[str, tuple[str, str]] = {
     "close_date": ("coalesce(d.close_date, DATE '9999-12-31')", "ASC"),
     "staleness": ("coalesce(d.last_activity_at, d.created_at)", "ASC"),
 }
+
+# A deal card's columns over a page of deals ``d`` (with its sort_key); names are looked up per row.
+_CARD_COLUMNS = (
+    "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
+    " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
+    " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
+    " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
+
+_BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp file
 
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
 
@@ -79,12 +88,15 @@ class CrmMixin(StoreBase):
         if not text or not text.strip():
             return "", []
         pattern = _like(text.strip())
-        return ("WHERE (d.name ILIKE %s OR EXISTS (SELECT 1 FROM crm_companies c "
-                "WHERE c.id = d.company_id AND c.name ILIKE %s))", [pattern, pattern])
+        return ("WHERE (d.name ILIKE %s OR d.company_id IN (SELECT c.id FROM crm_companies c "
+                "WHERE c.name ILIKE %s))", [pattern, pattern])
 
     async def deal_cards(self, stage_id: str, *, sort: DealSort = "amount", after: tuple[Any, ...] | None = None,
                          limit: int = 30, text: str | None = None) -> Page[DealCard]:
-        """One page of a stage column, sorted by ``sort``; ``after`` is the previous page's cursor."""
+        """One page of a stage column, sorted by ``sort``; ``after`` is the previous page's cursor.
+
+        The page of deals is chosen first; company and contact names are then looked up for those
+        rows only (a join of whole views would read every contact)."""
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
         where = (where + " AND " if where else "WHERE ") + "d.stage_id = %s"
@@ -94,19 +106,48 @@ class CrmMixin(StoreBase):
             where += f" AND ({key}, d.id) {op} (%s, %s)"
             params.extend(after)
         params.append(limit + 1)
-        # The page is cut first, then the names are looked up by id: joining the (UNION ALL) company
-        # and contact views before the LIMIT made the planner scan them once per row (180 ms at 100k).
         query = (
-            "WITH page AS MATERIALIZED ("
-            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id, d.contact_id,"
-            f" d.last_activity_at, d.priority, d.updated_at, {key} AS sort_key "
-            f"FROM crm_deals d {where} ORDER BY {key} {direction}, d.id {direction} LIMIT %s) "
-            "SELECT page.*, (SELECT c.name FROM crm_companies c WHERE c.id = page.company_id) AS company_name,"
-            " (SELECT p.full_name FROM crm_contacts p WHERE p.id = page.contact_id) AS contact_name "
-            f"FROM page ORDER BY sort_key {direction}, id {direction}")
+            _CARD_COLUMNS +
+            f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d {where} "
+            f"ORDER BY {key} {direction}, d.id {direction} LIMIT %s) d "
+            f"ORDER BY d.sort_key {direction}, d.id {direction}")
         rows = await self.fetch_dicts(query, params)
         page = _page(rows, limit, lambda r: (r["sort_key"], r["id"]))
         return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
+
+    async def board(self, *, sort: DealSort = "amount", limit: int = 30,
+                    text: str | None = None) -> dict[str, Page[DealCard]]:
+        """The first page of every stage column in one query (one scan of the deals instead of one
+        per stage: ~3x faster at 100k deals). Continue a column with :meth:`deal_cards` and its
+        ``next_after``.
+
+        The ranking reads only ids and sort keys, so the planner drops the view's extension join for
+        the amount and close-date sorts, and sorts in memory (``work_mem`` raised for this one
+        statement); only the winning rows are then read whole, by id."""
+        key, direction = _DEAL_SORTS[sort]
+        where, params = self._deal_filter(text)
+        params.append(limit + 1)
+        query = (
+            "WITH ranked AS MATERIALIZED (SELECT id FROM (SELECT d.id, row_number() OVER "
+            f"(PARTITION BY d.stage_id ORDER BY {key} {direction}, d.id {direction}) AS rn "
+            f"FROM crm_deals d {where}) w WHERE rn <= %s) " +
+            _CARD_COLUMNS +
+            f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
+            "WHERE d.id = ANY (ARRAY(SELECT id FROM ranked))) d "
+            f"ORDER BY d.stage_id, d.sort_key {direction}, d.id {direction}")
+        async with self.tx("readonly") as conn:
+            await conn.execute(f"SET LOCAL work_mem = '{_BOARD_WORK_MEM}'")
+            cur = conn.cursor(row_factory=dict_row)
+            await cur.execute(query, params)
+            rows = await cur.fetchall()
+        by_stage: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            by_stage.setdefault(r["stage_id"], []).append(r)
+        out: dict[str, Page[DealCard]] = {}
+        for stage, stage_rows in by_stage.items():
+            page = _page(stage_rows, limit, lambda r: (r["sort_key"], r["id"]))
+            out[stage] = Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
+        return out
 
     async def move_deal(self, deal_id: UUID, stage_id: str) -> MoveResult:
         """Move a deal (Justin's strategic call): crm_move_deal validates the stage and logs the change."""
@@ -182,33 +223,18 @@ class CrmMixin(StoreBase):
     # --- contacts & companies -----------------------------------------------------------------
     async def contacts_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                             limit: int = 50) -> Page[Contact]:
-        """Contacts ordered by name; with ``query``, full-text prefix search (crm_search_contacts)."""
+        """Contacts ordered by name; with ``query``, full-text prefix search. Both go through the
+        generated crm_search_contacts, which picks the fast plan for the data (see writes.py)."""
         after_name, after_id = after if after else (None, None)
-        if query and query.strip():
-            rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
-                                           (query, limit + 1, after_name, after_id))
-        elif after:
-            rows = await self.fetch_models(
-                Contact, "SELECT * FROM crm_contacts WHERE (full_name, id) > (%s, %s) "
-                         "ORDER BY full_name, id LIMIT %s", (after_name, after_id, limit + 1))
-        else:
-            rows = await self.fetch_models(Contact, "SELECT * FROM crm_contacts ORDER BY full_name, id LIMIT %s",
-                                           (limit + 1,))
+        rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
+                                       (query or None, limit + 1, after_name, after_id))
         return _page(rows, limit, lambda c: (c.full_name, c.id))
 
     async def companies_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                              limit: int = 50) -> Page[Company]:
         after_name, after_id = after if after else (None, None)
-        if query and query.strip():
-            rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
-                                           (query, limit + 1, after_name, after_id))
-        elif after:
-            rows = await self.fetch_models(
-                Company, "SELECT * FROM crm_companies WHERE (name, id) > (%s, %s) ORDER BY name, id LIMIT %s",
-                (after_name, after_id, limit + 1))
-        else:
-            rows = await self.fetch_models(Company, "SELECT * FROM crm_companies ORDER BY name, id LIMIT %s",
-                                           (limit + 1,))
+        rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
+                                       (query or None, limit + 1, after_name, after_id))
         return _page(rows, limit, lambda c: (c.name, c.id))
 
     async def search_deals(self, query: str, limit: int = 20) -> list[Deal]:
