@@ -37,8 +37,9 @@ async def explain(url: str) -> None:
     try:
         await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
         for label, q in (
-            ("first page", "EXPLAIN ANALYZE SELECT d.id FROM crm_deals d LEFT JOIN crm_companies c ON c.id = d.company_id "
-                           "WHERE d.stage_id = 'PROSPECT' ORDER BY coalesce(d.amount, -1) DESC, d.id DESC LIMIT 41"),
+            ("rank every stage (board)", "EXPLAIN ANALYZE SELECT id FROM (SELECT d.id, row_number() OVER "
+             "(PARTITION BY d.stage_id ORDER BY coalesce(d.amount, -1) DESC, d.id DESC) AS rn FROM crm_deals d) w "
+             "WHERE rn <= 17"),
             ("totals", "EXPLAIN ANALYZE SELECT stage_id, count(*), sum(amount) FROM crm_deals GROUP BY stage_id"),
         ):
             rows = await (await conn.execute(q)).fetchall()
