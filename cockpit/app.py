@@ -41,6 +41,7 @@ log = logging.getLogger("cockpit.app")
 STYLES = Path(__file__).resolve().parent.parent / "styles"
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
+PING_TIMEOUT = 5.0
 
 
 def _utcnow() -> datetime:
@@ -269,11 +270,14 @@ class CockpitApp(App[None]):
             attempt += 1
             self.banner = f"database lost — reconnecting in {delay:.0f}s (attempt {attempt}); the cockpit keeps working"
             await asyncio.sleep(delay)
+            self.banner = f"database lost — trying to reach it (attempt {attempt})…"
             store = self.store
             try:
                 if store is not None:
-                    await store.ping()
+                    await asyncio.wait_for(store.ping(), timeout=PING_TIMEOUT)
                     break
+            except asyncio.TimeoutError:
+                pass
             except CockpitError:
                 pass
             except Exception as exc:  # noqa: BLE001
@@ -350,5 +354,22 @@ class CockpitApp(App[None]):
 
 
 def run_app(settings: Settings) -> None:
-    """What ``cockpit`` (no subcommand) runs."""
-    CockpitApp(settings).run()
+    """What ``cockpit`` (no subcommand) runs.
+
+    While the TUI owns the terminal, log records (e.g. psycopg's pool warnings while the database is
+    down) go to ``<data_dir>/logs/cockpit.log`` instead of stderr, where they would tear the screen."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    try:
+        path = settings.data_dir / "logs" / "cockpit.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.handlers = [handler]
+    try:
+        CockpitApp(settings).run()
+    finally:
+        root.handlers = saved
+        handler.close()

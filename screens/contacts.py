@@ -97,7 +97,7 @@ class ContactsScreen(CockpitScreen):
                 yield Static("", id="contact-count")
                 yield ContactList(id="contact-list")
             with VerticalScroll(id="contact-detail"):
-                yield Static(Text("select a contact", style="dim"), id="contact-identity")
+                yield Static(Text("pick a contact (enter)", style="dim"), id="contact-identity")
                 yield Static("", id="contact-context", classes="detail-box")
                 with Horizontal(id="contact-fields"):
                     yield Static("", id="contact-operational", classes="detail-box")
@@ -282,7 +282,7 @@ class ContactsScreen(CockpitScreen):
     # --- editing --------------------------------------------------------------------------------
     def action_edit(self) -> None:
         if self.dossier is None:
-            self.notify("select a contact first (enter)", timeout=3)
+            self.notify("pick a contact first (enter)", timeout=3)
             return
         from screens.strategic_editor import StrategicEditor
 

@@ -137,7 +137,10 @@ class StageColumn(Vertical):
         self.next_after = page.next_after
         self.fetching = False
         if not append:
+            ol.scroll_home(animate=False)
             self.select(keep) if keep and keep in self.cards else self._highlight_first()
+            # once the new options are measured, show the highlighted card from its first line
+            self.call_after_refresh(ol.scroll_to_highlight, True)
 
     def _highlight_first(self) -> None:
         if self.order:

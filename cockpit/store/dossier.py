@@ -49,7 +49,14 @@ class Enrollment(Row):
 
 class DossierMixin(StoreBase):
     async def ping(self) -> None:
-        """Round-trip to the database (raises DatabaseUnavailable when it is gone)."""
+        """Round-trip to the database (raises DatabaseUnavailable when it is gone).
+
+        First drops the pool's connections that died with the server, so after a restart the next
+        query gets a fresh one instead of failing once per stale connection."""
+        try:
+            await self.pool.check()
+        except Exception:  # noqa: BLE001 - check() itself needs the server; the query below reports it
+            pass
         await self.fetch_value("SELECT 1")
 
     async def client_context(self, contact_id: UUID) -> ClientContext | None:
