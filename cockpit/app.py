@@ -172,12 +172,17 @@ class CockpitApp(App[None]):
 
     def open_contact(self, contact_id: UUID) -> None:
         """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
-        if "contacts" not in self.MODES:
-            return
+        if "contacts" in self.MODES:
+            self.run_worker(self._open_contact(contact_id), group="jump", exclusive=True, exit_on_error=False)
+
+    async def _open_contact(self, contact_id: UUID) -> None:
         while len(self.screen_stack) > 1:  # close modals over the current mode first
-            self.pop_screen()
-        self.go("contacts")
-        self.call_after_refresh(lambda: getattr(self.screen, "show_contact", lambda _id: None)(contact_id))
+            await self.pop_screen()
+        if self.current_mode != "contacts":
+            await self.switch_mode("contacts")
+        show = getattr(self.screen, "show_contact", None)
+        if show is not None:
+            show(contact_id)
 
     # --- store calls ----------------------------------------------------------------------------
     def call_store(self, node: DOMNode, fn: Callable[["Store"], Awaitable[T]],

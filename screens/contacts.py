@@ -59,7 +59,22 @@ async def load_dossier(store: "Store", contact_id: UUID) -> Dossier:
 
 
 class ContactList(OptionList):
+    """The list; moving its cursor by hand lets the detail follow it again (see ``pinned``)."""
+
     BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
+
+    def _unpin(self) -> None:
+        screen = self.screen
+        if isinstance(screen, ContactsScreen):
+            screen.pinned = None
+
+    def action_cursor_down(self) -> None:
+        self._unpin()
+        super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self._unpin()
+        super().action_cursor_up()
 
 
 class ContactsScreen(CockpitScreen):
@@ -84,6 +99,7 @@ class ContactsScreen(CockpitScreen):
         self.next_after: tuple[Any, ...] | None = None
         self.loading_more = False
         self.dossier: Dossier | None = None
+        self.pinned: UUID | None = None  # a contact opened on purpose: the list cursor does not replace it
         self._search_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self.list_loaded = asyncio.Event()
@@ -174,8 +190,9 @@ class ContactsScreen(CockpitScreen):
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_index >= len(self.contacts) - PREFETCH_MARGIN:
             self._load_more()
-        if self.has_class("-wide") and event.option.id:
-            # follow the cursor in the side-by-side layout, without a query per keystroke
+        if self.has_class("-wide") and event.option.id and self.pinned is None:
+            # follow the cursor in the side-by-side layout (not while a jumped-to contact is shown),
+            # without a query per keystroke
             if self._detail_timer is not None:
                 self._detail_timer.stop()
             contact_id = UUID(event.option.id)
@@ -218,6 +235,7 @@ class ContactsScreen(CockpitScreen):
     # --- detail ---------------------------------------------------------------------------------
     def show_contact(self, contact_id: UUID) -> None:
         """Open a contact's detail (enter in the list, or a jump from the palette / a deal)."""
+        self.pinned = contact_id
         self.add_class("-detail")
         self._load_detail(contact_id)
         if not self.has_class("-wide"):

@@ -141,3 +141,22 @@ async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url
         finally:
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
             await admin.close()
+
+
+async def test_deal_detail_jumps_to_its_contact(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        board = await _ready(app, pilot)
+        _stage, card = board.selected()  # type: ignore[misc]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DealDetail), what="deal detail")
+        await app.workers.wait_for_complete()
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts")
+        contacts = app.screen
+        [(contact_id,)] = await scoped_rows(conn, "bezeliq", "SELECT contact_id FROM crm_deals WHERE id = %s", (card.id,))
+        await wait_until(pilot, lambda: contacts.dossier is not None  # type: ignore[attr-defined]
+                         and contacts.dossier.contact.id == contact_id, what="the deal's contact")  # type: ignore[attr-defined]
+        await wait_event(contacts.list_loaded)  # the list's first page arrived too ...
+        await app.workers.wait_for_complete()
+        assert contacts.dossier.contact.id == contact_id  # ... and did not replace the contact  # type: ignore[attr-defined]
