@@ -319,7 +319,8 @@ class CockpitApp(App[None]):
             rows.append((section, keys, desc))
         for spec in self.screen_specs:
             rows.append(("Go to", f"g {spec.key}", spec.title))
-        rows.sort(key=lambda r: (r[0] == "App", r[0] == "Go to", r[0]))
+        own = getattr(self.screen, "TITLE_TEXT", "")
+        rows.sort(key=lambda r: (r[0] == "App", r[0] == "Go to", r[0] != own, r[0]))  # this screen's keys first
         self.push_screen(HelpScreen(rows))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
