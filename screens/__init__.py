@@ -48,6 +48,8 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("contacts", "Contacts", "c", "screens.contacts:ContactsScreen", "people and their context"),
     ScreenSpec("activity", "Activity", "a", "screens.activity:ActivityScreen", "what happened"),
     ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
+    ScreenSpec("approvals", "Approvals", "v", "screens.approvals:ApprovalsScreen", "proposals to approve or reject"),
+    ScreenSpec("import", "Import", "i", "screens.imports:ImportScreen", "contacts and companies from a CSV"),
     # ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's tasks"),
 ]
 

@@ -13,9 +13,13 @@ from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
+from cockpit.store.imports import ImportsMixin
+from cockpit.store.approvals import ApprovalsMixin
+from cockpit.store.context import ContextMixin
 
 
-class Store(DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, AdminMixin, StoreBase):
+class Store(DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin, ContextMixin,
+            AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
