@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=5, le=1000, description="Rows fetched per page in lists.")
     refresh_seconds: float = Field(default=5.0, ge=0.5, le=3600)
     theme: str = Field(default="textual-dark")
+    schema_groups: str = Field(default="", description="Schema explorer grouping rules: label=pattern|...; ... "
+                               "(empty: crm views, redkey, each Twenty workspace, finance, public).")
 
     # --- arlo -----------------------------------------------------------------------------------
     arlo_enabled: bool = Field(default=True, description="Run arlo's loops inside the cockpit process.")
