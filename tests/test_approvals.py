@@ -74,6 +74,9 @@ async def test_database_refuses_commit_without_approval(store: Store, conn) -> N
     with pytest.raises(psycopg.errors.CheckViolation, match="auto_rule_low_risk"):
         await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
                            "auto_rule = 'sneaky' WHERE proposal_id = %s", (pid,))
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="is not a decision on proposal"):
+        await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
+                           "decision_id = gen_random_uuid() WHERE proposal_id = %s", (pid,))
     # a rejected decision cannot commit it either
     await reject(store, pid, reviewer="justin", note="no")
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
