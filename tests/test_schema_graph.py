@@ -86,7 +86,8 @@ async def test_orphans_cycles_selfrefs_unindexed(snapshot: SchemaSnapshot) -> No
     assert "sales.employee" not in orphans  # self-reference plus a real FK
     assert "sales.v_store" not in orphans  # views are not tables
     assert "sales.event_2025" not in orphans  # partitions hidden
-    assert g.cycles() == [["sales.cyc_a", "sales.cyc_b"]]
+    # only the purpose-built schema: other features may add their own cycles (e.g. redkey approvals)
+    assert [c for c in g.cycles() if c[0].startswith("sales.")] == [["sales.cyc_a", "sales.cyc_b"]]
     assert g.self_references() == ["sales.employee"]
     unindexed = {(f.source, f.constraint_name) for f in g.unindexed_fks()}
     assert ("sales.employee", "employee_manager_id_fkey") not in unindexed  # indexed
