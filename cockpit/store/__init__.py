@@ -10,9 +10,11 @@ from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.arlo import ArloMixin
+from cockpit.store.tasks import TasksMixin
 
 
-class Store(CrmMixin, AdminMixin, StoreBase):
+class Store(TasksMixin, ArloMixin, CrmMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
