@@ -132,6 +132,14 @@ def match_stage(stages: list[Stage], text: str) -> Stage | None:
 
 
 def which(res: Resolution, what: str) -> str:
-    names = [c.label for c in res.candidates or []]
+    cands = res.candidates or []
+    labels = [c.label for c in cands]
+    names = []
+    for c in cands:  # same name twice: tell them apart by stage, email or id
+        extra = ""
+        if labels.count(c.label) > 1:
+            r = c.record
+            extra = f" [{getattr(r, 'stage_id', None) or getattr(r, 'email', None) or str(c.id)[:8]}]"
+        names.append(c.label + extra)
     listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else (names[0] if names else "")
     return f"Which {what} do you mean: {listed}?"

@@ -57,17 +57,16 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         raise _ask(intent.question + " Nothing was changed.")
     if intent.action == "unknown" or not intent.target:
         raise _ask("I couldn't tell what to change from that. Nothing was changed.")
-    target = await _resolve(ctx, intent)
-
     stage = None
     if intent.action == "move":
-        if target.kind != "deal":
-            raise _ask(f"{target.label} is a {target.kind}; only deals move between stages. Nothing was changed.")
         stages = await ctx.store.pipeline()
         stage = match_stage(stages, intent.stage or "")
         if stage is None:
             raise _ask(f"No stage matches '{intent.stage}'. The stages are: "
                        + ", ".join(s.label for s in stages) + ". Nothing was changed.")
+    target = await _resolve(ctx, intent)
+    if stage is not None and target.kind != "deal":
+        raise _ask(f"{target.label} is a {target.kind}; only deals move between stages. Nothing was changed.")
 
     fields = dict(intent.fields)
     if intent.note and intent.action == "update":
