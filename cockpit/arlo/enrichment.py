@@ -98,12 +98,14 @@ class PeopleDataLabsProvider:
     configured = True
 
     def __init__(self, base_url: str, api_key: str, *, max_retries: int = 4, max_wait: float = 60.0,
+                 backoff: float = 0.5,
                  timeout: float = 15.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, transport=transport,
                                          headers={"X-Api-Key": api_key, "Accept": "application/json",
                                                   "User-Agent": "redkey-cockpit-arlo/0.1"})
         self.max_retries = max_retries
         self.max_wait = max_wait
+        self.backoff = backoff
         self._not_before = 0.0          # monotonic time before which we must not call
         self._lock = asyncio.Lock()
         self.waited_seconds = 0.0       # total pacing, for the scan's report
@@ -143,7 +145,7 @@ class PeopleDataLabsProvider:
                 resp = await self._client.get(path, params=params)
             except httpx.HTTPError as exc:
                 last = f"{type(exc).__name__}: {exc}"
-                self._not_before = time.monotonic() + min(2 ** attempt * 0.5, self.max_wait)
+                self._not_before = time.monotonic() + min(2 ** attempt * self.backoff, self.max_wait)
                 continue
             waited = self._note_limits(resp)
             if resp.status_code == 200:
@@ -156,7 +158,7 @@ class PeopleDataLabsProvider:
             if resp.status_code == 429 or resp.status_code >= 500:
                 last = f"HTTP {resp.status_code} {_error_type(resp)}".strip()
                 if waited is None:  # no header: back off exponentially
-                    self._not_before = time.monotonic() + min(2 ** attempt * 0.5, self.max_wait)
+                    self._not_before = time.monotonic() + min(2 ** attempt * self.backoff, self.max_wait)
                 continue
             raise EnrichmentError(f"enrichment provider answered HTTP {resp.status_code} {_error_type(resp)}".strip())
         raise EnrichmentError(f"enrichment provider kept failing ({last}) after {self.max_retries + 1} tries")

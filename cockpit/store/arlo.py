@@ -17,14 +17,12 @@ from psycopg.types.json import Jsonb
 import psycopg
 
 from cockpit.db.connect import explain_write_error
+from cockpit.db.views import CONTRACT
 from cockpit.models import Company, Contact
 from cockpit.store.core import StoreBase
 
 EnrichView = Literal["crm_contacts", "crm_companies"]
-_ENRICH_FIELDS: dict[str, tuple[str, ...]] = {
-    "crm_contacts": ("enriched_at", "linkedin_url", "company_size", "industry", "job_title", "city"),
-    "crm_companies": ("enriched_at", "linkedin_url", "company_size", "industry", "employees", "city", "country"),
-}
+_COLUMNS = {view: {c for c, _ in CONTRACT[view]} for view in ("crm_contacts", "crm_companies")}
 
 
 @dataclass
@@ -62,13 +60,18 @@ class ArloMixin(StoreBase):
 
     async def write_enrichment(self, view: EnrichView, writes: list[EnrichmentWrite]) -> WriteOutcome:
         """Write each record's operational fields and log an 'enrichment' activity, as the operational
-        role. A savepoint per record: a refused record is reported, the others are kept."""
+        role. A savepoint per record: a refused record is reported, the others are kept. Which fields the
+        role may write is Postgres's decision (column privileges): a strategic field is refused there."""
         outcome = WriteOutcome()
-        allowed = _ENRICH_FIELDS[view]
+        known = _COLUMNS[view]
         link = "contact_id" if view == "crm_contacts" else "company_id"
         async with self.tx("operational") as conn:
             for w in writes:
-                cols = [c for c in w.fields if c in allowed] or ["enriched_at"]
+                unknown = sorted(set(w.fields) - known)
+                if unknown:
+                    outcome.failed[w.record_id] = f"{view} has no field {', '.join(unknown)}"
+                    continue
+                cols = list(w.fields) or ["enriched_at"]
                 values = [w.fields.get(c) for c in cols]
                 try:
                     async with conn.transaction():
