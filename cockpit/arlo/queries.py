@@ -90,7 +90,8 @@ async def adhoc_query(ctx: TaskContext) -> dict[str, Any]:
             f"Request: {text}\n\nFacts (from the CRM):\n{answer}")
         ctx.add_cost(done.cost_usd)
         answer = done.text.strip() or answer
-    return {"summary": answer.splitlines()[0], "answer": answer, "kind": kind, "facts": facts}
+    summary = f"Drafted a follow-up to {facts['contact']}" if kind == "draft" else answer.splitlines()[0]
+    return {"summary": summary, "answer": answer, "kind": kind, "facts": facts}
 
 
 register(ADHOC_QUERY, adhoc_query)

@@ -58,6 +58,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     if intent.action == "unknown" or not intent.target:
         raise _ask("I couldn't tell what to change from that. Nothing was changed.")
     stage = None
+    stages = []
     if intent.action == "move":
         stages = await ctx.store.pipeline()
         stage = match_stage(stages, intent.stage or "")
@@ -79,7 +80,9 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
             changes.append(f"{target.label} is already in {stage.label}")
         else:
             moved = await ctx.store.move_deal(target.id, stage.stage_id)
-            changes.append(f"moved {target.label} from {moved.from_stage} to {stage.label}")
+            labels = {s.stage_id: s.label for s in stages}
+            changes.append(f"moved {target.label} from {labels.get(moved.from_stage or '', moved.from_stage)} "
+                           f"to {stage.label}")
     if fields:
         await ctx.store.update_strategic(_VIEW[target.kind], target.id, **fields)  # type: ignore[arg-type]
         changes.append(f"{target.label}: {_describe(fields)}")

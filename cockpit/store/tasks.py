@@ -163,8 +163,8 @@ class TasksMixin(StoreBase):
             if current is None or (self.client_id and current.client_id != self.client_id):
                 raise NotFound(f"no task {task_id}")
             if current.status not in _CONTROL_FROM[action]:
-                raise ValidationFailed(f"task {task_id} is {current.status.replace('_', ' ')}; it cannot be {action}"
-                                       + ("ed" if action != "hold" else ""),
+                verb = {"hold": "put on hold", "resume": "resumed", "cancel": "cancelled"}[action]
+                raise ValidationFailed(f"task {task_id} is {current.status.replace('_', ' ')}; it cannot be {verb}",
                                        "hold works on waiting or running tasks, resume on held or blocked ones")
             await _append(conn, task_id, CONTROL_MESSAGES[action], {"reason": reason, "by": actor})
             task = await _task_row(conn, task_id)
