@@ -96,3 +96,16 @@ class PDLServer:
     def __exit__(self, *exc: object) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+if __name__ == "__main__":  # a standalone server for benchmarks: prints its URL, serves until killed
+    import sys
+    import time
+
+    with PDLServer() as server:
+        print(server.url, flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            sys.exit(0)
