@@ -11,10 +11,11 @@ from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
 from cockpit.store.arlo import ArloMixin
+from cockpit.store.dossier import DossierMixin
 from cockpit.store.tasks import TasksMixin
 
 
-class Store(TasksMixin, ArloMixin, CrmMixin, AdminMixin, StoreBase):
+class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
