@@ -48,7 +48,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("contacts", "Contacts", "c", "screens.contacts:ContactsScreen", "people and their context"),
     # ScreenSpec("activity", "Activity", "a", "screens.activity:ActivityScreen", "what happened"),
     # ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
-    # ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's tasks"),
+    ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
 ]
 
 

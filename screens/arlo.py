@@ -2,15 +2,15 @@
 resume and cancel; Justin's exec inbox. Plus :class:`ArloRuntime`, which runs arlo's loops as async
 workers inside the cockpit's process.
 
-No SQL here: everything goes through the store (cockpit/store/tasks.py) in workers, and results come
-back as messages. The screen works inside the cockpit frame (``app.call_store``) and on its own (any
-App with a ``store`` attribute), which is how its Pilot tests drive it.
+No SQL here: everything goes through the store (cockpit/store/tasks.py) in the frame's workers
+(``call_store``), and results come back as messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,11 +22,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from cockpit.arlo.models import InboxItem, LoopStatus, Task
-from cockpit.errors import CockpitError
+from screens.base import CockpitScreen
 
 STATUS_STYLE = {"created": "cyan", "claimed": "yellow", "in_progress": "bold yellow", "on_hold": "magenta",
                 "blocked": "red", "cancelled": "dim", "complete": "green"}
@@ -60,7 +59,7 @@ async def load_view(store: Any, limit: int = 50) -> ArloView:
                     counts=await store.task_counts(), inbox=await store.exec_inbox(limit=30))
 
 
-class ArloScreen(Screen[None]):
+class ArloScreen(CockpitScreen):
     """arlo at a glance: loops, the task queue (h hold, u resume, x cancel), the exec inbox."""
 
     TITLE_TEXT = "Arlo"
@@ -86,6 +85,7 @@ class ArloScreen(Screen[None]):
 
     # --- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
         yield Static("arlo", id="arlo-runtime")
         yield DataTable(id="arlo-loops", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="arlo-main"):
@@ -96,48 +96,20 @@ class ArloScreen(Screen[None]):
                 yield Static("Exec inbox", classes="arlo-title")
                 yield DataTable(id="arlo-inbox", cursor_type="row")
         yield Static("", id="arlo-detail")
-        yield Footer()
+        yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         self.query_one("#arlo-loops", DataTable).add_columns(
             "client", "loop", "last run", "next run", "last", "last result", "error")
         self.query_one("#arlo-tasks", DataTable).add_columns("task", "client", "type", "status", "age", "result")
         self.query_one("#arlo-inbox", DataTable).add_columns("when", "title")
-        attach = getattr(self.app, "attach_screen", None)
-        if attach is not None:
-            attach(self)
-        self.reload()
+        super().on_mount()
 
     # --- data ---------------------------------------------------------------------------------
-    @property
-    def store(self) -> Any:
-        return getattr(self.app, "store", None)
-
     def _call(self, fn: Callable[[Any], Awaitable[Any]], done: Callable[[Any], Any] | None = None,
               *, group: str) -> None:
-        """Run ``fn(store)`` in a worker: through the frame's call_store when there is one. Never exclusive:
-        cancelling a query mid-flight costs a connection, so :meth:`reload` coalesces instead."""
-        call_store = getattr(self.app, "call_store", None)
-        if call_store is not None:
-            call_store(self, fn, done, group=group, exclusive=False)
-            return
-        store = self.store
-        if store is None:
-            return
-
-        async def job() -> None:
-            try:
-                result = await fn(store)
-            except CockpitError as exc:
-                self.notify(str(exc), severity="error", timeout=6)
-                return
-            if done is not None:
-                done(result)
-
-        self.run_worker(job(), group=group, exclusive=False, exit_on_error=False)
-
-    def store_changed(self) -> None:
-        self.reload()
+        """Never exclusive: cancelling a query mid-flight costs a connection, so :meth:`reload` coalesces."""
+        self.call_store(fn, done, group=group, exclusive=False)
 
     def reload(self) -> None:
         """Load everything; a reload asked for while one is in flight runs once that one is shown."""
@@ -152,12 +124,16 @@ class ArloScreen(Screen[None]):
             finally:
                 self._loading = False
 
+        if self.store is None:
+            self._loading = False
+            return
         self._call(fetch, lambda v: self.post_message(self.Loaded(v)), group="arlo-load")
 
     def action_reload(self) -> None:
         self.reload()
 
     def on_screen_resume(self) -> None:
+        super().on_screen_resume()
         self.reload()
 
     @work(exclusive=True, group="arlo-tick", exit_on_error=False)
@@ -305,22 +281,28 @@ class ArloRuntime:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.arlo: Any = None
+        self._started = False
         self._stop = asyncio.Event()
 
     def start(self, store: Any, settings: Any, services: Any = None) -> None:
-        if not settings.arlo_enabled or self.arlo is not None:
+        if not settings.arlo_enabled or self._started:
             return
-        from cockpit.arlo.runner import Arlo
+        self._started = True
+        self._stop = asyncio.Event()
+        self.app.run_worker(self._run(store, settings, services), group="arlo-loops", exclusive=True,
+                            exit_on_error=False)
 
+    async def _run(self, store: Any, settings: Any, services: Any) -> None:
+        # arlo's modules (httpx, rapidfuzz, dateutil...) are imported off the event loop: an import on it
+        # was a 110 ms frame gap in bench/arlo_ui_stall.py.
+        runner = await asyncio.to_thread(importlib.import_module, "cockpit.arlo.runner")
+        if services is None:
+            services = await asyncio.to_thread(runner.Services.from_settings, settings)
         # Move everything alive now (Textual, widgets, modules) out of the cyclic collector's reach: arlo's
         # loops churn objects in this process, and full collections that re-scan the whole app took
         # 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen, they take under 10 ms.
         gc.freeze()
-        self.arlo = Arlo(store, settings, services)
-        self._stop = asyncio.Event()
-        self.app.run_worker(self._run(), group="arlo-loops", exclusive=True, exit_on_error=False)
-
-    async def _run(self) -> None:
+        self.arlo = runner.Arlo(store, settings, services)
         try:
             await self.arlo.run_forever(self._stop)
         finally:

@@ -1,43 +1,28 @@
-"""The Arlo screen and the tell-arlo box, driven with Textual's Pilot over a real database. Until the
-cockpit frame lands they run in a small host App that offers what the frame offers (store, settings,
-arlo_runtime, a key for the tell box)."""
+"""The Arlo screen (in the cockpit frame) and the tell-arlo box, driven with Textual's Pilot over a real
+database."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
-from textual.app import App
-from textual.binding import Binding
 from textual.widgets import DataTable, Input, Static
 
+from cockpit.app import CockpitApp
 from cockpit.arlo.context import Services
 from cockpit.arlo.enrichment import OfflineProvider
 from cockpit.arlo.instructions import RuleBasedParser
 from cockpit.arlo.runner import Arlo
 from cockpit.store import Store
-from screens.arlo import ArloRuntime, ArloScreen
+from screens.arlo import ArloScreen
+from tests.tui_support import fixed_clock, screen_text, wait_until
 from widgets.tell_arlo import TellArlo
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
 
-
-class Host(App[None]):
-    CSS_PATH = [STYLES / "arlo.tcss"]
-    BINDINGS = [Binding("ctrl+t", "tell_arlo", "Tell arlo")]
-
-    def __init__(self, store: Store, settings: Any) -> None:
-        super().__init__()
-        self.store = store
-        self.settings = settings
-        self.arlo_runtime = ArloRuntime(self)
-
-    def on_mount(self) -> None:
-        self.push_screen(ArloScreen())
-
-    def action_tell_arlo(self) -> None:
-        self.push_screen(TellArlo())
+async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> None:
+    await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+    await pilot.press("g", "r")  # the go-key from the screen registry
+    await wait_until(pilot, lambda: isinstance(app.screen, ArloScreen), what="arlo screen")
 
 
 class Waiter:
@@ -70,8 +55,9 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
     waiting = await store.create_task("strategic_write", brief="Move the Volta deal to Demo",
                                       params={"text": "Move the Volta deal to Demo"})
     w = Waiter()
-    app = Host(store, settings)
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 45), message_hook=w.hook) as pilot:
+        await _open(settings, store, pilot, app)
         loaded = await w.wait(ArloScreen.Loaded)
         # scoped to BezelIQ: its three loops and four tasks (Northwind's are not shown)
         assert len(loaded.view.loops) == 3 and len(loaded.view.tasks) == 4
@@ -106,10 +92,11 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
 
 async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, settings) -> None:
     w = Waiter()
-    app = Host(store, settings)
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
-        await w.wait(ArloScreen.Loaded)
-        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+        assert type(app.screen).__name__ == "PipelineScreen"   # reachable from any screen
+        await pilot.press("t")
         assert isinstance(app.screen, TellArlo)
         box = app.screen.query_one("#tell-input", Input)
         box.value = "Mark Sarah at Meridian as a priority - strong champion"
@@ -129,18 +116,19 @@ async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, setting
         assert asked.task.status == "blocked"
         assert "arlo asks: Which" in str(app.screen.query_one("#tell-result", Static).render())
         await pilot.press("escape")
-        assert isinstance(app.screen, ArloScreen)
+        assert type(app.screen).__name__ == "PipelineScreen"
 
 
 async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings) -> None:
     settings.arlo_enabled = True
     settings.arlo_tick_seconds = 0.2
     w = Waiter()
-    app = Host(store, settings)
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
+        await _open(settings, store, pilot, app)
         app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
         loaded = await w.wait(ArloScreen.Loaded, lambda m: m.view.counts.get("complete", 0) >= 3, timeout=30)
         assert {t.task_type for t in loaded.view.tasks} == {"enrichment_scan", "pipeline_health", "sequence_step"}
         await pilot.pause()
         assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())
-        app.arlo_runtime.stop()
+        assert "Arlo" in screen_text(app) and "Task queue" in screen_text(app)
