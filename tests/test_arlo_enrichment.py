@@ -103,15 +103,16 @@ async def test_pipeline_health_posts_a_readable_summary_to_the_exec_inbox(store:
     settings.health_threshold_days = 30
     settings.health_threshold_by_stage = {"Proposal": 40}
     arlo = _arlo(store, settings, OfflineProvider())
-    done = await arlo.run_task((await store.create_task("pipeline_health", created_by="test")).id)
+    now = {"now": "2026-11-20T00:00:00+00:00"}  # the demo data's "now"
+    done = await arlo.run_task((await store.create_task("pipeline_health", created_by="test", params=now)).id)
     assert done.status == "complete", done.output
     inbox = await store.exec_inbox()
     assert inbox and inbox[0].task_id == done.id and inbox[0].title == done.summary
     names = [d["name"] for d in done.output["deals"]]
     assert "Acme — Fleet Analytics" in names                     # 41 days idle in Proposal (> 40)
-    assert all(d["idle_days"] > 30 for d in done.output["deals"])
+    assert all(d["idle_days"] >= 30 for d in done.output["deals"])  # whole days; the threshold is exceeded
     assert "idle" in inbox[0].body and "Acme — Fleet Analytics" in inbox[0].body
     settings.health_threshold_by_stage = {"PROPOSAL": 60}           # keyed by stage id, Acme now fine
-    again = await arlo.run_task((await store.create_task("pipeline_health", created_by="test")).id)
+    again = await arlo.run_task((await store.create_task("pipeline_health", created_by="test", params=now)).id)
     assert "Acme — Fleet Analytics" not in [d["name"] for d in again.output["deals"]]
 
