@@ -23,6 +23,7 @@ class Script:
     no_match: set[str] = field(default_factory=set)      # emails answered with 404
     rate_limit_first: int = 0                            # this many first requests get 429
     retry_after: str = "1"
+    exhaust_once: bool = False                           # first match says remaining 0, reset in 1 s
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,10 +75,14 @@ class PDLServer:
                         return self._send(404, {"status": 404, "error": {"type": "not_found",
                                                                          "message": "No records were found"}})
                     handle = email.split("@")[0] or "someone"
+                    with script.lock:
+                        exhausted, script.exhaust_once = script.exhaust_once, False
                     return self._send(200, {"status": 200, "likelihood": 8, "data": {
                         "full_name": params.get("first_name", ""), "linkedin_url": f"linkedin.com/in/{handle}",
                         "job_title": "Enriched Title", "job_company_size": "51-200",
-                        "job_company_industry": "computer software"}}, {"x-ratelimit-remaining": "999"})
+                        "job_company_industry": "computer software"}},
+                        {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1"} if exhausted
+                        else {"x-ratelimit-remaining": "999"})
                 if url.path == "/v5/company/enrich":
                     name = params.get("name") or params.get("website") or "company"
                     return self._send(200, {"status": 200, "likelihood": 9, "name": name, "size": "201-500",

@@ -116,3 +116,17 @@ async def test_pipeline_health_posts_a_readable_summary_to_the_exec_inbox(store:
     again = await arlo.run_task((await store.create_task("pipeline_health", created_by="test", params=now)).id)
     assert "Acme — Fleet Analytics" not in [d["name"] for d in again.output["deals"]]
 
+
+
+async def test_provider_paces_itself_when_the_window_is_used_up(store: Store) -> None:
+    """x-ratelimit-remaining: 0 with x-ratelimit-reset: the next call waits for the reset, no 429 needed."""
+    a, b = await store.unenriched_page("crm_contacts", limit=2)
+    script = Script(exhaust_once=True)
+    with PDLServer(script) as server:
+        provider = PeopleDataLabsProvider(server.url, API_KEY)
+        first = await provider.enrich_person(a, None)
+        second = await provider.enrich_person(b, None)
+        await provider.aclose()
+    assert first.matched and second.matched and first.likelihood == 8
+    assert first.fields["linkedin_url"].startswith("https://linkedin.com/in/")
+    assert provider.waited_seconds >= 0.9 and script.statuses[429] == 0

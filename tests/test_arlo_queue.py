@@ -55,13 +55,10 @@ async def test_lifecycle_is_logged_first_and_state_follows(store: Store, setting
 
 async def test_two_workers_race_over_1000_tasks(store: Store, settings, conn) -> None:
     RUNS.clear()
-    await conn.execute(
-        "SELECT redkey.new_topic('task') FROM generate_series(1, 0)")  # warm
-    ids = []
-    for i in range(1000):
-        t = await store.create_task("test_count", client_id="bezeliq" if i % 2 else "northwind",
-                                    created_by="test")
-        ids.append(t.id)
+    created = await store.create_tasks("test_count", ["bezeliq" if i % 2 else "northwind" for i in range(1000)],
+                                       created_by="test")
+    ids = [t.id for t in created]
+    assert len(set(ids)) == 1000
     other = await Store.open(settings, min_size=0, max_size=2)
     try:
         workers = [Worker(store, settings, _services(), agent="arlo-a"),
@@ -162,3 +159,112 @@ async def test_engine_creates_no_second_periodic_task_while_one_is_pending(store
     results = await asyncio.gather(*(store.create_periodic_task("northwind", "pipeline_health", 0.0)
                                      for _ in range(5)))
     assert sum(r is not None for r in results) == 1
+
+
+GATE: dict[str, asyncio.Event] = {}
+CONTINUED: list[str] = []
+
+
+async def _gated(ctx: TaskContext) -> dict:
+    GATE["started"].set()
+    await GATE["proceed"].wait()
+    await ctx.checkpoint()          # notices the hold: raises TaskInterrupted
+    CONTINUED.append(ctx.task.id)
+    return {"summary": "should not be recorded"}
+
+
+register("test_gated", _gated)
+
+
+async def test_hold_reaches_a_running_handler_at_its_next_checkpoint(store: Store, settings) -> None:
+    GATE.update(started=asyncio.Event(), proceed=asyncio.Event())
+    CONTINUED.clear()
+    task = await store.create_task("test_gated")
+    worker = Worker(store, settings, _services(), agent="arlo-a")
+    running = asyncio.create_task(worker.run_one())
+    await asyncio.wait_for(GATE["started"].wait(), 10)
+    assert (await store.task(task.id)).status == "in_progress"
+    await store.control_task(task.id, "hold", reason="wait")
+    GATE["proceed"].set()
+    result = await asyncio.wait_for(running, 10)
+    assert result is not None and result.status == "on_hold" and result.output is None
+    assert CONTINUED == []
+
+
+def test_registry_defaults_never_replace_a_real_handler() -> None:
+    from cockpit.arlo.registry import TASK_TYPES, is_default
+
+    async def real(ctx: TaskContext) -> dict:
+        return {"summary": "real"}
+
+    assert is_default("sequence_step")
+    original = TASK_TYPES["sequence_step"]
+    try:
+        register("sequence_step", real)                      # the sequences feature plugging in
+        assert TASK_TYPES["sequence_step"] is real and not is_default("sequence_step")
+        register("sequence_step", original, default=True)    # a default registered later yields
+        assert TASK_TYPES["sequence_step"] is real
+    finally:
+        register("sequence_step", original)
+        TASK_TYPES["sequence_step"] = original
+        from cockpit.arlo import registry
+        registry._DEFAULTS.add("sequence_step")
+
+
+KILLED_WORKER = """
+import asyncio, sys
+from cockpit.arlo.context import Services
+from cockpit.arlo.enrichment import OfflineProvider
+from cockpit.arlo.instructions import RuleBasedParser
+from cockpit.arlo.registry import register
+from cockpit.arlo.worker import Worker
+from cockpit.config import Settings
+from cockpit.store import Store
+
+async def hang(ctx):
+    print("started", ctx.task.id, flush=True)
+    await asyncio.Event().wait()          # never finishes: killed here
+
+register("test_hang", hang)
+
+async def main():
+    settings = Settings(database_url=sys.argv[1], lease_seconds=1.0, _env_file=None)
+    store = await Store.open(settings, min_size=0, max_size=2)
+    await Worker(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()),
+                 agent="arlo-doomed").run_one()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_worker_process_is_retried_after_its_lease_runs_out(store: Store, settings, db_url) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    register("test_hang", _count)   # in this process the same task type completes
+    RUNS.clear()
+    task = await store.create_task("test_hang")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", KILLED_WORKER, db_url,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)  # type: ignore[union-attr]
+        assert line.decode().split() == ["started", task.id]
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    held = await store.task(task.id)
+    assert held.status == "in_progress" and held.agent == "arlo-doomed"
+    live = Worker(store, settings, _services(), agent="arlo-live")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    done = None
+    while done is None and loop.time() < deadline:   # the 1 s lease has to run out first
+        done = await live.run_one()
+        if done is None:
+            await asyncio.sleep(0.1)
+    assert done is not None and done.status == "complete" and done.attempts == 2 and RUNS[task.id] == 1
+    claims = [m.payload["agent"] for m in await store.task_log(task.id) if m.message_type == "task.claimed"]
+    assert claims == ["arlo-doomed", "arlo-live"]

@@ -74,6 +74,13 @@ class TasksMixin(StoreBase):
             return await _create(conn, client_id=client, task_type=task_type, brief=brief,
                                  params=params or {}, created_by=created_by, role=role)
 
+    async def create_tasks(self, task_type: str, client_ids: list[str], *, created_by: str = "engine",
+                           params: dict[str, Any] | None = None) -> list[Task]:
+        """File one ``task_type`` task per entry of ``client_ids``, all in one transaction (bulk work)."""
+        async with self.tx("owner") as conn:
+            return [await _create(conn, client_id=c, task_type=task_type, brief=None, params=params or {},
+                                  created_by=created_by, role=QUEUE) for c in client_ids]
+
     async def create_periodic_task(self, client_id: str, task_type: str, interval_seconds: float,
                                    *, brief: str | None = None) -> Task | None:
         """The engine's timer: create ``task_type`` for ``client_id`` when it is due, i.e. none is pending
