@@ -54,8 +54,9 @@ class ArloView:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
-async def load_view(store: Any, limit: int = 50) -> ArloView:
-    return ArloView(loops=await store.loop_statuses(), tasks=await store.tasks_page(limit=limit),
+async def load_view(store: Any, limit: int = 50, *, hide_routine: bool = False) -> ArloView:
+    return ArloView(loops=await store.loop_statuses(),
+                    tasks=await store.tasks_page(limit=limit, hide_routine=hide_routine),
                     counts=await store.task_counts(), inbox=await store.exec_inbox(limit=30))
 
 
@@ -67,6 +68,7 @@ class ArloScreen(CockpitScreen):
         Binding("h", "control('hold')", "Hold"),
         Binding("u", "control('resume')", "Resume"),
         Binding("x", "control('cancel')", "Cancel"),
+        Binding("a", "toggle_routine", "Routine tasks"),
         Binding("R", "reload", "Refresh"),
     ]
 
@@ -82,6 +84,7 @@ class ArloScreen(CockpitScreen):
         self._inbox_by_id: dict[str, InboxItem] = {}
         self._loading = False
         self._again = False
+        self.hide_routine = True  # completed periodic tasks: their loop row above already says how they went
 
     # --- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -120,7 +123,7 @@ class ArloScreen(CockpitScreen):
 
         async def fetch(store: Any) -> ArloView:
             try:
-                return await load_view(store)
+                return await load_view(store, hide_routine=self.hide_routine)
             finally:
                 self._loading = False
 
@@ -130,6 +133,11 @@ class ArloScreen(CockpitScreen):
         self._call(fetch, lambda v: self.post_message(self.Loaded(v)), group="arlo-load")
 
     def action_reload(self) -> None:
+        self.reload()
+
+    def action_toggle_routine(self) -> None:
+        self.hide_routine = not self.hide_routine
+        self.notify("showing every task" if not self.hide_routine else "hiding completed routine tasks", timeout=3)
         self.reload()
 
     def on_screen_resume(self) -> None:
@@ -166,7 +174,8 @@ class ArloScreen(CockpitScreen):
                           key=str(item.id))
         _restore(inbox, selected)
         counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(v.counts.items())) or "empty"
-        self.query_one("#arlo-queue-title", Static).update(f"Task queue — {counts}")
+        shown = "all tasks" if not self.hide_routine else "completed routine tasks hidden (a)"
+        self.query_one("#arlo-queue-title", Static).update(f"Task queue — {counts} — {shown}")
         if self._again:
             self._again = False
             self.reload()

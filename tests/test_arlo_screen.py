@@ -59,8 +59,10 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
     async with app.run_test(size=(160, 45), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
         loaded = await w.wait(ArloScreen.Loaded)
-        # scoped to BezelIQ: its three loops and four tasks (Northwind's are not shown)
-        assert len(loaded.view.loops) == 3 and len(loaded.view.tasks) == 4
+        # scoped to BezelIQ: its three loops; the completed routine tasks are hidden until 'a'
+        assert len(loaded.view.loops) == 3 and [t.id for t in loaded.view.tasks] == [waiting.id]
+        await pilot.press("a")
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: len(m.view.tasks) == 4)  # Northwind's not shown
         screen = app.screen
         assert isinstance(screen, ArloScreen)
         loops = screen.query_one("#arlo-loops", DataTable)
@@ -70,6 +72,7 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
         inbox = screen.query_one("#arlo-inbox", DataTable)
         assert inbox.row_count == 1
         assert "1 created" in str(screen.query_one("#arlo-queue-title", Static).render())
+        assert "all tasks" in str(screen.query_one("#arlo-queue-title", Static).render())
 
         tasks.focus()
         tasks.move_cursor(row=0)
@@ -127,8 +130,11 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
         app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
-        loaded = await w.wait(ArloScreen.Loaded, lambda m: m.view.counts.get("complete", 0) >= 3, timeout=30)
-        assert {t.task_type for t in loaded.view.tasks} == {"enrichment_scan", "pipeline_health", "sequence_step"}
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
+                              timeout=30)
+        assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
+            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete")}
+        assert all(lp.next_run_at is not None for lp in loaded.view.loops)
         await pilot.pause()
         assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())
         assert "Arlo" in screen_text(app) and "Task queue" in screen_text(app)

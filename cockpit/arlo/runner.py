@@ -144,6 +144,9 @@ class Arlo:
             except CockpitError as exc:
                 self.status.engine.last_error = str(exc)
                 log.warning("arlo engine: %s", exc)
+            except Exception as exc:  # noqa: BLE001 - a loop never dies; the error is shown on the Arlo screen
+                self.status.engine.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                log.exception("arlo engine")
             await _wait(stop, self.settings.arlo_tick_seconds)
 
     async def worker_loop(self, stop: asyncio.Event) -> None:
@@ -153,6 +156,10 @@ class Arlo:
             except CockpitError as exc:
                 self.status.worker.last_error = str(exc)
                 log.warning("arlo worker: %s", exc)
+                task = None
+            except Exception as exc:  # noqa: BLE001 - a loop never dies; the error is shown on the Arlo screen
+                self.status.worker.last_error = f"unexpected {type(exc).__name__}: {exc}"
+                log.exception("arlo worker")
                 task = None
             if task is None:
                 self._wake.clear()

@@ -90,9 +90,11 @@ class TasksMixin(StoreBase):
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('arlo.engine'), hashtext(%s || '/' || %s))",
                                (client_id, task_type))
             cur = await conn.execute(
-                "SELECT bool_or(status = ANY(%s)), max(created_at), now() FROM redkey.tasks "
-                "WHERE client_id = %s AND task_type = %s AND created_by = 'engine'",
-                (list(PENDING_STATUSES), client_id, task_type))
+                "SELECT EXISTS (SELECT 1 FROM redkey.tasks WHERE client_id = %(c)s AND task_type = %(t)s"
+                "  AND created_by = 'engine' AND status = ANY(%(p)s)),"
+                " (SELECT max(created_at) FROM redkey.tasks WHERE client_id = %(c)s AND task_type = %(t)s"
+                "  AND created_by = 'engine'), now()",
+                {"c": client_id, "t": task_type, "p": list(PENDING_STATUSES)})
             pending, last_created, now = await cur.fetchone()  # type: ignore[misc]
             due = not pending and (last_created is None
                                    or (now - last_created).total_seconds() >= interval_seconds)
@@ -186,9 +188,13 @@ class TasksMixin(StoreBase):
         return row
 
     async def tasks_page(self, *, statuses: list[str] | None = None, limit: int = 50,
-                         before: tuple[datetime, str] | None = None, all_clients: bool = False) -> list[Task]:
-        """Newest first, for this store's client (or every client); ``before`` = (created_at, id) cursor."""
+                         before: tuple[datetime, str] | None = None, all_clients: bool = False,
+                         hide_routine: bool = False) -> list[Task]:
+        """Newest first, for this store's client (or every client); ``before`` = (created_at, id) cursor.
+        ``hide_routine`` leaves out periodic tasks that completed (their loop's status says it all)."""
         conds, params = [], []  # type: ignore[var-annotated]
+        if hide_routine:
+            conds.append("NOT (created_by = 'engine' AND status = 'complete')")
         if not all_clients:
             conds.append("client_id = %s")
             params.append(self.require_scope())
