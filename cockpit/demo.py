@@ -378,6 +378,8 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
                                              "email_thread_count", "open_count", "updated_at"], contact_ext)
     if named:
         await _seed_named_context(conn, client, people, now)
+        from cockpit.store.approvals import seed_demo_proposals  # issue 7: arlo's proposals in Approvals
+        await seed_demo_proposals(conn, client.client_id, people, now)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
 
 

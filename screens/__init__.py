@@ -46,8 +46,10 @@ class ScreenSpec:
 SCREENS: list[ScreenSpec] = [
     ScreenSpec("pipeline", "Pipeline", "p", "screens.pipeline:PipelineScreen", "deals by stage"),
     ScreenSpec("contacts", "Contacts", "c", "screens.contacts:ContactsScreen", "people and their context"),
-    # ScreenSpec("activity", "Activity", "a", "screens.activity:ActivityScreen", "what happened"),
-    # ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
+    ScreenSpec("activity", "Activity", "a", "screens.activity:ActivityScreen", "what happened"),
+    ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
+    ScreenSpec("approvals", "Approvals", "v", "screens.approvals:ApprovalsScreen", "proposals to approve or reject"),
+    ScreenSpec("import", "Import", "i", "screens.imports:ImportScreen", "contacts and companies from a CSV"),
     ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
 ]
 

@@ -39,6 +39,13 @@ _DEAL_SORTS: dict[str, tuple[str, str]] = {
     "staleness": ("coalesce(d.last_activity_at, d.created_at)", "ASC"),
 }
 
+# A deal card's columns over a page of deals ``d`` (with its sort_key); names are looked up per row.
+_CARD_COLUMNS = (
+    "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
+    " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
+    " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
+    " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
+
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
 
 
@@ -98,10 +105,7 @@ class CrmMixin(StoreBase):
             params.extend(after)
         params.append(limit + 1)
         query = (
-            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
-            " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
-            " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
-            " d.last_activity_at, d.priority, d.updated_at, d.sort_key "
+            _CARD_COLUMNS +
             f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d {where} "
             f"ORDER BY {key} {direction}, d.id {direction} LIMIT %s) d "
             f"ORDER BY d.sort_key {direction}, d.id {direction}")
@@ -118,10 +122,7 @@ class CrmMixin(StoreBase):
         where, params = self._deal_filter(text)
         params.append(limit + 1)
         query = (
-            "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
-            " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
-            " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
-            " d.last_activity_at, d.priority, d.updated_at, d.sort_key "
+            _CARD_COLUMNS +
             f"FROM (SELECT * FROM (SELECT d.*, {key} AS sort_key, row_number() OVER "
             f"(PARTITION BY d.stage_id ORDER BY {key} {direction}, d.id {direction}) AS rn "
             f"FROM crm_deals d {where}) w WHERE rn <= %s) d "
