@@ -129,3 +129,15 @@ async def test_instruction_runs_under_the_strategic_role(arlo: Arlo, store: Stor
     done = await _tell(arlo, "The Acme deal is stalled — budget freeze")
     assert done.status == "complete"
     assert (await _deal(store, "Acme")).strategy_note == "Stalled — budget freeze"
+
+
+async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, seed_records) -> None:
+    done = await _tell(arlo, "Move the Volta deal to Negotiation, recontact in March")
+    assert done.status == "complete", done.output
+    deal = await _deal(store, "Volta")
+    assert deal.stage_id == "NEGOTIATE" and deal.recontact_at == date(2027, 3, 1)
+    # a field the strategic role may not write (Postgres refuses it) rolls back the move made with it
+    from cockpit.errors import PermissionDenied
+    with pytest.raises(PermissionDenied):
+        await store.apply_strategic("crm_deals", deal.id, {"amount": 1}, stage_id="DEMO")
+    assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"

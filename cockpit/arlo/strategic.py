@@ -75,17 +75,20 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     if target.kind == "deal":
         fields.pop("relationship_note", None)
     changes = []
+    move_to = None
     if stage is not None:
         if target.record.stage_id == stage.stage_id:
             changes.append(f"{target.label} is already in {stage.label}")
         else:
-            moved = await ctx.store.move_deal(target.id, stage.stage_id)
+            move_to = stage.stage_id
+    if move_to or fields:
+        from_stage = await ctx.store.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
+                                                     stage_id=move_to)
+        if move_to and stage is not None:
             labels = {s.stage_id: s.label for s in stages}
-            changes.append(f"moved {target.label} from {labels.get(moved.from_stage or '', moved.from_stage)} "
-                           f"to {stage.label}")
-    if fields:
-        await ctx.store.update_strategic(_VIEW[target.kind], target.id, **fields)  # type: ignore[arg-type]
-        changes.append(f"{target.label}: {_describe(fields)}")
+            changes.append(f"moved {target.label} from {labels.get(from_stage or '', from_stage)} to {stage.label}")
+        if fields:
+            changes.append(f"{target.label}: {_describe(fields)}")
     if not changes:
         raise _ask(f"I found {target.label}, but not what to change. Nothing was changed.")
     return {"summary": "; ".join(changes), "written": True, "parser": ctx.services.parser.name,

@@ -18,6 +18,7 @@ import psycopg
 
 from cockpit.db.connect import explain_write_error
 from cockpit.db.views import CONTRACT
+from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import Company, Contact
 from cockpit.store.core import StoreBase
 
@@ -91,6 +92,30 @@ class ArloMixin(StoreBase):
                     outcome.failed[w.record_id] = str(explain_write_error(exc, role="redkey_operational",
                                                                           columns=cols))
         return outcome
+
+    # --- strategic instructions ------------------------------------------------------------------
+    async def apply_strategic(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"], record_id: UUID,
+                              fields: dict[str, Any], *, stage_id: str | None = None) -> str | None:
+        """One instruction's changes in one transaction as the strategic role: a stage move
+        (crm_move_deal, which validates and logs it) and field updates, all or nothing. Returns the
+        stage the deal moved from, if it moved."""
+        known = {c for c, _ in CONTRACT[view]}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
+        cols = list(fields) + (["stage_id"] if stage_id else [])
+        from_stage = None
+        async with self.tx("strategic", columns=cols) as conn:
+            if stage_id:
+                cur = await conn.execute("SELECT from_stage FROM crm_move_deal(%s, %s)", (record_id, stage_id))
+                from_stage = (await cur.fetchone())[0]  # type: ignore[index]
+            if fields:
+                cur = await conn.execute(
+                    f"UPDATE {view} SET {', '.join(f'{c} = %s' for c in fields)} WHERE id = %s RETURNING id",
+                    list(fields.values()) + [record_id])
+                if await cur.fetchone() is None:
+                    raise NotFound(f"no such record {record_id} in this client's scope")
+        return from_stage
 
     # --- pipeline health ------------------------------------------------------------------------
     async def stale_deals(self, thresholds: dict[str, int], default_days: int, *, now: datetime | None = None,
