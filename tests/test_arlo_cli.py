@@ -56,6 +56,9 @@ def test_task_control_from_the_shell(db_url: str, tmp_path: Path) -> None:
     assert " cancelled " in cockpit("task", "cancel", task_id, env=env).stdout
     listed = cockpit("task", "list", env=env)
     assert task_id in listed.stdout and "cancelled" in listed.stdout
+    shown = cockpit("task", "show", task_id, env=env)
+    types = [line.split()[3] for line in shown.stdout.splitlines() if line.startswith("   ") and line.split()[0].isdigit()]
+    assert types == ["task.created", "task.on_hold", "task.resumed", "task.cancelled"], shown.stdout
 
 
 def test_headless_arlo_stops_cleanly_on_sigterm(db_url: str, tmp_path: Path) -> None:

@@ -124,6 +124,36 @@ def task_list(ctx: click.Context, all_clients: bool, limit: int) -> None:
     run(body, settings)
 
 
+@task_group.command("show")
+@click.argument("task_id")
+@click.pass_context
+def task_show(ctx: click.Context, task_id: str) -> None:
+    """A task's current state and its topic log (the source that state follows from)."""
+    settings = get_settings(ctx)
+
+    async def body() -> None:
+        store = await open_store(settings)
+        try:
+            task = await store.task(task_id)
+            log = await store.task_log(task_id)
+        finally:
+            await store.close()
+        click.echo(_line(task))
+        click.echo(f"  agent {task.agent or '—'} · attempts {task.attempts} · cost ${task.cost_usd} · "
+                   f"duration {task.duration_seconds if task.duration_seconds is not None else '—'}s")
+        if task.brief:
+            click.echo(f"  brief: {task.brief}")
+        for m in log:
+            detail = {k: v for k, v in m.payload.items() if k not in ("output", "params")}
+            click.echo(f"  {m.seq:>8} {m.created_at:%Y-%m-%d %H:%M:%S} {m.message_type:<16} {detail}")
+        out = task.output or {}
+        text = out.get("answer") or out.get("question") or out.get("summary") or out.get("error")
+        if text:
+            click.echo(f"  output: {text}")
+
+    run(body, settings)
+
+
 def _control(action: str) -> Any:
     @click.argument("task_id")
     @click.option("--reason", help="Why (kept in the task's log).")
