@@ -10,9 +10,13 @@ from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.outbox import OutboxMixin
+from cockpit.store.sequences import SequencesMixin
 
 
-class Store(CrmMixin, AdminMixin, StoreBase):
+class Store(CrmMixin, AdminMixin,
+            SequencesMixin, OutboxMixin,  # issue 6: sequences + outbox
+            StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
