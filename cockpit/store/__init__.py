@@ -10,12 +10,14 @@ from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.email_events import EmailEventsMixin
+from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
 
 
 class Store(CrmMixin, AdminMixin,
-            SequencesMixin, OutboxMixin,  # issue 6: sequences + outbox
+            SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin,  # issue 6
             StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
