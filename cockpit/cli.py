@@ -26,7 +26,9 @@ from cockpit.errors import CockpitError
 T = TypeVar("T")
 
 # Modules that add subcommands to `main` (imported lazily when the CLI starts).
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = [
+    "cockpit.email.cli",  # issue 6: webhooks, sequences
+]
 
 
 def _log_path(settings: Settings | None) -> Path:

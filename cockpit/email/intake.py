@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -161,10 +162,11 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
         try:
             if ctype.startswith("application/json"):
                 data = json.loads(raw or b"{}")
-            elif ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-                data = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+            elif ctype.startswith("application/x-www-form-urlencoded"):
+                # Parsed here (no python-multipart dependency): plain HTML forms post exactly this.
+                data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
             else:
-                return JSONResponse({"error": "send application/json or a form (x-www-form-urlencoded)"},
+                return JSONResponse({"error": "send application/json or a form (application/x-www-form-urlencoded)"},
                                     status_code=415)
         except ValueError:
             return JSONResponse({"error": "body is not valid JSON"}, status_code=400)
