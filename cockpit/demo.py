@@ -233,12 +233,13 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         if rng.random() < 0.5:
             industry = NAMED_COMPANIES[i][2] if named and i < len(NAMED_COMPANIES) else rng.choice(INDUSTRIES)
             company_ext.append((client.client_id, cid, rng.choice(SIZES), industry,
-                                now - timedelta(days=rng.randint(1, 60))))
+                                now - timedelta(days=rng.randint(1, 60)), now))
     await _copy(conn, f"{ws}.company",
                 ["id", "createdAt", "updatedAt", "position", "name", "domainNamePrimaryLinkUrl",
                  "addressAddressCity", "addressAddressCountry", "employees", "linkedinLinkPrimaryLinkUrl"],
                 company_rows)
-    await _copy(conn, "redkey.company_ext", ["client_id", "record_id", "company_size", "industry", "enriched_at"],
+    await _copy(conn, "redkey.company_ext", ["client_id", "record_id", "company_size", "industry", "enriched_at",
+                                             "updated_at"],
                 company_ext)
 
     # --- contacts -----------------------------------------------------------------------------
@@ -300,12 +301,13 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         close = now + timedelta(days=rng.randint(-30, 150))
         deal_rows.append((did, created, created, float(i), name, amount * 1_000_000, "USD", close, stage,
                           contact_id, company_id))
-        deal_ext.append((client.client_id, did, last, priority))
+        deal_ext.append((client.client_id, did, last, priority, now))
         deal_last[did] = (last, contact_id, company_id, name)
     n_opps = await _copy(conn, f"{ws}.opportunity",
                          ["id", "createdAt", "updatedAt", "position", "name", "amountAmountMicros",
                           "amountCurrencyCode", "closeDate", "stage", "pointOfContactId", "companyId"], deal_rows)
-    await _copy(conn, "redkey.deal_ext", ["client_id", "record_id", "last_activity_at", "priority"], deal_ext)
+    await _copy(conn, "redkey.deal_ext", ["client_id", "record_id", "last_activity_at", "priority", "updated_at"],
+                deal_ext)
 
     # --- activities: RedKey's log (emails, calls, meetings) and Twenty's timeline/notes ---------
     kinds = [("email_sent", "email", "outbound"), ("email_opened", "email", "inbound"),
@@ -345,9 +347,9 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         if enriched is None and last is None and rng.random() < 0.9:
             continue
         contact_ext.append((client.client_id, pid, last, enriched,
-                            rng.randint(0, 6) if last else 0, rng.randint(0, 12) if last else 0))
+                            rng.randint(0, 6) if last else 0, rng.randint(0, 12) if last else 0, now))
     await _copy(conn, "redkey.contact_ext", ["client_id", "record_id", "last_activity_at", "enriched_at",
-                                             "email_thread_count", "open_count"], contact_ext)
+                                             "email_thread_count", "open_count", "updated_at"], contact_ext)
     if named:
         await _seed_named_context(conn, client, people, now)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
@@ -358,9 +360,10 @@ async def _seed_named_context(conn: AsyncConnection, client: DemoClient,
     """Strategic notes and a client context object (seed 001) for the named contacts."""
     sarah = people[1][0]
     await conn.execute(
-        "INSERT INTO redkey.contact_ext (client_id, record_id, priority, relationship_note) VALUES (%s, %s, 'high', %s) "
-        "ON CONFLICT (client_id, record_id) DO UPDATE SET priority = 'high', relationship_note = EXCLUDED.relationship_note",
-        (client.client_id, sarah, "Strong champion; CFO relationship"))
+        "INSERT INTO redkey.contact_ext (client_id, record_id, priority, relationship_note, updated_at) "
+        "VALUES (%s, %s, 'high', %s, %s) ON CONFLICT (client_id, record_id) DO UPDATE SET priority = 'high', "
+        "relationship_note = EXCLUDED.relationship_note, updated_at = EXCLUDED.updated_at",
+        (client.client_id, sarah, "Strong champion; CFO relationship", now))
     context = {
         "contact_id": str(sarah),
         "last_updated_at": (now - timedelta(days=2)).isoformat(),

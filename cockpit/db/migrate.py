@@ -89,9 +89,9 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     ``conn`` must be in autocommit mode; each migration gets its own transaction.
     """
     applied_now: list[str] = []
-    await conn.execute(_BOOTSTRAP)
     await conn.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     try:
+        await conn.execute(_BOOTSTRAP)
         st = await status(conn)
         if st.edited:
             raise MigrationError(

@@ -327,26 +327,54 @@ $fn$;
 """
 
 
+PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
+MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is cheaper
+
+
 def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
-    """A SECURITY DEFINER full-text search over one record view: prefix matching on Twenty's
-    ``searchVector`` (GIN), ordered by the view's sort key with keyset paging."""
+    """A SECURITY DEFINER list/search over one record view, ordered by the view's sort key (name) with
+    keyset paging. With a query: prefix matching on Twenty's ``searchVector`` (GIN).
+
+    The planner cannot estimate how many rows a prefix tsquery matches, and the good plans differ by
+    orders of magnitude: for a common prefix ("a") walking the name index finds a page after a few
+    hundred rows; for a rarer or clustered one ("sarah", "mich" among 1M) the walk crosses half the
+    table, while collecting the matches from the GIN index and sorting their keys is quick. So the
+    function first *probes*: it filters the next PROBE_ROWS entries of the name index; if that fills
+    the page, done (dense match); otherwise it collects (GIN bitmap → top-N by key → fetch the page).
+    Without a query it lists in name order. A query with nothing searchable ("!!!") matches nothing.
+    """
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
                  "crm_deals": "p.name"}[view]
     table = L1_TABLE[view]
-    branches = []
+    probe, collect, listing = [], [], []
     for w in workspaces:
         exprs = EXPRS[view](w)
-        branches.append(
+        src = f"{q(w.schema)}.{q(table)}"
+        join = f" LEFT JOIN {EXT_TABLE[view]} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
+        mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
+        probe.append(
             f"(SELECT {_select_list(view, exprs)}\n"
-            f" FROM {q(w.schema)}.{q(table)} p\n"
-            f" LEFT JOIN {EXT_TABLE[view]} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
-            f" WHERE p.\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4\n"
-            f"   AND p.\"searchVector\" @@ $1\n"
-            f"   AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
+            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1)\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
+        listing.append(
+            f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
+            f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
+            f" ORDER BY {order_key}, p.id LIMIT $5)")
+        collect.append(
+            f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
+            f" WHERE p.\"searchVector\" @@ $1 AND p.{mine}),\n"
+            f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
+            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
+            f" ORDER BY t.k, t.id)")
     sort_col = "full_name" if view == "crm_contacts" else "name"
-    body = "\nUNION ALL\n".join(branches) if branches else "SELECT * FROM public." + view + " WHERE false"
-    query = f"SELECT * FROM (\n{body}\n) s ORDER BY {sort_col}, id LIMIT $5"
+    empty = "SELECT * FROM public." + view + " WHERE false"
+
+    def wrap(branches: list[str]) -> str:
+        body = "\nUNION ALL\n".join(branches) if branches else empty
+        return f"SELECT * FROM (\n{body}\n) s ORDER BY {sort_col}, id LIMIT $5"
+
     return f"""
 CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
                                        p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
@@ -355,12 +383,34 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS
 DECLARE
     v_client text := redkey.current_client_id();
     v_query tsquery := redkey.prefix_tsquery(p_query);
+    v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
+    v_rows public.{view}[];
+    v_found integer;
 BEGIN
-    IF v_client IS NULL OR v_query IS NULL THEN
+    IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE {lit(query)}
-        USING v_query, p_after, p_after_id, v_client, least(greatest(coalesce(p_limit, 50), 1), 1000);
+    IF v_query IS NULL THEN  -- plain list: walk the name index
+        RETURN QUERY EXECUTE {lit(wrap(listing))}
+            USING v_query, p_after, p_after_id, v_client, v_limit;
+        RETURN;
+    END IF;
+    EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+        INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit, {PROBE_ROWS};
+    v_found := cardinality(v_rows);
+    IF v_found >= v_limit THEN
+        RETURN QUERY SELECT * FROM unnest(v_rows);
+        RETURN;
+    END IF;
+    -- Some matches, fairly dense: a longer walk (sized from the density seen) still beats collecting.
+    IF v_found > 0 AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
+        RETURN QUERY EXECUTE {lit(wrap(probe))}
+            USING v_query, p_after, p_after_id, v_client, v_limit,
+                  ({PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2)::integer;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE {lit(wrap(collect))}
+        USING v_query, p_after, p_after_id, v_client, v_limit;
 END
 $fn$;
 """

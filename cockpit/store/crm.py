@@ -179,33 +179,18 @@ class CrmMixin(StoreBase):
     # --- contacts & companies -----------------------------------------------------------------
     async def contacts_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                             limit: int = 50) -> Page[Contact]:
-        """Contacts ordered by name; with ``query``, full-text prefix search (crm_search_contacts)."""
+        """Contacts ordered by name; with ``query``, full-text prefix search. Both go through the
+        generated crm_search_contacts, which picks the fast plan for the data (see writes.py)."""
         after_name, after_id = after if after else (None, None)
-        if query and query.strip():
-            rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
-                                           (query, limit + 1, after_name, after_id))
-        elif after:
-            rows = await self.fetch_models(
-                Contact, "SELECT * FROM crm_contacts WHERE (full_name, id) > (%s, %s) "
-                         "ORDER BY full_name, id LIMIT %s", (after_name, after_id, limit + 1))
-        else:
-            rows = await self.fetch_models(Contact, "SELECT * FROM crm_contacts ORDER BY full_name, id LIMIT %s",
-                                           (limit + 1,))
+        rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
+                                       (query or None, limit + 1, after_name, after_id))
         return _page(rows, limit, lambda c: (c.full_name, c.id))
 
     async def companies_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                              limit: int = 50) -> Page[Company]:
         after_name, after_id = after if after else (None, None)
-        if query and query.strip():
-            rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
-                                           (query, limit + 1, after_name, after_id))
-        elif after:
-            rows = await self.fetch_models(
-                Company, "SELECT * FROM crm_companies WHERE (name, id) > (%s, %s) ORDER BY name, id LIMIT %s",
-                (after_name, after_id, limit + 1))
-        else:
-            rows = await self.fetch_models(Company, "SELECT * FROM crm_companies ORDER BY name, id LIMIT %s",
-                                           (limit + 1,))
+        rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
+                                       (query or None, limit + 1, after_name, after_id))
         return _page(rows, limit, lambda c: (c.name, c.id))
 
     async def search_deals(self, query: str, limit: int = 20) -> list[Deal]:

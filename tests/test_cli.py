@@ -1,0 +1,91 @@
+"""The `cockpit` command as a user runs it: one clear line on bad input, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "cockpit", *args], capture_output=True, text=True,
+                          env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_doctor_on_a_healthy_database(db_url: str, tmp_path: Path) -> None:
+    proc = cockpit("doctor", env={"COCKPIT_DATABASE_URL": db_url, "COCKPIT_CLIENT_ID": "bezeliq",
+                                  "COCKPIT_DATA_DIR": str(tmp_path)})
+    _no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["config", "database", "migrations", "scope"]
+    assert all(line.split()[1] == "ok" for line in lines)
+    assert "bezeliq (BezelIQ)" in lines[-1]
+
+
+@pytest.mark.parametrize("env,expect", [
+    ({"COCKPIT_DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:1/none"}, "cannot reach the database"),
+    ({"COCKPIT_DATABASE_URL": "not a url"}, "COCKPIT_DATABASE_URL"),
+    ({"COCKPIT_STALE_DAYS": "soon"}, "COCKPIT_STALE_DAYS"),
+])
+def test_doctor_bad_config_one_line_each(env: dict[str, str], expect: str, tmp_path: Path) -> None:
+    proc = cockpit("doctor", env={**env, "COCKPIT_DATA_DIR": str(tmp_path)})
+    _no_traceback(proc)
+    assert proc.returncode == 1
+    assert expect in proc.stdout
+    assert all(len(line) < 400 for line in proc.stdout.splitlines())
+
+
+def test_doctor_unknown_and_missing_client(db_url: str, tmp_path: Path) -> None:
+    base = {"COCKPIT_DATABASE_URL": db_url, "COCKPIT_DATA_DIR": str(tmp_path)}
+    proc = cockpit("doctor", env={**base, "COCKPIT_CLIENT_ID": "globex"})
+    _no_traceback(proc)
+    assert proc.returncode == 1
+    assert "unknown client 'globex'" in proc.stdout and "bezeliq, northwind" in proc.stdout
+    proc = cockpit("doctor", env=base)
+    assert proc.returncode == 1 and "no client set" in proc.stdout
+
+
+def test_wrong_credentials(pg_server_url: str, tmp_path: Path) -> None:
+    if "host=/" not in pg_server_url and "@/" not in pg_server_url and "host=%2F" not in pg_server_url:
+        pytest.skip("only the embedded (trust-auth socket) server has a known way to fail a login here")
+    proc = cockpit("migrate", env={"COCKPIT_DATABASE_URL": pg_server_url.replace("postgres:@", "ghost:@")
+                                   if "postgres:@" in pg_server_url else pg_server_url + "&user=ghost",
+                                   "COCKPIT_DATA_DIR": str(tmp_path)})
+    _no_traceback(proc)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: ")
+    assert "ghost" in proc.stderr or "login" in proc.stderr or "does not exist" in proc.stderr
+
+
+def test_migrate_and_workspace_commands(empty_db_url: str, tmp_path: Path) -> None:
+    env = {"COCKPIT_DATABASE_URL": empty_db_url, "COCKPIT_DATA_DIR": str(tmp_path)}
+    proc = cockpit("migrate", env=env)
+    assert proc.returncode == 0 and "up to date" in proc.stdout
+    proc = cockpit("workspace", "list", env=env)
+    assert "no workspaces registered" in proc.stdout
+    proc = cockpit("workspace", "add", "public", "--client", "x", env=env)
+    _no_traceback(proc)
+    assert proc.returncode == 1 and "not a usable Twenty workspace" in proc.stderr and "table person" in proc.stderr
+
+
+def test_demo_then_list(empty_db_url: str, tmp_path: Path) -> None:
+    env = {"COCKPIT_DATABASE_URL": empty_db_url, "COCKPIT_DATA_DIR": str(tmp_path)}
+    proc = cockpit("demo", "--deals", "30", "--contacts", "90", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 clients" in proc.stdout
+    proc = cockpit("demo", "--if-empty", env=env)
+    assert "already has data" in proc.stdout
+    proc = cockpit("workspace", "list", env=env)
+    assert "bezeliq" in proc.stdout and "northwind" in proc.stdout
+    proc = cockpit("demo", "--deals", "-5", env=env)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
