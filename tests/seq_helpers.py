@@ -6,6 +6,9 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
+
 from cockpit.store import Store
 
 # A Friday afternoon in UTC, inside the default 09:00-17:00 window.
@@ -32,3 +35,11 @@ async def enroll_many(store: Store, n: int, *, name: str = "Intro", steps: list[
     for cid in await contacts_with_email(store, n):
         out.append((await store.enroll(cid, seq.id, now=now)).id)
     return out
+
+
+@pytest.fixture(autouse=True)
+async def no_demo_sequences(db_url: str) -> None:
+    """These tests count exactly what they enroll: drop the demo's sequences (and their enrollments)."""
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await conn.execute("DELETE FROM redkey.sequences")
+        await conn.execute("DELETE FROM redkey.contact_email_prefs")

@@ -109,6 +109,9 @@ def test_step_definitions_are_validated() -> None:
 
 
 async def test_step_uses_the_contacts_zone_across_dst(store: Store, settings: Settings) -> None:
+    async with store.tx("owner") as conn:  # only this test's enrollment is due
+        await conn.execute("DELETE FROM crm_sequences")
+        await conn.execute("DELETE FROM redkey.contact_email_prefs")
     seq = await store.create_sequence("Zones", [{"subject": "Hello {{first_name|there}}", "body": "One"},
                                                 {"subject": "Again", "body": "Two", "wait_days": 1}])
     [cid] = await contacts_with_email(store, 1)

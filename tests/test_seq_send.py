@@ -20,7 +20,7 @@ from cockpit.email.resend import ResendClient
 from cockpit.sequences.step import sequence_step
 from cockpit.store import Store
 from tests.resend_fake import FakeResend, Scripted
-from tests.seq_helpers import NOW, STEPS, contacts_with_email, enroll_many
+from tests.seq_helpers import no_demo_sequences, NOW, STEPS, contacts_with_email, enroll_many
 
 
 class Crash(Exception):

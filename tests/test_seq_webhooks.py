@@ -20,7 +20,7 @@ from cockpit.email.svix import sign
 from cockpit.sequences.step import sequence_step
 from cockpit.store import Store
 from tests.resend_fake import FakeResend
-from tests.seq_helpers import NOW, enroll_many
+from tests.seq_helpers import no_demo_sequences, NOW, enroll_many
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 SENDER = "justin@bezeliq.com"
