@@ -191,7 +191,12 @@ class FakeResend:
                 return self._error(status, body["name"], body["message"])
             return JSONResponse(body, headers=self._headers())
 
-        return Starlette(routes=[Route("/emails", handle, methods=["POST"]),
+        async def stats(_request: Request) -> Response:  # for a fake running in another process
+            with self._lock:
+                return JSONResponse({"sent": len(self.sent), "requests": len(self.requests)})
+
+        return Starlette(routes=[Route("/_stats", stats, methods=["GET"]),
+                                 Route("/emails", handle, methods=["POST"]),
                                  Route("/emails/batch", handle, methods=["POST"])])
 
     def _process(self, path: str, payload: Any) -> tuple[int, dict[str, Any]]:
@@ -211,3 +216,20 @@ class FakeResend:
                 self.sent.append({"id": eid, **email})
                 ids.append({"id": eid})
         return 200, ({"data": ids} if batch else ids[0])
+
+
+def serve_forever(api_key: str = "re_test_key", rate_limit: int = 1000) -> None:  # pragma: no cover
+    """Run a fake in this process and print its URL (the benchmark runs it as a separate process so the
+    fake's JSON work does not share the measured process's GIL)."""
+    import sys
+
+    fake = FakeResend(api_key=api_key, rate_limit=rate_limit).start()
+    print(fake.url, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        fake.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    serve_forever()

@@ -211,6 +211,11 @@ async def test_one_click_unsubscribe(store: Store, online: Settings, fake: FakeR
     assert (e.status, e.status_reason) == ("complete", "unsubscribed")
     assert (await http.post(path)).status_code == 200  # idempotent
     assert (await http.post("/unsubscribe/not-a-token")).status_code == 404
+    token = path.rsplit("/", 1)[1]
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert (await http.post(f"/unsubscribe/{forged}")).status_code == 404
+    other_contact = token.split(".")[0] + "." + "0" * 32 + "." + token.split(".")[2]
+    assert (await http.post(f"/unsubscribe/{other_contact}")).status_code == 404
 
 
 async def test_unknown_outcome_reconciled_from_email_sent(store: Store, online: Settings, fake: FakeResend,

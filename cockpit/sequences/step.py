@@ -17,6 +17,7 @@ Resend returns the original answer without sending again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -57,6 +58,7 @@ class StepReport:
     batches: int = 0
     retries: int = 0
     rate_limited_seconds: float = 0.0
+    plan_seconds: float = 0.0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -82,6 +84,7 @@ class StepReport:
 
 
 CrashHook = Callable[[WorkUnit], None]
+BATCH = 100
 
 
 def _message(row: OutboxRow) -> EmailMessage:
@@ -93,9 +96,10 @@ def _message(row: OutboxRow) -> EmailMessage:
 
 async def sequence_step(store: Any, settings: Settings, *, now: datetime | None = None,
                         resend: ResendClient | None = None, plan_limit: int = 1000,
-                        crash_after_send: CrashHook | None = None) -> StepReport:
+                        crash_after_send: CrashHook | None = None, concurrency: int = 4) -> StepReport:
     """One tick for the store's client. ``resend`` overrides the client built from settings;
-    ``crash_after_send`` is a test seam called after Resend accepted a request, before it is recorded."""
+    ``crash_after_send`` is a test seam called after Resend accepted a request, before it is recorded;
+    ``concurrency`` is how many batches may be in flight at once (Resend's rate-limit headers pace them)."""
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     client_id = store.require_scope()
@@ -107,8 +111,65 @@ async def sequence_step(store: Any, settings: Settings, *, now: datetime | None 
     def decide(rows, tokens, sent_today):  # type: ignore[no-untyped-def]
         return decide_all(rows, tokens, sent_today, now=now, policy=policy)
 
+    if offline:
+        await _plan_all(store, now, decide, plan_limit, report, offline=True)
+        report.notes.append("offline: set COCKPIT_RESEND_API_KEY to send; drafts are in the outbox")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    client = resend or ResendClient(settings.resend_api_key or "", settings.resend_base_url)
+    state = _Delivery(asyncio.Condition())
+    try:
+        # Planning and delivery overlap: workers claim what each planning pass commits (SKIP LOCKED
+        # keeps them apart), so HTTP round trips and database writes run side by side.
+        workers = [asyncio.create_task(_worker(store, client, now, settings, report, crash_after_send, state))
+                   for _ in range(max(1, concurrency))]
+        try:
+            await _plan_all(store, now, decide, plan_limit, report, offline=False, state=state)
+        finally:
+            await state.advance(done=True)
+        results = await asyncio.gather(*workers, return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+    finally:
+        report.requests = client.requests
+        report.retries = client.retries
+        report.rate_limited_seconds = client.rate_limited_seconds
+        if resend is None:
+            await client.aclose()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass
+class _Delivery:
+    """What delivery workers know of planning: how many passes are committed, and whether it is over."""
+
+    changed: asyncio.Condition
+    passes: int = 0
+    planning_done: bool = False
+    stop: str | None = None
+
+    async def advance(self, *, done: bool = False) -> None:
+        async with self.changed:
+            self.passes += 1
+            self.planning_done = self.planning_done or done
+            self.changed.notify_all()
+
+    async def wait_beyond(self, seen: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.passes > seen or self.planning_done)
+
+
+async def _plan_all(store: Any, now: datetime, decide: Any, plan_limit: int, report: StepReport, *,
+                    offline: bool, state: _Delivery | None = None) -> None:
     for _ in range(1000):  # bounded: each pass moves its rows out of "due" (drafts excepted: one pass)
+        if state is not None and state.stop:
+            return
+        t0 = time.perf_counter()
         decisions = await store.plan_due(now, decide, limit=plan_limit)
+        report.plan_seconds += time.perf_counter() - t0
         report.due += len(decisions)
         for d in decisions:
             if d.action == "send":
@@ -121,40 +182,36 @@ async def sequence_step(store: Any, settings: Settings, *, now: datetime | None 
                 report.paused += 1
             elif d.action == "complete":
                 report.completed += 1
+        if state is not None:
+            await state.advance()
         if offline or len(decisions) < plan_limit:
-            break
-    if offline:
-        report.notes.append("offline: set COCKPIT_RESEND_API_KEY to send; drafts are in the outbox")
-        report.seconds = time.perf_counter() - started
-        return report
-
-    client = resend or ResendClient(settings.resend_api_key or "", settings.resend_base_url)
-    try:
-        await _deliver_all(store, client, now, settings, report, crash_after_send)
-    finally:
-        report.requests = client.requests
-        report.retries = client.retries
-        report.rate_limited_seconds = client.rate_limited_seconds
-        if resend is None:
-            await client.aclose()
-    report.seconds = time.perf_counter() - started
-    return report
+            return
 
 
-async def _deliver_all(store: Any, client: ResendClient, now: datetime, settings: Settings, report: StepReport,
-                       crash: CrashHook | None) -> None:
-    for _ in range(10_000):
-        claim = await store.claim_outbox(now, lease_seconds=settings.lease_seconds)
+async def _worker(store: Any, client: ResendClient, now: datetime, settings: Settings, report: StepReport,
+                  crash: CrashHook | None, state: _Delivery) -> None:
+    while state.stop is None:
+        # Read before claiming: an empty claim after the last committed pass means there is nothing left.
+        done_before, seen = state.planning_done, state.passes
+        claim = await store.claim_outbox(now, lease_seconds=settings.lease_seconds, max_new=BATCH)
         report.unknown += claim.expired
         if not claim.units:
-            return
-        for i, unit in enumerate(claim.units):
-            stop = await _deliver(store, client, unit, now, report, crash)
-            if stop:
-                for later in claim.units[i + 1:]:
-                    await _give_back(store, later.rows, "not attempted: " + stop, now)
-                    report.released += len(later.rows)
+            if done_before:
                 return
+            await state.wait_beyond(seen)
+            continue
+        for i, unit in enumerate(claim.units):
+            if state.stop is None:
+                state.stop = await _deliver(store, client, unit, now, report, crash)
+                if state.stop is None:
+                    continue
+                later = claim.units[i + 1:]
+            else:
+                later = claim.units[i:]
+            for rest in later:
+                await _give_back(store, rest.rows, "not attempted: " + state.stop, now)
+                report.released += len(rest.rows)
+            return
 
 
 async def _give_back(store: Any, rows: list[OutboxRow], error: str, now: datetime) -> None:

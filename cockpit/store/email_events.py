@@ -18,6 +18,7 @@ from uuid import UUID
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from cockpit.email.unsubscribe import parse_token
 from cockpit.errors import NotFound
 from cockpit.store.core import StoreBase
 
@@ -173,16 +174,18 @@ class EmailEventsMixin(StoreBase):
         """One-click unsubscribe (RFC 8058): record it, end the contact's enrollments, cancel what is queued.
         Idempotent; raises NotFound for an unknown token. Returns the number of enrollments stopped."""
         async with self.tx("owner") as conn:
-            cur = await conn.execute("SELECT client_id, contact_id FROM redkey.unsubscribe_tokens WHERE token = %s",
-                                     (token,))
-            found = await cur.fetchone()
+            cur = await conn.execute("SELECT unsubscribe_key FROM redkey.email_keys")
+            key = await cur.fetchone()
+        found = parse_token(key[0], token) if key else None
         if found is None:
             raise NotFound("unknown unsubscribe link")
         client_id, contact_id = found
         scoped = self.scoped(client_id, source="resend", actor="unsubscribe")
         async with scoped.tx("operational") as conn:
-            await conn.execute("UPDATE redkey.unsubscribe_tokens SET used_at = coalesce(used_at, %s) WHERE token = %s",
-                               (now, token))
+            await conn.execute(
+                "INSERT INTO redkey.unsubscribe_tokens (token, client_id, contact_id, used_at) "
+                "VALUES (%s, redkey.current_client_id(), %s, %s) ON CONFLICT (client_id, contact_id) "
+                "DO UPDATE SET used_at = coalesce(unsubscribe_tokens.used_at, EXCLUDED.used_at)", (token, contact_id, now))
             await conn.execute(
                 "INSERT INTO redkey.contact_email_prefs (client_id, contact_id, unsubscribed_at) "
                 "VALUES (redkey.current_client_id(), %s, %s) ON CONFLICT (client_id, contact_id) DO UPDATE "

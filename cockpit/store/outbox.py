@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from psycopg.errors import DeadlockDetected, SerializationFailure
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from cockpit.email.unsubscribe import make_token
+from cockpit.errors import CockpitError
 from cockpit.store.core import StoreBase
 
 # Resend keeps idempotency keys 24 h; stay clear of the edge.
@@ -98,21 +102,27 @@ class ClaimResult:
     expired: int = 0  # rows turned unknown (past the idempotency window)
 
 
+# Due enrollments first (locked), then their contacts, companies and preferences by id: crm_contacts and
+# crm_companies are views over Twenty's tables, and probing them by id is far cheaper than joining them.
 _DUE_SQL = """
 SELECT e.id AS enrollment_id, e.sequence_id, e.contact_id, e.current_step, e.next_due_at,
-       s.name AS sequence_name, s.steps, s.sender, s.send_window, s.is_active,
-       c.id AS found_contact, c.first_name, c.last_name, c.full_name, c.email, c.job_title, c.city,
-       co.name AS company, p.time_zone, p.unsubscribed_at, p.suppressed_at, p.suppression_reason
+       s.name AS sequence_name, s.steps, s.sender, s.send_window
 FROM crm_sequence_contacts e
 JOIN crm_sequences s ON s.id = e.sequence_id
-LEFT JOIN crm_contacts c ON c.id = e.contact_id
-LEFT JOIN crm_companies co ON co.id = c.company_id
-LEFT JOIN redkey.contact_email_prefs p ON p.client_id = e.client_id AND p.contact_id = e.contact_id
 WHERE e.status = 'active' AND e.next_due_at <= %s AND s.is_active
 ORDER BY e.next_due_at, e.id
 LIMIT %s
 FOR UPDATE OF e SKIP LOCKED
 """
+_CONTACTS_SQL = """
+SELECT c.id AS found_contact, c.first_name, c.last_name, c.full_name, c.email, c.job_title, c.city, c.company_id,
+       p.time_zone, p.unsubscribed_at, p.suppressed_at, p.suppression_reason
+FROM crm_contacts c
+LEFT JOIN redkey.contact_email_prefs p ON p.client_id = c.client_id AND p.contact_id = c.id
+WHERE c.id = ANY(%s)
+"""
+_CONTACT_KEYS = ("found_contact", "first_name", "last_name", "full_name", "email", "job_title", "city", "company",
+                 "time_zone", "unsubscribed_at", "suppressed_at", "suppression_reason")
 
 _ROW_COLS = ("id, enrollment_id, step, sequence_id, contact_id, sender, to_email, subject, body_text, headers, tags,"
              " attempts, send_mode, batch_id, first_attempt_at")
@@ -135,13 +145,23 @@ class OutboxMixin(StoreBase):
             if not rows:
                 return []
             contacts = list({r["contact_id"] for r in rows})
-            await cur.execute(
-                "INSERT INTO redkey.unsubscribe_tokens (client_id, contact_id) "
-                "SELECT redkey.current_client_id(), c FROM unnest(%s::uuid[]) AS c "
-                "ON CONFLICT (client_id, contact_id) DO NOTHING", (contacts,))
-            await cur.execute("SELECT contact_id, token FROM redkey.unsubscribe_tokens "
-                              "WHERE client_id = redkey.current_client_id() AND contact_id = ANY(%s)", (contacts,))
-            tokens = {r["contact_id"]: r["token"] for r in await cur.fetchall()}
+            await cur.execute(_CONTACTS_SQL, (contacts,))
+            people = {r["found_contact"]: r for r in await cur.fetchall()}
+            companies = list({p["company_id"] for p in people.values() if p["company_id"] is not None})
+            await cur.execute("SELECT id, name FROM crm_companies WHERE id = ANY(%s)", (companies,))
+            company_names = {r["id"]: r["name"] for r in await cur.fetchall()}
+            for r in rows:
+                person = people.get(r["contact_id"])
+                if person is None:
+                    r.update(dict.fromkeys(_CONTACT_KEYS))
+                else:
+                    r.update({k: person.get(k) for k in _CONTACT_KEYS if k != "company"})
+                    r["company"] = company_names.get(person["company_id"])
+            await cur.execute("SELECT unsubscribe_key FROM redkey.email_keys")
+            key_row = await cur.fetchone()
+            assert key_row is not None, "migration 401 creates the unsubscribe key"
+            client_id = self.require_scope()
+            tokens = {c: make_token(key_row["unsubscribe_key"], client_id, c) for c in contacts}
             senders = sorted({r["sender"] or "" for r in rows} - {""})
             day = now.date()
             await cur.execute(
@@ -249,9 +269,21 @@ class OutboxMixin(StoreBase):
     # --- record outcomes --------------------------------------------------------------------------
     async def record_sent(self, rows: list[OutboxRow], email_ids: list[str], now: datetime) -> None:
         """Mark rows sent, log email_sent for each (deduped with the email.sent webhook) and bump the
-        contact's counters, all in one transaction."""
+        contact's counters, all in one transaction. Concurrent batches share companies (last_activity_at),
+        so rows are written in company order and a deadlock is retried: Resend already has the email, and
+        leaving the outcome unrecorded would cost a lease-long wait."""
         if not rows:
             return
+        for attempt in range(1, 6):
+            try:
+                await self._record_sent(rows, email_ids, now)
+                return
+            except CockpitError as exc:
+                if attempt == 5 or not isinstance(exc.__cause__, (DeadlockDetected, SerializationFailure)):
+                    raise
+                await asyncio.sleep(0.01 * attempt)
+
+    async def _record_sent(self, rows: list[OutboxRow], email_ids: list[str], now: datetime) -> None:
         async with self.tx("operational", columns=["sequence_step", "email_thread_count"]) as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox o SET status = 'sent', resend_email_id = u.eid, sent_at = %s,"
@@ -259,24 +291,31 @@ class OutboxMixin(StoreBase):
                 " delivery_rank = greatest(o.delivery_rank, 1), lease_until = NULL, error = NULL, updated_at = %s "
                 "FROM unnest(%s::uuid[], %s::text[]) AS u(id, eid) WHERE o.id = u.id AND o.status IN ('sending', 'unknown')",
                 (now, now, [r.id for r in rows], email_ids))
+            # Look the companies up by id (an index probe); joining the view would scan every contact.
+            cur = await conn.execute("SELECT id, company_id FROM crm_contacts WHERE id = ANY(%s)",
+                                     (list({r.contact_id for r in rows}),))
+            company = {cid: co for cid, co in await cur.fetchall()}
             await conn.execute(
                 "INSERT INTO crm_activities (occurred_at, kind, channel, direction, subject, summary, contact_id,"
                 " company_id, source, external_id, properties) "
                 "SELECT %s, 'email_sent', 'email', 'outbound', u.subject, 'Sequence step ' || (u.step + 1) || ' to ' || u.to_email,"
-                " u.cid, c.company_id, 'resend', u.eid || ':email.sent',"
-                " jsonb_build_object('email_id', u.eid, 'outbox_id', u.oid, 'enrollment_id', u.eid2, 'step', u.step,"
+                " u.cid, u.coid, 'resend', u.eid || ':email.sent',"
+                " jsonb_build_object('email_id', u.eid, 'outbox_id', u.oid, 'enrollment_id', u.enr, 'step', u.step,"
                 " 'sequence_id', u.sid) "
-                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::text[], %s::uuid[])"
-                " AS u(oid, eid, eid2, cid, step, subject, to_email, sid) LEFT JOIN crm_contacts c ON c.id = u.cid",
+                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::text[], %s::uuid[],"
+                " %s::uuid[]) AS u(oid, eid, enr, cid, step, subject, to_email, sid, coid) ORDER BY u.coid, u.cid",
                 (now, [r.id for r in rows], email_ids, [r.enrollment_id for r in rows], [r.contact_id for r in rows],
                  [r.step for r in rows], [r.subject for r in rows], [r.to_email for r in rows],
-                 [r.sequence_id for r in rows]))
-            await conn.execute(
-                "UPDATE crm_contacts c SET sequence_step = u.step + 1,"
-                " email_thread_count = c.email_thread_count + CASE WHEN u.step = 0 THEN 1 ELSE 0 END "
-                "FROM (SELECT DISTINCT ON (cid) cid, step FROM unnest(%s::uuid[], %s::int[]) AS t(cid, step)"
-                " ORDER BY cid, step DESC) AS u WHERE c.id = u.cid",
-                ([r.contact_id for r in rows], [r.step for r in rows]))
+                 [r.sequence_id for r in rows], [company.get(r.contact_id) for r in rows]))
+            # One UPDATE per step value, by id: crm_contacts is a view, and an index probe per id is what
+            # keeps this cheap (an UPDATE ... FROM join would scan the whole person table).
+            by_step: dict[int, set[UUID]] = {}
+            for r in rows:
+                by_step.setdefault(r.step, set()).add(r.contact_id)
+            for step in sorted(by_step):
+                await conn.execute(
+                    "UPDATE crm_contacts SET sequence_step = %s, email_thread_count = email_thread_count + %s "
+                    "WHERE id = ANY(%s)", (step + 1, 1 if step == 0 else 0, sorted(by_step[step])))
 
     async def record_failed(self, rows: list[OutboxRow], error: str, now: datetime) -> None:
         """Resend refused these emails (validation): the row fails and its enrollment pauses with the reason."""
