@@ -62,22 +62,44 @@ async def prepare(url: str, n: int) -> None:
 API_KEY = "re_test_key"
 
 
+async def backend_cpu(store: Store) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each PostgreSQL backend of this database (Linux /proc)."""
+    rows = await store.fetch_dicts("SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+                                   role="owner")
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for r in rows:
+        try:
+            fields = Path(f"/proc/{r['pid']}/stat").read_text().rsplit(")", 1)[1].split()
+            out[r["pid"]] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
 async def tick(url: str, fake_url: str, concurrency: int) -> None:
     settings = Settings(database_url=url, client_id="bezeliq", resend_api_key=API_KEY,  # type: ignore[call-arg]
                         resend_base_url=fake_url, sender_daily_cap=1_000_000, _env_file=None)
-    store = await Store.open(settings, min_size=1, max_size=4, source="arlo")
+    store = await Store.open(settings, min_size=1, max_size=concurrency + 2, source="arlo")
     try:
         due = await store.fetch_value("SELECT count(*) FROM crm_sequence_contacts WHERE next_due_at <= %s", (NOW,))
+        before = await backend_cpu(store)
         async with ResendClient(API_KEY, fake_url) as client:
+            cpu0 = time.process_time()
             started = time.perf_counter()
             report = await sequence_step(store, settings, now=NOW, resend=client, concurrency=concurrency)
             wall = time.perf_counter() - started
+            py_cpu = time.process_time() - cpu0
             received = (await client._http.get("/_stats")).json()["sent"]
+        after = await backend_cpu(store)
+        pg_cpu = sum(after.values()) - sum(v for k, v in before.items() if k in after)
         print(f"due enrollments      {due:,}")
         print(f"sent                 {report.sent:,} in {report.batches} batch request(s), {report.requests} request(s)")
         print(f"tick wall time       {wall:.2f} s  (planning passes {report.plan_seconds:.2f} s, overlapped"
               f" with {concurrency} delivery worker(s))")
         print(f"rate-limit waits     {report.rate_limited_seconds:.2f} s")
+        print(f"CPU used             {py_cpu:.2f} s in this process + {pg_cpu:.2f} s in PostgreSQL backends"
+              f" (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work competes)")
         print(f"excluding waits      {wall - report.rate_limited_seconds:.2f} s   (target <= 5 s)")
         print(f"fake Resend received {received:,} emails")
         assert report.sent == due == received, "every due step sent exactly once"
