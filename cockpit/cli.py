@@ -27,6 +27,9 @@ T = TypeVar("T")
 
 # Modules that add subcommands to `main` (imported lazily when the CLI starts).
 EXTENSIONS: list[str] = [
+    "cockpit.schema.cli",
+    "cockpit.imports.cli",
+    "cockpit.intake.cli",
     "cockpit.email.cli",  # issue 6: webhooks, sequences
 ]
 

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     page_size: int = Field(default=50, ge=5, le=1000, description="Rows fetched per page in lists.")
     refresh_seconds: float = Field(default=5.0, ge=0.5, le=3600)
     theme: str = Field(default="textual-dark")
+    schema_groups: str = Field(default="", description="Schema explorer grouping rules: label=pattern|...; ... "
+                               "(empty: crm views, redkey, each Twenty workspace, finance, public).")
 
     # --- arlo -----------------------------------------------------------------------------------
     arlo_enabled: bool = Field(default=True, description="Run arlo's loops inside the cockpit process.")
@@ -86,6 +88,7 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
+    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature (issue 7)
 
     @field_validator("clients", mode="before")
     @classmethod

@@ -125,6 +125,26 @@ async def _copy(conn: AsyncConnection, table: str, columns: list[str], rows: Ite
     return n
 
 
+BULK_ROWS = 50_000  # above this, secondary indexes are rebuilt after loading instead of maintained per row
+
+
+async def _without_indexes(conn: AsyncConnection, table: str, load) -> int:  # type: ignore[no-untyped-def]
+    """Run ``load()`` with ``table``'s secondary indexes dropped, then rebuild them: building a GIN or
+    btree once is far cheaper than maintaining it row by row during a bulk COPY."""
+    schema, name = table.split(".")
+    rows = await (await conn.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary", (table,))).fetchall()
+    for index_name, _ in rows:
+        await conn.execute(f"DROP INDEX {index_name}")
+    n = await load()
+    await conn.execute("SET maintenance_work_mem = '512MB'")
+    for _, definition in rows:
+        await conn.execute(definition)
+    await conn.execute("RESET maintenance_work_mem")
+    return n  # type: ignore[no-any-return]
+
+
 async def reset(conn: AsyncConnection) -> None:
     """Drop RedKey's schema, Layer 2 and every fixture workspace, then migrate afresh.
 
@@ -268,10 +288,16 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             yield (pid, created, created, float(i), first, last, email, title, phone, "+1" if phone else "", city,
                    company[0])
 
-    n_people = await _copy(conn, f"{ws}.person",
+    async def load_people() -> int:
+        return await _copy(conn, f"{ws}.person",
                            ["id", "createdAt", "updatedAt", "position", "nameFirstName", "nameLastName",
                             "emailsPrimaryEmail", "jobTitle", "phonesPrimaryPhoneNumber",
                             "phonesPrimaryPhoneCallingCode", "city", "companyId"], person_rows())
+
+    if n_contacts >= BULK_ROWS:
+        n_people = await _without_indexes(conn, f"{ws}.person", load_people)
+    else:
+        n_people = await load_people()
 
     # --- deals --------------------------------------------------------------------------------
     by_company: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -353,6 +379,8 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
                                              "email_thread_count", "open_count", "updated_at"], contact_ext)
     if named:
         await _seed_named_context(conn, client, people, now)
+        from cockpit.store.approvals import seed_demo_proposals  # issue 7: arlo's proposals in Approvals
+        await seed_demo_proposals(conn, client.client_id, people, now)
         await seed_sequences(conn, client, rng, now, people)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
 

@@ -95,3 +95,19 @@ async def test_activities_page_newest_first(store: Store) -> None:
     assert not {a.id for a in first.items} & {a.id for a in second.items}
     only_calls = await store.activities_page(kinds=["call"], limit=50)
     assert only_calls.items and {a.kind for a in only_calls.items} == {"call"}
+
+
+async def test_board_first_pages_match_column_pages(store: Store) -> None:
+    for sort in ("amount", "close_date", "staleness"):
+        board = await store.board(sort=sort, limit=5)  # type: ignore[arg-type]
+        totals = await store.stage_totals()
+        assert set(board) == set(totals)
+        for stage, page in board.items():
+            column = await store.deal_cards(stage, sort=sort, limit=5)  # type: ignore[arg-type]
+            assert [c.id for c in page.items] == [c.id for c in column.items]
+            assert page.next_after == column.next_after
+            assert page.has_more == (totals[stage].count > 5)
+    named = (await store.board(text="acme"))["PROPOSAL"].items
+    assert "Acme — Fleet Analytics" in [c.name for c in named] and named[0].company_name == "Acme Corp"
+    named = [c for c in named if c.name == "Acme — Fleet Analytics"]
+    assert named[0].contact_name == "Dan Whitfield"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -31,7 +32,10 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
 
 
-def test_two_processes_share_one_server_then_it_stops(tmp_path: Path) -> None:
+def test_two_processes_share_one_server_then_it_stops() -> None:
+    # Not pytest's tmp_path: concurrent pytest runs prune each other's basetemp directories, and the
+    # server runs as another OS user when we are root, so it needs a directory of its own.
+    tmp_path = Path(tempfile.mkdtemp(prefix="cockpit-embedded-"))
     data = tmp_path / "data"
     flag = tmp_path / "second-done"
     first = subprocess.Popen([sys.executable, "-c", SCRIPT, str(data), str(flag), "first"],

@@ -1,0 +1,1 @@
+"""Reusable widgets of the cockpit (no SQL here: widgets get data from screens, screens from the store)."""

@@ -23,7 +23,8 @@ APPLICATION_NAME = "redkey-cockpit"
 
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
 def resolve_url(settings: Settings, *, keep_running: bool = False) -> str:
@@ -59,6 +60,10 @@ def explain_db_error(exc: BaseException, url: str | None = None) -> CockpitError
     if "no password supplied" in low:
         return DatabaseUnavailable(f"the database wants a password{where}",
                                    "put the password in COCKPIT_DATABASE_URL")
+    m = re.search(r'role "([^"]+)" does not exist', text)
+    if m:
+        return DatabaseUnavailable(f"the database refused the login{where}: user {m.group(1)!r} does not exist",
+                                   "check the user name in COCKPIT_DATABASE_URL")
     m = re.search(r'database "([^"]+)" does not exist', text)
     if m:
         return DatabaseUnavailable(f"database {m.group(1)!r} does not exist{where}",

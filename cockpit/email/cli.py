@@ -36,11 +36,15 @@ def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None
 
         store = await open_store(settings, client_id="", source="resend")
         try:
-            app = create_app(store, settings)
+            from cockpit.intake.webhook import quill_routes  # issue 7's meeting-notes webhook, same server
+
+            app = create_app(store, settings, extra_routes=quill_routes(
+                store, secret=getattr(settings, "quill_webhook_secret", None)))
             h, p = host or settings.webhook_host, port or settings.webhook_port
             if not settings.resend_webhook_secret:
                 click.echo("warning: COCKPIT_RESEND_WEBHOOK_SECRET is not set: Resend webhooks are refused (503)")
-            click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /unsubscribe/<token>, /forms/<client>)")
+            click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /webhooks/quill, /unsubscribe/<token>,"
+                       " /forms/<client>)")
             server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning", lifespan="off",
                                                    proxy_headers=True))
             await server.serve()

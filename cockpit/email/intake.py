@@ -94,8 +94,10 @@ def _client_ip(request: Request) -> str:
 
 def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = time.time,
                form_limit: int = 5, form_window: float = 60.0,
-               limiter_clock: Callable[[], float] = time.monotonic) -> Starlette:
-    """The intake app over an (unscoped) store; each request is applied in its client's scope."""
+               limiter_clock: Callable[[], float] = time.monotonic,
+               extra_routes: list[Route] | None = None) -> Starlette:
+    """The intake app over an (unscoped) store; each request is applied in its client's scope.
+    ``extra_routes`` mounts other features' webhooks (e.g. Quill meeting notes) on the same server."""
     limiter = RateLimiter(form_limit, form_window, limiter_clock)
 
     def now() -> datetime:
@@ -197,4 +199,5 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
         Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),
         Route("/forms/{client_id}", form, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        *(extra_routes or []),
     ])

@@ -7,18 +7,24 @@ from __future__ import annotations
 
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
+from cockpit.store.activity import ActivityMixin
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.dossier import DossierMixin
+from cockpit.store.schema import SchemaMixin
+from cockpit.store.imports import ImportsMixin
+from cockpit.store.approvals import ApprovalsMixin
+from cockpit.store.context import ContextMixin
 from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
 
 
-class Store(CrmMixin, AdminMixin,
+class Store(DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin, ContextMixin,
             SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin,  # issue 6
-            StoreBase):
+            AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod

@@ -1,0 +1,1 @@
+"""Benchmarks with their targets (DESIGN.md). Run on demand: `make bench` or `python -m bench NAME`."""

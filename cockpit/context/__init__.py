@@ -1,0 +1,1 @@
+"""Client context (seed 001) and the Client360 read model (headless)."""

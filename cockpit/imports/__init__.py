@@ -1,0 +1,1 @@
+"""CSV imports (headless): reader, mapping, normalization, proposals, service, CLI."""

@@ -1,0 +1,138 @@
+"""The import service: a CSV file -> an immutable raw batch -> a mapping manifest (proposed, then
+confirmed or edited) -> row records and entity proposals, with the low-risk ones committed.
+
+Two steps, because a human sits between them: :func:`stage_import` keeps the raw file and proposes the
+manifest; :func:`run_import` normalizes under the confirmed manifest and writes everything in one
+transaction. No Textual here: the CLI and the import screen both drive this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cockpit.contracts import ImportMappingManifest, new_id, ImportRowRecord, Provenance, RawImportBatch, validate
+from cockpit.errors import ValidationFailed
+from cockpit.imports.mapping import propose_manifest
+from cockpit.imports.normalize import normalize_rows
+from cockpit.imports.proposals import plan_proposals
+from cockpit.imports.reader import ParsedFile, parse_csv
+from cockpit.store.imports import Progress
+
+MAX_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class StagedImport:
+    batch: RawImportBatch
+    parsed: ParsedFile
+    manifest: ImportMappingManifest
+
+
+@dataclass
+class RowProblem:
+    row_number: int
+    line: int
+    code: str
+    message: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = f" [{self.column}]" if self.column else ""
+        return f"row {self.row_number} (line {self.line}){where}: {self.code}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    batch_id: str
+    filename: str
+    rows: int = 0
+    errors: int = 0
+    proposals: int = 0
+    auto_committed: int = 0
+    queued: int = 0
+    unchanged: int = 0
+    linked_companies: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.filename}: {self.rows:,} rows -> {self.proposals:,} proposals "
+                f"({self.auto_committed:,} new records committed, {self.queued:,} waiting for approval), "
+                f"{self.unchanged:,} already in the CRM, {self.errors:,} malformed rows")
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ValidationFailed(f"{path.name} is {size / 1e6:.0f} MB; imports are limited to "
+                                   f"{MAX_BYTES // 1024 // 1024} MB", "split the file")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ValidationFailed(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise ValidationFailed(f"{path} is a directory, not a CSV file") from None
+    except PermissionError:
+        raise ValidationFailed(f"cannot read {path}: permission denied") from None
+
+
+async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: str) -> StagedImport:
+    """Parse enough to propose a mapping; keep the raw bytes (immutable) and the proposed manifest."""
+    parsed = parse_csv(data)  # an empty or headerless file fails here, before anything is stored
+    digest = hashlib.sha256(data).hexdigest()
+    batch_id = new_id()
+    batch = validate(RawImportBatch, {
+        "batch_id": batch_id, "source_system": "csv_import", "created_by": uploaded_by, "confidence": 1.0,
+        "provenance": Provenance(method="upload", source_ref=filename, notes="; ".join(parsed.notes) or None),
+        "uploaded_filename": Path(filename).name or "upload.csv", "mime_type": "text/csv",
+        "storage_ref": f"redkey.import_batches/{batch_id}", "row_count": len(parsed.rows), "uploaded_by": uploaded_by,
+        "sha256": digest, "byte_size": len(data), "encoding": parsed.encoding})
+    await store.save_raw_batch(batch, data)
+    manifest = propose_manifest(batch_id=batch.batch_id, headers=parsed.header, created_by=uploaded_by,
+                                notes=parsed.notes)
+    await store.save_manifest(manifest)
+    return StagedImport(batch, parsed, manifest)
+
+
+async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingManifest | None = None, *,
+                     progress: Progress | None = None) -> ImportReport:
+    """Normalize under ``manifest`` (default: the proposed one), find dedup candidates and write it all."""
+    manifest = manifest or staged.manifest
+    if manifest.batch_id != staged.batch.batch_id:
+        raise ValidationFailed("that manifest belongs to another import batch")
+    tick = progress or (lambda phase, done, total: None)
+    report = ImportReport(staged.batch.batch_id, staged.batch.uploaded_filename, notes=list(manifest.resolver_notes))
+    tick("normalizing", 0, len(staged.parsed.rows))
+    rows = normalize_rows(staged.parsed, manifest)
+    tick("normalizing", len(rows), len(rows))
+    emails = sorted({r.contact["email"] for r in rows if r.contact and r.contact.get("email")})
+    domains = sorted({r.company["domain"] for r in rows if r.company and r.company.get("domain")})
+    names = sorted({r.company["name"].lower() for r in rows
+                    if r.company and not r.company.get("domain") and r.company.get("name")})
+    tick("finding duplicates", 0, 1)
+    existing = await store.existing_for_import(emails, domains, names)
+    tick("finding duplicates", 1, 1)
+    tick("planning proposals", 0, len(rows))
+    planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
+    tick("planning proposals", len(rows), len(rows))
+    lines = {r.number: r.line for r in staged.parsed.rows}
+    records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
+    for r in rows:
+        errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
+        if errs:
+            validate(ImportRowRecord, {"batch_id": staged.batch.batch_id, "row_number": r.number,
+                                       "raw_values": r.values, "status": "error", "errors": errs,
+                                       "source_system": "csv_import", "created_by": manifest.created_by,
+                                       "confidence": 1.0, "provenance": {"method": "import"}})
+            report.problems.extend(RowProblem(r.number, lines.get(r.number, 0), e["code"], e["message"], e["column"])
+                                   for e in errs)
+        records.append((r.number, r.values, errs))
+    counts = await store.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
+                                      rows=records, proposals=planned.proposals, progress=progress)
+    report.rows, report.errors = counts["rows"], counts["errors"]
+    report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
+    report.unchanged, report.linked_companies = len(planned.unchanged), planned.linked_companies
+    return report

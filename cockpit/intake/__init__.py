@@ -1,0 +1,1 @@
+"""Meeting-note intake (seed 000 Quill webhook): InteractionBundle / TranscriptBundle -> activities."""

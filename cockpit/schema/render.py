@@ -1,0 +1,72 @@
+"""Plain-text renderings of the relation graph for a terminal (the CLI prints them; the explorer
+shows them in a scrollable pane). Box-drawing characters only; no layout engine, so a 2,000-table
+schema renders as fast as a 20-table one (only the neighbourhood is drawn, with a cap per node)."""
+
+from __future__ import annotations
+
+from cockpit.schema.graph import JoinPath, Neighbourhood, SchemaGraph
+from cockpit.schema.models import ForeignKey
+
+MAX_CHILDREN = 12
+
+
+def _fk_text(fk: ForeignKey) -> str:
+    pairs = ", ".join(f"{a}→{b}" for a, b in zip(fk.columns, fk.ref_columns))
+    return f"{pairs}  [{fk.constraint_name}]"
+
+
+def _node_text(graph: SchemaGraph, key: str) -> str:
+    rel = graph.relations.get(key)
+    if rel is None or key in graph.stubs:
+        return f"{key} (stub)"
+    rows = f" · ~{rel.row_estimate:,} rows" if rel.row_estimate is not None else ""
+    return f"{key} ({rel.kind}{rows})"
+
+
+def render_neighbourhood(graph: SchemaGraph, hood: Neighbourhood, *, max_children: int = MAX_CHILDREN) -> list[str]:
+    """A tree: the centre, then its FK neighbours (▶ it references them, ◀ they reference it), then
+    theirs up to the radius. A table reached twice is shown once and then marked ``(see above)``."""
+    lines = [_node_text(graph, hood.center)]
+    seen = {hood.center}
+    by_node: dict[str, list[tuple[str, str, ForeignKey]]] = {}
+    for src, dst, fk in hood.edges:
+        if src == dst:
+            by_node.setdefault(src, []).append(("↺", src, fk))
+            continue
+        by_node.setdefault(src, []).append(("▶", dst, fk))
+        by_node.setdefault(dst, []).append(("◀", src, fk))
+
+    def walk(node: str, prefix: str, depth: int) -> None:
+        children = [c for c in by_node.get(node, []) if c[0] == "↺" or hood.distance.get(c[1], 99) == depth]
+        children.sort(key=lambda c: (c[0] != "↺", c[0] != "▶", c[1], c[2].constraint_name))
+        shown = children[:max_children]
+        for i, (arrow, other, fk) in enumerate(shown):
+            last = i == len(shown) - 1 and len(children) <= max_children
+            branch = "└─" if last else "├─"
+            if arrow == "↺":
+                lines.append(f"{prefix}{branch}↺ self  {_fk_text(fk)}")
+                continue
+            again = other in seen
+            seen.add(other)
+            tail = "  (see above)" if again else ""
+            lines.append(f"{prefix}{branch}{arrow} {_node_text(graph, other)}  {_fk_text(fk)}{tail}")
+            if not again and depth < hood.radius:
+                walk(other, prefix + ("   " if last else "│  "), depth + 1)
+        if len(children) > max_children:
+            lines.append(f"{prefix}└─ … {len(children) - max_children} more")
+
+    walk(hood.center, "", 1)
+    if len(lines) == 1:
+        lines.append("  (no foreign keys to or from this relation)")
+    return lines
+
+
+def render_path(path: JoinPath) -> list[str]:
+    """A join path as the FROM/JOIN clauses a developer would write."""
+    if not path.hops:
+        return [f"{path.nodes[0]} (same table)"]
+    lines = [f"{path.length} hop(s): " + " → ".join(path.nodes), f"FROM {path.nodes[0]}"]
+    for hop in path.hops:
+        arrow = "▶" if hop.forward else "◀"
+        lines.append(f"  JOIN {hop.right} ON {hop.join_condition()}   {arrow} {hop.fk.constraint_name}")
+    return lines

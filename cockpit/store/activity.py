@@ -1,0 +1,161 @@
+"""The live activity feed's reads over crm_activities (Layer 2 only) and its change signal.
+
+New rows reach the feed two ways:
+- writes through the views land in redkey.activities, whose trigger (migration 201) NOTIFYs
+  ``redkey_activity`` with ``<client_id>:<id>``; a dedicated LISTEN connection hears them at commit;
+- rows Twenty writes into its own tables raise no notification, so between notifications the feed
+  polls the head of crm_activities (one ``ORDER BY occurred_at DESC LIMIT 1``) and reports a change.
+Either way the screen then asks for the rows newer than the newest one it shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+import psycopg
+
+from cockpit.activity.filters import ActivityFilter
+from cockpit.errors import DatabaseUnavailable
+from cockpit.models import Activity, Page
+from cockpit.store.core import StoreBase
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "redkey_activity"
+Key = tuple[datetime, UUID]
+Signal = Literal["notify", "poll"]
+_MAX_WINDOW = timedelta(days=4000)
+
+
+def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
+    conds = list(extra)
+    for col, value in (("contact_id", f.contact_id), ("company_id", f.company_id), ("deal_id", f.deal_id)):
+        if value is not None:
+            conds.append(f"{col} = %s")
+            params.append(value)
+    for col, values in (("kind", f.kinds), ("channel", f.channels), ("source", f.sources)):
+        if values:
+            conds.append(f"{col} = ANY(%s)")
+            params.append(list(values))
+    if f.text and f.text.strip():
+        pattern = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append("(subject ILIKE %s OR summary ILIKE %s)")
+        params.extend([pattern, pattern])
+    return ("WHERE " + " AND ".join(conds)) if conds else ""
+
+
+class ActivityMixin(StoreBase):
+    _feed_window: timedelta = timedelta(days=1)
+
+    async def feed_page(self, f: ActivityFilter, *, before: Key | None = None, limit: int = 100) -> Page[Activity]:
+        """One page of history, newest first; ``before`` is the last row's (occurred_at, id).
+
+        crm_activities is a UNION ALL over RedKey's log and Twenty's tables, and Postgres will not
+        merge-append it by the index, so ``ORDER BY occurred_at DESC LIMIT n`` sorts every row of
+        every branch. The page therefore asks for a time window first (one day back from the
+        cursor, then 8x wider while it comes back short), which RedKey's branch serves from
+        activities_feed_idx; only a sparse feed ends with the unbounded query."""
+        window = self._feed_window
+        while True:
+            lower = None if window is None else (before[0] if before else None, window)
+            rows = await self._feed_query(f, before, lower, limit + 1)
+            if len(rows) > limit or window is None:
+                break
+            window = window * 8 if window < _MAX_WINDOW else None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            return Page(items=rows, next_after=(rows[-1].occurred_at, rows[-1].id))
+        return Page(items=rows, next_after=None)
+
+    async def _feed_query(self, f: ActivityFilter, before: Key | None,
+                          lower: tuple[datetime | None, timedelta] | None, limit: int) -> list[Activity]:
+        params: list[Any] = []
+        extra: list[str] = []
+        if before is not None:
+            extra.append("(occurred_at, id) < (%s, %s)")
+            params.extend(before)
+        if lower is not None:
+            anchor, span = lower
+            extra.append("occurred_at >= coalesce(%s::timestamptz, now()) - %s::interval")
+            params.extend([anchor, span])
+        where = _where(f, extra, params)
+        return await self.fetch_models(
+            Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s",
+            [*params, limit])
+
+    async def feed_newer(self, f: ActivityFilter, after: Key | None, *, limit: int = 500) -> list[Activity]:
+        """Rows newer than ``after`` (the newest row shown), newest first, at most ``limit``."""
+        if after is None:
+            return (await self.feed_page(f, limit=limit)).items
+        params: list[Any] = [after[0], *after]
+        where = _where(f, ["occurred_at >= %s", "(occurred_at, id) > (%s, %s)"], params)
+        return await self.fetch_models(
+            Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s",
+            [*params, limit])
+
+    async def feed_head(self, after: Key | None = None) -> Key | None:
+        """The newest (occurred_at, id) of the client's activities (newer than ``after`` if given):
+        the cheap poll. None when there is none (newer)."""
+        if after is None:
+            page = await self.feed_page(ActivityFilter(), limit=1)
+            return (page.items[0].occurred_at, page.items[0].id) if page.items else None
+        rows = await self.feed_newer(ActivityFilter(), after, limit=1)
+        return (rows[0].occurred_at, rows[0].id) if rows else None
+
+    async def activity_signals(self, *, poll_seconds: float = 2.0,
+                               ready: asyncio.Event | None = None) -> AsyncIterator[Signal]:
+        """Yield whenever the client's feed may have new rows: at once on a NOTIFY for this client,
+        otherwise when the polled head changes. Runs until cancelled; holds one extra connection
+        (LISTEN needs its own session). ``ready`` is set once listening (tests await it)."""
+        client = self.require_scope()
+        try:
+            listener = await psycopg.AsyncConnection.connect(self.pool.conninfo, autocommit=True)
+        except psycopg.Error as exc:
+            raise DatabaseUnavailable("cannot open the live feed connection", str(exc).strip()) from exc
+        try:
+            async for signal in self._signals(listener, client, poll_seconds, ready):
+                yield signal
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable("the live feed lost its database connection", "reconnecting") from exc
+        finally:
+            await listener.close()
+
+    async def _signals(self, listener: psycopg.AsyncConnection, client: str, poll_seconds: float,
+                       ready: asyncio.Event | None) -> AsyncIterator[Signal]:
+        await listener.execute(f"LISTEN {CHANNEL}")
+        head = await self.feed_head()
+        if ready is not None:
+            ready.set()
+        while True:
+            heard = False
+            async for note in listener.notifies(timeout=poll_seconds):
+                if note.payload.split(":", 1)[0] == client:
+                    heard = True
+                    break
+            if heard:
+                async for _ in listener.notifies(timeout=0.05):
+                    pass  # a batch insert notifies once per row: one signal for the burst
+                head = (await self.feed_head(head) or head) if head else await self.feed_head()
+                yield "notify"
+                continue
+            newer = await self.feed_head(head) if head else await self.feed_head()
+            if newer is not None and newer != head:
+                head = newer
+                yield "poll"
+
+    async def record_names(self, contact_ids: set[UUID], deal_ids: set[UUID]) -> dict[UUID, str]:
+        """Display names of the contacts and deals a page of activities mentions (two indexed lookups)."""
+        names: dict[UUID, str] = {}
+        async with self.tx("readonly") as conn:
+            if contact_ids:
+                cur = await conn.execute("SELECT id, full_name FROM crm_contacts WHERE id = ANY(%s)", (list(contact_ids),))
+                names.update({r[0]: r[1] for r in await cur.fetchall()})
+            if deal_ids:
+                cur = await conn.execute("SELECT id, name FROM crm_deals WHERE id = ANY(%s)", (list(deal_ids),))
+                names.update({r[0]: r[1] for r in await cur.fetchall()})
+        return names

@@ -1,0 +1,169 @@
+"""Persistence of imports: the raw batch (bytes as received), manifests, row records and proposals,
+and the low-risk auto commit — the whole import in one transaction, so nothing is half-committed.
+
+RedKey's bookkeeping tables are written as the owner; CRM records only ever through the stable views
+under the operational role (switched inside the same transaction, so one rollback undoes everything).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
+from cockpit.imports.proposals import AUTO_RULE, Existing
+from cockpit.store.core import StoreBase
+
+Progress = Callable[[str, int, int], None]
+
+AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
+AS_OWNER = "SELECT set_config('role', 'none', true)"
+
+_CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
+_COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url")
+
+ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN"
+PROPOSAL_COPY = (
+    "COPY redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, row_number, "
+    "entity_type, action, target_id, payload, merge_candidate_refs, review_required, confidence, summary, "
+    "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
+
+
+def proposal_summary(p: NormalizedEntityProposal) -> str:
+    c = p.canonical_payload
+    who = " ".join(x for x in (c.get("first_name"), c.get("last_name")) if x) or c.get("name") or ""
+    key = c.get("email") or c.get("domain") or ""
+    label = f"{who} <{key}>" if who and key else (who or key)
+    return f"{p.action} {p.entity_type} {label}".strip()
+
+
+class ImportsMixin(StoreBase):
+    async def save_raw_batch(self, batch: RawImportBatch, raw: bytes) -> None:
+        """Keep the file exactly as received (the database checks the digest, and refuses changes)."""
+        client = self.require_scope()
+        async with self.tx("owner") as conn:
+            await conn.execute(
+                "INSERT INTO redkey.import_batches (batch_id, client_id, uploaded_filename, mime_type, raw_bytes, "
+                "sha256, row_count, uploaded_by, schema_version, artifact, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (batch.batch_id, client, batch.uploaded_filename, batch.mime_type, raw, batch.sha256,
+                 batch.row_count, batch.uploaded_by, batch.schema_version, json.dumps(batch.to_json()),
+                 batch.created_at))
+
+    async def save_manifest(self, manifest: ImportMappingManifest) -> None:
+        client = self.require_scope()
+        async with self.tx("owner") as conn:
+            await conn.execute(
+                "INSERT INTO redkey.import_manifests (manifest_id, batch_id, client_id, schema_version, artifact, "
+                "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
+                (manifest.manifest_id, manifest.batch_id, client, manifest.schema_version,
+                 json.dumps(manifest.to_json()), manifest.created_at))
+
+    async def raw_batch_bytes(self, batch_id: str) -> bytes | None:
+        value = await self.fetch_value(
+            "SELECT raw_bytes FROM redkey.import_batches WHERE batch_id = %s AND client_id = %s",
+            (batch_id, self.require_scope()))
+        return bytes(value) if value is not None else None
+
+    async def existing_for_import(self, emails: list[str], domains: list[str], names: list[str]) -> Existing:
+        """What the CRM already holds for these keys, read through the stable views."""
+        ex = Existing()
+        if emails:
+            for r in await self.fetch_dicts(
+                    "SELECT c.id, lower(c.email) AS email, c.first_name, c.last_name, c.full_name, c.phone, "
+                    "c.job_title, c.city, c.linkedin_url, c.company_id FROM crm_contacts c "
+                    "JOIN unnest(%s::text[]) AS k(email) ON lower(c.email) = k.email", (emails,)):
+                ex.contacts.setdefault(r["email"], r)
+        if domains:
+            for r in await self.fetch_dicts(
+                    "SELECT c.id, c.domain FROM crm_companies c JOIN unnest(%s::text[]) AS k(d) ON c.domain = k.d "
+                    "ORDER BY c.created_at", (domains,)):
+                ex.company_domains.setdefault(r["domain"], str(r["id"]))
+        if names:
+            for r in await self.fetch_dicts(
+                    "SELECT c.id, lower(c.name) AS name FROM crm_companies c "
+                    "JOIN unnest(%s::text[]) AS k(n) ON lower(c.name) = k.n ORDER BY c.created_at", (names,)):
+                ex.company_names.setdefault(r["name"], str(r["id"]))
+        return ex
+
+    async def write_import(self, *, manifest: ImportMappingManifest, proposed_manifest_id: str,
+                           rows: list[tuple[int, list[str], list[dict[str, Any]]]],
+                           proposals: list[NormalizedEntityProposal],
+                           progress: Progress | None = None) -> dict[str, int]:
+        """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
+        transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
+
+        Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
+        rule holds) and their records are inserted through the views in the same transaction: either both
+        happen or neither does, and 100k proposals are not rewritten by a second UPDATE."""
+        client = self.require_scope()
+        batch_id = manifest.batch_id
+        tick = progress or (lambda phase, done, total: None)
+        async with self.tx("owner") as conn:
+            if manifest.manifest_id == proposed_manifest_id:
+                await conn.execute(
+                    "UPDATE redkey.import_manifests SET status = 'confirmed', confirmed_at = now() "
+                    "WHERE manifest_id = %s AND client_id = %s", (manifest.manifest_id, client))
+            else:
+                await conn.execute("UPDATE redkey.import_manifests SET status = 'superseded' "
+                                   "WHERE batch_id = %s AND status = 'proposed'", (batch_id,))
+                await conn.execute(
+                    "INSERT INTO redkey.import_manifests (manifest_id, batch_id, client_id, schema_version, "
+                    "status, artifact, created_at, confirmed_at) VALUES (%s, %s, %s, %s, 'confirmed', %s, %s, now())",
+                    (manifest.manifest_id, batch_id, client, manifest.schema_version,
+                     json.dumps(manifest.to_json()), manifest.created_at))
+            step = max(1, len(rows) // 50)
+            async with conn.cursor().copy(ROW_COPY) as cp:
+                for i, (number, values, errors) in enumerate(rows):
+                    await cp.write_row((batch_id, number, client, json.dumps(values),
+                                        "error" if errors else "ok", json.dumps(errors)))
+                    if i % step == 0:
+                        tick("recording rows", i, len(rows))
+            tick("recording rows", len(rows), len(rows))
+            step = max(1, len(proposals) // 50)
+            auto_count = 0
+            async with conn.cursor().copy(PROPOSAL_COPY) as cp:
+                for i, p in enumerate(proposals):
+                    auto = AUTO_RULE if (p.action == "create" and not p.review_required
+                                         and not p.merge_candidate_refs) else None
+                    auto_count += auto is not None
+                    await cp.write_row((
+                        p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
+                        p.entity_type, p.action, p.target_id, json.dumps(p.canonical_payload),
+                        json.dumps(p.merge_candidate_refs), p.review_required, p.confidence, proposal_summary(p),
+                        auto, "committed" if auto else "pending", p.created_at if auto else None,
+                        p.created_by, p.created_at, p.model_dump_json()))
+                    if i % step == 0:
+                        tick("recording proposals", i, len(proposals))
+            tick("recording proposals", len(proposals), len(proposals))
+            tick("committing low-risk records", 0, 2)
+            await conn.execute(AS_OPERATIONAL)
+            await conn.execute(
+                f"INSERT INTO crm_companies (id, {', '.join(_COMPANY_COLS)}, employees) "
+                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _COMPANY_COLS)}, "
+                "(p.payload->>'employees')::int FROM redkey.proposals p "
+                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'company' "
+                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
+                (batch_id, client))
+            tick("committing low-risk records", 1, 2)
+            await conn.execute(
+                f"INSERT INTO crm_contacts (id, {', '.join(_CONTACT_COLS)}, company_id) "
+                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _CONTACT_COLS)}, "
+                "coalesce((p.payload->>'company_id')::uuid, co.target_id) "
+                "FROM redkey.proposals p LEFT JOIN redkey.proposals co "
+                "  ON co.proposal_id = (p.payload->>'company_ref')::uuid AND co.auto_rule IS NOT NULL "
+                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'contact' "
+                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
+                (batch_id, client))
+            await conn.execute(AS_OWNER)
+            auto = auto_count
+            tick("committing low-risk records", 2, 2)
+        errors = sum(1 for _, _, e in rows if e)
+        return {"rows": len(rows), "errors": errors, "proposals": len(proposals), "auto_committed": auto,
+                "queued": len(proposals) - auto}
+
+    async def import_row_errors(self, batch_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        return await self.fetch_dicts(
+            "SELECT row_number, raw_values, errors FROM redkey.import_rows WHERE batch_id = %s AND client_id = %s "
+            "AND status = 'error' ORDER BY row_number LIMIT %s", (batch_id, self.require_scope(), limit))

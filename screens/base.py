@@ -1,0 +1,75 @@
+"""The base of every top-level cockpit screen: header, banner, footer, and store access via workers.
+
+A screen implements :meth:`CockpitScreen.reload` (start its queries). The app calls it when the store
+becomes available, when the client scope changes and when the database comes back after an outage.
+Queries go through :meth:`CockpitScreen.call_store`, which runs them in a worker and hands the result
+to a callback on the UI side; errors become notifications or the database-lost banner, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker
+
+from widgets.status_bar import DbBanner, StatusBar
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+    from cockpit.store import Store
+
+T = TypeVar("T")
+
+
+class CockpitScreen(Screen[None]):
+    """A mode screen of the cockpit."""
+
+    TITLE_TEXT = "Cockpit"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stale = False
+
+    @property
+    def cockpit(self) -> "CockpitApp":
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def store(self) -> "Store | None":
+        return self.cockpit.store
+
+    def compose_frame_top(self) -> ComposeResult:
+        yield StatusBar(self.TITLE_TEXT)
+        yield DbBanner()
+
+    def compose_frame_bottom(self) -> ComposeResult:
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.cockpit.attach_screen(self)
+        if self.store is not None:
+            self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self._stale and self.store is not None:
+            self._stale = False
+            self.reload()
+
+    def store_changed(self) -> None:
+        """Called by the app after connect, reconnect or a client switch."""
+        if self.is_current:
+            self.reload()
+        else:
+            self._stale = True
+
+    def reload(self) -> None:
+        """(Re)load everything the screen shows. Subclasses override."""
+
+    def call_store(self, fn: Callable[["Store"], Awaitable[T]], done: Callable[[T], Any] | None = None, *,
+                   group: str = "default", exclusive: bool = True,
+                   failed: Callable[[BaseException], Any] | None = None) -> Worker[None] | None:
+        return self.cockpit.call_store(self, fn, done, group=group, exclusive=exclusive, failed=failed)

@@ -1,0 +1,319 @@
+"""Contacts: a searchable list (full-text search in the database as you type, keyset pages) and the
+contact's detail — identity and company, the client context panel, operational vs strategic fields,
+recent activity, sequence enrollment and the context history. ``e`` edits the strategic fields.
+
+Wide terminals show list and detail side by side; narrow ones show one at a time (enter / esc).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from cockpit.models import Activity, Company, Contact, Page
+from screens.base import CockpitScreen
+from screens.record_detail import field_table
+from widgets.context_panel import render_context
+from widgets.formatting import ago, short_date
+from widgets.timeline import render_timeline
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+    from cockpit.store.dossier import ClientContext, ContextSnapshot, Enrollment
+
+SEARCH_DEBOUNCE = 0.25
+PREFETCH_MARGIN = 8
+
+
+@dataclass
+class Dossier:
+    contact: Contact
+    company: Company | None
+    context: "ClientContext | None"
+    activities: list[Activity]
+    enrollments: "list[Enrollment]"
+    history: "list[ContextSnapshot]"
+
+
+async def load_dossier(store: "Store", contact_id: UUID) -> Dossier:
+    contact = await store.contact(contact_id)
+    company, context, acts, enrollments, history = await asyncio.gather(
+        store.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
+        store.client_context(contact_id),
+        store.activities_page(contact_id=contact_id, limit=12),
+        store.enrollments(contact_id),
+        store.context_history(contact_id, limit=8))
+    return Dossier(contact, company, context, acts.items, enrollments, history)
+
+
+class ContactList(OptionList):
+    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False)]
+
+
+class ContactsScreen(CockpitScreen):
+    """List + detail of the client's contacts."""
+
+    TITLE_TEXT = "Contacts"
+    AUTO_FOCUS = "#contact-list"
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("e", "edit", "Edit strategic"),
+        Binding("escape", "back", "Back", show=False),
+        Binding("tab", "toggle_pane", "List/detail", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+        self.contacts: dict[str, Contact] = {}
+        self.next_after: tuple[Any, ...] | None = None
+        self.loading_more = False
+        self.dossier: Dossier | None = None
+        self._search_timer: Timer | None = None
+        self._detail_timer: Timer | None = None
+        self.list_loaded = asyncio.Event()
+        self.detail_loaded = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
+        with Horizontal(id="contacts-body"):
+            with Vertical(id="contacts-list-pane"):
+                yield Input(placeholder="search contacts (name, email, company…)", id="contact-search")
+                yield Static("", id="contact-count")
+                yield ContactList(id="contact-list")
+            with VerticalScroll(id="contact-detail"):
+                yield Static(Text("select a contact", style="dim"), id="contact-identity")
+                yield Static("", id="contact-context", classes="detail-box")
+                with Horizontal(id="contact-fields"):
+                    yield Static("", id="contact-operational", classes="detail-box")
+                    yield Static("", id="contact-strategic", classes="detail-box")
+                yield Static("", id="contact-timeline", classes="detail-box")
+                yield Static("", id="contact-sequence", classes="detail-box")
+                yield Static("", id="contact-history", classes="detail-box")
+        yield from self.compose_frame_bottom()
+
+    # --- list -----------------------------------------------------------------------------------
+    @property
+    def page_size(self) -> int:
+        return self.cockpit.settings.page_size
+
+    def reload(self) -> None:
+        self.list_loaded.clear()
+        query, limit = self.query_text, self.page_size
+
+        async def first(store: "Store") -> Page[Contact]:
+            return await store.contacts_page(query or None, limit=limit)
+
+        self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
+        if self.dossier is not None:
+            self._load_detail(self.dossier.contact.id)
+
+    def _show_page(self, page: Page[Contact], *, append: bool) -> None:
+        ol = self.query_one(ContactList)
+        keep = ol.highlighted_option.id if (not append and ol.highlighted_option) else None
+        if not append:
+            self.contacts.clear()
+            ol.clear_options()
+        fresh = [c for c in page.items if str(c.id) not in self.contacts]
+        for c in fresh:
+            self.contacts[str(c.id)] = c
+        ol.add_options([Option(self._row(c), id=str(c.id)) for c in fresh])
+        self.next_after = page.next_after
+        self.loading_more = False
+        more = "+" if page.next_after else ""
+        what = f"matching “{self.query_text}”" if self.query_text else "by name"
+        self.query_one("#contact-count", Static).update(f"{len(self.contacts):,}{more} contacts {what}")
+        if not append and self.contacts:
+            ol.highlighted = ol.get_option_index(keep) if keep in self.contacts else 0
+        self.list_loaded.set()
+
+    @staticmethod
+    def _row(c: Contact) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if c.priority == "high":
+            text.append("▲ ", style="bold red")
+        text.append(c.display_name, style="bold")
+        if c.job_title:
+            text.append(f"  {c.job_title}", style="dim")
+        return text
+
+    def _load_more(self) -> None:
+        if self.next_after is None or self.loading_more:
+            return
+        self.loading_more = True
+        query, after, limit = self.query_text, self.next_after, self.page_size
+
+        async def more(store: "Store") -> Page[Contact]:
+            return await store.contacts_page(query or None, after=after, limit=limit)
+
+        def show(page: Page[Contact]) -> None:
+            if self.next_after == after:
+                self._show_page(page, append=True)
+
+        def failed(_exc: BaseException) -> None:
+            self.loading_more = False
+
+        self.call_store(more, show, group="contact-more", failed=failed)
+
+    @on(OptionList.OptionHighlighted, "#contact-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index >= len(self.contacts) - PREFETCH_MARGIN:
+            self._load_more()
+        if self.has_class("-wide") and event.option.id:
+            # follow the cursor in the side-by-side layout, without a query per keystroke
+            if self._detail_timer is not None:
+                self._detail_timer.stop()
+            contact_id = UUID(event.option.id)
+            self._detail_timer = self.set_timer(0.15, lambda: self._load_detail(contact_id))
+
+    @on(OptionList.OptionSelected, "#contact-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.show_contact(UUID(event.option.id))
+
+    # --- search ---------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        self.query_one("#contact-search", Input).focus()
+
+    @on(Input.Changed, "#contact-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value.strip()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._apply_search(value))
+
+    def _apply_search(self, value: str) -> None:
+        if value != self.query_text:
+            self.query_text = value
+            self.list_loaded.clear()
+            limit = self.page_size
+
+            async def search(store: "Store") -> Page[Contact]:
+                return await store.contacts_page(value or None, limit=limit)
+
+            self.call_store(search, lambda page: self._show_page(page, append=False), group="contact-list")
+
+    @on(Input.Submitted, "#contact-search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._apply_search(event.value.strip())
+        self.query_one(ContactList).focus()
+
+    # --- detail ---------------------------------------------------------------------------------
+    def show_contact(self, contact_id: UUID) -> None:
+        """Open a contact's detail (enter in the list, or a jump from the palette / a deal)."""
+        self.add_class("-detail")
+        self._load_detail(contact_id)
+        if not self.has_class("-wide"):
+            self.query_one("#contact-detail").focus()
+
+    def _load_detail(self, contact_id: UUID) -> None:
+        self.detail_loaded.clear()
+        self.call_store(lambda store: load_dossier(store, contact_id), self._show_dossier, group="contact-detail")
+
+    def _show_dossier(self, d: Dossier) -> None:
+        self.dossier = d
+        c, now = d.contact, self.cockpit.clock()
+        identity = Text()
+        identity.append(c.display_name, style="bold")
+        if c.job_title:
+            identity.append(f"  {c.job_title}", style="italic")
+        if d.company:
+            identity.append("  at ", style="dim")
+            identity.append(d.company.name or "?", style="bold cyan")
+            if d.company.domain:
+                identity.append(f" ({d.company.domain})", style="dim")
+        contact_bits = [x for x in (c.email, c.phone, c.city) if x]
+        if contact_bits:
+            identity.append("\n" + " · ".join(contact_bits), style="dim")
+        self.query_one("#contact-identity", Static).update(identity)
+        self._box("#contact-context", "Client context",
+                  render_context(d.context.context if d.context else None,
+                                 d.context.last_updated_at if d.context else None))
+        self._box("#contact-operational", "Operational · arlo", field_table([
+            ("last activity", ago(c.last_activity_at, now)), ("enriched", short_date(c.enriched_at)
+                                                              if c.enriched_at else "not yet"),
+            ("email threads", c.email_thread_count), ("opens", c.open_count), ("industry", c.industry),
+            ("company size", c.company_size), ("linkedin", c.linkedin_url),
+            ("sequence step", c.sequence_step)]))
+        self._box("#contact-strategic", "Strategic · Justin  (e edits)", field_table([
+            ("priority", c.priority), ("strategy note", c.strategy_note),
+            ("relationship", c.relationship_note),
+            ("recontact", short_date(c.recontact_at) if c.recontact_at else None)]))
+        self._box("#contact-timeline", "Recent activity", render_timeline(d.activities, now))
+        if d.enrollments:
+            seq = Text("\n".join(
+                f"{e.sequence_name}: step {e.current_step}/{e.total_steps} · {e.status}"
+                + (f" ({e.status_reason})" if e.status_reason else "")
+                + (f" · next {short_date(e.next_due_at)}" if e.next_due_at and e.status == "active" else "")
+                for e in d.enrollments))
+        else:
+            seq = Text("not in a sequence", style="dim")
+        self._box("#contact-sequence", "Sequence", seq)
+        if d.history:
+            hist = Text("\n".join(f"{short_date(h.recorded_at)}  {h.change_note or 'context updated'}  ({h.changed_by})"
+                                  for h in d.history))
+        else:
+            hist = Text("no history yet", style="dim")
+        self._box("#contact-history", "Context history", hist)
+        self.detail_loaded.set()
+
+    def _box(self, selector: str, title: str, body: Any) -> None:
+        widget = self.query_one(selector, Static)
+        widget.border_title = title
+        widget.update(Group(body) if not isinstance(body, (Text, Group)) else body)
+
+    # --- editing --------------------------------------------------------------------------------
+    def action_edit(self) -> None:
+        if self.dossier is None:
+            self.notify("select a contact first (enter)", timeout=3)
+            return
+        from screens.strategic_editor import StrategicEditor
+
+        contact = self.dossier.contact
+        self.app.push_screen(StrategicEditor(contact), self._edited)
+
+    def _edited(self, updated: Contact | None) -> None:
+        if updated is None:
+            return
+        self.notify(f"saved strategic fields of {updated.display_name}", timeout=3)
+        self._load_detail(updated.id)
+        key = str(updated.id)
+        if key in self.contacts:
+            self.contacts[key] = updated
+            self.query_one(ContactList).replace_option_prompt(key, self._row(updated))
+
+    # --- panes ----------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        search = self.query_one("#contact-search", Input)
+        if search.has_focus:
+            if search.value:
+                search.value = ""
+            self.query_one(ContactList).focus()
+            return
+        if self.has_class("-detail") and not self.has_class("-wide"):
+            self.remove_class("-detail")
+            self.query_one(ContactList).focus()
+
+    def action_toggle_pane(self) -> None:
+        if self.query_one(ContactList).has_focus:
+            if self.dossier is not None:
+                self.add_class("-detail")
+                self.query_one("#contact-detail").focus()
+        else:
+            self.remove_class("-detail") if not self.has_class("-wide") else None
+            self.query_one(ContactList).focus()

@@ -1,0 +1,301 @@
+"""The pipeline board (the default screen): one column per crm_pipeline stage.
+
+Each column header shows the stage's exact count and summed amount (SQL, ``Store.stage_totals``), and
+its cards load a page at a time (``Store.deal_cards`` keyset pages). Moves go through ``crm_move_deal``
+under the strategic role (``Store.move_deal``): the card moves at once, and the totals are re-read from
+the database when the move is confirmed (or the board reloads if the database refused it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalScroll
+from textual.timer import Timer
+from textual.widgets import Input, OptionList, Static
+
+from cockpit.models import DealCard, Page, Stage, StageTotal
+from screens.base import CockpitScreen
+from widgets.stage_column import StageColumn
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+SORTS = ("amount", "close_date", "staleness")
+SORT_LABEL = {"amount": "amount ↓", "close_date": "close date ↑", "staleness": "stalest first"}
+FILTER_DEBOUNCE = 0.25
+MIN_COLUMN = 22
+FOLDED_COLUMN = 14
+
+
+class PipelineScreen(CockpitScreen):
+    """Deals by stage; h/l between stages, j/k within, H/L moves, / filters, s sorts, z folds closed."""
+
+    TITLE_TEXT = "Pipeline"
+    AUTO_FOCUS = ""  # no auto focus: the board takes focus once its cards are loaded
+
+    BINDINGS = [
+        Binding("h,left", "column(-1)", "Prev stage", show=False),
+        Binding("l,right", "column(1)", "Next stage", show=False),
+        Binding("H,left_square_bracket", "move(-1)", "Move ◀", key_display="H"),
+        Binding("L,right_square_bracket", "move(1)", "Move ▶", key_display="L"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "sort", "Sort"),
+        Binding("z", "fold", "Fold closed"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stages: list[Stage] = []
+        self.columns: dict[str, StageColumn] = {}
+        self.sort = "amount"
+        self.filter_text = ""
+        self.fold_closed = False
+        self._filter_timer: Timer | None = None
+        self.loaded = asyncio.Event()  # set after each completed (re)load; tests and the bench await it
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_frame_top()
+        yield Input(placeholder="filter deals or companies (enter keeps, esc clears)", id="pipeline-filter")
+        yield Static("", id="pipeline-info")
+        yield HorizontalScroll(id="board")
+        yield from self.compose_frame_bottom()
+
+    @property
+    def page_size(self) -> int:
+        return min(self.cockpit.settings.page_size, 40)
+
+    # --- loading --------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.loaded.clear()
+        sort, text, limit = self.sort, self.filter_text or None, self.page_size
+
+        async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
+            stages, totals = await asyncio.gather(store.pipeline(), store.stage_totals(text))
+            pages = await asyncio.gather(*(store.deal_cards(s.stage_id, sort=sort, limit=limit, text=text)  # type: ignore[arg-type]
+                                           for s in stages))
+            return stages, totals, {s.stage_id: p for s, p in zip(stages, pages)}
+
+        self.call_store(load, self._show_board, group="board")
+
+    def _show_board(self, data: tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]) -> None:
+        stages, totals, pages = data
+        focused_stage = self.focused_column.stage.stage_id if self.focused_column else None
+        now = self.cockpit.clock()
+        stale = self.cockpit.settings.stale_days
+        if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
+            self.stages = stages
+            self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
+                                                    collapsed=self.fold_closed and s.is_closed) for s in stages}
+            self.call_later(self._rebuild, totals, pages, focused_stage)
+        else:
+            self.stages = stages
+            self._fill(totals, pages, focused_stage)
+
+    async def _rebuild(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]],
+                       focus: str | None) -> None:
+        """New stage vocabulary (first load, client switch): new columns, mounted before they are filled."""
+        board = self.query_one("#board", HorizontalScroll)
+        await board.remove_children()
+        await board.mount_all(self.columns.values())
+        self._layout_columns()
+        self._fill(totals, pages, focus)
+
+    def _layout_columns(self) -> None:
+        """Share the width between open columns (at least MIN_COLUMN each; the board scrolls beyond)."""
+        if not self.columns:
+            return
+        width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
+        folded = [c for c in self.columns.values() if c.collapsed]
+        open_cols = [c for c in self.columns.values() if not c.collapsed]
+        for col in folded:
+            col.styles.width = FOLDED_COLUMN
+        if open_cols:
+            each = max(MIN_COLUMN, (width - FOLDED_COLUMN * len(folded)) // len(open_cols))
+            for col in open_cols:
+                col.styles.width = each
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._layout_columns)
+
+    def _fill(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]], focus: str | None) -> None:
+        for stage in self.stages:
+            col = self.columns[stage.stage_id]
+            col.now = self.cockpit.clock()
+            total = totals.get(stage.stage_id)
+            col.set_total(total.count if total else 0, total.amount if total else Decimal(0))
+            col.show_page(pages[stage.stage_id], append=False)
+        self._update_info()
+        target = self.columns.get(focus or "") or next(iter(self.columns.values()), None)
+        if target is not None and not self.query_one("#pipeline-filter", Input).has_class("-shown"):
+            if target.collapsed:
+                target = next((c for c in self.columns.values() if not c.collapsed), target)
+            target.card_list.focus()
+        self.loaded.set()
+
+    def _update_info(self) -> None:
+        parts = [f"sort: {SORT_LABEL[self.sort]}"]
+        if self.filter_text:
+            parts.append(f"filter: “{self.filter_text}”")
+        if self.fold_closed:
+            parts.append("closed stages folded")
+        self.query_one("#pipeline-info", Static).update(" · ".join(parts))
+
+    @on(StageColumn.NeedMore)
+    def _load_more(self, event: StageColumn.NeedMore) -> None:
+        column = event.column
+        stage_id, after = column.stage.stage_id, column.next_after
+        sort, text, limit = self.sort, self.filter_text or None, self.page_size
+
+        async def more(store: "Store") -> Page[DealCard]:
+            return await store.deal_cards(stage_id, sort=sort, after=after, limit=limit, text=text)  # type: ignore[arg-type]
+
+        def show(page: Page[DealCard]) -> None:
+            if column.next_after == after:  # not reloaded meanwhile
+                column.show_page(page, append=True)
+
+        def failed(_exc: BaseException) -> None:
+            column.fetching = False
+
+        self.call_store(more, show, group=f"more-{stage_id}", failed=failed)
+
+    # --- navigation -----------------------------------------------------------------------------
+    @property
+    def focused_column(self) -> StageColumn | None:
+        node = self.focused
+        while node is not None and not isinstance(node, StageColumn):
+            node = node.parent  # type: ignore[assignment]
+        return node
+
+    def _visible_columns(self) -> list[StageColumn]:
+        return [self.columns[s.stage_id] for s in self.stages if not self.columns[s.stage_id].collapsed]
+
+    def action_column(self, step: int) -> None:
+        cols = self._visible_columns()
+        current = self.focused_column
+        if not cols:
+            return
+        index = cols.index(current) if current in cols else 0
+        target = cols[max(0, min(len(cols) - 1, index + step))]
+        target.card_list.focus()
+        target.scroll_visible()
+
+    def on_descendant_focus(self) -> None:
+        col = self.focused_column
+        if col is not None:
+            col.scroll_visible()
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            from uuid import UUID
+
+            self.cockpit.open_deal(UUID(event.option.id))
+
+    # --- moving ---------------------------------------------------------------------------------
+    def action_move(self, step: int) -> None:
+        source = self.focused_column
+        card = source.selected_card if source else None
+        if source is None or card is None:
+            self.notify("no deal selected", timeout=2)
+            return
+        ids = [s.stage_id for s in self.stages]
+        index = ids.index(source.stage.stage_id) + step
+        if not 0 <= index < len(ids):
+            self.notify(f"{source.stage.label} is the {'first' if step < 0 else 'last'} stage", timeout=2)
+            return
+        target = self.columns[ids[index]]
+        amount = card.amount or Decimal(0)
+        source.remove_card(str(card.id))
+        source.adjust_total(-1, -amount)
+        moved = card.model_copy(update={"stage_id": target.stage.stage_id})
+        target.insert_card(moved)
+        target.adjust_total(1, amount)
+        if not target.collapsed:
+            target.card_list.focus()
+            target.scroll_visible()
+        deal_id, to_stage, text = card.id, target.stage.stage_id, self.filter_text or None
+
+        async def move(store: "Store") -> dict[str, StageTotal]:
+            await store.move_deal(deal_id, to_stage)
+            return await store.stage_totals(text)
+
+        def confirmed(totals: dict[str, StageTotal]) -> None:
+            for sid, col in self.columns.items():
+                t = totals.get(sid)
+                col.set_total(t.count if t else 0, t.amount if t else Decimal(0))
+            self.notify(f"moved “{card.name}” to {target.stage.label}", timeout=3)
+
+        self.call_store(move, confirmed, group=f"move-{deal_id}", exclusive=False,
+                        failed=lambda _exc: self.reload())
+
+    # --- filter, sort, fold ---------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#pipeline-filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#pipeline-filter", Input)
+        had = bool(self.filter_text)
+        box.value = ""
+        box.remove_class("-shown")
+        self.filter_text = ""
+        if had:
+            self.reload()
+        elif self.columns:
+            (self.focused_column or next(iter(self.columns.values()))).card_list.focus()
+
+    @on(Input.Changed, "#pipeline-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        value = event.value.strip()
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, lambda: self._apply_filter(value))
+
+    def _apply_filter(self, value: str) -> None:
+        if value != self.filter_text:
+            self.filter_text = value
+            self.reload()
+
+    @on(Input.Submitted, "#pipeline-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._apply_filter(event.value.strip())
+        if not event.value.strip():
+            event.input.remove_class("-shown")
+        cols = self._visible_columns()
+        if cols:
+            cols[0].card_list.focus()
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._update_info()
+        self.reload()
+
+    def action_fold(self) -> None:
+        self.fold_closed = not self.fold_closed
+        for stage in self.stages:
+            if stage.is_closed:
+                self.columns[stage.stage_id].set_collapsed(self.fold_closed)
+        self._layout_columns()
+        self._update_info()
+        current = self.focused_column
+        if current is None or current.collapsed:
+            cols = self._visible_columns()
+            if cols:
+                cols[-1].card_list.focus()
+
+    def selected(self) -> tuple[str, Any] | None:
+        """(stage id, card) under the cursor — for tests and the palette."""
+        col = self.focused_column
+        if col is None or col.selected_card is None:
+            return None
+        return col.stage.stage_id, col.selected_card

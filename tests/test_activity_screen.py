@@ -1,0 +1,181 @@
+"""Pilot and snapshot tests of the live activity feed (screens/activity.py) on the demo database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from cockpit.config import Settings
+from cockpit.store import Store
+from cockpit.app import CockpitApp
+from screens.activity import ActivityScreen
+from tests.screen_apps import cockpit_app, open_mode, until
+
+LIVE = {"refresh_seconds": 0.5, "page_size": 15}  # 30-row pages, poll twice a second
+
+
+def _screen(app: CockpitApp) -> ActivityScreen:
+    screen = app.screen
+    assert isinstance(screen, ActivityScreen)
+    return screen
+
+
+def _table(app: CockpitApp) -> DataTable[Any]:
+    return _screen(app).query_one("#feed-table", DataTable)
+
+
+def _status(app: CockpitApp) -> str:
+    return str(_screen(app).query_one("#feed-status", Static).render())
+
+
+async def _ready(pilot: Any) -> ActivityScreen:
+    await open_mode(pilot, "activity", ActivityScreen)
+    await until(pilot, lambda: _screen(pilot.app).state.loaded and _table(pilot.app).row_count > 0,
+                what="first page")
+    return _screen(pilot.app)
+
+
+async def test_newest_first_and_live_while_following(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        first = (await store.feed_page(screen.state.filter, limit=30)).items
+        assert [a.id for a in screen.state.rows] == [a.id for a in first]
+        assert _table(app).get_row_at(0)[0] == first[0].occurred_at.strftime("%d %b %H:%M")
+        assert _table(app).get_row_at(0)[5] == " ".join((first[0].subject or first[0].summary or "").split())
+        assert "● live" in _status(app)
+        new = await store.log_activity(kind="call", channel="phone", subject="Live call with Ada", source="cockpit",
+                                       occurred_at=first[0].occurred_at + timedelta(minutes=5))
+        # no keypress: the NOTIFY brings it in
+        await until(pilot, lambda: screen.state.rows[0].id == new.id, what="the new row")  # type: ignore[union-attr]
+        assert _table(app).get_row_at(0)[5] == "Live call with Ada" and _table(app).cursor_row == 0
+
+
+async def test_reading_is_not_disturbed_then_f_follows(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("down", "down", "down")
+        reading = screen.current()
+        assert reading is not None and _table(app).cursor_row == 3 and not screen.state.following
+        before = list(screen.state.rows)
+        new = await store.log_activity(kind="note", subject="Arrived while reading", source="cockpit",
+                                       occurred_at=before[0].occurred_at + timedelta(minutes=1))
+        await until(pilot, lambda: len(screen.state.pending) == 1, what="the pending row")
+        assert screen.state.rows == before and _table(app).cursor_row == 3 and screen.current() == reading
+        assert "1 new" in _status(app)
+        await pilot.press("f")
+        assert screen.state.rows[0].id == new.id and _table(app).cursor_row == 0  # type: ignore[union-attr]
+        assert "● live" in _status(app) and "new" not in _status(app)
+
+
+async def test_rows_twenty_writes_arrive_by_poll(settings: Settings, store: Store,
+                                                conn: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        top = screen.state.rows[0]
+        (ws,) = await (await conn.execute(
+            "SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")).fetchone()  # type: ignore[misc]
+        await conn.execute(f'INSERT INTO "{ws}"."timelineActivity" ("happensAt", name, "linkedRecordCachedName") '
+                           "VALUES (%s, 'person.created', 'Grace Hopper')", (top.occurred_at + timedelta(hours=1),))
+        await until(pilot, lambda: screen.state.rows[0].summary == "Grace Hopper", what="Twenty's row")
+        assert screen.state.rows[0].source == "twenty"
+
+
+async def test_history_pages_in_as_you_scroll(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, page_size=10)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        assert len(screen.state.rows) == 20 and screen.state.has_more
+        await pilot.press(*["down"] * 10)
+        await until(pilot, lambda: len(screen.state.rows) == 40, what="the second page")
+        assert _table(app).row_count == 40 and _table(app).cursor_row == 10
+        ids = [a.id for a in screen.state.rows]
+        assert len(ids) == len(set(ids))
+        keys = [(a.occurred_at, a.id) for a in screen.state.rows]
+        assert keys == sorted(keys, reverse=True)
+
+
+async def test_filters_by_text_kind_contact_and_errors(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, page_size=25)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("slash")
+        box = screen.query_one("#feed-filter", Input)
+        assert box.display and box.has_focus
+        box.value = "stage=won"
+        await pilot.press("enter")
+        assert box.display and screen.state.filter.is_empty  # refused, nothing lost
+        box.value = "kind=call"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.state.loaded and screen.state.filter.kinds == ("call",), what="filter")
+        assert not box.display and screen.state.rows and {a.kind for a in screen.state.rows} == {"call"}
+        assert "filter: kind=call" in _status(app)
+        await pilot.press("x")
+        await until(pilot, lambda: screen.state.loaded and screen.state.filter.is_empty, what="cleared")
+        # c: only the highlighted row's contact
+        index = next(i for i, a in enumerate(screen.state.rows) if a.contact_id)
+        _table(app).move_cursor(row=index)
+        contact = screen.state.rows[index].contact_id
+        await pilot.press("c")
+        await until(pilot, lambda: screen.state.loaded and screen.state.filter.contact_id == contact, what="by contact")
+        assert {a.contact_id for a in screen.state.rows} == {contact}
+        assert f"contact={screen.names[contact]}" in _status(app)  # type: ignore[index]
+
+
+async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        index = next(i for i, a in enumerate(screen.state.rows) if a.contact_id)
+        _table(app).move_cursor(row=index)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.current_mode == "contacts", what="the contacts screen")
+        await pilot.press("g", "a")
+        await until(pilot, lambda: isinstance(app.screen, ActivityScreen), what="back to the feed")
+        assert _table(app).cursor_row == index  # the feed kept its place
+        deal_id = next(a.deal_id for a in screen.state.rows if a.deal_id)
+        note = await store.log_activity(kind="note", subject="Deal-only note", deal_id=deal_id, source="cockpit",
+                                        occurred_at=screen.state.rows[0].occurred_at + timedelta(minutes=1))
+        await until(pilot, lambda: note.id in {a.id for a in screen.state.rows + screen.state.pending},  # type: ignore[union-attr]
+                    what="the note")
+        await pilot.press("f")
+        assert screen.state.rows[0].id == note.id and _table(app).cursor_row == 0  # type: ignore[union-attr]
+        await pilot.press("enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "DealDetail", what="the deal detail")
+        assert app.screen.deal_id == deal_id  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_activity_snapshot(settings: Settings, snap_compare: Any, size: tuple[int, int]) -> None:
+    app = cockpit_app(settings, page_size=30)
+
+    async def ready(pilot: Any) -> None:
+        await _ready(pilot)
+        await pilot.press("down", "down")
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def test_client_switch_rescopes_the_feed_and_its_live_watch(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("k")  # a kind filter on BezelIQ's feed ...
+        await until(pilot, lambda: screen.state.loaded and bool(screen.state.filter.kinds), what="kind filter")
+        app.switch_client("northwind")
+        await until(pilot, lambda: screen.state.loaded and screen.state.rows
+                    and {a.client_id for a in screen.state.rows} == {"northwind"}, what="Northwind's feed")
+        assert screen.state.filter.is_empty  # ... does not follow to another client
+        top = screen.state.rows[0]
+        await store.log_activity(kind="note", subject="BezelIQ only", source="cockpit",
+                                 occurred_at=top.occurred_at + timedelta(days=1))
+        new = await store.scoped("northwind").log_activity(kind="note", subject="Northwind news", source="cockpit",
+                                                           occurred_at=top.occurred_at + timedelta(hours=1))
+        await until(pilot, lambda: screen.state.rows[0].id == new.id, what="Northwind's new row")  # type: ignore[union-attr]
+        assert all(a.subject != "BezelIQ only" for a in screen.state.rows)

@@ -1,0 +1,142 @@
+"""The frame: registry, go-keys, help, palette, client switcher, database loss and reconnect, and a UI
+that keeps answering keys while a slow query runs."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+from psycopg import sql
+
+from cockpit.app import CockpitApp
+from cockpit.config import Settings
+from screens import ScreenSpec, available_screens
+from screens.contacts import ContactsScreen
+from screens.pipeline import PipelineScreen
+from screens.record_detail import DealDetail
+from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_event, wait_until
+
+
+def test_registry_offers_only_screens_that_exist() -> None:
+    assert [s.mode for s in available_screens()][:2] == ["pipeline", "contacts"]
+    assert not ScreenSpec("nope", "Nope", "n", "screens.does_not_exist:X").available()
+
+
+async def _ready(app: CockpitApp, pilot) -> PipelineScreen:  # type: ignore[no-untyped-def]
+    await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+    await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+    await wait_event(app.screen.loaded)  # type: ignore[attr-defined]
+    return app.screen  # type: ignore[return-value]
+
+
+async def test_app_opens_its_own_store_and_picks_the_first_client(db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=db_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    app = CockpitApp(settings, clock=fixed_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _ready(app, pilot)
+        assert app.store is not None and app.store.client_id == "bezeliq"
+        assert "BezelIQ" in screen_text(app) and "connected" in screen_text(app)
+
+
+async def test_help_lists_every_binding_and_go_keys(settings, store) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 48)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
+        text = screen_text(app)
+        for needle in ("Move ◀", "Move ▶", "Filter", "Sort", "Fold closed", "Jump", "Quit", "g p", "g c"):
+            assert needle in text, needle
+        await pilot.press("escape")
+        assert isinstance(app.screen, PipelineScreen)
+
+
+async def test_palette_jumps_to_a_deal_found_in_the_database(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("colon", *"volta")
+        await wait_until(pilot, lambda: "deal: Volta Energy" in screen_text(app), what="deal hit")
+        # move to the deal hit and open it
+        for _ in range(10):
+            if "Volta Energy — Pilot" in str(app.screen.query_one("CommandList").highlighted_option.prompt):  # type: ignore[union-attr]
+                break
+            await pilot.press("down")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DealDetail), what="deal detail")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DealDetail)
+        contacts = await scoped_rows(conn, "bezeliq", "SELECT p.full_name FROM crm_deals d JOIN crm_contacts p "
+                                         "ON p.id = d.contact_id WHERE d.name = 'Volta Energy — Pilot'")
+        text = screen_text(app)
+        assert "Volta Energy — Pilot" in text and any(name in text for (name,) in contacts)
+
+
+async def test_client_switcher_rescopes_and_reloads(settings, store) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = await _ready(app, pilot)
+        assert "PROSPECT" in board.columns
+        board.loaded.clear()
+        await pilot.press("C")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ClientPicker", what="picker")
+        await pilot.press("j", "enter")
+        await wait_event(board.loaded)
+        assert app.store is not None and app.store.client_id == "northwind"
+        assert list(board.columns)[0] == "NEW"
+        assert "Northwind Labs" in screen_text(app)
+
+
+async def test_settings_clients_restrict_the_switcher(settings, store) -> None:  # type: ignore[no-untyped-def]
+    settings.clients = ["bezeliq"]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        assert app.clients == [("bezeliq", "BezelIQ")]
+        assert app.check_action("switch_client", ()) is False
+
+
+async def test_no_client_shows_what_to_do(empty_db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(database_url=empty_db_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    app = CockpitApp(settings, clock=fixed_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.connection_state == "no-client", what="no-client state")
+        assert "cockpit demo" in screen_text(app)
+
+
+async def test_ui_answers_keys_while_a_slow_query_runs(settings, store) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        board = await _ready(app, pilot)
+        slow = board.call_store(lambda s: s.fetch_value("SELECT pg_sleep(3)"), group="slow")
+        assert slow is not None
+        start = board.selected()
+        await pilot.press("l", "j")
+        moved = board.selected()
+        assert moved is not None and start is not None and moved[0] == "QUALIFY"
+        assert not slow.is_finished, "the keys were handled while the query was still running"
+        slow.cancel()
+
+
+async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url, pg_server_url) -> None:  # type: ignore[no-untyped-def]
+    dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    app.backoff_start, app.backoff_max = 0.1, 0.2
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = await _ready(app, pilot)
+        admin = await psycopg.AsyncConnection.connect(pg_server_url, autocommit=True)
+        try:
+            await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(dbname)))
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
+            board.reload()
+            await wait_until(pilot, lambda: app.connection_state == "lost", what="lost state")
+            assert "database lost" in screen_text(app)
+            board.loaded.clear()
+            await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
+            await wait_until(pilot, lambda: app.connection_state == "connected", timeout=10, what="reconnect")
+            await wait_event(board.loaded)  # the screen refreshed itself
+            assert "database lost" not in screen_text(app)
+        finally:
+            await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
+            await admin.close()

@@ -1,0 +1,177 @@
+"""Pilot and snapshot tests of the schema explorer (screens/schema.py) over the demo database plus the
+purpose-built schema of tests/schema_fixture.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+from textual.widgets import Input, OptionList, Static, Tree
+
+from cockpit.config import Settings
+from cockpit.schema.groups import Group
+from cockpit.schema.models import Relation
+from cockpit.app import CockpitApp
+from cockpit.store import Store
+from screens.schema import SchemaScreen
+from tests.conftest import FIXED_NOW
+from tests.schema_fixture import build
+from tests.screen_apps import cockpit_app, open_mode, until
+
+RULES = "CRM views=public.crm_*; RedKey=redkey.*; Sales=sales.*|Ledger.*; Twenty · {client}=workspace_*.*"
+
+
+@pytest.fixture
+async def prepared(conn: psycopg.AsyncConnection) -> psycopg.AsyncConnection:
+    """The fixture schema, exact statistics and a cache stamped at a fixed time (stable snapshots)."""
+    await build(conn)
+    await conn.execute("ANALYZE")
+    await conn.execute("SET ROLE redkey_readonly")
+    await conn.execute("SELECT redkey.refresh_system_schema_cache()")
+    await conn.execute("RESET ROLE")
+    await conn.execute("UPDATE redkey.system_schema_refresh SET refreshed_at = %s", (FIXED_NOW,))
+    return conn
+
+
+def _screen(app: CockpitApp) -> SchemaScreen:
+    assert isinstance(app.screen, SchemaScreen)
+    return app.screen
+
+
+async def _ready(pilot: Any) -> SchemaScreen:
+    screen = await open_mode(pilot, "schema", SchemaScreen)
+    await until(pilot, lambda: screen.loaded, what="the explorer open", timeout=10)
+    return screen
+
+
+def _group_node(screen: SchemaScreen, label: str) -> Any:
+    tree = screen.query_one("#schema-tree", Tree)
+    return next(n for n in tree.root.children if isinstance(n.data, Group) and n.data.label == label)
+
+
+async def _open(pilot: Any, screen: SchemaScreen, key: str) -> None:
+    rel = screen.graph.relations[key]  # type: ignore[union-attr]
+    screen.open_relation(rel)
+    await until(pilot, lambda: screen.detail is not None and screen.detail.relation.key == key, what=key)
+
+
+def _status(screen: SchemaScreen) -> str:
+    return str(screen.query_one("#schema-status", Static).visual)
+
+
+def _pane(screen: SchemaScreen) -> str:
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(screen.pane_renderable)
+    return console.export_text()
+
+
+async def test_open_groups_and_detail(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _ready(pilot)
+        labels = [g.label for g in screen.groups]
+        assert labels[:3] == ["CRM views", "RedKey", "Sales"]
+        assert {"Twenty · BezelIQ", "Twenty · Northwind Labs"} <= set(labels)
+        assert not any(label.startswith("system") for label in labels)
+        sales = _group_node(screen, "Sales")
+        assert not sales.children  # lazy
+        sales.expand()
+        await pilot.pause()
+        leaves = [n.data.key for n in sales.children if isinstance(n.data, Relation)]
+        assert "sales.store" in leaves and "Ledger.InvoiceLine" in leaves and "sales.event_2025" not in leaves
+        await _open(pilot, screen, "sales.store")
+        text = _pane(screen)
+        for fragment in ("sales.store", "RLS on", "store_region_fk", "FOREIGN KEY (region_code, country)",
+                         "store_region_idx", "◀ Ledger.InvoiceLine", "▶ sales.region  (region_code → code, "
+                         "country → country)", "store_dutch", "Region within the country", "read by sales.v_store"):
+            assert fragment in text, fragment
+        await _open(pilot, screen, "sales.v_store_names")
+        assert "reads sales.v_store (v): id, region_name" in _pane(screen)
+
+
+async def test_map_path_and_lint(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("m")  # nothing selected yet: a hint, no crash
+        assert screen.pane == "empty"
+        await _open(pilot, screen, "secret.keys")
+        await pilot.press("a")
+        assert screen.mark is not None and "join from secret.keys" in _status(screen)
+        await _open(pilot, screen, "sales.region")
+        await pilot.press("p")
+        assert screen.pane == "path"
+        text = _pane(screen)
+        assert "2 hop(s): secret.keys → sales.store → sales.region" in text
+        assert "JOIN sales.region ON sales.store.region_code = sales.region.code AND" in text
+        await pilot.press("2")
+        assert screen.pane == "map" and "Relation map · radius 2" in _pane(screen)
+        assert "◀ Ledger.InvoiceLine" in _pane(screen)
+        await pilot.press("o")
+        assert "sales.lonely" in _pane(screen) and screen.pane == "lint"
+        await pilot.press("y")
+        assert "sales.cyc_a → sales.cyc_b → sales.cyc_a" in _pane(screen)
+        await pilot.press("u")
+        assert "Ledger.InvoiceLine: storeId → sales.store" in _pane(screen)
+        await _open(pilot, screen, "sales.lonely")
+        await pilot.press("p")  # no path: an error notification, the pane stays
+        assert screen.pane == "detail"
+
+
+async def test_system_toggle_search_and_refresh(settings: Settings, store: Store, prepared: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, schema_groups=RULES)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("S")
+        await until(pilot, lambda: screen.include_system and any(g.label == "system · auth" for g in screen.groups),
+                    what="system groups")
+        assert "system shown" in _status(screen)
+        await pilot.press("S")
+        await until(pilot, lambda: not any(g.label.startswith("system") for g in screen.groups), what="hidden again")
+
+        await pilot.press("slash")
+        box = screen.query_one("#schema-search", Input)
+        assert box.has_focus
+        await pilot.press(*"storeid", "enter")
+        hits = screen.query_one("#schema-hits", OptionList)
+        await until(pilot, lambda: hits.display and hits.option_count > 0, what="search hits")
+        prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+        assert "Ledger.InvoiceLine .storeId" in prompts
+        hits.highlighted = prompts.index("Ledger.InvoiceLine .storeId")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.detail is not None and screen.detail.relation.key == "Ledger.InvoiceLine",
+                    what="hit detail")
+        await pilot.press("escape")
+        assert screen.query_one("#schema-tree", Tree).display and not hits.display
+
+        await prepared.execute("CREATE TABLE sales.brand_new (id integer PRIMARY KEY)")
+        await pilot.press("R")
+        await until(pilot, lambda: "sales.brand_new" in (screen.graph.relations if screen.graph else {}),
+                    what="refreshed cache")
+        assert "refreshed in" in _status(screen)
+
+
+async def test_empty_cache_is_filled_on_open(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _ready(pilot)
+        assert "public.crm_deals" in screen.graph.relations  # type: ignore[union-attr]
+        assert screen.groups[0].label == "CRM views"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_schema_snapshot(settings: Settings, prepared: psycopg.AsyncConnection, snap_compare: Any,
+                         size: tuple[int, int]) -> None:
+    app = cockpit_app(settings, schema_groups=RULES)
+
+    async def ready(pilot: Any) -> None:
+        screen = await _ready(pilot)
+        _group_node(screen, "Sales").expand()
+        await pilot.pause()
+        await _open(pilot, screen, "sales.store")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)

@@ -1,0 +1,113 @@
+"""The import and approvals screens in the real app frame (``g v`` / ``g i``), driven with keys against
+the real database — asserting the screen and what the database holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Input, Static
+
+from cockpit.app import CockpitApp
+from cockpit.config import Settings
+from cockpit.imports.service import run_import, stage_import
+from cockpit.store import Store
+from screens.approvals import ApprovalsScreen
+from screens.imports import ImportScreen
+from tests.tui_support import fixed_clock, screen_text, wait_event, wait_until
+
+SARAH = "sarah.chen@meridianhealth.com"
+
+
+async def _go(pilot: Any, app: CockpitApp, key: str, kind: type) -> Any:
+    await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+    await pilot.press("g")
+    await wait_until(pilot, lambda: type(app.screen).__name__ == "GoScreen", what="go prompt")
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(app.screen, kind), what=kind.__name__)
+    return app.screen
+
+
+def _text(screen: Any, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def _select(pilot: Any, screen: ApprovalsScreen, key: str) -> None:
+    table = screen.query_one("#proposals", DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+    await wait_until(pilot, lambda: screen.shown == key, what="proposal detail")
+    await pilot.pause()
+
+
+async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings, store: Store) -> None:
+    data = f"Name,Email,Title\nSarah Chen,{SARAH},Chief Financial Officer\nNameless Lead,,\n".encode()
+    await run_import(store, await stage_import(store, data, "screen.csv", uploaded_by="justin"))
+    ours = [str(p.proposal_id) for p in (await store.pending_proposals(kind="entity")).items]
+    assert len(ours) == 2
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(150, 44)) as pilot:
+        screen = await _go(pilot, app, "v", ApprovalsScreen)
+        await wait_event(screen.page_loaded)
+        table = screen.query_one("#proposals", DataTable)
+        assert table.row_count == 4  # the import's two + arlo's two demo writebacks
+        assert "4 pending" in _text(screen, "#approvals-title")
+        await _select(pilot, screen, ours[0])
+        shown = screen_text(app)
+        for needle in ("Evidence", "Would change", "screen.csv row 1", "Chief Financial Officer"):
+            assert needle in shown, needle
+        # reject without a note is refused in the UI: nothing is decided
+        await pilot.press("x")
+        await pilot.pause()
+        assert (await store.get_proposal(ours[0])).status == "pending"
+        assert app.focused is screen.query_one("#decision-note", Input)  # the note box asks for the why
+        # approve, with a note typed into the note box (enter returns to the list)
+        await pilot.press(*"promoted", "enter")
+        screen.decided.clear()
+        await pilot.press("a")
+        await wait_event(screen.decided)
+        assert (await store.get_proposal(ours[0])).status == "committed"
+        assert (await store.contact_by_email(SARAH)).job_title == "Chief Financial Officer"
+        assert table.row_count == 3 and "3 pending" in _text(screen, "#approvals-title")
+        # reject the other, with a note
+        await _select(pilot, screen, ours[1])
+        await pilot.press("n", *"not a real lead", "enter")
+        screen.decided.clear()
+        await pilot.press("x")
+        await wait_event(screen.decided)
+        assert (await store.get_proposal(ours[1])).status == "rejected"
+    decisions = await store.fetch_dicts("SELECT decision, decision_notes FROM redkey.approval_decisions "
+                                        "ORDER BY decided_at")
+    assert [(d["decision"], d["decision_notes"]) for d in decisions] == [
+        ("approved", "promoted"), ("rejected", "not a real lead")]
+
+
+async def test_import_screen_maps_imports_and_reports(settings: Settings, store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "leads.csv"
+    f.write_bytes(b"Who,Email,Company\nAda Lovelace,ada@engines.example,Engines\nBad,nope,X\n")
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(150, 44)) as pilot:
+        screen = await _go(pilot, app, "i", ImportScreen)
+        path = screen.query_one("#import-path", Input)
+        path.focus()
+        path.value = str(tmp_path / "missing.csv")  # (typing a long path key by key only slows the test)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app._notifications), what="error notification")
+        assert screen.staged is None
+        path.value = str(f)
+        await pilot.press("enter")
+        await wait_event(screen.staged_event)
+        assert "2 rows" in _text(screen, "#import-title")
+        assert screen.query_one("#mapping", DataTable).row_count == 3
+        assert screen.manifest is not None and [m.source_column for m in screen.manifest.unresolved] == ["Who"]
+        screen.query_one("#mapping-edit", Input).focus()
+        await pilot.press(*"Who=full_name", "enter")
+        await pilot.pause()
+        assert not screen.manifest.unresolved
+        await pilot.press("ctrl+s")
+        await wait_event(screen.finished)
+        await pilot.pause()
+        report = _text(screen, "#import-report")
+        assert "2 rows -> 2 proposals" in report and "bad_email" in report
+    ada = await store.contact_by_email("ada@engines.example")
+    assert ada is not None and ada.last_name == "Lovelace"

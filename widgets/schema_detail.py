@@ -1,0 +1,139 @@
+"""Rich renderables for the schema explorer's right-hand pane: a table's detail, a relation map, join
+paths and lint lists. Pure functions of the headless models (no I/O, no queries)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from cockpit.schema.graph import JoinPath, SchemaGraph
+from cockpit.schema.models import ForeignKey, TableDetail
+from cockpit.schema.render import render_neighbourhood, render_path
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def _grid(*headers: str) -> Table:
+    table = Table(box=None, show_edge=False, pad_edge=False, expand=False, header_style="bold dim")
+    for h in headers:
+        table.add_column(h, overflow="fold")
+    return table
+
+
+def _rows(n: int | None) -> str:
+    return "unknown (never analysed)" if n is None else f"~{n:,}"
+
+
+def _fk_line(fk: ForeignKey, incoming: bool) -> str:
+    pairs = ", ".join(f"{a} → {b}" for a, b in zip(fk.columns, fk.ref_columns))
+    other = fk.source if incoming else fk.target
+    arrow = "◀" if incoming else "▶"
+    actions = f" on delete {fk.on_delete.lower()}" if fk.on_delete and fk.on_delete != "NO ACTION" else ""
+    return f"{arrow} {other}  ({pairs})  {fk.constraint_name}{actions}"
+
+
+def render_detail(d: TableDetail) -> RenderableType:
+    rel = d.relation
+    head = Text()
+    head.append(f"{rel.key}", style="bold")
+    head.append(f"  {rel.kind} · {_rows(rel.row_estimate)} rows")
+    flags = []
+    if rel.rls_enabled:
+        flags.append("RLS on" + (" (forced)" if rel.rls_forced else ""))
+    if not rel.browsable:
+        flags.append("not readable by redkey_readonly")
+    if rel.is_system:
+        flags.append(f"hidden: {rel.hidden_reason}")
+    if rel.partition_of:
+        flags.append(f"partition of {rel.partition_of}")
+    if flags:
+        head.append("\n" + " · ".join(flags), style="yellow")
+    if rel.comment:
+        head.append(f"\n{rel.comment}", style="italic")
+    parts: list[RenderableType] = [head]
+
+    parts.append(_section(f"Columns ({len(d.columns)})"))
+    cols = _grid("name", "type", "null", "default", "key", "comment")
+    for c in d.columns:
+        key = " ".join(filter(None, ["PK" if c.is_pk else "", "FK" if c.fks else ""]))
+        cols.add_row(c.name, c.data_type, "yes" if c.nullable else "no", c.default_value or "", key,
+                     c.comment or "")
+    parts.append(cols if d.columns else Text("(no columns)", style="dim"))
+
+    shown = [k for k in d.constraints if k.contype != "n"]  # NOT NULL: already in the columns' null
+    if shown:
+        parts.append(_section(f"Constraints ({len(shown)})"))
+        cons = _grid("name", "kind", "definition")
+        for k in shown:
+            cons.add_row(k.constraint_name, k.kind, k.definition or "")
+        parts.append(cons)
+    if d.indexes:
+        parts.append(_section(f"Indexes ({len(d.indexes)})"))
+        idx = _grid("name", "columns", "flags")
+        for i in d.indexes:
+            flags_i = [f for f, on in (("primary", i.is_primary), ("unique", i.is_unique and not i.is_primary),
+                                       ("partial", i.is_partial), ("INVALID", not i.is_valid)) if on]
+            idx.add_row(i.index_name, ", ".join(c or "(expr)" for c in i.key_columns), " ".join(flags_i))
+        parts.append(idx)
+
+    parts.append(_section(f"Relations ({len(d.outgoing)} out, {len(d.incoming)} in)"))
+    lines = [_fk_line(fk, False) for fk in d.outgoing] + [_fk_line(fk, True) for fk in d.incoming]
+    parts.append(Text("\n".join(lines) if lines else "(no foreign keys)", style="" if lines else "dim"))
+
+    parts.append(_section("Row level security"))
+    if d.policies:
+        pol = _grid("policy", "command", "roles", "using / check")
+        for p in d.policies:
+            expr = " / ".join(filter(None, [p.using_expr, p.check_expr]))
+            pol.add_row(p.policy_name + ("" if p.permissive else " (restrictive)"), p.command, ", ".join(p.roles), expr)
+        parts.append(pol)
+    else:
+        parts.append(Text("RLS enabled and no policy: nobody but the owner reads it" if rel.rls_enabled
+                          else "RLS off", style="dim"))
+
+    if d.reads or d.read_by:
+        parts.append(_section("Lineage"))
+        lin = [f"reads {e.source} ({e.source_relkind})" + (f": {', '.join(e.columns)}" if e.columns else "")
+               for e in d.reads]
+        lin += [f"read by {e.view}" for e in d.read_by]
+        parts.append(Text("\n".join(lin)))
+    if d.view_definition:
+        parts.append(_section("Definition"))
+        parts.append(Text(d.view_definition.strip(), style="dim"))
+    return Group(*parts)
+
+
+def render_map(graph: SchemaGraph, key: str, radius: int) -> RenderableType:
+    hood = graph.neighbourhood(key, radius)
+    title = Text(f"Relation map · radius {radius} · {len(hood.distance) - 1} neighbour(s)\n", style="bold")
+    return Group(title, Text("\n".join(render_neighbourhood(graph, hood)), no_wrap=True, overflow="ellipsis"))
+
+
+def render_paths(paths: list[JoinPath]) -> RenderableType:
+    parts: list[RenderableType] = [Text(f"Join paths {paths[0].nodes[0]} → {paths[0].nodes[-1]}\n", style="bold")]
+    for i, path in enumerate(paths):
+        parts.append(Text("shortest" if i == 0 else f"alternative {i}", style="bold underline"))
+        parts.append(Text("\n".join(render_path(path)) + "\n"))
+    return Group(*parts)
+
+
+def render_lint(graph: SchemaGraph, what: str) -> RenderableType:
+    if what == "orphans":
+        items = graph.orphans()
+        body = "\n".join(items) or "none"
+        title = f"Orphan tables ({len(items)}): no FK to or from another table"
+    elif what == "cycles":
+        cycles = graph.cycles()
+        selfs = graph.self_references()
+        body = "\n".join(" → ".join(c + c[:1]) for c in cycles) or "no cycles between tables"
+        body += "\n\nself-references: " + (", ".join(selfs) or "none")
+        title = f"FK cycles ({len(cycles)})"
+    else:
+        fks = graph.unindexed_fks()
+        body = "\n".join(f"{fk.source}: {', '.join(fk.columns)} → {fk.target}  [{fk.constraint_name}]"
+                         for fk in fks) or "none"
+        title = f"FKs without a covering index ({len(fks)})"
+    return Group(Text(title + "\n", style="bold"), Text(body))

@@ -1,0 +1,67 @@
+"""The cockpit's one-line header (client, screen, connection state) and the database-lost banner.
+
+Both follow the app's reactives (``client_name``, ``connection_state``, ``banner``) so every screen shows
+the same state without the app having to know which widgets exist.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATE_STYLE = {
+    "connecting": ("◌ connecting", "yellow"),
+    "connected": ("● connected", "green"),
+    "lost": ("✖ database lost", "bold red"),
+    "no-client": ("● no client", "yellow"),
+}
+
+
+class StatusBar(Static):
+    """``RedKey │ BezelIQ │ Pipeline            ● connected`` — docked at the top of every screen."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self, title: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.screen_title = title
+
+    def on_mount(self) -> None:
+        for name in ("client_name", "connection_state", "status_note"):
+            self.watch(self.app, name, self._changed, init=False)
+        self._changed()
+
+    def _changed(self, *_: object) -> None:
+        app = self.app
+        state = getattr(app, "connection_state", "connecting")
+        label, style = STATE_STYLE.get(state, (state, "yellow"))
+        left = Text.assemble(("RedKey", "bold red"), " │ ", (getattr(app, "client_name", "") or "—", "bold"),
+                             " │ ", self.screen_title)
+        note = getattr(app, "status_note", "")
+        if note:
+            left.append(f" │ {note}", style="dim")
+        right = Text(label, style=style)
+        width = max(self.size.width - 2, 0)
+        pad = max(width - left.cell_len - right.cell_len, 1)
+        self.update(Text.assemble(left, " " * pad, right))
+
+    def on_resize(self) -> None:
+        self._changed()
+
+
+class DbBanner(Static):
+    """Shown under the status bar while the database is unreachable (the cockpit keeps retrying)."""
+
+    DEFAULT_CSS = """
+    DbBanner { height: auto; background: $error; color: $text; padding: 0 1; display: none; }
+    DbBanner.-shown { display: block; }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "banner", self._changed)
+
+    def _changed(self, text: str) -> None:
+        self.set_class(bool(text), "-shown")
+        self.update(text)
