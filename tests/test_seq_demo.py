@@ -37,3 +37,21 @@ class _Ctx:
 async def test_task_handler_output(store: Store, settings: Settings) -> None:
     out = await run_sequence_step(_Ctx(store, settings))
     assert out["summary"].startswith("offline (no COCKPIT_RESEND_API_KEY)") and out["drafted"] > 0
+
+
+def test_cli_sequences_list_and_offline_step(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli import _no_traceback, cockpit
+
+    env = {"COCKPIT_DATABASE_URL": db_url, "COCKPIT_CLIENT_ID": "bezeliq", "COCKPIT_DATA_DIR": str(tmp_path)}
+    proc = cockpit("sequences", "list", env=env)
+    _no_traceback(proc)
+    assert proc.returncode == 0 and "Cold intro — fleet analytics" in proc.stdout and "step 1" in proc.stdout
+    proc = cockpit("sequences", "step", env=env)
+    assert proc.returncode == 0 and proc.stdout.startswith("offline (no COCKPIT_RESEND_API_KEY)"), proc.stdout
+    proc = cockpit("sequences", "pause", "not-an-id", env=env)
+    _no_traceback(proc)
+    assert proc.returncode == 1 and "ENROLLMENT_ID must be an id" in proc.stderr
+    steps = tmp_path / "steps.json"
+    steps.write_text('[{"subject": "Hi {{frist_name}}", "body": "x"}]')
+    proc = cockpit("sequences", "create", "Typo", "--steps", str(steps), env=env)
+    assert proc.returncode == 1 and "unknown merge field frist_name" in proc.stderr
