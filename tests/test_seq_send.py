@@ -244,3 +244,38 @@ async def test_two_concurrent_ticks_send_each_step_once(store: Store, online: Se
                                    sequence_step(store, online, now=NOW, plan_limit=5))
     assert sum(r.sent for r in reports) == 12
     assert len(fake.sent) == 12 and len({e["to"][0] for e in fake.sent}) == 12
+
+
+async def test_pause_between_planning_and_sending_then_resume_sends_the_step(store: Store, online: Settings,
+                                                                              fake: FakeResend) -> None:
+    from cockpit.sequences.planner import PlanPolicy, decide_all
+
+    [eid] = await enroll_many(store, 1)
+    policy = PlanPolicy("bezeliq", online.sender_email, 100, online.unsubscribe_base_url)
+    await store.plan_due(NOW, lambda rows, t, s: decide_all(rows, t, s, now=NOW, policy=policy))
+    assert (await store.enrollment(eid)).current_step == 1  # planned: the outbox holds step 1's email
+    await store.pause_enrollment(eid)
+    assert {r["status"] for r in await outbox(store)} == {"cancelled"}
+    assert (await sequence_step(store, online, now=NOW)).sent == 0
+    resumed = await store.resume_enrollment(eid, now=NOW)
+    assert (resumed.status, resumed.current_step) == ("active", 0)
+    report = await sequence_step(store, online, now=NOW)
+    assert report.sent == 1 and len(fake.sent) == 1 and fake.sent[0]["subject"].startswith("Quick question")
+    assert (await store.enrollment(eid)).current_step == 1
+
+
+async def test_refused_address_fixed_then_resumed_is_sent_with_a_new_key(store: Store, online: Settings,
+                                                                         fake: FakeResend) -> None:
+    seq = await store.create_sequence("Intro", STEPS)
+    bad = await store.insert_record("crm_contacts", {"first_name": "Bo", "email": "bo@"})
+    [e] = [await store.enroll(bad.id, seq.id, now=NOW)]
+    assert (await sequence_step(store, online, now=NOW)).failed == 1
+    paused = await store.enrollment(e.id)
+    assert (paused.status, paused.current_step) == ("paused", 0)
+    await store.update_record("crm_contacts", bad.id, {"email": "bo@example.com"}, role="owner")
+    await store.resume_enrollment(e.id, now=NOW)
+    report = await sequence_step(store, online, now=NOW)
+    assert report.sent == 1 and fake.sent[0]["to"] == ["bo@example.com"]
+    assert fake.requests[-1]["key"] == f"seq-{e.id}-0-r1"
+    [row] = await outbox(store)
+    assert row["status"] == "sent"

@@ -77,13 +77,15 @@ class OutboxRow:
     send_mode: str | None = None
     batch_id: UUID | None = None
     first_attempt_at: datetime | None = None
+    revision: int = 0
 
     @property
     def idempotency_key(self) -> str:
-        """Per (enrollment, step) for a single send; per frozen batch for a batch."""
+        """Per (enrollment, step) for a single send (and per revision after a refused one); per frozen
+        batch for a batch."""
         if self.send_mode == "batch" and self.batch_id is not None:
             return f"batch-{self.batch_id}"
-        return f"seq-{self.enrollment_id}-{self.step}"
+        return f"seq-{self.enrollment_id}-{self.step}" + (f"-r{self.revision}" if self.revision else "")
 
 
 @dataclass
@@ -106,9 +108,10 @@ class ClaimResult:
 # crm_companies are views over Twenty's tables, and probing them by id is far cheaper than joining them.
 _DUE_SQL = """
 SELECT e.id AS enrollment_id, e.sequence_id, e.contact_id, e.current_step, e.next_due_at,
-       s.name AS sequence_name, s.steps, s.sender, s.send_window
+       s.name AS sequence_name, s.steps, s.sender, s.send_window, x.status AS outbox_status
 FROM crm_sequence_contacts e
 JOIN crm_sequences s ON s.id = e.sequence_id
+LEFT JOIN redkey.email_outbox x ON x.enrollment_id = e.id AND x.step = e.current_step
 WHERE e.status = 'active' AND e.next_due_at <= %s AND s.is_active
 ORDER BY e.next_due_at, e.id
 LIMIT %s
@@ -125,10 +128,22 @@ _CONTACT_KEYS = ("found_contact", "first_name", "last_name", "full_name", "email
                  "time_zone", "unsubscribed_at", "suppressed_at", "suppression_reason")
 
 _ROW_COLS = ("id, enrollment_id, step, sequence_id, contact_id, sender, to_email, subject, body_text, headers, tags,"
-             " attempts, send_mode, batch_id, first_attempt_at")
+             " attempts, send_mode, batch_id, first_attempt_at, revision")
 _CLAIMABLE = "(o.status = 'pending' OR (o.status = 'sending' AND o.lease_until < %(now)s))"
 
 Decide = Callable[[list[dict[str, Any]], dict[UUID, str], dict[str, int]], list[Decision]]
+
+
+def _columns(emails: list[tuple[Decision, PlannedEmail | None]]) -> list[list[Any]]:
+    """Decisions as one list per outbox column (for ``unnest``)."""
+    cols: list[list[Any]] = [[] for _ in range(11)]
+    for d, e in emails:
+        assert e is not None
+        for i, v in enumerate((d.enrollment_id, e.step, e.sequence_id, e.contact_id, e.sender, e.to_email,
+                               e.subject, e.body_text, Jsonb(e.headers), Jsonb(e.tags),
+                               "pending" if d.action == "send" else "draft")):
+            cols[i].append(v)
+    return cols
 
 
 class OutboxMixin(StoreBase):
@@ -171,28 +186,43 @@ class OutboxMixin(StoreBase):
                               "ORDER BY sender FOR UPDATE", (day, senders))
             sent_today = {r["sender"]: r["sent"] for r in await cur.fetchall()}
             decisions = decide(rows, tokens, sent_today)
-            await self._write_decisions(conn, decisions, now)
+            existing = {r["enrollment_id"] for r in rows if r["outbox_status"] is not None}
+            await self._write_decisions(conn, decisions, now, existing)
         return decisions
 
-    async def _write_decisions(self, conn: Any, decisions: list[Decision], now: datetime) -> None:
+    async def _write_decisions(self, conn: Any, decisions: list[Decision], now: datetime,
+                               existing: set[UUID]) -> None:
+        """Outbox rows (a plain insert for new ones; an upsert where this step already has a row), enrollment
+        moves and sender counters. ``existing``: enrollments whose current step already has an outbox row."""
         emails = [(d, d.email) for d in decisions if d.email is not None and d.action in ("send", "draft")]
-        if emails:
-            cols: list[list[Any]] = [[] for _ in range(11)]
-            for d, e in emails:
-                assert e is not None
-                for i, v in enumerate((d.enrollment_id, e.step, e.sequence_id, e.contact_id, e.sender, e.to_email,
-                                       e.subject, e.body_text, Jsonb(e.headers), Jsonb(e.tags),
-                                       "pending" if d.action == "send" else "draft")):
-                    cols[i].append(v)
+        fresh = [(d, e) for d, e in emails if d.enrollment_id not in existing]
+        again = [(d, e) for d, e in emails if d.enrollment_id in existing]
+        if fresh:  # (COPY would be faster, but PostgreSQL refuses COPY FROM into a table with row security)
+            await conn.execute(
+                "INSERT INTO redkey.email_outbox (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
+                " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
+                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
+                " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u",
+                [now, now, *_columns(fresh)])
+        if again:
+            cols = _columns(again)
+            # draft: re-rendered. cancelled before any attempt: re-rendered. cancelled after an attempt: the very
+            # same request again (same key, same body). failed (refused, nothing sent): a new revision, new key.
+            fresh_content = "(o.first_attempt_at IS NULL OR o.status = 'failed')"
             await conn.execute(
                 "INSERT INTO redkey.email_outbox AS o (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
                 " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
                 "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
                 " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u "
-                "ON CONFLICT (enrollment_id, step) DO UPDATE SET status = EXCLUDED.status, sender = EXCLUDED.sender,"
-                " to_email = EXCLUDED.to_email, subject = EXCLUDED.subject, body_text = EXCLUDED.body_text,"
-                " headers = EXCLUDED.headers, tags = EXCLUDED.tags, updated_at = EXCLUDED.updated_at "
-                "WHERE o.status = 'draft'", [now, now, *cols])
+                "ON CONFLICT (enrollment_id, step) DO UPDATE SET status = EXCLUDED.status, error = NULL,"
+                + ", ".join(f" {c} = CASE WHEN {fresh_content} THEN EXCLUDED.{c} ELSE o.{c} END"
+                            for c in ("sender", "to_email", "subject", "body_text", "headers", "tags")) +
+                ", revision = o.revision + CASE WHEN o.status = 'failed' THEN 1 ELSE 0 END,"
+                " send_mode = CASE WHEN o.status = 'failed' THEN NULL ELSE o.send_mode END,"
+                " batch_id = CASE WHEN o.status = 'failed' THEN NULL ELSE o.batch_id END,"
+                " first_attempt_at = CASE WHEN o.status = 'failed' THEN NULL ELSE o.first_attempt_at END,"
+                " updated_at = EXCLUDED.updated_at "
+                "WHERE o.status IN ('draft', 'cancelled', 'failed')", [now, now, *cols])
         moves = [d for d in decisions if d.action != "draft"]
         if moves:
             await conn.execute(
@@ -323,10 +353,13 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "UPDATE redkey.email_outbox SET status = 'failed', error = %s, lease_until = NULL, updated_at = %s "
                 "WHERE id = ANY(%s)", (error, now, [r.id for r in rows]))
+            # Back to the refused step, so resuming (after fixing the contact) sends it instead of skipping it.
             await conn.execute(
-                "UPDATE crm_sequence_contacts SET status = 'paused', status_reason = %s, updated_at = %s "
-                "WHERE id = ANY(%s) AND status = 'active'",
-                (f"step {rows[0].step + 1} not sent: {error}"[:500], now, [r.enrollment_id for r in rows]))
+                "UPDATE crm_sequence_contacts SET status = 'paused', status_reason = %s, updated_at = %s,"
+                " current_step = least(current_step, %s) "
+                "WHERE id = ANY(%s) AND (status = 'active' OR (status = 'complete' AND status_reason = 'finished'))",
+                (f"step {rows[0].step + 1} not sent: {error}"[:500], now, rows[0].step,
+                 [r.enrollment_id for r in rows]))
 
     async def record_unknown(self, rows: list[OutboxRow], error: str, now: datetime) -> None:
         async with self.tx("operational") as conn:

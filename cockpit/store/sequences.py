@@ -145,10 +145,14 @@ class SequencesMixin(StoreBase):
             if await cur.fetchone() is None:
                 current = await self.enrollment(enrollment_id)  # NotFound when not in scope
                 raise ValidationFailed(f"this enrollment is {current.status}; cannot make it {status}")
-            if status != "active":  # nothing still queued for it goes out
-                await conn.execute(
+            if status != "active":  # nothing still queued for it goes out...
+                cur = await conn.execute(
                     "UPDATE redkey.email_outbox SET status = 'cancelled', error = %s, updated_at = now() "
-                    "WHERE enrollment_id = %s AND status IN ('draft', 'pending')", (reason, enrollment_id))
+                    "WHERE enrollment_id = %s AND status IN ('draft', 'pending') RETURNING step", (reason, enrollment_id))
+                cancelled = [r[0] for r in await cur.fetchall()]
+                if cancelled and status == "paused":  # ...and resuming sends it rather than skipping it
+                    await conn.execute("UPDATE crm_sequence_contacts SET current_step = least(current_step, %s) "
+                                       "WHERE id = %s", (min(cancelled), enrollment_id))
         return await self.enrollment(enrollment_id)
 
     async def pause_enrollment(self, enrollment_id: UUID, reason: str = "paused by user") -> Enrollment:
