@@ -55,7 +55,8 @@ class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
+                STYLES / "sequences.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
