@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -56,7 +56,8 @@ class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
+                STYLES / "sequences.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -66,6 +67,7 @@ class CockpitApp(App[None]):
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("g", "go_prefix", "Go", show=False),
         Binding("C", "switch_client", "Client"),
+        Binding("t", "tell_arlo", "Tell arlo"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -88,6 +90,9 @@ class CockpitApp(App[None]):
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
         self.backoff_start, self.backoff_max = BACKOFF_START, BACKOFF_MAX  # tests shorten these
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+        from screens.arlo import ArloRuntime
+
+        self.arlo_runtime = ArloRuntime(self)  # arlo's loops in this process (settings.arlo_enabled)
 
     # --- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -125,6 +130,8 @@ class CockpitApp(App[None]):
         self.banner = ""
         self.connection_state = "connected"
         self._notify_screens()
+        if not self.is_headless:  # Pilot tests start arlo themselves, with offline services
+            self.arlo_runtime.start(self.store, self.settings)
 
     async def _choose_client(self) -> None:
         """Scope to the configured client, else the first one offered (settings.clients restricts)."""
@@ -295,10 +302,28 @@ class CockpitApp(App[None]):
 
     # --- actions --------------------------------------------------------------------------------
     def action_go_prefix(self) -> None:
+        """``g``: the next key picks a screen. The App takes that key before any screen or widget sees
+        it (see :meth:`on_event`), so "gc" typed in one go cannot race the hint screen's mount."""
         from screens.go import GoScreen
 
-        targets = [(spec.key, spec.mode, spec.title) for spec in self.screen_specs]
-        self.push_screen(GoScreen(targets), lambda mode: self.go(mode) if mode else None)
+        self._go_targets = [(spec.key, spec.mode, spec.title) for spec in self.screen_specs]
+        self.push_screen(GoScreen(self._go_targets))
+
+    async def on_event(self, event: events.Event) -> None:
+        targets = getattr(self, "_go_targets", None)
+        # The key after ``g`` may arrive raw, or (typed fast, queued before the binding ran) forwarded to
+        # a screen and bubbling back up: either way it is the go target, taken once.
+        if targets is not None and isinstance(event, events.Key):
+            from screens.go import GoScreen
+
+            self._go_targets = None
+            if isinstance(self.screen, GoScreen):
+                self.pop_screen()
+            mode = next((m for key, m, _title in targets if key == event.key), None)
+            if mode:
+                self.call_after_refresh(self.go, mode)
+            return
+        await super().on_event(event)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen
@@ -351,7 +376,14 @@ class CockpitApp(App[None]):
     async def action_quit(self) -> None:
         self.exit()
 
+    def action_tell_arlo(self) -> None:
+        from widgets.tell_arlo import TellArlo
+
+        if not isinstance(self.screen, TellArlo):
+            self.push_screen(TellArlo())
+
     async def on_unmount(self) -> None:
+        self.arlo_runtime.stop()
         if self.store is not None and self._owns_store:
             try:
                 await asyncio.wait_for(self.store.close(), timeout=3)

@@ -86,6 +86,7 @@ class ContactsScreen(CockpitScreen):
     BINDINGS = [
         Binding("slash", "search", "Search", key_display="/"),
         Binding("e", "edit", "Edit strategic"),
+        Binding("S", "sequences", "Sequences"),  # issue 6: enroll / pause / unenroll
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
         Binding("j", "scroll_detail(1)", "Scroll detail", show=False),
@@ -316,6 +317,16 @@ class ContactsScreen(CockpitScreen):
         if key in self.contacts:
             self.contacts[key] = updated
             self.query_one(ContactList).replace_option_prompt(key, self._row(updated))
+
+    def action_sequences(self) -> None:
+        if self.dossier is None:
+            self.notify("select a contact first (enter)", timeout=3)
+            return
+        from screens.sequence_actions import SequenceActions
+
+        contact_id = self.dossier.contact.id
+        self.app.push_screen(SequenceActions(self.dossier.contact),
+                             lambda changed: self._load_detail(contact_id) if changed else None)
 
     # --- panes ----------------------------------------------------------------------------------
     def action_back(self) -> None:
