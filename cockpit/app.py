@@ -55,7 +55,8 @@ class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
+                STYLES / "sequences.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -305,7 +306,10 @@ class CockpitApp(App[None]):
         for key, active in self.active_bindings.items():
             b = active.binding
             desc = b.description or b.tooltip or b.action.replace("_", " ")
-            section = "App" if active.node is self else type(active.node).__name__
+            node = active.node
+            section = ("App" if node is self else getattr(node, "TITLE_TEXT", None)
+                       or {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List",
+                           "Input": "Text box"}.get(type(node).__name__, type(node).__name__))
             keys = b.key_display or self.get_key_display(b)
             if (keys, desc) in seen:
                 continue

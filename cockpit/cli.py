@@ -31,6 +31,7 @@ EXTENSIONS: list[str] = [
     "cockpit.imports.cli",
     "cockpit.intake.cli",
     "cockpit.arlo.cli",
+    "cockpit.email.cli",  # issue 6: webhooks, sequences
 ]
 
 

@@ -51,6 +51,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("approvals", "Approvals", "v", "screens.approvals:ApprovalsScreen", "proposals to approve or reject"),
     ScreenSpec("import", "Import", "i", "screens.imports:ImportScreen", "contacts and companies from a CSV"),
     ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
+    ScreenSpec("sequences", "Sequences", "e", "screens.sequences:SequencesScreen", "email sequences per step"),
 ]
 
 

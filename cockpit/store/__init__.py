@@ -18,10 +18,14 @@ from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
 from cockpit.store.tasks import TasksMixin
+from cockpit.store.email_events import EmailEventsMixin
+from cockpit.store.forms import FormsMixin
+from cockpit.store.outbox import OutboxMixin
+from cockpit.store.sequences import SequencesMixin
 
 
 class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
-            ContextMixin, AdminMixin, StoreBase):
+            ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod
