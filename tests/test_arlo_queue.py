@@ -194,21 +194,21 @@ async def test_hold_reaches_a_running_handler_at_its_next_checkpoint(store: Stor
 def test_registry_defaults_never_replace_a_real_handler() -> None:
     from cockpit.arlo.registry import TASK_TYPES, is_default
 
+    async def placeholder(ctx: TaskContext) -> dict:
+        return {"summary": "not configured"}
+
     async def real(ctx: TaskContext) -> dict:
         return {"summary": "real"}
 
-    assert is_default("sequence_step")
-    original = TASK_TYPES["sequence_step"]
-    try:
-        register("sequence_step", real)                      # the sequences feature plugging in
-        assert TASK_TYPES["sequence_step"] is real and not is_default("sequence_step")
-        register("sequence_step", original, default=True)    # a default registered later yields
-        assert TASK_TYPES["sequence_step"] is real
-    finally:
-        register("sequence_step", original)
-        TASK_TYPES["sequence_step"] = original
-        from cockpit.arlo import registry
-        registry._DEFAULTS.add("sequence_step")
+    register("test_pluggable", placeholder, default=True)
+    assert TASK_TYPES["test_pluggable"] is placeholder and is_default("test_pluggable")
+    register("test_pluggable", real)                          # the feature plugging in, one line
+    assert TASK_TYPES["test_pluggable"] is real and not is_default("test_pluggable")
+    register("test_pluggable", placeholder, default=True)     # a default imported later yields
+    assert TASK_TYPES["test_pluggable"] is real
+    # the sequences feature has plugged its real step in (no longer the placeholder)
+    import cockpit.arlo.runner  # noqa: F401 - loads every task type
+    assert "sequence_step" in TASK_TYPES and not is_default("sequence_step")
 
 
 KILLED_WORKER = """
