@@ -28,6 +28,7 @@ from cockpit.db import layer2
 from cockpit.db.layer1 import workspace_schema_name
 from cockpit.db.migrate import migrate
 from cockpit.errors import ValidationFailed
+from cockpit.sequences.demo import seed_sequences
 
 FIRST_NAMES = list(PersonNames.first_names)
 LAST_NAMES = list(PersonNames.last_names)
@@ -380,6 +381,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         await _seed_named_context(conn, client, people, now)
         from cockpit.store.approvals import seed_demo_proposals  # issue 7: arlo's proposals in Approvals
         await seed_demo_proposals(conn, client.client_id, people, now)
+        await seed_sequences(conn, client, rng, now, people)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
 
 

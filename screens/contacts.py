@@ -71,8 +71,11 @@ class ContactsScreen(CockpitScreen):
     BINDINGS = [
         Binding("slash", "search", "Search", key_display="/"),
         Binding("e", "edit", "Edit strategic"),
+        Binding("S", "sequences", "Sequences"),  # issue 6: enroll / pause / unenroll
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
+        Binding("j", "scroll_detail(1)", "Scroll detail", show=False),
+        Binding("k", "scroll_detail(-1)", "Scroll detail", show=False),
     ]
 
     def __init__(self) -> None:
@@ -297,6 +300,16 @@ class ContactsScreen(CockpitScreen):
             self.contacts[key] = updated
             self.query_one(ContactList).replace_option_prompt(key, self._row(updated))
 
+    def action_sequences(self) -> None:
+        if self.dossier is None:
+            self.notify("select a contact first (enter)", timeout=3)
+            return
+        from screens.sequence_actions import SequenceActions
+
+        contact_id = self.dossier.contact.id
+        self.app.push_screen(SequenceActions(self.dossier.contact),
+                             lambda changed: self._load_detail(contact_id) if changed else None)
+
     # --- panes ----------------------------------------------------------------------------------
     def action_back(self) -> None:
         search = self.query_one("#contact-search", Input)
@@ -308,6 +321,11 @@ class ContactsScreen(CockpitScreen):
         if self.has_class("-detail") and not self.has_class("-wide"):
             self.remove_class("-detail")
             self.query_one(ContactList).focus()
+
+    def action_scroll_detail(self, step: int) -> None:
+        """j/k in the detail pane (the list has its own j/k)."""
+        detail = self.query_one("#contact-detail", VerticalScroll)
+        detail.scroll_down() if step > 0 else detail.scroll_up()
 
     def action_toggle_pane(self) -> None:
         if self.query_one(ContactList).has_focus:

@@ -1,0 +1,98 @@
+"""Typed rows and inputs for sequences (field names equal the crm_sequences / crm_sequence_contacts
+columns, so rows map onto them with no translation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from cockpit.errors import ValidationFailed
+from cockpit.sequences.templates import check_template
+
+
+class SequenceStep(BaseModel):
+    """One email of a sequence; ``wait_days`` is the number of sending (business) days before it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    subject: str = Field(min_length=1, max_length=998)
+    body: str = Field(min_length=1)
+    wait_days: int = Field(default=0, ge=0, le=365)
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value or "\r" in value:
+            raise ValueError("a subject is one line")
+        return value
+
+
+def parse_steps(raw: list[dict[str, Any]] | list[SequenceStep]) -> list[SequenceStep]:
+    """Validate a step list (templates included); errors name the step."""
+    if not raw:
+        raise ValidationFailed("a sequence needs at least one step")
+    steps: list[SequenceStep] = []
+    for i, item in enumerate(raw, start=1):
+        try:
+            step = item if isinstance(item, SequenceStep) else SequenceStep.model_validate(item)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "step"
+            raise ValidationFailed(f"step {i}: {field}: {err['msg']}") from None
+        check_template(step.subject, where=f"step {i} subject")
+        check_template(step.body, where=f"step {i} body")
+        steps.append(step)
+    return steps
+
+
+class Sequence(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: UUID
+    client_id: str
+    name: str
+    steps: list[SequenceStep]
+    is_active: bool = True
+    sender: str | None = None
+    send_window: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+class Enrollment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    id: UUID
+    client_id: str
+    sequence_id: UUID
+    contact_id: UUID
+    current_step: int
+    next_due_at: datetime | None = None
+    status: str
+    status_reason: str | None = None
+    enrolled_at: datetime
+    updated_at: datetime
+    sequence_name: str | None = None
+
+
+class StepCount(BaseModel):
+    """Enrollments of a sequence at one step (``step`` = index of the next email) in one status."""
+
+    model_config = ConfigDict(frozen=True)
+    sequence_id: UUID
+    sequence_name: str
+    step: int
+    status: str
+    count: int
+    due: int = 0
+
+
+class OutboxCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    draft: int = 0
+    pending: int = 0
+    sending: int = 0
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0
+    cancelled: int = 0
