@@ -146,12 +146,31 @@ def _columns(emails: list[tuple[Decision, PlannedEmail | None]]) -> list[list[An
     return cols
 
 
+class _CapOvershoot(Exception):
+    """A concurrent planner used the sender's remaining cap first: decide this pass again."""
+
+
 class OutboxMixin(StoreBase):
-    async def plan_due(self, now: datetime, decide: Decide, *, limit: int = 1000) -> list[Decision]:
+    async def plan_due(self, now: datetime, decide: Decide, *, limit: int = 1000, default_sender: str = "",
+                       daily_cap: int | None = None) -> list[Decision]:
         """Lock up to ``limit`` due enrollments, decide each, and write the decisions atomically.
 
         ``decide(rows, unsubscribe_tokens_by_contact, sent_today_by_sender)`` is pure; what it returns is
-        written in this same transaction (outbox rows, enrollment moves, sender counters)."""
+        written in this same transaction (outbox rows, enrollment moves, sender counters).
+
+        The daily cap is checked optimistically, so several planners can work side by side: the sender's
+        counter is read without a lock, and incremented (under its row lock, held only until commit) at the
+        end; when a concurrent planner got there first and the count would pass ``daily_cap``, the whole
+        pass rolls back and is decided again with the fresh count."""
+        for _attempt in range(20):
+            try:
+                return await self._plan_once(now, decide, limit, default_sender, daily_cap)
+            except _CapOvershoot:
+                continue
+        raise CockpitError("the daily-cap counter kept changing under the planner", "run the step again")
+
+    async def _plan_once(self, now: datetime, decide: Decide, limit: int, default_sender: str,
+                         daily_cap: int | None) -> list[Decision]:
         self.require_scope()
         async with self.tx("operational") as conn:
             cur = conn.cursor(row_factory=dict_row)
@@ -177,18 +196,33 @@ class OutboxMixin(StoreBase):
             assert key_row is not None, "migration 401 creates the unsubscribe key"
             client_id = self.require_scope()
             tokens = {c: make_token(key_row["unsubscribe_key"], client_id, c) for c in contacts}
-            senders = sorted({r["sender"] or "" for r in rows} - {""})
-            day = now.date()
-            await cur.execute(
-                "INSERT INTO redkey.sender_daily (sender, day) SELECT s, %s FROM unnest(%s::text[]) AS s "
-                "ON CONFLICT DO NOTHING", (day, senders))
-            await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s) "
-                              "ORDER BY sender FOR UPDATE", (day, senders))
+            senders = sorted({r["sender"] or default_sender for r in rows} - {""})
+            await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s)",
+                              (now.date(), senders))
             sent_today = {r["sender"]: r["sent"] for r in await cur.fetchall()}
             decisions = decide(rows, tokens, sent_today)
             existing = {r["enrollment_id"] for r in rows if r["outbox_status"] is not None}
             await self._write_decisions(conn, decisions, now, existing)
+            await self._count_sends(conn, decisions, now, daily_cap)
         return decisions
+
+    @staticmethod
+    async def _count_sends(conn: Any, decisions: list[Decision], now: datetime, daily_cap: int | None) -> None:
+        per_sender: dict[str, int] = {}
+        for d in decisions:
+            if d.action == "send" and d.email is not None:
+                per_sender[d.email.sender] = per_sender.get(d.email.sender, 0) + 1
+        if not per_sender:
+            return
+        senders = sorted(per_sender)  # one lock order for every planner
+        cur = await conn.execute(
+            "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
+            "FROM unnest(%s::text[], %s::int[]) AS u(s, n) ORDER BY u.s "
+            "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent RETURNING s.sent",
+            (now.date(), senders, [per_sender[x] for x in senders]))
+        counts = [r[0] for r in await cur.fetchall()]
+        if daily_cap is not None and any(n > daily_cap for n in counts):
+            raise _CapOvershoot()
 
     async def _write_decisions(self, conn: Any, decisions: list[Decision], now: datetime,
                                existing: set[UUID]) -> None:
@@ -232,16 +266,6 @@ class OutboxMixin(StoreBase):
                 "WHERE e.id = u.id",
                 (now, [d.enrollment_id for d in moves], [d.current_step for d in moves],
                  [d.next_due_at for d in moves], [d.status for d in moves], [d.reason for d in moves]))
-        per_sender: dict[str, int] = {}
-        for d in decisions:
-            if d.action == "send" and d.email is not None:
-                per_sender[d.email.sender] = per_sender.get(d.email.sender, 0) + 1
-        if per_sender:
-            await conn.execute(
-                "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
-                "FROM unnest(%s::text[], %s::int[]) AS u(s, n) "
-                "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent",
-                (now.date(), list(per_sender), list(per_sender.values())))
 
     # --- claim ----------------------------------------------------------------------------------
     async def claim_outbox(self, now: datetime, *, lease_seconds: float, batch_size: int = 100,
