@@ -217,7 +217,7 @@ class OutboxMixin(StoreBase):
         senders = sorted(per_sender)  # one lock order for every planner
         cur = await conn.execute(
             "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
-            "FROM unnest(%s::text[], %s::int[]) AS u(s, n) ORDER BY u.s "
+            "FROM unnest(%b::text[], %b::int[]) AS u(s, n) ORDER BY u.s "
             "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent RETURNING s.sent",
             (now.date(), senders, [per_sender[x] for x in senders]))
         counts = [r[0] for r in await cur.fetchall()]
@@ -235,8 +235,8 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "INSERT INTO redkey.email_outbox (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
                 " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
-                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
-                " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u",
+                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%b::uuid[], %b::int[], %b::uuid[],"
+                " %b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], %b::text[]) AS u",
                 [now, now, *_columns(fresh)])
         if again:
             cols = _columns(again)
@@ -246,8 +246,8 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "INSERT INTO redkey.email_outbox AS o (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
                 " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
-                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
-                " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u "
+                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%b::uuid[], %b::int[], %b::uuid[],"
+                " %b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], %b::text[]) AS u "
                 "ON CONFLICT (enrollment_id, step) DO UPDATE SET status = EXCLUDED.status, error = NULL,"
                 + ", ".join(f" {c} = CASE WHEN {fresh_content} THEN EXCLUDED.{c} ELSE o.{c} END"
                             for c in ("sender", "to_email", "subject", "body_text", "headers", "tags")) +
@@ -262,7 +262,7 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "UPDATE crm_sequence_contacts e SET current_step = u.step, next_due_at = u.due, status = u.status,"
                 " status_reason = u.reason, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::text[], %s::text[]) AS u(id, step, due, status, reason) "
+                "FROM unnest(%b::uuid[], %b::int[], %b::timestamptz[], %b::text[], %b::text[]) AS u(id, step, due, status, reason) "
                 "WHERE e.id = u.id",
                 (now, [d.enrollment_id for d in moves], [d.current_step for d in moves],
                  [d.next_due_at for d in moves], [d.status for d in moves], [d.reason for d in moves]))
@@ -315,7 +315,7 @@ class OutboxMixin(StoreBase):
                 await cur.execute(
                     "UPDATE redkey.email_outbox o SET status = 'sending', lease_until = %s, attempts = o.attempts + 1,"
                     " first_attempt_at = coalesce(o.first_attempt_at, %s), send_mode = u.mode, batch_id = u.bid,"
-                    " updated_at = %s FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS u(id, mode, bid) WHERE o.id = u.id",
+                    " updated_at = %s FROM unnest(%b::uuid[], %b::text[], %b::uuid[]) AS u(id, mode, bid) WHERE o.id = u.id",
                     (now + timedelta(seconds=lease_seconds), now, now, [r.id for r in claimed],
                      [r.send_mode for r in claimed], [r.batch_id for r in claimed]))
         return result
@@ -343,7 +343,7 @@ class OutboxMixin(StoreBase):
                 "UPDATE redkey.email_outbox o SET status = 'sent', resend_email_id = u.eid, sent_at = %s,"
                 " delivery_status = CASE WHEN o.delivery_rank > 1 THEN o.delivery_status ELSE 'sent' END,"
                 " delivery_rank = greatest(o.delivery_rank, 1), lease_until = NULL, error = NULL, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::text[]) AS u(id, eid) WHERE o.id = u.id AND o.status IN ('sending', 'unknown')",
+                "FROM unnest(%b::uuid[], %b::text[]) AS u(id, eid) WHERE o.id = u.id AND o.status IN ('sending', 'unknown')",
                 (now, now, [r.id for r in rows], email_ids))
             # Look the companies up by id (an index probe); joining the view would scan every contact.
             cur = await conn.execute("SELECT id, company_id FROM crm_contacts WHERE id = ANY(%s)",
@@ -356,8 +356,8 @@ class OutboxMixin(StoreBase):
                 " u.cid, u.coid, 'resend', u.eid || ':email.sent',"
                 " jsonb_build_object('email_id', u.eid, 'outbox_id', u.oid, 'enrollment_id', u.enr, 'step', u.step,"
                 " 'sequence_id', u.sid) "
-                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::text[], %s::uuid[],"
-                " %s::uuid[]) AS u(oid, eid, enr, cid, step, subject, to_email, sid, coid) ORDER BY u.coid, u.cid",
+                "FROM unnest(%b::uuid[], %b::text[], %b::uuid[], %b::uuid[], %b::int[], %b::text[], %b::text[], %b::uuid[],"
+                " %b::uuid[]) AS u(oid, eid, enr, cid, step, subject, to_email, sid, coid) ORDER BY u.coid, u.cid",
                 (now, [r.id for r in rows], email_ids, [r.enrollment_id for r in rows], [r.contact_id for r in rows],
                  [r.step for r in rows], [r.subject for r in rows], [r.to_email for r in rows],
                  [r.sequence_id for r in rows], [company.get(r.contact_id) for r in rows]))
