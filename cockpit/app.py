@@ -55,7 +55,8 @@ class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "sequences.tcss"]
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
+                STYLES / "sequences.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -65,6 +66,7 @@ class CockpitApp(App[None]):
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("g", "go_prefix", "Go", show=False),
         Binding("C", "switch_client", "Client"),
+        Binding("t", "tell_arlo", "Tell arlo"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("q", "quit", "Quit"),
     ]
@@ -87,6 +89,9 @@ class CockpitApp(App[None]):
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
         self.backoff_start, self.backoff_max = BACKOFF_START, BACKOFF_MAX  # tests shorten these
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+        from screens.arlo import ArloRuntime
+
+        self.arlo_runtime = ArloRuntime(self)  # arlo's loops in this process (settings.arlo_enabled)
 
     # --- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -124,6 +129,8 @@ class CockpitApp(App[None]):
         self.banner = ""
         self.connection_state = "connected"
         self._notify_screens()
+        if not self.is_headless:  # Pilot tests start arlo themselves, with offline services
+            self.arlo_runtime.start(self.store, self.settings)
 
     async def _choose_client(self) -> None:
         """Scope to the configured client, else the first one offered (settings.clients restricts)."""
@@ -299,7 +306,10 @@ class CockpitApp(App[None]):
         for key, active in self.active_bindings.items():
             b = active.binding
             desc = b.description or b.tooltip or b.action.replace("_", " ")
-            section = "App" if active.node is self else type(active.node).__name__
+            node = active.node
+            section = ("App" if node is self else getattr(node, "TITLE_TEXT", None)
+                       or {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List",
+                           "Input": "Text box"}.get(type(node).__name__, type(node).__name__))
             keys = b.key_display or self.get_key_display(b)
             if (keys, desc) in seen:
                 continue
@@ -338,7 +348,14 @@ class CockpitApp(App[None]):
     async def action_quit(self) -> None:
         self.exit()
 
+    def action_tell_arlo(self) -> None:
+        from widgets.tell_arlo import TellArlo
+
+        if not isinstance(self.screen, TellArlo):
+            self.push_screen(TellArlo())
+
     async def on_unmount(self) -> None:
+        self.arlo_runtime.stop()
         if self.store is not None and self._owns_store:
             try:
                 await asyncio.wait_for(self.store.close(), timeout=3)

@@ -30,6 +30,7 @@ EXTENSIONS: list[str] = [
     "cockpit.schema.cli",
     "cockpit.imports.cli",
     "cockpit.intake.cli",
+    "cockpit.arlo.cli",
     "cockpit.email.cli",  # issue 6: webhooks, sequences
 ]
 

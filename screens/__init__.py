@@ -50,8 +50,8 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
     ScreenSpec("approvals", "Approvals", "v", "screens.approvals:ApprovalsScreen", "proposals to approve or reject"),
     ScreenSpec("import", "Import", "i", "screens.imports:ImportScreen", "contacts and companies from a CSV"),
+    ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
     ScreenSpec("sequences", "Sequences", "e", "screens.sequences:SequencesScreen", "email sequences per step"),
-    # ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's tasks"),
 ]
 
 

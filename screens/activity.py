@@ -159,16 +159,20 @@ class ActivityScreen(CockpitScreen):
 
     @work(exclusive=True, group="feed-live", exit_on_error=False)
     async def watch_live(self) -> None:
-        """Runs for the screen's life: one signal -> one fetch of the rows newer than the head."""
+        """Runs for the screen's life: one signal -> one fetch of the rows newer than the head (plus
+        the notified rows, which may be back-dated)."""
         store = self.store
         if store is None:
             return
         try:
-            async for _signal in store.activity_signals(poll_seconds=self.poll_seconds):
+            async for signal in store.activity_signals(poll_seconds=self.poll_seconds):
                 f, head = self.state.filter, self.state.head
                 if not self.state.loaded:
                     continue
                 rows = await store.feed_newer(f, head)
+                seen = {a.id for a in rows}
+                late = [i for i in signal.ids if i not in seen]  # back-dated rows the head check misses
+                rows += await store.feed_by_ids(f, late) if late else []
                 if rows:
                     self.post_message(FeedNewer(rows, await self._names_for(rows), f))
         except CockpitError as exc:

@@ -16,12 +16,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from cockpit.approvals.service import ProposalView, approve, reject, review
 from screens.base import CockpitScreen
 
 PAGE = 50
+DETAIL_DEBOUNCE = 0.08
 
 
 class ApprovalsScreen(CockpitScreen):
@@ -40,6 +42,8 @@ class ApprovalsScreen(CockpitScreen):
         self.next_after: Any = None
         self.selected: str | None = None
         self.shown: str | None = None  # the proposal whose evidence and diff are on screen
+        self._detail_timer: Timer | None = None
+        self._page_seq = 0
         self.total = 0
         # set when a page / a detail / a decision has been shown (tests and the frame can await them)
         self.page_loaded, self.detail_loaded, self.decided = asyncio.Event(), asyncio.Event(), asyncio.Event()
@@ -75,7 +79,12 @@ class ApprovalsScreen(CockpitScreen):
         async def fetch(store: Any) -> tuple[Any, int]:
             return await store.pending_proposals(after=after, limit=PAGE), await store.pending_count()
 
-        self.call_store(fetch, lambda got: self._show_page(got[0], got[1], append), group="approvals-page")
+        # not exclusive: a reload right after mount would cancel a worker that never started; a newer
+        # load simply wins (older results are dropped by their sequence number)
+        self._page_seq += 1
+        seq = self._page_seq
+        self.call_store(fetch, lambda got: seq == self._page_seq and self._show_page(got[0], got[1], append),
+                        group="approvals-page", exclusive=False)
 
     def _show_page(self, page: Any, total: int, append: bool) -> None:
         table = self.query_one("#proposals", DataTable)
@@ -96,9 +105,14 @@ class ApprovalsScreen(CockpitScreen):
         if event.row_key is None or event.row_key.value is None:
             return
         self.selected = event.row_key.value
-        self._load_detail(self.selected)
+        # debounced: holding j/k (or a page filling the table) asks for one detail, not one per row
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, lambda: self._load_detail(self.selected or ""))
 
     def _load_detail(self, proposal_id: str) -> None:
+        if not proposal_id:
+            return
         self.call_store(lambda store: review(store, proposal_id), self._show_detail, group="approvals-detail")
 
     def _show_detail(self, v: ProposalView) -> None:

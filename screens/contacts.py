@@ -74,6 +74,8 @@ class ContactsScreen(CockpitScreen):
         Binding("S", "sequences", "Sequences"),  # issue 6: enroll / pause / unenroll
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
+        Binding("j", "scroll_detail(1)", "Scroll detail", show=False),
+        Binding("k", "scroll_detail(-1)", "Scroll detail", show=False),
     ]
 
     def __init__(self) -> None:
@@ -319,6 +321,11 @@ class ContactsScreen(CockpitScreen):
         if self.has_class("-detail") and not self.has_class("-wide"):
             self.remove_class("-detail")
             self.query_one(ContactList).focus()
+
+    def action_scroll_detail(self, step: int) -> None:
+        """j/k in the detail pane (the list has its own j/k)."""
+        detail = self.query_one("#contact-detail", VerticalScroll)
+        detail.scroll_down() if step > 0 else detail.scroll_up()
 
     def action_toggle_pane(self) -> None:
         if self.query_one(ContactList).has_focus:

@@ -58,6 +58,8 @@ class PipelineScreen(CockpitScreen):
         self.filter_text = ""
         self.fold_closed = False
         self._filter_timer: Timer | None = None
+        self._focus_target: StageColumn | None = None
+        self._move_lock = asyncio.Lock()  # moves reach the database in the order they were made
         self.loaded = asyncio.Event()  # set after each completed (re)load; tests and the bench await it
 
     def compose(self) -> ComposeResult:
@@ -69,18 +71,26 @@ class PipelineScreen(CockpitScreen):
 
     @property
     def page_size(self) -> int:
+        """Cards per page when a column scrolls on."""
         return min(self.cockpit.settings.page_size, 40)
+
+    @property
+    def first_page_size(self) -> int:
+        """The first page: what a column shows (a card is 4 rows) plus a small buffer."""
+        visible = max(self.size.height or self.app.size.height, 12) // 4
+        return min(self.page_size, visible + 4)
 
     # --- loading --------------------------------------------------------------------------------
     def reload(self) -> None:
         self.loaded.clear()
-        sort, text, limit = self.sort, self.filter_text or None, self.page_size
+        sort, text, limit = self.sort, self.filter_text or None, self.first_page_size
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
-            stages, totals = await asyncio.gather(store.pipeline(), store.stage_totals(text))
-            pages = await asyncio.gather(*(store.deal_cards(s.stage_id, sort=sort, limit=limit, text=text)  # type: ignore[arg-type]
-                                           for s in stages))
-            return stages, totals, {s.stage_id: p for s, p in zip(stages, pages)}
+            stages, totals, pages = await asyncio.gather(
+                store.pipeline(), store.stage_totals(text),
+                store.board(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
+            empty: Page[DealCard] = Page(items=[])
+            return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
 
         self.call_store(load, self._show_board, group="board")
 
@@ -92,34 +102,42 @@ class PipelineScreen(CockpitScreen):
         if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
             self.stages = stages
             self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
-                                                    collapsed=self.fold_closed and s.is_closed) for s in stages}
-            self.call_later(self._rebuild, totals, pages, focused_stage)
+                                                    collapsed=self.fold_closed and s.is_closed,
+                                                    total=totals.get(s.stage_id), page=pages[s.stage_id])
+                            for s in stages}
+            self.call_later(self._rebuild, focused_stage)
         else:
             self.stages = stages
             self._fill(totals, pages, focused_stage)
 
-    async def _rebuild(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]],
-                       focus: str | None) -> None:
-        """New stage vocabulary (first load, client switch): new columns, mounted before they are filled."""
+    async def _rebuild(self, focus: str | None) -> None:
+        """New stage vocabulary (first load, client switch): new columns, composed with their first page
+        (one layout pass, which is most of the time to first paint)."""
         board = self.query_one("#board", HorizontalScroll)
-        await board.remove_children()
-        await board.mount_all(self.columns.values())
-        self._layout_columns()
-        self._fill(totals, pages, focus)
+        self._layout_columns(list(self.columns.values()))
+        with self.app.batch_update():
+            await board.remove_children()
+            await board.mount_all(self.columns.values())
+        self._finish_load(focus)
 
-    def _layout_columns(self) -> None:
-        """Share the width between open columns (at least MIN_COLUMN each; the board scrolls beyond)."""
-        if not self.columns:
+    def _layout_columns(self, columns: list[StageColumn] | None = None) -> None:
+        """Share the width between open columns: all of them when they fit at MIN_COLUMN each, else as
+        many as fit (the board scrolls sideways to the focused one)."""
+        cols = columns if columns is not None else list(self.columns.values())
+        if not cols:
             return
         width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
-        folded = [c for c in self.columns.values() if c.collapsed]
-        open_cols = [c for c in self.columns.values() if not c.collapsed]
-        for col in folded:
-            col.styles.width = FOLDED_COLUMN
+        folded = [c for c in cols if c.collapsed]
+        open_cols = [c for c in cols if not c.collapsed]
+        widths = {col: FOLDED_COLUMN for col in folded}
         if open_cols:
-            each = max(MIN_COLUMN, (width - FOLDED_COLUMN * len(folded)) // len(open_cols))
-            for col in open_cols:
-                col.styles.width = each
+            room = max(width - FOLDED_COLUMN * len(folded), MIN_COLUMN)
+            fits = max(1, min(len(open_cols), room // MIN_COLUMN))
+            widths.update({col: max(MIN_COLUMN, room // fits) for col in open_cols})
+        for col, cells in widths.items():
+            current = col.styles.width
+            if current is None or current.cells != cells:  # a no-op change would still re-render the cards
+                col.styles.width = cells
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._layout_columns)
@@ -131,12 +149,15 @@ class PipelineScreen(CockpitScreen):
             total = totals.get(stage.stage_id)
             col.set_total(total.count if total else 0, total.amount if total else Decimal(0))
             col.show_page(pages[stage.stage_id], append=False)
+        self._finish_load(focus)
+
+    def _finish_load(self, focus: str | None) -> None:
         self._update_info()
         target = self.columns.get(focus or "") or next(iter(self.columns.values()), None)
         if target is not None and not self.query_one("#pipeline-filter", Input).has_class("-shown"):
             if target.collapsed:
                 target = next((c for c in self.columns.values() if not c.collapsed), target)
-            target.card_list.focus()
+            self._focus_column(target)
         self.loaded.set()
 
     def _update_info(self) -> None:
@@ -168,10 +189,18 @@ class PipelineScreen(CockpitScreen):
     # --- navigation -----------------------------------------------------------------------------
     @property
     def focused_column(self) -> StageColumn | None:
+        """The column keys act on. Textual applies focus() later, so a column asked for but not yet
+        focused wins: two quick ``l`` presses move two columns, two quick ``L`` move the same deal."""
+        if self._focus_target is not None and self._focus_target in self.columns.values():
+            return self._focus_target
         node = self.focused
         while node is not None and not isinstance(node, StageColumn):
             node = node.parent  # type: ignore[assignment]
         return node
+
+    def _focus_column(self, column: StageColumn) -> None:
+        self._focus_target = column
+        column.card_list.focus()
 
     def _visible_columns(self) -> list[StageColumn]:
         return [self.columns[s.stage_id] for s in self.stages if not self.columns[s.stage_id].collapsed]
@@ -183,13 +212,17 @@ class PipelineScreen(CockpitScreen):
             return
         index = cols.index(current) if current in cols else 0
         target = cols[max(0, min(len(cols) - 1, index + step))]
-        target.card_list.focus()
+        self._focus_column(target)
         target.scroll_visible()
 
     def on_descendant_focus(self) -> None:
-        col = self.focused_column
-        if col is not None:
-            col.scroll_visible()
+        node = self.focused
+        while node is not None and not isinstance(node, StageColumn):
+            node = node.parent  # type: ignore[assignment]
+        if node is None or node is self._focus_target:  # the asked-for focus arrived (or left the board)
+            self._focus_target = None
+        if node is not None:
+            node.scroll_visible()
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
@@ -218,12 +251,13 @@ class PipelineScreen(CockpitScreen):
         target.insert_card(moved)
         target.adjust_total(1, amount)
         if not target.collapsed:
-            target.card_list.focus()
+            self._focus_column(target)
             target.scroll_visible()
         deal_id, to_stage, text = card.id, target.stage.stage_id, self.filter_text or None
 
         async def move(store: "Store") -> dict[str, StageTotal]:
-            await store.move_deal(deal_id, to_stage)
+            async with self._move_lock:
+                await store.move_deal(deal_id, to_stage)
             return await store.stage_totals(text)
 
         def confirmed(totals: dict[str, StageTotal]) -> None:
@@ -250,7 +284,7 @@ class PipelineScreen(CockpitScreen):
         if had:
             self.reload()
         elif self.columns:
-            (self.focused_column or next(iter(self.columns.values()))).card_list.focus()
+            self._focus_column(self.focused_column or next(iter(self.columns.values())))
 
     @on(Input.Changed, "#pipeline-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -273,7 +307,7 @@ class PipelineScreen(CockpitScreen):
             event.input.remove_class("-shown")
         cols = self._visible_columns()
         if cols:
-            cols[0].card_list.focus()
+            self._focus_column(cols[0])
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -291,7 +325,7 @@ class PipelineScreen(CockpitScreen):
         if current is None or current.collapsed:
             cols = self._visible_columns()
             if cols:
-                cols[-1].card_list.focus()
+                self._focus_column(cols[-1])
 
     def selected(self) -> tuple[str, Any] | None:
         """(stage id, card) under the cursor — for tests and the palette."""

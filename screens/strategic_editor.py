@@ -36,6 +36,7 @@ class StrategicEditor(ModalScreen[Contact | None]):
         c = self.contact
         with Vertical(id="editor"):
             yield Static(Text.assemble(("Strategic fields of ", ""), (c.display_name, "bold")), id="editor-title")
+            yield Static("", id="editor-error")  # near the top: visible even on a 24-line terminal
             yield Label("priority")
             yield Select([(p, p) for p in PRIORITIES], value=c.priority if c.priority in PRIORITIES else Select.NULL,
                          allow_blank=True, prompt="none", id="ed-priority")
@@ -46,7 +47,6 @@ class StrategicEditor(ModalScreen[Contact | None]):
             yield Label("recontact date (YYYY-MM-DD)")
             yield Input(c.recontact_at.isoformat() if c.recontact_at else "", placeholder="YYYY-MM-DD",
                         id="ed-recontact_at")
-            yield Static("", id="editor-error")
             yield Static(Text("ctrl+s or enter saves · esc cancels", style="dim"), id="editor-help")
 
     def on_mount(self) -> None:

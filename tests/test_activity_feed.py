@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
@@ -75,8 +76,8 @@ async def test_newer_than_head_and_names(store: Store) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _signals(store: Store, poll: float) -> AsyncIterator[asyncio.Queue[str]]:
-    queue: asyncio.Queue[str] = asyncio.Queue()
+async def _signals(store: Store, poll: float) -> AsyncIterator[asyncio.Queue[Any]]:
+    queue: asyncio.Queue[Any] = asyncio.Queue()
     ready = asyncio.Event()
 
     async def pump() -> None:
@@ -99,8 +100,9 @@ async def test_notify_on_writes_through_the_view_only_for_this_client(store: Sto
         await other.log_activity(kind="note", subject="Northwind only", source="cockpit")
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(queue.get(), 0.4)  # another client's write is not ours
-        await store.log_activity(kind="note", subject="Ours", source="cockpit")
-        assert await asyncio.wait_for(queue.get(), 5) == "notify"
+        ours = await store.log_activity(kind="note", subject="Ours", source="cockpit")
+        sig = await asyncio.wait_for(queue.get(), 5)
+        assert sig.kind == "notify" and sig.ids == (ours.id,)  # type: ignore[union-attr]
 
 
 async def test_poll_finds_rows_twenty_writes(store: Store, conn: psycopg.AsyncConnection) -> None:
@@ -110,7 +112,7 @@ async def test_poll_finds_rows_twenty_writes(store: Store, conn: psycopg.AsyncCo
         # Twenty writes into its own table: no trigger of ours fires
         await conn.execute(f'INSERT INTO "{ws}"."timelineActivity" (id, "happensAt", name) VALUES (%s, %s, %s)',
                            (uuid4(), datetime.now(timezone.utc) + timedelta(days=400), "person.created"))
-        assert await asyncio.wait_for(queue.get(), 5) == "poll"
+        assert (await asyncio.wait_for(queue.get(), 5)).kind == "poll"
     head = await store.feed_head()
     assert head is not None and head[0] > datetime.now(timezone.utc)
 
@@ -147,3 +149,15 @@ def test_filter_language() -> None:
                           ("deal=volta", "not a record id"), ('"open', "cannot read")):
         with pytest.raises(ValidationFailed, match=fragment):
             parse_filter(bad)
+
+
+def test_feed_state_late_rows_merge_in_place() -> None:
+    state = FeedState()
+    state.reset(Page(items=[_act(9), _act(5)], next_after=key_of(_act(5))))
+    assert state.add_newer([_act(7)]) == 1 and [a.id.int for a in state.rows] == [9, 7, 5]  # late, in place
+    assert state.add_newer([_act(2)]) == 0  # older than the loaded page while more remains: paging's job
+    state.stop_following()
+    assert state.add_newer([_act(8), _act(10)]) == 2 and state.head == key_of(_act(10))
+    assert [a.id.int for a in state.rows] == [9, 7, 5]
+    state.follow()
+    assert [a.id.int for a in state.rows] == [10, 9, 8, 7, 5]

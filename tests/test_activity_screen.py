@@ -179,3 +179,15 @@ async def test_client_switch_rescopes_the_feed_and_its_live_watch(settings: Sett
                                                            occurred_at=top.occurred_at + timedelta(hours=1))
         await until(pilot, lambda: screen.state.rows[0].id == new.id, what="Northwind's new row")  # type: ignore[union-attr]
         assert all(a.subject != "BezelIQ only" for a in screen.state.rows)
+
+
+async def test_back_dated_write_through_the_view_appears(settings: Settings, store: Store) -> None:
+    """A webhook's event is logged with its own (earlier) time after newer rows: the NOTIFY names it."""
+    app = cockpit_app(settings, store)  # the head poll cannot see it (older than the head): only the NOTIFY
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        second = screen.state.rows[1]
+        late = await store.log_activity(kind="email_opened", channel="email", subject="Opened (late webhook)",
+                                        source="resend", occurred_at=second.occurred_at + timedelta(seconds=1))
+        await until(pilot, lambda: any(a.id == late.id for a in screen.state.rows), what="the late row")  # type: ignore[union-attr]
+        assert [a.id for a in screen.state.rows].index(late.id) == 1  # type: ignore[union-attr]

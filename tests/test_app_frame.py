@@ -44,6 +44,7 @@ async def test_help_lists_every_binding_and_go_keys(settings, store) -> None:  #
         await _ready(app, pilot)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
+        await wait_until(pilot, lambda: "Keys  (esc closes)" in screen_text(app), what="help painted")
         text = screen_text(app)
         for needle in ("Move ◀", "Move ▶", "Filter", "Sort", "Fold closed", "Jump", "Quit", "g p", "g c"):
             assert needle in text, needle

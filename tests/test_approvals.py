@@ -74,6 +74,9 @@ async def test_database_refuses_commit_without_approval(store: Store, conn) -> N
     with pytest.raises(psycopg.errors.CheckViolation, match="auto_rule_low_risk"):
         await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
                            "auto_rule = 'sneaky' WHERE proposal_id = %s", (pid,))
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="is not a decision on proposal"):
+        await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
+                           "decision_id = gen_random_uuid() WHERE proposal_id = %s", (pid,))
     # a rejected decision cannot commit it either
     await reject(store, pid, reviewer="justin", note="no")
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
@@ -147,3 +150,36 @@ async def test_demo_has_arlos_writebacks_waiting(store: Store) -> None:
     await approve(store, strategic.proposal_id, reviewer="justin", note="yes")
     dan = await store.contact(strategic.target_id)
     assert str(dan.recontact_at) == "2027-07-01" and dan.strategy_note.startswith("Budget freeze")
+
+
+async def test_duplicate_finder_proposes_merges_once(store: Store) -> None:
+    from cockpit.approvals.service import propose_duplicate_merges
+
+    sarah = await _sarah(store)
+    assert await propose_duplicate_merges(store) == []
+    dup = await store.insert_record("crm_contacts", {"first_name": "Sarah", "last_name": "Chen",
+                                                     "email": "s.chen@meridianhealth.com",
+                                                     "company_id": sarah.company_id})
+    proposed = await propose_duplicate_merges(store)
+    assert [(p.canonical_payload["winner_id"], p.canonical_payload["loser_id"]) for p in proposed] == [
+        (str(sarah.id), str(dup.id))]
+    assert await propose_duplicate_merges(store) == []  # already waiting: not proposed twice
+    await approve(store, proposed[0].proposal_id, reviewer="justin", note="same person")
+    assert await store.merged_into(sarah.id) == [dup.id]
+    assert await propose_duplicate_merges(store) == []  # the duplicate is gone from the view
+
+
+async def test_another_clients_proposals_are_out_of_reach(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
+    from cockpit.errors import NotFound
+
+    pid = (await store.pending_proposals(kind="writeback")).items[0].proposal_id
+    northwind = store.scoped("northwind")
+    assert await northwind.pending_count() == 0
+    with pytest.raises(NotFound):
+        await approve(northwind, pid, reviewer="justin")
+    # and the database refuses a decision recorded under the wrong client
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="another client"):
+        await conn.execute(
+            "INSERT INTO redkey.approval_decisions (decision_id, client_id, proposal_ref, reviewer_ref, decision, "
+            "decided_at, schema_version, artifact) VALUES (gen_random_uuid(), 'northwind', %s, 'x', 'approved', "
+            "now(), '1.0.0', '{\"artifact_type\": \"ApprovalDecision\"}')", (pid,))

@@ -112,3 +112,22 @@ async def test_arlo_hook_after_activities(store: Store) -> None:
     quiet = await store.log_activity(kind="email_opened", channel="email", contact_id=sarah.id, source="resend",
                                      external_id="o-1")
     assert await update_context_after(store, quiet) is None
+
+
+async def test_context_writeback_from_arlo_needs_approval(store: Store) -> None:
+    from cockpit.approvals.service import propose_writeback
+    from cockpit.contracts import OracleWritebackProposal, Provenance
+
+    sarah = await _sarah(store)
+    wb = OracleWritebackProposal(
+        target_domain="client_context", target_entity_ref=str(sarah.id),
+        proposed_change={"roles": ["board_sponsor"], "relationship_status": "hot"},
+        reasoning_summary="She introduced us to the board", evidence_refs=["activity:77"], approval_required=True,
+        source_system="arlo", created_by="arlo", confidence=0.6, provenance=Provenance(method="ai"))
+    await propose_writeback(store, wb)
+    before = (await store.client_context(sarah.id)).context
+    assert before["relationship_status"] == "warm"  # nothing changes before approval
+    await approve(store, wb.proposal_id, reviewer="justin", note="true")
+    ctx = (await store.client_context(sarah.id)).context
+    assert ctx["relationship_status"] == "hot" and ctx["roles"] == before["roles"] + ["board_sponsor"]
+    assert (await store.context_history(sarah.id))[0].changed_by == "approvals"

@@ -154,3 +154,27 @@ async def test_semicolon_file_and_twenty_export_profile(store: Store) -> None:
     assert report.auto_committed == 1
     c = next(c for c in (await store.contacts_page("grace hopper")).items if c.email == "grace@navy.example")
     assert (c.first_name, c.last_name, c.job_title) == ("Grace", "Hopper", "Rear Admiral")
+
+
+async def test_utf16_and_nul_bytes(store: Store) -> None:
+    staged, report = await _import(store, "Name\tEmail\nZoë Park\tzoe@park.example\n".encode("utf-16"))
+    assert staged.batch.encoding == "utf-16" and staged.parsed.delimiter == "\t" and report.auto_committed == 1
+    _, report = await _import(store, b"Name,Email\nNul\x00Row,nul@row.example\nFine Row,fine@row.example\n")
+    assert [(p.row_number, p.code) for p in report.problems] == [(1, "encoding")]
+    assert report.auto_committed == 1
+
+
+def test_interactive_mapping_prompt() -> None:
+    from click.testing import CliRunner
+
+    from cockpit.imports.cli import _interactive
+    from cockpit.imports.mapping import propose_manifest
+
+    manifest = propose_manifest(batch_id="b", headers=["Who", "Email", "Junk"], created_by="j")
+    with CliRunner().isolation(input="full_name\n\ny\n"):
+        out = _interactive(manifest, "justin")
+    assert out is not None
+    assert [(m.source_column, m.status, m.target_field) for m in out.column_mappings] == [
+        ("Who", "mapped", "contact.full_name"), ("Email", "mapped", "contact.email"), ("Junk", "ignored", None)]
+    with CliRunner().isolation(input="shoe_size\n\nfull_name\n\nn\n"):  # a typo is explained, asked again
+        assert _interactive(manifest, "justin") is None

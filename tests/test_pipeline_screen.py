@@ -166,3 +166,20 @@ async def test_enter_opens_the_deal_with_contact_company_and_activity(settings, 
             assert needle in text
         await pilot.press("escape")
         assert isinstance(app.screen, PipelineScreen)
+
+
+async def test_quick_keys_are_not_lost_before_focus_lands(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+    """Keys typed faster than Textual applies focus (key repeat, a quick ``l l``) still add up."""
+    app = _app(settings, store)
+    async with app.run_test(size=(160, 48)) as pilot:
+        board = await _board(app, pilot)
+        board.action_column(1)
+        board.action_column(1)  # no pause: focus() has not landed yet
+        assert board.focused_column is board.columns["DEMO"]
+        _stage, card = board.selected()  # type: ignore[misc]
+        board.action_move(1)
+        board.action_move(1)  # the same deal moves on, not the next card of DEMO
+        await app.workers.wait_for_complete()
+        [(stage_id,)] = await scoped_rows(conn, "bezeliq", "SELECT stage_id FROM crm_deals WHERE id = %s", (card.id,))
+        assert stage_id == "NEGOTIATE"
+        assert board.selected()[1].id == card.id  # type: ignore[index]

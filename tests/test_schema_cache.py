@@ -204,3 +204,28 @@ async def test_snapshot_and_demo_layer2_lineage(store: Store) -> None:
     assert "redkey.activities" in sources
     assert any(s.endswith(".timelineActivity") for s in sources)
     assert len(snap.workspaces) == 2
+
+
+async def test_assembled_definitions_read_like_postgres_own(sconn: psycopg.AsyncConnection) -> None:
+    """Keys, FKs and plain indexes get their text assembled at refresh (cheaper than deparsing):
+    it must read exactly as pg_get_constraintdef / pg_get_indexdef would (refresh runs with
+    search_path = pg_catalog, so both qualify every name)."""
+    await sconn.execute("SET search_path = pg_catalog")
+    try:
+        mine = "(SELECT table_oid FROM redkey.system_schema_relations WHERE schema_name IN ('sales', 'Ledger', 'secret'))"
+        cons = await _rows(sconn, f"""
+            SELECT k.constraint_name, k.definition, pg_get_constraintdef(c.oid, true)
+            FROM redkey.system_schema_constraints k
+            JOIN pg_constraint c ON c.conrelid = k.table_oid AND c.conname = k.constraint_name
+            WHERE k.table_oid IN {mine}""")
+        assert len(cons) > 15 and {k: a for k, a, _ in cons} == {k: b for k, _, b in cons}
+        idx = await _rows(sconn, f"""
+            SELECT x.index_name, x.definition, pg_get_indexdef(i.indexrelid)
+            FROM redkey.system_schema_indexes x
+            JOIN pg_index i ON i.indrelid = x.table_oid
+            JOIN pg_class ic ON ic.oid = i.indexrelid AND ic.relname = x.index_name
+            WHERE x.table_oid IN {mine}""")
+        assert len(idx) > 10 and {k: a for k, a, _ in idx} == {k: b for k, _, b in idx}
+        assert not await _rows(sconn, "SELECT 1 FROM redkey.system_schema_constraints WHERE contype = 'n'")
+    finally:
+        await sconn.execute("RESET search_path")

@@ -14,7 +14,8 @@ PRIORITY_MARK = {"high": ("▲", "bold red"), "medium": ("◆", "yellow"), "low"
 
 
 def render_card(card: DealCard, now: datetime, stale_days: int) -> Text:
-    """Three lines: priority + name / company / amount · close date · days since last activity."""
+    """Three lines: priority + name / company / amount, close date, days since the last activity
+    (``⚠`` and red once stale). Kept short: a column can be 22 cells wide."""
     mark, mark_style = PRIORITY_MARK.get(card.priority or "", (" ", ""))
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(mark, style=mark_style)
@@ -24,10 +25,10 @@ def render_card(card: DealCard, now: datetime, stale_days: int) -> Text:
     text.append(card.company_name or "no company", style="italic" if card.company_name else "dim")
     text.append("\n  ")
     text.append(money(card.amount, card.currency, compact=True), style="green")
-    text.append(" · ", style="dim")
+    text.append(" ")
     text.append(close_label(card.close_date, now), style="cyan" if card.close_date else "dim")
     idle = days_since(card.last_activity_at, now)
-    text.append(" · ", style="dim")
+    text.append(" ")
     if idle is None:
         text.append("no activity", style="dim")
     else:

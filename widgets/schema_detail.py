@@ -18,8 +18,9 @@ def _section(title: str) -> Text:
 
 def _grid(*headers: str) -> Table:
     table = Table(box=None, show_edge=False, pad_edge=False, expand=False, header_style="bold dim")
-    for h in headers:
-        table.add_column(h, overflow="fold")
+    for i, h in enumerate(headers):  # one line per row; only the last column (text) folds
+        last = i == len(headers) - 1
+        table.add_column(h, no_wrap=not last, overflow="fold" if last else "ellipsis")
     return table
 
 

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from cockpit.models import DealCard, Page, Stage
+from cockpit.models import DealCard, Page, Stage, StageTotal
 from widgets.deal_card import render_card
 from widgets.formatting import money
 
@@ -44,7 +44,9 @@ class StageColumn(Vertical):
             super().__init__()
             self.column = column
 
-    def __init__(self, stage: Stage, *, now: datetime, stale_days: int, collapsed: bool = False) -> None:
+    def __init__(self, stage: Stage, *, now: datetime, stale_days: int, collapsed: bool = False,
+                 total: StageTotal | None = None, page: Page[DealCard] | None = None) -> None:
+        """``total`` and ``page`` (when known at creation) are composed in directly: one layout pass."""
         super().__init__(id=f"stage-{stage.stage_id}", classes="stage-column")
         self.stage = stage
         self.now = now
@@ -53,14 +55,28 @@ class StageColumn(Vertical):
         self.order: list[str] = []
         self.next_after: tuple[Any, ...] | None = None
         self.fetching = False
-        self.count = 0
-        self.amount = Decimal(0)
+        self.count = total.count if total else 0
+        self.amount = total.amount if total else Decimal(0)
+        self._initial = page
         self.set_class(collapsed, "-collapsed")
         self.set_class(stage.is_closed, "-closed")
 
     def compose(self) -> ComposeResult:
         yield Static(self._header_text(), classes="stage-header")
-        yield CardList(classes="stage-cards")
+        options: list[Any] = []
+        if self._initial is not None:
+            for c in self._initial.items:
+                self.cards[str(c.id)] = c
+                self.order.append(str(c.id))
+                options.append(self._option(c))
+                options.append(None)
+            self.next_after = self._initial.next_after
+            self._initial = None
+        cards = CardList(*options, classes="stage-cards")
+        cards.can_focus = not self.collapsed
+        if self.order:
+            cards.highlighted = 0
+        yield cards
 
     @property
     def card_list(self) -> CardList:

@@ -3,7 +3,9 @@
 - rows are newest first; history is paged in from the bottom (keyset on (occurred_at, id));
 - while *following*, new rows go straight to the top; while the user reads (not following), new
   rows wait in ``pending`` behind an "N new" marker and nothing the user sees moves;
-- ``follow()`` shows the pending rows and goes back to following.
+- ``follow()`` shows the pending rows and goes back to following;
+- a late row (back-dated: a webhook's event time) is merged into its place by time, unless it is
+  older than the loaded history while more history remains (paging brings it in then).
 """
 
 from __future__ import annotations
@@ -38,9 +40,8 @@ class FeedState:
     @property
     def head(self) -> Key | None:
         """The newest row known (shown or pending): new rows are those after it."""
-        if self.pending:
-            return key_of(self.pending[0])
-        return key_of(self.rows[0]) if self.rows else None
+        keys = [key_of(lst[0]) for lst in (self.pending, self.rows) if lst]
+        return max(keys) if keys else None
 
     def reset(self, page: Page[Activity], f: ActivityFilter | None = None) -> None:
         if f is not None:
@@ -59,21 +60,25 @@ class FeedState:
         return added
 
     def add_newer(self, new: list[Activity]) -> int:
-        """Take rows newer than the head (newest first). Returns how many were new."""
+        """Take rows that arrived (newest first or not). Returns how many were new to the feed."""
         known = {a.id for a in self.rows} | {a.id for a in self.pending}
         fresh = [a for a in new if a.id not in known]
+        if self.has_more and self.rows:  # older than what is loaded: paging will bring it
+            bottom = key_of(self.rows[-1])
+            fresh = [a for a in fresh if key_of(a) > bottom]
         if not fresh:
             return 0
         if self.following:
-            self.rows = fresh + self.rows
+            self.rows = sorted(fresh + self.rows, key=key_of, reverse=True)
         else:
-            self.pending = fresh + self.pending
+            self.pending = sorted(fresh + self.pending, key=key_of, reverse=True)
         return len(fresh)
 
     def follow(self) -> int:
-        """Show the pending rows on top and follow the head again; returns how many were shown."""
+        """Show the pending rows in their places and follow the head again; returns how many."""
         n = len(self.pending)
-        self.rows = self.pending + self.rows
+        if n:
+            self.rows = sorted(self.pending + self.rows, key=key_of, reverse=True)
         self.pending = []
         self.following = True
         return n

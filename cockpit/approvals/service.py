@@ -73,6 +73,17 @@ async def propose_merge(store: Any, winner_id: UUID | str, loser_id: UUID | str,
     return p
 
 
+async def propose_duplicate_merges(store: Any, *, created_by: str = "arlo", limit: int = 50) -> list[NormalizedEntityProposal]:
+    """Queue a merge for each pair of contacts with the same name at the same company (never merged
+    automatically: a human confirms each)."""
+    out = []
+    for pair in await store.duplicate_contact_pairs(limit):
+        out.append(await propose_merge(store, pair["winner_id"], pair["loser_id"], created_by=created_by,
+                                       confidence=0.7,
+                                       reasons=["same name at the same company; different records"]))
+    return out
+
+
 async def propose_writeback(store: Any, proposal: OracleWritebackProposal | dict[str, Any]) -> OracleWritebackProposal:
     """Queue an AI-suggested change (arlo / Oracle). The current values are captured for the diff."""
     p = proposal if isinstance(proposal, OracleWritebackProposal) else validate(OracleWritebackProposal, proposal)

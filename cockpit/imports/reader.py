@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from cockpit.errors import ValidationFailed
 
 _SURROGATES = range(0xDC80, 0xDD00)
+_NUL_MARK = "\ufffe"  # a noncharacter: stands in for NUL bytes while the row is parsed
 
 
 @dataclass
@@ -37,6 +38,11 @@ class ParsedFile:
 def _decode(data: bytes) -> tuple[str, str, list[str], bool]:
     """(text, encoding, notes, dirty): dirty = some bytes could not be decoded (kept as surrogates)."""
     notes: list[str] = []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "utf-16", ["the file is UTF-16 (read it as such)"], False
+        except UnicodeDecodeError:
+            pass
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
         notes.append("skipped a UTF-8 byte order mark")
@@ -82,6 +88,9 @@ def parse_csv(data: bytes) -> ParsedFile:
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         raise ValidationFailed("the file is empty", "export the data again with a header row")
     text, encoding, notes, dirty = _decode(data)
+    has_nul = "\x00" in text
+    if has_nul:  # the csv module refuses NUL outright; make it a row-level problem instead
+        text = text.replace("\x00", _NUL_MARK)
     delimiter = _sniff(text[:65536])
     if delimiter != ",":
         notes.append(f"columns are separated by {delimiter!r}")
@@ -107,6 +116,9 @@ def parse_csv(data: bytes) -> ParsedFile:
                 bad = [header[i] if i < len(header) else f"#{i + 1}" for i, v in enumerate(raw) if _has_bad_bytes(v)]
                 if bad:
                     row.errors.append(("encoding", f"bytes that are not UTF-8 in {', '.join(bad)}"))
+            if has_nul and any(_NUL_MARK in v for v in raw):
+                row.errors.append(("encoding", "NUL bytes in the row (a binary or UTF-16 file saved as CSV?)"))
+                row.values = [v.replace(_NUL_MARK, "") for v in row.values]
             if len(raw) != len(header):
                 row.errors.append(("ragged", f"{len(raw)} fields, the header has {len(header)}"))
             rows.append(row)

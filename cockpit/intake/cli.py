@@ -73,6 +73,27 @@ def approvals_list(ctx: click.Context, limit: int) -> None:
     run(body, settings)
 
 
+@approvals_group.command("find-duplicates")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.pass_context
+def approvals_find_duplicates(ctx: click.Context, limit: int) -> None:
+    """Propose merges for contacts with the same name at the same company (each waits for approval)."""
+    settings = get_settings(ctx)
+
+    async def body() -> None:
+        from cockpit.approvals.service import propose_duplicate_merges
+
+        store = await open_store(settings)
+        try:
+            proposed = await propose_duplicate_merges(store, created_by=getpass.getuser() or "cockpit", limit=limit)
+        finally:
+            await store.close()
+        click.echo(f"{len(proposed)} merge proposal(s) queued" + ("; review them with `cockpit approvals list`"
+                                                                   if proposed else ""))
+
+    run(body, settings)
+
+
 @approvals_group.command("show")
 @click.argument("proposal_id")
 @click.pass_context

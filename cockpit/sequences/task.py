@@ -19,3 +19,12 @@ async def run_sequence_step(ctx: Any) -> dict[str, Any]:
     """Task handler: one tick for ``ctx.store``'s client at ``ctx.now()``."""
     report = await sequence_step(ctx.store, ctx.settings, now=ctx.now())
     return report.as_output()
+
+
+def _register() -> None:
+    from cockpit.arlo.registry import SEQUENCE_STEP, register
+
+    register(SEQUENCE_STEP, run_sequence_step)
+
+
+_register()

@@ -11,20 +11,21 @@ from cockpit.store.activity import ActivityMixin
 from cockpit.store.admin import AdminMixin
 from cockpit.store.core import StoreBase
 from cockpit.store.crm import CrmMixin
+from cockpit.store.arlo import ArloMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
+from cockpit.store.tasks import TasksMixin
 from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
 
 
-class Store(DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin, ContextMixin,
-            SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin,  # issue 6
-            AdminMixin, StoreBase):
+class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
+            ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
     @classmethod

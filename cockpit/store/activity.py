@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
@@ -28,7 +29,16 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "redkey_activity"
 Key = tuple[datetime, UUID]
-Signal = Literal["notify", "poll"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """The feed may have changed: ``notify`` names the ids written through the views (they may be
+    back-dated, e.g. a webhook's event time); ``poll`` found a newer head (rows Twenty wrote)."""
+
+    kind: Literal["notify", "poll"]
+    ids: tuple[UUID, ...] = ()
+
 _MAX_WINDOW = timedelta(days=4000)
 
 
@@ -132,21 +142,33 @@ class ActivityMixin(StoreBase):
         if ready is not None:
             ready.set()
         while True:
-            heard = False
+            ids: list[UUID] = []
             async for note in listener.notifies(timeout=poll_seconds):
-                if note.payload.split(":", 1)[0] == client:
-                    heard = True
+                owner, _, rid = note.payload.partition(":")
+                if owner == client:
+                    ids.append(UUID(rid))
                     break
-            if heard:
-                async for _ in listener.notifies(timeout=0.05):
-                    pass  # a batch insert notifies once per row: one signal for the burst
+            if ids:
+                async for note in listener.notifies(timeout=0.05):  # a batch insert: one signal per burst
+                    owner, _, rid = note.payload.partition(":")
+                    if owner == client:
+                        ids.append(UUID(rid))
                 head = (await self.feed_head(head) or head) if head else await self.feed_head()
-                yield "notify"
+                yield Signal("notify", tuple(dict.fromkeys(ids)))
                 continue
             newer = await self.feed_head(head) if head else await self.feed_head()
             if newer is not None and newer != head:
                 head = newer
-                yield "poll"
+                yield Signal("poll")
+
+    async def feed_by_ids(self, f: ActivityFilter, ids: list[UUID] | tuple[UUID, ...]) -> list[Activity]:
+        """These activities if they pass the filter (a notification names rows that may be back-dated)."""
+        if not ids:
+            return []
+        params: list[Any] = [list(ids)]
+        where = _where(f, ["id = ANY(%s)"], params)
+        return await self.fetch_models(
+            Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC", params)
 
     async def record_names(self, contact_ids: set[UUID], deal_ids: set[UUID]) -> dict[UUID, str]:
         """Display names of the contacts and deals a page of activities mentions (two indexed lookups)."""

@@ -167,6 +167,18 @@ class ApprovalsMixin(StoreBase):
                      json.dumps(d.to_json(), default=str), d.created_at))
             return ops
 
+    async def duplicate_contact_pairs(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Contacts that look like one person: the same name at the same company (different emails, or
+        none). The older record survives. Pairs already waiting as a merge proposal are left out."""
+        return await self.fetch_dicts(
+            "WITH d AS (SELECT id, lower(full_name) AS n, company_id, created_at, "
+            "  first_value(id) OVER (PARTITION BY lower(full_name), company_id ORDER BY created_at, id) AS winner "
+            "  FROM crm_contacts WHERE btrim(full_name) <> '' AND company_id IS NOT NULL) "
+            "SELECT d.winner AS winner_id, d.id AS loser_id FROM d WHERE d.id <> d.winner "
+            "AND NOT EXISTS (SELECT 1 FROM redkey.proposals p WHERE p.client_id = %s AND p.kind = 'merge' "
+            "  AND p.status = 'pending' AND p.payload->>'loser_id' = d.id::text) "
+            "ORDER BY d.created_at, d.id LIMIT %s", (self.require_scope(), limit))
+
     async def merged_into(self, winner_id: UUID) -> list[UUID]:
         """Records merged into ``winner_id`` (their histories belong to it)."""
         rows = await self.fetch_dicts(

@@ -1,0 +1,88 @@
+"""Arlo's typed rows: tasks (seed 003's shape), loop status, Justin's inbox, topic log messages.
+
+Kept apart from :mod:`cockpit.models` (the Layer 2 contract) because these describe RedKey's own
+bookkeeping tables, which only the store's task mixin reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskStatus = Literal["created", "assigned", "claimed", "in_progress", "on_hold", "blocked", "cancelled", "complete"]
+ControlAction = Literal["hold", "resume", "cancel"]
+PENDING_STATUSES: tuple[str, ...] = ("created", "assigned", "claimed", "in_progress", "on_hold")
+FINAL_STATUSES: tuple[str, ...] = ("complete", "blocked", "cancelled")
+
+# Control action -> the topic-log message type the listener applies.
+CONTROL_MESSAGES: dict[str, str] = {"hold": "task.on_hold", "resume": "task.resumed", "cancel": "task.cancelled"}
+
+
+class Task(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    client_id: str
+    role: str
+    task_type: str
+    agent: str | None = None
+    status: TaskStatus
+    brief: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    output: dict[str, Any] | None = None
+    cost_usd: Decimal = Decimal(0)
+    duration_seconds: int | None = None
+    attempts: int = 0
+    lease_until: datetime | None = None
+    last_log_seq: int | None = None
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def summary(self) -> str:
+        """One line saying what came of the task (its output's summary or question)."""
+        out = self.output or {}
+        return str(out.get("question") or out.get("summary") or out.get("error") or "")
+
+
+class LogMessage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    seq: int
+    topic_id: str
+    message_type: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+
+
+class LoopStatus(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    client_id: str
+    task_type: str
+    last_run_at: datetime | None = None
+    next_run_at: datetime | None = None
+    last_task_id: str | None = None
+    last_status: str | None = None
+    last_result: str | None = None
+    last_error: str | None = None
+
+
+class InboxItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: int
+    client_id: str
+    task_id: str | None = None
+    title: str
+    body: str = ""
+    created_at: datetime
+    read_at: datetime | None = None

@@ -1,0 +1,140 @@
+"""The Arlo screen (in the cockpit frame) and the tell-arlo box, driven with Textual's Pilot over a real
+database."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from textual.widgets import DataTable, Input, Static
+
+from cockpit.app import CockpitApp
+from cockpit.arlo.context import Services
+from cockpit.arlo.enrichment import OfflineProvider
+from cockpit.arlo.instructions import RuleBasedParser
+from cockpit.arlo.runner import Arlo
+from cockpit.store import Store
+from screens.arlo import ArloScreen
+from tests.tui_support import fixed_clock, screen_text, wait_until
+from widgets.tell_arlo import TellArlo
+
+
+async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> None:
+    await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+    await pilot.press("g", "r")  # the go-key from the screen registry
+    await wait_until(pilot, lambda: isinstance(app.screen, ArloScreen), what="arlo screen")
+
+
+class Waiter:
+    """Collects posted messages; ``wait`` returns once one of a type (matching ``pred``) arrives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self._event = asyncio.Event()
+
+    def hook(self, message: Any) -> None:
+        self.messages.append(message)
+        self._event.set()
+
+    async def wait(self, kind: type, pred=lambda m: True, timeout: float = 20.0) -> Any:  # type: ignore[no-untyped-def]
+        async def find() -> Any:
+            seen = 0
+            while True:
+                for m in self.messages[seen:]:
+                    if isinstance(m, kind) and pred(m):
+                        return m
+                seen = len(self.messages)
+                self._event.clear()
+                await self._event.wait()
+        return await asyncio.wait_for(find(), timeout)
+
+
+async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Store, settings) -> None:
+    arlo = Arlo(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
+    await arlo.run_once()                       # loops have run: enrichment, health (inbox), sequences
+    waiting = await store.create_task("strategic_write", brief="Move the Volta deal to Demo",
+                                      params={"text": "Move the Volta deal to Demo"})
+    w = Waiter()
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 45), message_hook=w.hook) as pilot:
+        await _open(settings, store, pilot, app)
+        loaded = await w.wait(ArloScreen.Loaded)
+        # scoped to BezelIQ: its three loops; the completed routine tasks are hidden until 'a'
+        assert len(loaded.view.loops) == 3 and [t.id for t in loaded.view.tasks] == [waiting.id]
+        await pilot.press("a")
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: len(m.view.tasks) == 4)  # Northwind's not shown
+        screen = app.screen
+        assert isinstance(screen, ArloScreen)
+        loops = screen.query_one("#arlo-loops", DataTable)
+        assert loops.row_count == 3
+        tasks = screen.query_one("#arlo-tasks", DataTable)
+        assert tasks.row_count == 4 and tasks.get_row_index(waiting.id) == 0   # newest first
+        inbox = screen.query_one("#arlo-inbox", DataTable)
+        assert inbox.row_count == 1
+        assert "1 created" in str(screen.query_one("#arlo-queue-title", Static).render())
+        assert "all tasks" in str(screen.query_one("#arlo-queue-title", Static).render())
+
+        tasks.focus()
+        tasks.move_cursor(row=0)
+        await pilot.pause()
+        assert "Move the Volta deal to Demo" in str(screen.query_one("#arlo-detail", Static).render())
+        for key, status in (("h", "on_hold"), ("u", "created"), ("x", "cancelled")):
+            n = len(w.messages)
+            await pilot.press(key)
+            await w.wait(ArloScreen.Loaded, lambda m: any(t.id == waiting.id and t.status == status
+                                                          for t in m.view.tasks))
+            assert (await store.task(waiting.id)).status == status, (key, len(w.messages) - n)
+        assert [m.message_type for m in await store.task_log(waiting.id)] == [
+            "task.created", "task.on_hold", "task.resumed", "task.cancelled"]
+
+        inbox.focus()
+        inbox.move_cursor(row=0)
+        await pilot.pause()
+        assert "Pipeline health" in str(screen.query_one("#arlo-detail", Static).render())
+
+
+async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, settings) -> None:
+    w = Waiter()
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+        assert type(app.screen).__name__ == "PipelineScreen"   # reachable from any screen
+        await pilot.press("t")
+        assert isinstance(app.screen, TellArlo)
+        box = app.screen.query_one("#tell-input", Input)
+        box.value = "Mark Sarah at Meridian as a priority - strong champion"
+        await pilot.press("enter")
+        done = await w.wait(TellArlo.Done)
+        assert done.task.status == "complete"
+        await pilot.pause()
+        shown = str(app.screen.query_one("#tell-result", Static).render())
+        assert "Sarah Chen (Meridian Health)" in shown and "priority 'high'" in shown
+        sarah = (await store.contacts_page("sarah chen")).items[0]
+        assert sarah.relationship_note == "Strong champion"
+
+        box.value = "Mark Sarah as a priority"
+        await pilot.press("enter")
+        asked = await w.wait(TellArlo.Done, lambda m: m.task.id != done.task.id)
+        await pilot.pause()
+        assert asked.task.status == "blocked"
+        assert "arlo asks: Which" in str(app.screen.query_one("#tell-result", Static).render())
+        await pilot.press("escape")
+        assert type(app.screen).__name__ == "PipelineScreen"
+
+
+async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings) -> None:
+    settings.arlo_enabled = True
+    settings.arlo_tick_seconds = 0.2
+    w = Waiter()
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
+        await _open(settings, store, pilot, app)
+        app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
+                              timeout=30)
+        assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
+            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete")}
+        assert all(lp.next_run_at is not None for lp in loaded.view.loops)
+        await pilot.pause()
+        assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())
+        assert "Arlo" in screen_text(app) and "Task queue" in screen_text(app)

@@ -1,0 +1,115 @@
+"""The "tell arlo" box, reachable from every screen: Justin types an instruction or a question, arlo
+files it as a task (strategic write or ad-hoc query), runs it, and the result (or arlo's question)
+appears here when it is done. The work runs in an async worker; the UI never waits on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+from cockpit.arlo.models import Task
+from cockpit.errors import CockpitError
+
+
+class TellArlo(ModalScreen[Task | None]):
+    DEFAULT_CSS = """
+    TellArlo { align: center middle; }
+    TellArlo > Vertical { width: 90; max-width: 95%; height: auto; max-height: 80%; border: round $accent;
+                          background: $surface; padding: 1 2; }
+    TellArlo #tell-result { height: auto; max-height: 20; margin-top: 1; overflow-y: auto; }
+    """
+    BINDINGS = [Binding("escape", "dismiss_box", "Close")]
+
+    class Done(Message):
+        def __init__(self, task: Task) -> None:
+            super().__init__()
+            self.task = task
+
+    class Failed(Message):
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.result: Task | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]Tell arlo[/b] — an instruction (\"Move the Volta deal to Negotiation\") or a question "
+                         "(\"who needs a follow-up?\"). Enter sends, Esc closes.")
+            yield Input(placeholder="The Acme deal is stalled — budget freeze until Q3, recontact in July",
+                        id="tell-input")
+            yield Static("", id="tell-result")
+
+    @on(Input.Submitted, "#tell-input")
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if not text:
+            self.query_one("#tell-result", Static).update("[red]Tell arlo what to do first.[/red]")
+            return
+        store = getattr(self.app, "store", None)
+        client = getattr(store, "client_id", None) if store is not None else None
+        if store is None or not client:
+            self.query_one("#tell-result", Static).update("[red]No client selected: pick one first.[/red]")
+            return
+        event.input.disabled = True
+        self.query_one("#tell-result", Static).update("[dim]arlo is on it…[/dim]")
+        self.run_worker(self._tell(store, client, text), group="tell-arlo", exclusive=True, exit_on_error=False)
+
+    async def _tell(self, store: Any, client: str, text: str) -> None:
+        from cockpit.arlo.runner import Arlo
+
+        runtime = getattr(self.app, "arlo_runtime", None)
+        arlo = runtime.arlo if runtime is not None and runtime.arlo is not None else None
+        own = arlo is None
+        if own:
+            arlo = Arlo(store, self.app.settings)  # type: ignore[attr-defined]
+        try:
+            task = await arlo.tell(text, client)
+            done = await arlo.run_task(task.id)
+        except CockpitError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        finally:
+            if own:
+                await arlo.aclose()
+        self.post_message(self.Done(done))
+
+    @on(Done)
+    def _done(self, message: Done) -> None:
+        self.result = task = message.task
+        out = task.output or {}
+        if task.status == "complete":
+            body = out.get("answer") or out.get("summary") or "done"
+            style = "green"
+        elif out.get("question"):
+            body, style = "arlo asks: " + out["question"], "yellow"
+        else:
+            body, style = f"{task.status}: {task.summary}", "red"
+        self.query_one("#tell-result", Static).update(f"[{style}]{task.id}[/{style}] {_escape(body)}")
+        box = self.query_one("#tell-input", Input)
+        box.disabled = False
+        box.value = ""
+        box.focus()
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self.query_one("#tell-result", Static).update(f"[red]{_escape(message.error)}[/red]")
+        self.query_one("#tell-input", Input).disabled = False
+
+    def action_dismiss_box(self) -> None:
+        self.dismiss(self.result)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
