@@ -295,3 +295,23 @@ async def test_daily_cap_holds_across_ticks_and_concurrent_planners(store: Store
     assert (await sequence_step(store, capped, now=NOW + timedelta(minutes=5))).sent == 0  # same day: still capped
     sent = await store.fetch_value("SELECT sent FROM redkey.sender_daily WHERE day = %s", (NOW.date(),))
     assert sent == 7
+
+
+async def test_arlo_runs_the_sequence_step_task(store: Store, online: Settings, fake: FakeResend) -> None:
+    """The task type arlo's engine creates every 30 s: the real step, scoped to the task's client."""
+    from cockpit.arlo.context import Services
+    from cockpit.arlo.enrichment import OfflineProvider
+    from cockpit.arlo.instructions import RuleBasedParser
+    from cockpit.arlo.registry import TASK_TYPES, is_default
+    from cockpit.arlo.runner import SEQUENCE_STEP  # importing the runner registers the task types
+    from cockpit.arlo.worker import Worker
+
+    assert not is_default(SEQUENCE_STEP) and TASK_TYPES[SEQUENCE_STEP].__name__ == "run_sequence_step"
+    await enroll_many(store, 3)
+    task = await store.create_task(SEQUENCE_STEP, brief="sequence step")
+    worker = Worker(store, online, Services(enrichment=OfflineProvider(), parser=RuleBasedParser(),
+                                            clock=lambda: NOW), agent="arlo-test")
+    done = await worker.run_one()
+    assert done is not None and done.id == task.id and done.status == "complete"
+    assert done.output["sent"] == 3 and done.output["summary"].startswith("sent 3 of 3")
+    assert len(fake.sent) == 3
