@@ -194,21 +194,23 @@ async def test_hold_reaches_a_running_handler_at_its_next_checkpoint(store: Stor
 def test_registry_defaults_never_replace_a_real_handler() -> None:
     from cockpit.arlo.registry import TASK_TYPES, is_default
 
+    async def placeholder(ctx: TaskContext) -> dict:
+        return {"summary": "placeholder"}
+
     async def real(ctx: TaskContext) -> dict:
         return {"summary": "real"}
 
-    assert is_default("sequence_step")
-    original = TASK_TYPES["sequence_step"]
-    try:
-        register("sequence_step", real)                      # the sequences feature plugging in
-        assert TASK_TYPES["sequence_step"] is real and not is_default("sequence_step")
-        register("sequence_step", original, default=True)    # a default registered later yields
-        assert TASK_TYPES["sequence_step"] is real
-    finally:
-        register("sequence_step", original)
-        TASK_TYPES["sequence_step"] = original
-        from cockpit.arlo import registry
-        registry._DEFAULTS.add("sequence_step")
+    name = "test_pluggable_type"  # its own name: the registry is process-wide, other tests share it
+    register(name, placeholder, default=True)
+    assert is_default(name) and TASK_TYPES[name] is placeholder
+    register(name, real)                                  # a feature plugging in
+    assert TASK_TYPES[name] is real and not is_default(name)
+    register(name, placeholder, default=True)             # a default registered later yields
+    assert TASK_TYPES[name] is real
+    # The sequences feature replaced its placeholder when arlo loaded its task types.
+    import cockpit.arlo.runner  # noqa: F401
+
+    assert not is_default("sequence_step") and TASK_TYPES["sequence_step"].__name__ == "run_sequence_step"
 
 
 KILLED_WORKER = """
