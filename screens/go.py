@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-class GoScreen(ModalScreen[str | None]):
-    """Dismisses with the mode of the chosen screen, or None for any other key."""
+class GoScreen(ModalScreen[None]):
+    """Shows what ``g`` offers. The App reads the next key itself and closes this screen."""
 
     def __init__(self, targets: list[tuple[str, str, str]]) -> None:
         super().__init__()
@@ -25,12 +24,3 @@ class GoScreen(ModalScreen[str | None]):
             hint.append(f" {title.lower()}")
         hint.append("   (esc cancels)", style="dim")
         yield Static(hint, id="go-hint")
-
-    def on_key(self, event: events.Key) -> None:
-        event.stop()
-        event.prevent_default()
-        for key, mode, _title in self.targets:
-            if event.key == key:
-                self.dismiss(mode)
-                return
-        self.dismiss(None)

@@ -141,3 +141,21 @@ async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url
         finally:
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
             await admin.close()
+
+
+async def test_go_keys_typed_in_one_burst(settings, store) -> None:  # type: ignore[no-untyped-def]
+    """A terminal delivers "gc" typed fast as two queued key events, before the ``g`` binding has run:
+    the second key must still pick the screen (it once fell through to the old screen)."""
+    from textual import events
+
+    from screens.contacts import ContactsScreen
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(app, pilot)
+        app.post_message(events.Key("g", "g"))
+        app.post_message(events.Key("c", "c"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts after a burst")
+        app.post_message(events.Key("g", "g"))
+        app.post_message(events.Key("p", "p"))
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline after a burst")

@@ -192,23 +192,34 @@ async def test_hold_reaches_a_running_handler_at_its_next_checkpoint(store: Stor
 
 
 def test_registry_defaults_never_replace_a_real_handler() -> None:
+    from cockpit.arlo import registry
     from cockpit.arlo.registry import TASK_TYPES, is_default
-
-    async def placeholder(ctx: TaskContext) -> dict:
-        return {"summary": "not configured"}
 
     async def real(ctx: TaskContext) -> dict:
         return {"summary": "real"}
 
-    register("test_pluggable", placeholder, default=True)
-    assert TASK_TYPES["test_pluggable"] is placeholder and is_default("test_pluggable")
-    register("test_pluggable", real)                          # the feature plugging in, one line
-    assert TASK_TYPES["test_pluggable"] is real and not is_default("test_pluggable")
-    register("test_pluggable", placeholder, default=True)     # a default imported later yields
-    assert TASK_TYPES["test_pluggable"] is real
-    # the sequences feature has plugged its real step in (no longer the placeholder)
+    async def placeholder(ctx: TaskContext) -> dict:
+        return {"summary": "placeholder"}
+
+    name = "test_only_task_type"
+    try:
+        register(name, placeholder, default=True)
+        assert TASK_TYPES[name] is placeholder and is_default(name)
+        register(name, real)                                 # a feature plugging in
+        assert TASK_TYPES[name] is real and not is_default(name)
+        register(name, placeholder, default=True)            # a default registered later yields
+        assert TASK_TYPES[name] is real
+    finally:
+        TASK_TYPES.pop(name, None)
+        registry._DEFAULTS.discard(name)
+
+
+def test_the_sequences_feature_provides_the_real_sequence_step() -> None:
     import cockpit.arlo.runner  # noqa: F401 - loads every task type
-    assert "sequence_step" in TASK_TYPES and not is_default("sequence_step")
+    from cockpit.arlo.registry import TASK_TYPES, is_default
+
+    assert not is_default("sequence_step")
+    assert TASK_TYPES["sequence_step"].__module__ == "cockpit.sequences.task"
 
 
 KILLED_WORKER = """
