@@ -8,6 +8,9 @@ join path ≤ 50 ms — on 2,000 tables / 40,000 columns / 4,000 FKs.
     COCKPIT_BENCH_DATABASE_URL=postgresql://... .venv/bin/python bench/schema_refresh.py
 
 The schema goes into a fresh database (``cockpit_bench_schema``) which is dropped at the end.
+Figures are sensitive to machine load (the embedded server shares the CPUs): compare ours with the
+pgcli line printed by the same run. The in-app line's first run includes importing the explorer
+(networkx, models: ~0.3 s once per process).
 """
 
 from __future__ import annotations

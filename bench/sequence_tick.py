@@ -77,17 +77,18 @@ async def backend_cpu(store: Store) -> dict[int, float]:
     return out
 
 
-async def tick(url: str, fake_url: str, concurrency: int) -> None:
+async def tick(url: str, fake_url: str, concurrency: int, planners: int) -> None:
     settings = Settings(database_url=url, client_id="bezeliq", resend_api_key=API_KEY,  # type: ignore[call-arg]
                         resend_base_url=fake_url, sender_daily_cap=1_000_000, _env_file=None)
-    store = await Store.open(settings, min_size=1, max_size=concurrency + 2, source="arlo")
+    store = await Store.open(settings, min_size=1, max_size=concurrency + planners + 1, source="arlo")
     try:
         due = await store.fetch_value("SELECT count(*) FROM crm_sequence_contacts WHERE next_due_at <= %s", (NOW,))
         before = await backend_cpu(store)
         async with ResendClient(API_KEY, fake_url) as client:
             cpu0 = time.process_time()
             started = time.perf_counter()
-            report = await sequence_step(store, settings, now=NOW, resend=client, concurrency=concurrency)
+            report = await sequence_step(store, settings, now=NOW, resend=client, concurrency=concurrency,
+                                         planners=planners)
             wall = time.perf_counter() - started
             py_cpu = time.process_time() - cpu0
             received = (await client._http.get("/_stats")).json()["sent"]
@@ -95,8 +96,8 @@ async def tick(url: str, fake_url: str, concurrency: int) -> None:
         pg_cpu = sum(after.values()) - sum(v for k, v in before.items() if k in after)
         print(f"due enrollments      {due:,}")
         print(f"sent                 {report.sent:,} in {report.batches} batch request(s), {report.requests} request(s)")
-        print(f"tick wall time       {wall:.2f} s  (planning passes {report.plan_seconds:.2f} s, overlapped"
-              f" with {concurrency} delivery worker(s))")
+        print(f"tick wall time       {wall:.2f} s  ({planners} planner(s), {report.plan_seconds:.2f} s in planning"
+              f" passes, overlapped with {concurrency} delivery worker(s))")
         print(f"rate-limit waits     {report.rate_limited_seconds:.2f} s")
         print(f"CPU used             {py_cpu:.2f} s in this process + {pg_cpu:.2f} s in PostgreSQL backends"
               f" (load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: other work competes)")
@@ -111,6 +112,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--enrollments", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, default=4, help="batches in flight at once")
+    ap.add_argument("--planners", type=int, default=2, help="planning transactions side by side")
     args = ap.parse_args()
     base = os.environ.get("COCKPIT_BENCH_DATABASE_URL")
     tmp = None
@@ -131,7 +133,7 @@ def main() -> None:
                                 stdout=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
             fake_url = fake.stdout.readline().strip()  # type: ignore[union-attr]
-            asyncio.run(tick(url, fake_url, args.concurrency))
+            asyncio.run(tick(url, fake_url, args.concurrency, args.planners))
         finally:
             fake.stdin.close()  # type: ignore[union-attr]
             fake.wait(10)

@@ -132,6 +132,19 @@ class CockpitApp(App[None]):
         self._notify_screens()
         if not self.is_headless:  # Pilot tests start arlo themselves, with offline services
             self.arlo_runtime.start(self.store, self.settings)
+            self._warm_up_screens()
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
+    def _warm_up_screens(self) -> None:
+        """Import the other screens' modules (and their libraries, e.g. networkx) in the background
+        once the first screen is up, so the first ``g s`` does not pay ~0.3 s of imports."""
+        import importlib
+
+        for spec in self.screen_specs[1:]:
+            try:
+                importlib.import_module(spec.module)
+            except Exception:  # noqa: BLE001 - a broken screen module reports itself when opened
+                pass
 
     async def _choose_client(self) -> None:
         """Scope to the configured client, else the first one offered (settings.clients restricts)."""

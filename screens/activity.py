@@ -22,6 +22,7 @@ from uuid import UUID
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
@@ -236,9 +237,13 @@ class ActivityScreen(CockpitScreen):
         if msg.filter != self.state.filter:
             return
         self.names.update(msg.names)
+        table = self.query_one("#feed-table", DataTable)
+        for index in self.state.replace_known(msg.rows):  # edited rows change in place: nothing moves
+            for col, value in enumerate(self._row_cells(self.state.rows[index])):
+                table.update_cell_at(Coordinate(index, col), value)
         if self.state.add_newer(msg.rows) and self.state.following:
             self._rebuild()
-            self.query_one("#feed-table", DataTable).move_cursor(row=0)
+            table.move_cursor(row=0)
         self.updates += 1
         self._render_status()
 

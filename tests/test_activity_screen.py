@@ -191,3 +191,16 @@ async def test_back_dated_write_through_the_view_appears(settings: Settings, sto
                                         source="resend", occurred_at=second.occurred_at + timedelta(seconds=1))
         await until(pilot, lambda: any(a.id == late.id for a in screen.state.rows), what="the late row")  # type: ignore[union-attr]
         assert [a.id for a in screen.state.rows].index(late.id) == 1  # type: ignore[union-attr]
+
+
+async def test_an_edited_row_changes_in_place(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        await pilot.press("down", "down")
+        index = next(i for i, a in enumerate(screen.state.rows) if a.source != "twenty" and i > 2)
+        target = screen.state.rows[index]
+        await store.update_record("crm_activities", target.id, {"subject": "Edited by arlo"}, role="operational")
+        await until(pilot, lambda: screen.state.rows[index].subject == "Edited by arlo", what="the edit")
+        assert _table(app).get_row_at(index)[5] == "Edited by arlo"
+        assert _table(app).cursor_row == 2 and not screen.state.pending  # no jump, nothing "new"

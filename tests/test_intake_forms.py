@@ -124,3 +124,38 @@ async def test_intake_on_a_real_port(served) -> None:  # type: ignore[no-untyped
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)
+
+
+def test_cockpit_webhooks_command_serves(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`cockpit webhooks` as a user starts it: a real process on a real port."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
+    env.update({"COCKPIT_DATABASE_URL": db_url, "COCKPIT_DATA_DIR": str(tmp_path)})
+    proc = subprocess.Popen([sys.executable, "-m", "cockpit", "webhooks", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "server did not come up"
+            time.sleep(0.1)
+        r = httpx.post(f"http://127.0.0.1:{port}/forms/bezeliq", json={"email": "cli.lead@example.com"})
+        assert r.status_code == 201 and r.json()["created"] is True
+        assert httpx.post(f"http://127.0.0.1:{port}/webhooks/resend", content=b"{}").status_code == 503
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+    assert "intake on http://127.0.0.1" in out and "COCKPIT_RESEND_WEBHOOK_SECRET is not set" in out
+    assert "Traceback" not in err

@@ -23,6 +23,10 @@ from tests.resend_fake import FakeResend, Scripted
 from tests.seq_helpers import no_demo_sequences, NOW, STEPS, contacts_with_email, enroll_many
 
 
+# One planner and one batch in flight: for tests that count requests or script the server's answers.
+SERIAL = {"planners": 1, "concurrency": 1}
+
+
 class Crash(Exception):
     pass
 
@@ -70,7 +74,7 @@ async def test_offline_drafts_then_sends_once_a_key_is_set(store: Store, setting
 
 async def test_batch_send_headers_activities_and_advance(store: Store, online: Settings, fake: FakeResend) -> None:
     enrollments = await enroll_many(store, 5)
-    report = await sequence_step(store, online, now=NOW)
+    report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert (report.sent, report.batches, report.requests) == (5, 1, 1)
     assert fake.requests[0]["path"] == "/emails/batch" and fake.requests[0]["ua"].startswith("redkey-cockpit/")
     for email in fake.sent:
@@ -87,12 +91,12 @@ async def test_batch_send_headers_activities_and_advance(store: Store, online: S
     contact = await store.contact(e.contact_id)
     assert contact.sequence_step == 1 and contact.email_thread_count >= 1 and contact.last_activity_at == NOW
     # Nothing is due any more: a second tick at the same instant sends nothing.
-    assert (await sequence_step(store, online, now=NOW)).sent == 0 and len(fake.sent) == 5
+    assert (await sequence_step(store, online, now=NOW, **SERIAL)).sent == 0 and len(fake.sent) == 5
     # Two business days later the follow-up goes out, and after the last step the enrollment completes.
     tue = datetime(2026, 11, 24, 10, tzinfo=timezone.utc)
-    assert (await sequence_step(store, online, now=tue)).sent == 5
+    assert (await sequence_step(store, online, now=tue, **SERIAL)).sent == 5
     last = datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
-    assert (await sequence_step(store, online, now=last)).sent == 5
+    assert (await sequence_step(store, online, now=last, **SERIAL)).sent == 5
     done = await store.enrollment(enrollments[0])
     assert (done.status, done.status_reason, done.current_step) == ("complete", "finished", 3)
     assert len(fake.sent) == 15
@@ -107,13 +111,13 @@ async def test_crash_between_send_and_commit_never_sends_twice(store: Store, onl
         raise Crash("killed after Resend accepted the request, before the outcome was recorded")
 
     with pytest.raises(Crash):
-        await sequence_step(store, online, now=NOW, crash_after_send=crash)
+        await sequence_step(store, online, now=NOW, **SERIAL, crash_after_send=crash)
     assert len(fake.sent) == n
     assert {r["status"] for r in await outbox(store)} == {"sending"}
     # Under the lease nobody touches the rows; nothing was skipped either (the step is planned).
-    assert (await sequence_step(store, online, now=NOW + timedelta(seconds=5))).sent == 0
+    assert (await sequence_step(store, online, now=NOW + timedelta(seconds=5), **SERIAL)).sent == 0
     later = NOW + timedelta(seconds=online.lease_seconds + 1)
-    report = await sequence_step(store, online, now=later)
+    report = await sequence_step(store, online, now=later, **SERIAL)
     assert report.sent == n
     assert len(fake.sent) == n, "the retry reused the idempotency key: Resend did not send again"
     keys = [r["key"] for r in fake.requests]
@@ -127,8 +131,8 @@ async def test_crash_past_the_idempotency_window_is_unknown_not_resent(store: St
                                                                        fake: FakeResend) -> None:
     await enroll_many(store, 2)
     with pytest.raises(Crash):
-        await sequence_step(store, online, now=NOW, crash_after_send=lambda _u: (_ for _ in ()).throw(Crash()))
-    report = await sequence_step(store, online, now=NOW + timedelta(hours=25))
+        await sequence_step(store, online, now=NOW, **SERIAL, crash_after_send=lambda _u: (_ for _ in ()).throw(Crash()))
+    report = await sequence_step(store, online, now=NOW + timedelta(hours=25), **SERIAL)
     assert report.unknown == 2 and report.sent == 0
     assert len(fake.sent) == 2 and len(fake.requests) == 1
     assert {r["status"] for r in await outbox(store)} == {"unknown"}
@@ -142,7 +146,7 @@ async def test_409_invalid_idempotent_request_marks_unknown(store: Store, online
                                                            "Idempotency-Key": f"seq-{eid}-0"},
                             json={"from": "a@b.com", "to": ["c@d.com"], "subject": "other", "text": "x"})
         assert r.status_code == 200
-    report = await sequence_step(store, online, now=NOW)
+    report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert report.unknown == 1 and report.sent == 0 and len(fake.sent) == 1
     [row] = await outbox(store)
     assert row["status"] == "unknown" and "invalid_idempotent_request" in row["error"]
@@ -156,7 +160,7 @@ async def test_409_concurrent_request_is_retried_with_the_same_key(store: Store,
     sleeps: list[float] = []
     client = client_for(fake, sleeps, on_sleep=lambda: fake.release_key(key))
     async with client:
-        report = await sequence_step(store, online, now=NOW, resend=client)
+        report = await sequence_step(store, online, now=NOW, **SERIAL, resend=client)
     assert report.sent == 1 and len(fake.sent) == 1
     assert [r["key"] for r in fake.requests] == [key, key] and len(sleeps) == 1
 
@@ -169,7 +173,7 @@ async def test_429_honours_retry_after_and_5xx_retries_same_key(store: Store, on
                    Scripted(500, {"statusCode": 500, "name": "internal_server_error", "message": "boom"}))
     sleeps: list[float] = []
     async with client_for(fake, sleeps) as client:
-        report = await sequence_step(store, online, now=NOW, resend=client)
+        report = await sequence_step(store, online, now=NOW, **SERIAL, resend=client)
     assert report.sent == 3 and len(fake.sent) == 3
     assert len({r["key"] for r in fake.requests}) == 1 and len(fake.requests) == 3
     assert sleeps[0] == 2.0 and report.rate_limited_seconds == 2.0 and report.retries == 2
@@ -181,7 +185,7 @@ async def test_network_timeout_then_success_does_not_double_send(store: Store, o
     # The server processes the batch but the answer never arrives in time (a lost response).
     fake.fail_next(Scripted(200, hang=2.0, process=True))
     async with ResendClient(fake.api_key, fake.url, timeout=0.5, sleep=lambda s: asyncio.sleep(0)) as client:
-        report = await sequence_step(store, online, now=NOW, resend=client)
+        report = await sequence_step(store, online, now=NOW, **SERIAL, resend=client)
     assert report.sent == 2 and len(fake.sent) == 2
 
 
@@ -189,11 +193,11 @@ async def test_quota_error_is_not_retried_and_rows_wait(store: Store, online: Se
     await enroll_many(store, 3)
     fake.fail_next(Scripted(429, {"statusCode": 429, "name": "daily_quota_exceeded", "message": "quota"}))
     async with client_for(fake) as client:
-        report = await sequence_step(store, online, now=NOW, resend=client)
+        report = await sequence_step(store, online, now=NOW, **SERIAL, resend=client)
     assert report.sent == 0 and report.released == 3 and len(fake.requests) == 1
     assert "quota" in report.summary
     assert {r["status"] for r in await outbox(store)} == {"pending"}
-    assert (await sequence_step(store, online, now=NOW)).sent == 3  # next tick, quota back
+    assert (await sequence_step(store, online, now=NOW, **SERIAL)).sent == 3  # next tick, quota back
 
 
 async def test_batch_with_one_invalid_address(store: Store, online: Settings, fake: FakeResend) -> None:
@@ -203,14 +207,14 @@ async def test_batch_with_one_invalid_address(store: Store, online: Settings, fa
                                                      "email": "bad-address@"})
     for cid in [*good, bad.id]:
         await store.enroll(cid, seq.id, now=NOW)
-    report = await sequence_step(store, online, now=NOW)
+    report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert report.sent == 2 and report.failed == 1
     good_emails = [(await store.contact(c)).email for c in good]
     assert sorted(e["to"][0] for e in fake.sent) == sorted(good_emails)
     [paused] = [e for e in await store.enrollments_of_contact(bad.id)]
     assert paused.status == "paused" and "Invalid `to` field" in (paused.status_reason or "")
     # The good ones are not re-sent on the next tick.
-    assert (await sequence_step(store, online, now=NOW)).sent == 0 and len(fake.sent) == 2
+    assert (await sequence_step(store, online, now=NOW, **SERIAL)).sent == 0 and len(fake.sent) == 2
 
 
 async def test_missing_merge_field_pauses_and_nothing_goes_out(store: Store, online: Settings,
@@ -269,13 +273,45 @@ async def test_refused_address_fixed_then_resumed_is_sent_with_a_new_key(store: 
     seq = await store.create_sequence("Intro", STEPS)
     bad = await store.insert_record("crm_contacts", {"first_name": "Bo", "email": "bo@"})
     [e] = [await store.enroll(bad.id, seq.id, now=NOW)]
-    assert (await sequence_step(store, online, now=NOW)).failed == 1
+    assert (await sequence_step(store, online, now=NOW, **SERIAL)).failed == 1
     paused = await store.enrollment(e.id)
     assert (paused.status, paused.current_step) == ("paused", 0)
     await store.update_record("crm_contacts", bad.id, {"email": "bo@example.com"}, role="owner")
     await store.resume_enrollment(e.id, now=NOW)
-    report = await sequence_step(store, online, now=NOW)
+    report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert report.sent == 1 and fake.sent[0]["to"] == ["bo@example.com"]
     assert fake.requests[-1]["key"] == f"seq-{e.id}-0-r1"
     [row] = await outbox(store)
     assert row["status"] == "sent"
+
+
+async def test_daily_cap_holds_across_ticks_and_concurrent_planners(store: Store, online: Settings,
+                                                                     fake: FakeResend) -> None:
+    capped = online.model_copy(update={"sender_daily_cap": 7})
+    await enroll_many(store, 12)
+    reports = await asyncio.gather(sequence_step(store, capped, now=NOW, plan_limit=2, planners=3),
+                                   sequence_step(store, capped, now=NOW, plan_limit=3, planners=2))
+    assert sum(r.sent for r in reports) == 7 and len(fake.sent) == 7
+    assert (await sequence_step(store, capped, now=NOW + timedelta(minutes=5))).sent == 0  # same day: still capped
+    sent = await store.fetch_value("SELECT sent FROM redkey.sender_daily WHERE day = %s", (NOW.date(),))
+    assert sent == 7
+
+
+async def test_arlo_runs_the_sequence_step_task(store: Store, online: Settings, fake: FakeResend) -> None:
+    """The task type arlo's engine creates every 30 s: the real step, scoped to the task's client."""
+    from cockpit.arlo.context import Services
+    from cockpit.arlo.enrichment import OfflineProvider
+    from cockpit.arlo.instructions import RuleBasedParser
+    from cockpit.arlo.registry import TASK_TYPES, is_default
+    from cockpit.arlo.runner import SEQUENCE_STEP  # importing the runner registers the task types
+    from cockpit.arlo.worker import Worker
+
+    assert not is_default(SEQUENCE_STEP) and TASK_TYPES[SEQUENCE_STEP].__name__ == "run_sequence_step"
+    await enroll_many(store, 3)
+    task = await store.create_task(SEQUENCE_STEP, brief="sequence step")
+    worker = Worker(store, online, Services(enrichment=OfflineProvider(), parser=RuleBasedParser(),
+                                            clock=lambda: NOW), agent="arlo-test")
+    done = await worker.run_one()
+    assert done is not None and done.id == task.id and done.status == "complete"
+    assert done.output["sent"] == 3 and done.output["summary"].startswith("sent 3 of 3")
+    assert len(fake.sent) == 3

@@ -77,3 +77,4 @@ async def test_sequences_overview_counts_and_offline_step(settings, store, conn)
         assert screen.overview.outbox.draft > 0  # type: ignore[union-attr]
         [(drafts,)] = await scoped_rows(conn, "bezeliq", "SELECT count(*) FROM redkey.email_outbox WHERE status = 'draft'")
         assert drafts == screen.overview.outbox.draft  # type: ignore[union-attr]
+        await app.workers.wait_for_complete()

@@ -83,5 +83,18 @@ class FeedState:
         self.following = True
         return n
 
+    def replace_known(self, rows: list[Activity]) -> list[int]:
+        """Rows already in the feed that were edited: swap them in place; returns their indexes in
+        ``rows`` (pending ones are swapped silently)."""
+        fresh = {a.id: a for a in rows}
+        changed = []
+        for i, a in enumerate(self.rows):
+            b = fresh.get(a.id)
+            if b is not None and b != a:
+                self.rows[i] = b
+                changed.append(i)
+        self.pending = [fresh.get(a.id, a) for a in self.pending]
+        return changed
+
     def stop_following(self) -> None:
         self.following = False

@@ -33,7 +33,7 @@ def _write(record_id: UUID, result: EnrichmentResult, provider: str, now: Any) -
 async def _scan_view(ctx: TaskContext, view: str, stats: dict[str, Any], limit: int | None) -> None:
     provider = ctx.services.enrichment
     after: UUID | None = None
-    while True:
+    while limit is None or stats["scanned"] < limit:
         page = await ctx.store.unenriched_page(view, after=after, limit=PAGE)  # type: ignore[arg-type]
         if not page:
             return
@@ -66,8 +66,6 @@ async def _scan_view(ctx: TaskContext, view: str, stats: dict[str, Any], limit: 
         stats["scanned"] += len(page)
         await ctx.checkpoint()      # keep the lease; stop if held or cancelled
         await asyncio.sleep(0)      # let the UI (same event loop) breathe between pages
-        if limit is not None and stats["scanned"] >= limit:
-            return
 
 
 class _Stop(Exception):

@@ -96,10 +96,12 @@ def _message(row: OutboxRow) -> EmailMessage:
 
 async def sequence_step(store: Any, settings: Settings, *, now: datetime | None = None,
                         resend: ResendClient | None = None, plan_limit: int = 1000,
-                        crash_after_send: CrashHook | None = None, concurrency: int = 4) -> StepReport:
+                        crash_after_send: CrashHook | None = None, concurrency: int = 4,
+                        planners: int = 2) -> StepReport:
     """One tick for the store's client. ``resend`` overrides the client built from settings;
     ``crash_after_send`` is a test seam called after Resend accepted a request, before it is recorded;
-    ``concurrency`` is how many batches may be in flight at once (Resend's rate-limit headers pace them)."""
+    ``concurrency`` is how many batches may be in flight at once (Resend's rate-limit headers pace them);
+    ``planners`` how many planning transactions run side by side."""
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
     client_id = store.require_scope()
@@ -112,7 +114,8 @@ async def sequence_step(store: Any, settings: Settings, *, now: datetime | None 
         return decide_all(rows, tokens, sent_today, now=now, policy=policy)
 
     if offline:
-        await _plan_all(store, now, decide, plan_limit, report, offline=True)
+        await _plan_all(store, now, decide, plan_limit, report, offline=True, sender=settings.sender_email,
+                        daily_cap=settings.sender_daily_cap)
         report.notes.append("offline: set COCKPIT_RESEND_API_KEY to send; drafts are in the outbox")
         report.seconds = time.perf_counter() - started
         return report
@@ -125,7 +128,10 @@ async def sequence_step(store: Any, settings: Settings, *, now: datetime | None 
         workers = [asyncio.create_task(_worker(store, client, now, settings, report, crash_after_send, state))
                    for _ in range(max(1, concurrency))]
         try:
-            await _plan_all(store, now, decide, plan_limit, report, offline=False, state=state)
+            # Planners run side by side too (SKIP LOCKED splits the due rows; the cap is checked optimistically).
+            await asyncio.gather(*(_plan_all(store, now, decide, plan_limit, report, offline=False, state=state,
+                                             sender=settings.sender_email, daily_cap=settings.sender_daily_cap)
+                                   for _ in range(max(1, planners))))
         finally:
             await state.advance(done=True)
         results = await asyncio.gather(*workers, return_exceptions=True)
@@ -163,12 +169,13 @@ class _Delivery:
 
 
 async def _plan_all(store: Any, now: datetime, decide: Any, plan_limit: int, report: StepReport, *,
-                    offline: bool, state: _Delivery | None = None) -> None:
+                    offline: bool, sender: str, daily_cap: int, state: _Delivery | None = None) -> None:
     for _ in range(1000):  # bounded: each pass moves its rows out of "due" (drafts excepted: one pass)
         if state is not None and state.stop:
             return
         t0 = time.perf_counter()
-        decisions = await store.plan_due(now, decide, limit=plan_limit)
+        decisions = await store.plan_due(now, decide, limit=plan_limit, default_sender=sender,
+                                         daily_cap=None if offline else daily_cap)
         report.plan_seconds += time.perf_counter() - t0
         report.due += len(decisions)
         for d in decisions:

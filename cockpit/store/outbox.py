@@ -146,12 +146,31 @@ def _columns(emails: list[tuple[Decision, PlannedEmail | None]]) -> list[list[An
     return cols
 
 
+class _CapOvershoot(Exception):
+    """A concurrent planner used the sender's remaining cap first: decide this pass again."""
+
+
 class OutboxMixin(StoreBase):
-    async def plan_due(self, now: datetime, decide: Decide, *, limit: int = 1000) -> list[Decision]:
+    async def plan_due(self, now: datetime, decide: Decide, *, limit: int = 1000, default_sender: str = "",
+                       daily_cap: int | None = None) -> list[Decision]:
         """Lock up to ``limit`` due enrollments, decide each, and write the decisions atomically.
 
         ``decide(rows, unsubscribe_tokens_by_contact, sent_today_by_sender)`` is pure; what it returns is
-        written in this same transaction (outbox rows, enrollment moves, sender counters)."""
+        written in this same transaction (outbox rows, enrollment moves, sender counters).
+
+        The daily cap is checked optimistically, so several planners can work side by side: the sender's
+        counter is read without a lock, and incremented (under its row lock, held only until commit) at the
+        end; when a concurrent planner got there first and the count would pass ``daily_cap``, the whole
+        pass rolls back and is decided again with the fresh count."""
+        for _attempt in range(20):
+            try:
+                return await self._plan_once(now, decide, limit, default_sender, daily_cap)
+            except _CapOvershoot:
+                continue
+        raise CockpitError("the daily-cap counter kept changing under the planner", "run the step again")
+
+    async def _plan_once(self, now: datetime, decide: Decide, limit: int, default_sender: str,
+                         daily_cap: int | None) -> list[Decision]:
         self.require_scope()
         async with self.tx("operational") as conn:
             cur = conn.cursor(row_factory=dict_row)
@@ -177,18 +196,33 @@ class OutboxMixin(StoreBase):
             assert key_row is not None, "migration 401 creates the unsubscribe key"
             client_id = self.require_scope()
             tokens = {c: make_token(key_row["unsubscribe_key"], client_id, c) for c in contacts}
-            senders = sorted({r["sender"] or "" for r in rows} - {""})
-            day = now.date()
-            await cur.execute(
-                "INSERT INTO redkey.sender_daily (sender, day) SELECT s, %s FROM unnest(%s::text[]) AS s "
-                "ON CONFLICT DO NOTHING", (day, senders))
-            await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s) "
-                              "ORDER BY sender FOR UPDATE", (day, senders))
+            senders = sorted({r["sender"] or default_sender for r in rows} - {""})
+            await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s)",
+                              (now.date(), senders))
             sent_today = {r["sender"]: r["sent"] for r in await cur.fetchall()}
             decisions = decide(rows, tokens, sent_today)
             existing = {r["enrollment_id"] for r in rows if r["outbox_status"] is not None}
             await self._write_decisions(conn, decisions, now, existing)
+            await self._count_sends(conn, decisions, now, daily_cap)
         return decisions
+
+    @staticmethod
+    async def _count_sends(conn: Any, decisions: list[Decision], now: datetime, daily_cap: int | None) -> None:
+        per_sender: dict[str, int] = {}
+        for d in decisions:
+            if d.action == "send" and d.email is not None:
+                per_sender[d.email.sender] = per_sender.get(d.email.sender, 0) + 1
+        if not per_sender:
+            return
+        senders = sorted(per_sender)  # one lock order for every planner
+        cur = await conn.execute(
+            "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
+            "FROM unnest(%b::text[], %b::int[]) AS u(s, n) ORDER BY u.s "
+            "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent RETURNING s.sent",
+            (now.date(), senders, [per_sender[x] for x in senders]))
+        counts = [r[0] for r in await cur.fetchall()]
+        if daily_cap is not None and any(n > daily_cap for n in counts):
+            raise _CapOvershoot()
 
     async def _write_decisions(self, conn: Any, decisions: list[Decision], now: datetime,
                                existing: set[UUID]) -> None:
@@ -201,8 +235,8 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "INSERT INTO redkey.email_outbox (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
                 " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
-                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
-                " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u",
+                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%b::uuid[], %b::int[], %b::uuid[],"
+                " %b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], %b::text[]) AS u",
                 [now, now, *_columns(fresh)])
         if again:
             cols = _columns(again)
@@ -212,8 +246,8 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "INSERT INTO redkey.email_outbox AS o (client_id, enrollment_id, step, sequence_id, contact_id, sender,"
                 " to_email, subject, body_text, headers, tags, status, created_at, updated_at) "
-                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%s::uuid[], %s::int[], %s::uuid[],"
-                " %s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[], %s::jsonb[], %s::text[]) AS u "
+                "SELECT redkey.current_client_id(), u.*, %s, %s FROM unnest(%b::uuid[], %b::int[], %b::uuid[],"
+                " %b::uuid[], %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::jsonb[], %b::text[]) AS u "
                 "ON CONFLICT (enrollment_id, step) DO UPDATE SET status = EXCLUDED.status, error = NULL,"
                 + ", ".join(f" {c} = CASE WHEN {fresh_content} THEN EXCLUDED.{c} ELSE o.{c} END"
                             for c in ("sender", "to_email", "subject", "body_text", "headers", "tags")) +
@@ -228,20 +262,10 @@ class OutboxMixin(StoreBase):
             await conn.execute(
                 "UPDATE crm_sequence_contacts e SET current_step = u.step, next_due_at = u.due, status = u.status,"
                 " status_reason = u.reason, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::text[], %s::text[]) AS u(id, step, due, status, reason) "
+                "FROM unnest(%b::uuid[], %b::int[], %b::timestamptz[], %b::text[], %b::text[]) AS u(id, step, due, status, reason) "
                 "WHERE e.id = u.id",
                 (now, [d.enrollment_id for d in moves], [d.current_step for d in moves],
                  [d.next_due_at for d in moves], [d.status for d in moves], [d.reason for d in moves]))
-        per_sender: dict[str, int] = {}
-        for d in decisions:
-            if d.action == "send" and d.email is not None:
-                per_sender[d.email.sender] = per_sender.get(d.email.sender, 0) + 1
-        if per_sender:
-            await conn.execute(
-                "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
-                "FROM unnest(%s::text[], %s::int[]) AS u(s, n) "
-                "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent",
-                (now.date(), list(per_sender), list(per_sender.values())))
 
     # --- claim ----------------------------------------------------------------------------------
     async def claim_outbox(self, now: datetime, *, lease_seconds: float, batch_size: int = 100,
@@ -291,7 +315,7 @@ class OutboxMixin(StoreBase):
                 await cur.execute(
                     "UPDATE redkey.email_outbox o SET status = 'sending', lease_until = %s, attempts = o.attempts + 1,"
                     " first_attempt_at = coalesce(o.first_attempt_at, %s), send_mode = u.mode, batch_id = u.bid,"
-                    " updated_at = %s FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS u(id, mode, bid) WHERE o.id = u.id",
+                    " updated_at = %s FROM unnest(%b::uuid[], %b::text[], %b::uuid[]) AS u(id, mode, bid) WHERE o.id = u.id",
                     (now + timedelta(seconds=lease_seconds), now, now, [r.id for r in claimed],
                      [r.send_mode for r in claimed], [r.batch_id for r in claimed]))
         return result
@@ -319,7 +343,7 @@ class OutboxMixin(StoreBase):
                 "UPDATE redkey.email_outbox o SET status = 'sent', resend_email_id = u.eid, sent_at = %s,"
                 " delivery_status = CASE WHEN o.delivery_rank > 1 THEN o.delivery_status ELSE 'sent' END,"
                 " delivery_rank = greatest(o.delivery_rank, 1), lease_until = NULL, error = NULL, updated_at = %s "
-                "FROM unnest(%s::uuid[], %s::text[]) AS u(id, eid) WHERE o.id = u.id AND o.status IN ('sending', 'unknown')",
+                "FROM unnest(%b::uuid[], %b::text[]) AS u(id, eid) WHERE o.id = u.id AND o.status IN ('sending', 'unknown')",
                 (now, now, [r.id for r in rows], email_ids))
             # Look the companies up by id (an index probe); joining the view would scan every contact.
             cur = await conn.execute("SELECT id, company_id FROM crm_contacts WHERE id = ANY(%s)",
@@ -332,8 +356,8 @@ class OutboxMixin(StoreBase):
                 " u.cid, u.coid, 'resend', u.eid || ':email.sent',"
                 " jsonb_build_object('email_id', u.eid, 'outbox_id', u.oid, 'enrollment_id', u.enr, 'step', u.step,"
                 " 'sequence_id', u.sid) "
-                "FROM unnest(%s::uuid[], %s::text[], %s::uuid[], %s::uuid[], %s::int[], %s::text[], %s::text[], %s::uuid[],"
-                " %s::uuid[]) AS u(oid, eid, enr, cid, step, subject, to_email, sid, coid) ORDER BY u.coid, u.cid",
+                "FROM unnest(%b::uuid[], %b::text[], %b::uuid[], %b::uuid[], %b::int[], %b::text[], %b::text[], %b::uuid[],"
+                " %b::uuid[]) AS u(oid, eid, enr, cid, step, subject, to_email, sid, coid) ORDER BY u.coid, u.cid",
                 (now, [r.id for r in rows], email_ids, [r.enrollment_id for r in rows], [r.contact_id for r in rows],
                  [r.step for r in rows], [r.subject for r in rows], [r.to_email for r in rows],
                  [r.sequence_id for r in rows], [company.get(r.contact_id) for r in rows]))
