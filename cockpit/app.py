@@ -15,7 +15,6 @@ import traceback
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 log = logging.getLogger("cockpit.app")
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+from styles import STYLES  # noqa: E402 - the stylesheets ship as package data
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
 PING_TIMEOUT = 5.0

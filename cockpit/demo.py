@@ -33,7 +33,8 @@ from cockpit.sequences.demo import seed_sequences
 FIRST_NAMES = list(PersonNames.first_names)
 LAST_NAMES = list(PersonNames.last_names)
 SUFFIXES = ["Inc", "LLC", "Group", "Labs", "Systems", "Partners", "Health", "Logistics", "Energy", "Analytics"]
-WORDS = sorted({w.capitalize() for group in CompanyWords.bsWords for w in group if w.isalpha() and len(w) > 3})
+ADJECTIVES = sorted({w for w in CompanyWords.catch_phrase_words[0] if w.isalpha()})
+NOUNS = sorted({w.capitalize() for w in CompanyWords.catch_phrase_words[2] if w.isalpha()})
 TITLES = ["CEO", "CFO", "COO", "CTO", "VP Sales", "VP Operations", "Head of Procurement", "Head of Finance",
           "Director of IT", "Operations Manager", "Finance Manager", "Fleet Manager", "Product Manager",
           "Controller", "Account Director", "Chief of Staff", "Head of Growth", "Procurement Lead"]
@@ -234,11 +235,14 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             companies.append((_uuid(rng), name, domain))
             domains.add(domain)
     while len(companies) < n_companies:
-        if rng.random() < 0.5:
+        roll = rng.random()
+        if roll < 0.45:
             base = f"{rng.choice(LAST_NAMES)} {rng.choice(SUFFIXES)}"
+        elif roll < 0.65:
+            base = f"{rng.choice(LAST_NAMES)} & {rng.choice(LAST_NAMES)}"
         else:
-            base = f"{rng.choice(WORDS)}{rng.choice(WORDS).lower()} {rng.choice(SUFFIXES)}"
-        domain = base.lower().replace(" ", "").replace("'", "")[:40] + rng.choice([".com", ".io", ".co"])
+            base = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)} {rng.choice(SUFFIXES)}"
+        domain = "".join(ch for ch in base.lower() if ch.isalnum())[:40] + rng.choice([".com", ".io", ".co"])
         if domain in domains:
             domain = f"{len(companies)}{domain}"
         domains.add(domain)
@@ -276,7 +280,8 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             else:
                 first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
                 title = rng.choice(TITLES)
-                company = companies[rng.randrange(len(companies))]
+                # the seed's companies keep only their named people ("Sarah at Meridian" is one person)
+                company = companies[rng.randrange(len(NAMED_COMPANIES) if named else 0, len(companies))]
                 email = f"{first}.{last}@{company[2]}".lower()
                 if email in emails:
                     email = f"{first}.{last}{i}@{company[2]}".lower()
@@ -314,7 +319,8 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             last = now - timedelta(days=days, hours=rng.randint(1, 8))
             priority = "high" if pi == 1 else None
         else:
-            ci = rng.randrange(len(companies))
+            first_free = len(NAMED_COMPANIES) if named else 0  # the seed's companies keep only their deal
+            ci = rng.randrange(first_free, len(companies))
             company_id = companies[ci][0]
             contacts_here = by_company.get(company_id) or [people[rng.randrange(len(people))][0]]
             contact_id = rng.choice(contacts_here)

@@ -15,7 +15,6 @@ All queries go through the store in workers; handlers only apply posted results 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +31,7 @@ from cockpit.errors import CockpitError
 from cockpit.models import Activity, Page
 from screens.base import CockpitScreen
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+from styles import STYLES  # noqa: E402 - the stylesheets ship as package data
 LOAD_AHEAD = 15  # rows from the bottom at which the next page of history is fetched
 WIDE = 110  # from this width the channel and source get their own columns
 

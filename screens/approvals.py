@@ -22,13 +22,15 @@ from textual.widgets import DataTable, Input, Static
 from cockpit.approvals.service import ProposalView, approve, reject, review
 from screens.base import CockpitScreen
 
+from styles import sheet
+
 PAGE = 50
 DETAIL_DEBOUNCE = 0.08
 
 
 class ApprovalsScreen(CockpitScreen):
     TITLE_TEXT = "Approvals"
-    CSS_PATH = "../styles/approvals.tcss"
+    CSS_PATH = sheet("approvals.tcss")
     BINDINGS = [
         Binding("a", "approve", "Approve", tooltip="approve the selected proposal (with the note, if any)"),
         Binding("x", "reject", "Reject", tooltip="reject the selected proposal (a note is required)"),

@@ -26,12 +26,14 @@ from cockpit.imports.mapping import edit_manifest
 from cockpit.imports.service import ImportReport, StagedImport, read_file, run_import, stage_import
 from screens.base import CockpitScreen
 
+from styles import sheet
+
 SHOW_PROBLEMS = 200
 
 
 class ImportScreen(CockpitScreen):
     TITLE_TEXT = "Import"
-    CSS_PATH = "../styles/imports.tcss"
+    CSS_PATH = sheet("imports.tcss")
     BINDINGS = [
         Binding("ctrl+s", "run_import", "Import", tooltip="import with the mapping shown"),
     ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -32,7 +31,7 @@ from cockpit.schema.models import Relation, SchemaSnapshot, SearchHit, TableDeta
 from screens.base import CockpitScreen
 from widgets.schema_detail import render_detail, render_lint, render_map, render_paths
 
-STYLES = Path(__file__).resolve().parent.parent / "styles"
+from styles import STYLES  # noqa: E402 - the stylesheets ship as package data
 
 
 @dataclass

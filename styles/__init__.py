@@ -1,0 +1,10 @@
+"""The cockpit's Textual stylesheets (.tcss), shipped as package data so any install finds them."""
+
+from pathlib import Path
+
+STYLES = Path(__file__).resolve().parent
+
+
+def sheet(name: str) -> str:
+    """Path of the stylesheet ``name`` (e.g. ``"schema.tcss"``) as Textual's CSS_PATH wants it."""
+    return str(STYLES / name)
