@@ -37,9 +37,8 @@ async def _strategic_snapshot(conn) -> list:
 
 @pytest.fixture
 async def seed_records(store: Store) -> None:
-    """The small test demo also has side deals at the seed's named companies ("Acme Corp — Renewal", a
-    second "Volta Energy — Pilot"), which makes "the Acme deal" genuinely ambiguous. Move those side deals
-    to another company (operational fields) so the seed's sentences name exactly one deal each."""
+    """Guard: the seed's sentences must name exactly one deal each. The demo keeps the seed's companies to
+    their named deals; should any other deal sit at one of them, move it to another company."""
     from cockpit.demo import NAMED_COMPANIES, NAMED_DEALS, NAMED_PEOPLE
 
     companies = {c.name: c for c in (await store.companies_page(limit=500)).items}
@@ -109,7 +108,12 @@ async def test_fuzzy_names_resolve_despite_typos(arlo: Arlo, store: Store, seed_
     ("purple monkey dishwasher", ["couldn't tell what to change"]),               # nonsense
     ("The Acme deal is stalled, recontact in blorptember", ["couldn't read"]),   # unreadable date
 ])
-async def test_unclear_instructions_ask_and_write_nothing(arlo: Arlo, conn, text: str, asks: list[str]) -> None:
+async def test_unclear_instructions_ask_and_write_nothing(arlo: Arlo, store: Store, conn, text: str,
+                                                         asks: list[str]) -> None:
+    if "Acme Corp — Renewal" in asks:  # a second deal at Acme makes "the Acme deal" ambiguous
+        acme = await _deal(store, "Acme")
+        await store.insert_record("crm_deals", {"name": "Acme Corp — Renewal", "stage_id": "QUALIFY",
+                                                "company_id": acme.company_id, "amount": 12000})
     before = await _strategic_snapshot(conn)
     done = await _tell(arlo, text)
     assert done.status == "blocked"
