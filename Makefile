@@ -20,7 +20,7 @@ run: install
 	$(BIN)/cockpit
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: install
 	$(BIN)/python -m bench
