@@ -335,7 +335,67 @@ class CockpitApp(App[None]):
             if mode:
                 self.call_after_refresh(self.go, mode)
             return
+        if isinstance(event, events.Key) and not event.is_forwarded and self._typeahead_hold(event):
+            return
         await super().on_event(event)
+
+    # --- type-ahead -----------------------------------------------------------------------------
+    # "/volta" or ":acme" typed in one burst: the terminal delivers all the keys before the binding of
+    # the first one has moved the focus into its input, so Textual would hand "volta" to the board
+    # (where "l" even moves a column). Keys that open an input start a short hold: printable keys
+    # typed meanwhile are kept and go into the input as soon as it has the focus (or, if no input
+    # appears, are replayed as ordinary keys).
+    TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
+    TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
+
+    def _typing_in_input(self) -> bool:
+        from textual.widgets import Input, TextArea
+
+        return isinstance(self.focused, (Input, TextArea))
+
+    def _typeahead_hold(self, event: events.Key) -> bool:
+        """Whether ``event`` was kept for the input an opener key is about to focus."""
+        held: list[events.Key] | None = getattr(self, "_typeahead", None)
+        if held is None:
+            if event.key in self.TYPEAHEAD_OPENERS and not self._typing_in_input():
+                self._typeahead = []
+                self._typeahead_deadline = asyncio.get_running_loop().time() + self.TYPEAHEAD_WAIT
+                self.set_timer(0.02, self._typeahead_flush)
+            return False
+        if self._typing_in_input():
+            self._typeahead_flush()
+            return False
+        held.append(event)  # every key, in order: "…text<enter>" must submit after the text is in
+        return True
+
+    def _typeahead_flush(self) -> None:
+        from textual.widgets import Input, TextArea
+
+        held: list[events.Key] | None = getattr(self, "_typeahead", None)
+        if held is None:
+            return
+        focused = self.focused
+        if isinstance(focused, (Input, TextArea)):
+            self._typeahead = None
+            rest: list[events.Key] = []
+            for key in held:
+                if rest or not (key.is_printable or key.key == "backspace"):
+                    rest.append(key)  # the first other key (enter, esc...) and all after it: as keys
+                elif key.key == "backspace":
+                    focused.action_delete_left()
+                elif isinstance(focused, Input):
+                    focused.insert_text_at_cursor(key.character or "")
+                else:
+                    focused.insert(key.character or "")
+            for key in rest:
+                self.post_message(events.Key(key.key, key.character))
+            return
+        if asyncio.get_running_loop().time() < self._typeahead_deadline:
+            self.set_timer(0.02, self._typeahead_flush)
+            return
+        self._typeahead = None  # no input appeared: the keys were meant for the screen after all
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
 
     def action_help(self) -> None:
         from screens.help import HelpScreen

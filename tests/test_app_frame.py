@@ -180,3 +180,20 @@ async def test_go_keys_typed_in_one_burst(settings, store) -> None:  # type: ign
         app.post_message(events.Key("g", "g"))
         app.post_message(events.Key("p", "p"))
         await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline after a burst")
+
+
+async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store) -> None:  # type: ignore[no-untyped-def]
+    """"/volta" typed fast: every key reaches the terminal before "/" has focused the filter. The
+    letters must land in the filter (not move the board: "l" is next-column there)."""
+    from textual import events
+    from textual.widgets import Input
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await _ready(app, pilot)
+        for ch in "/volta":
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await wait_until(pilot, lambda: isinstance(app.focused, Input) and app.focused.value == "volta",
+                         what="the filter to hold 'volta'")
+        await wait_until(pilot, lambda: "Volta Energy" in screen_text(app) and "filter" in screen_text(app),
+                         what="the board filtered")
