@@ -1,25 +1,25 @@
-"""Run benchmarks: `python -m bench` runs all, `python -m bench NAME [NAME...]` the named ones."""
+"""Run benchmarks: `python -m bench` runs all with their defaults, `python -m bench NAME [ARGS...]` one
+(ARGS go to that bench's own command line, e.g. `python -m bench schema_refresh --help`)."""
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import runpy
 import sys
 from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
-    names = [m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in ("common", "__main__")]
-    chosen = argv or names
-    unknown = [n for n in chosen if n not in names]
-    if unknown:
-        print(f"unknown bench {', '.join(unknown)}; available: {', '.join(sorted(names))}")
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in ("common", "__main__"))
+    if argv and argv[0] not in names:
+        print(f"unknown bench {argv[0]}; available: {', '.join(names)}")
         return 2
-    for name in chosen:
-        print(f"=== bench {name}")
-        module = importlib.import_module(f"bench.{name}")
-        module.main()
+    runs = [(argv[0], argv[1:])] if argv else [(n, []) for n in names]
+    for name, args in runs:
+        print(f"=== bench {name}", flush=True)
+        sys.argv = [f"bench/{name}.py", *args]
+        runpy.run_module(f"bench.{name}", run_name="__main__", alter_sys=True)
     return 0
 
 
