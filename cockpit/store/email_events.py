@@ -9,6 +9,7 @@ enrollment of the contact and cancel what is still queued for them).
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
@@ -19,8 +20,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from cockpit.email.unsubscribe import parse_token
-from cockpit.errors import NotFound
+from cockpit.errors import CockpitError, NotFound
 from cockpit.store.core import StoreBase
+
+log = logging.getLogger(__name__)
 
 # event type -> (activity kind, delivery rank or 0 when it does not move the status)
 EVENTS: dict[str, tuple[str, int]] = {
@@ -112,7 +115,22 @@ class EmailEventsMixin(StoreBase):
                     (svix_id, event_type, data.get("email_id"), occurred))
             return "duplicate" if cur.rowcount == 0 else ("ignored" if event_type not in EVENTS else "unmatched")
         scoped = self.scoped(row["client_id"], source="resend", actor="resend-webhook")
-        return await scoped._apply(svix_id, event_type, data, row, occurred, now)
+        outcome = await scoped._apply(svix_id, event_type, data, row, occurred, now)
+        if event_type == "email.received" and outcome != "duplicate":
+            await scoped._learn_from_reply(row["contact_id"])
+        return outcome
+
+    async def _learn_from_reply(self, contact_id: UUID) -> None:
+        """Seed 001: a reply opens a needs-reply thread in the contact's client context (appended,
+        snapshotted to history). Best effort: the event itself is already recorded."""
+        from cockpit.context.activity import update_context_after
+
+        page = await self.activities_page(contact_id=contact_id, kinds=["email_received"], limit=1)  # type: ignore[attr-defined]
+        if page.items:
+            try:
+                await update_context_after(self, page.items[0])
+            except CockpitError:
+                log.warning("client context not updated after a reply from %s", contact_id, exc_info=True)
 
     async def _apply(self, svix_id: str, event_type: str, data: dict[str, Any], row: dict[str, Any],
                      occurred: datetime, now: datetime) -> str:
