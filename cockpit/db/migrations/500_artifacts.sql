@@ -132,9 +132,12 @@ DROP TRIGGER IF EXISTS approval_decisions_no_truncate ON redkey.approval_decisio
 CREATE TRIGGER approval_decisions_no_truncate BEFORE TRUNCATE ON redkey.approval_decisions
     FOR EACH STATEMENT EXECUTE FUNCTION redkey.refuse_change();
 
-ALTER TABLE redkey.proposals DROP CONSTRAINT IF EXISTS proposals_decision_fk;
-ALTER TABLE redkey.proposals ADD CONSTRAINT proposals_decision_fk
-    FOREIGN KEY (decision_id) REFERENCES redkey.approval_decisions (decision_id);
+-- A proposal names its decision, and the decision its proposal. Only decision -> proposal is a foreign
+-- key (the audit record must name what it decided); both ways would be a reference cycle. The lifecycle
+-- trigger below checks proposal -> decision when a proposal is committed or rejected.
+ALTER TABLE redkey.proposals DROP CONSTRAINT IF EXISTS proposals_decision_only_when_decided;
+ALTER TABLE redkey.proposals ADD CONSTRAINT proposals_decision_only_when_decided
+    CHECK (decision_id IS NULL OR status IN ('committed', 'rejected'));
 
 -- A decision only for a pending proposal of the same client.
 CREATE OR REPLACE FUNCTION redkey.check_decision() RETURNS trigger
