@@ -105,7 +105,8 @@ async def test_no_client_shows_what_to_do(empty_db_url, tmp_path) -> None:  # ty
     app = CockpitApp(settings, clock=fixed_clock)
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "no-client", what="no-client state")
-        assert "cockpit demo" in screen_text(app)
+        # the banner repaints after the state changes: wait for it rather than read the screen at once
+        await wait_until(pilot, lambda: "cockpit demo" in screen_text(app), what="the banner saying what to do")
 
 
 async def test_ui_answers_keys_while_a_slow_query_runs(settings, store) -> None:  # type: ignore[no-untyped-def]
