@@ -68,6 +68,7 @@ class CockpitApp(App[None]):
         Binding("C", "switch_client", "Client"),
         Binding("t", "tell_arlo", "Tell arlo"),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("escape", "leave_input", "Leave field", show=False),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -447,6 +448,12 @@ class CockpitApp(App[None]):
 
     async def action_quit(self) -> None:
         self.exit()
+
+    def action_leave_input(self) -> None:
+        """Esc in a text field that does nothing else with it gives the keys back to the screen (so
+        ``g``, ``?``, ``q`` work again) instead of trapping the user in the field."""
+        if self._typing_in_input():
+            self.screen.set_focus(None)
 
     def action_tell_arlo(self) -> None:
         from widgets.tell_arlo import TellArlo

@@ -198,3 +198,19 @@ async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store) ->
                          what="the filter to hold 'volta'")
         await wait_until(pilot, lambda: "Volta Energy" in screen_text(app) and "filter" in screen_text(app),
                          what="the board filtered")
+
+
+async def test_escape_leaves_a_text_field_so_go_keys_work_again(settings, store) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from screens.contacts import ContactsScreen
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("g", "i")  # the import screen opens with its path field focused
+        await wait_until(pilot, lambda: isinstance(app.focused, Input), what="a focused text field")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.focused, Input), what="the field released")
+        await pilot.press("g", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts")
