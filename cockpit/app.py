@@ -456,7 +456,7 @@ class CockpitApp(App[None]):
             self.screen.set_focus(None)
 
     def action_tell_arlo(self) -> None:
-        from widgets.tell_arlo import TellArlo
+        from screens.tell_arlo import TellArlo
 
         if not isinstance(self.screen, TellArlo):
             self.push_screen(TellArlo())

@@ -30,8 +30,10 @@ EXTENSIONS: list[str] = [
     "cockpit.schema.cli",
     "cockpit.imports.cli",
     "cockpit.intake.cli",
+    "cockpit.approvals.cli",
     "cockpit.arlo.cli",
-    "cockpit.email.cli",  # issue 6: webhooks, sequences
+    "cockpit.sequences.cli",
+    "cockpit.webhooks.cli",
 ]
 
 

@@ -16,7 +16,7 @@ from cockpit.arlo.runner import Arlo
 from cockpit.store import Store
 from screens.arlo import ArloScreen
 from tests.tui_support import fixed_clock, screen_text, wait_until
-from widgets.tell_arlo import TellArlo
+from screens.tell_arlo import TellArlo
 
 
 async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> None:

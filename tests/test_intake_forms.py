@@ -12,7 +12,7 @@ import pytest
 import uvicorn
 
 from cockpit.config import Settings
-from cockpit.email.intake import create_app
+from cockpit.webhooks.server import create_app
 from cockpit.store import Store
 from tests.seq_helpers import NOW
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cockpit.config import Settings
-from cockpit.email.intake import create_app
+from cockpit.webhooks.server import create_app
 from cockpit.email.svix import sign
 from cockpit.sequences.step import sequence_step
 from cockpit.store import Store

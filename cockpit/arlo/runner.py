@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cockpit.arlo import health, queries, scan, strategic  # noqa: F401 - register the task types
+from cockpit.arlo import answers, health, scan, strategic  # noqa: F401 - register the task types
 from cockpit.sequences import task as _sequence_task  # noqa: F401 - registers sequence_step
 from cockpit.arlo.context import Services, utcnow
 from cockpit.arlo.instructions import looks_like_query

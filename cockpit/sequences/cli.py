@@ -1,5 +1,4 @@
-"""CLI: ``cockpit webhooks`` (the intake server) and ``cockpit sequences ...`` (list, show, create, enroll,
-pause, resume, unenroll, step, outbox)."""
+"""``cockpit sequences ...``: list, show, create, enroll, pause, resume, unenroll, step, outbox."""
 
 from __future__ import annotations
 
@@ -19,39 +18,6 @@ def _uuid(value: str, what: str) -> UUID:
         return UUID(value)
     except ValueError:
         raise ValidationFailed(f"{what} must be an id (a UUID), got {value!r}") from None
-
-
-@main.command("webhooks")
-@click.option("--host", help="Address to listen on (default COCKPIT_WEBHOOK_HOST).")
-@click.option("--port", type=click.IntRange(1, 65535), help="Port (default COCKPIT_WEBHOOK_PORT).")
-@click.pass_context
-def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Serve Resend webhooks, one-click unsubscribe and website forms over HTTP (uvicorn)."""
-    settings = get_settings(ctx)
-
-    async def body() -> None:
-        import uvicorn
-
-        from cockpit.email.intake import create_app
-
-        store = await open_store(settings, client_id="", source="resend")
-        try:
-            from cockpit.intake.webhook import quill_routes  # issue 7's meeting-notes webhook, same server
-
-            app = create_app(store, settings, extra_routes=quill_routes(
-                store, secret=getattr(settings, "quill_webhook_secret", None)))
-            h, p = host or settings.webhook_host, port or settings.webhook_port
-            if not settings.resend_webhook_secret:
-                click.echo("warning: COCKPIT_RESEND_WEBHOOK_SECRET is not set: Resend webhooks are refused (503)")
-            click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /webhooks/quill, /unsubscribe/<token>,"
-                       " /forms/<client>)")
-            server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning", lifespan="off",
-                                                   proxy_headers=True))
-            await server.serve()
-        finally:
-            await store.close()
-
-    run(body, settings)
 
 
 @main.group("sequences")

@@ -1,0 +1,40 @@
+"""``cockpit webhooks``: serve the intake HTTP app (Resend webhooks, one-click unsubscribe, forms, meeting notes)."""
+
+from __future__ import annotations
+
+import click
+
+from cockpit.cli import get_settings, main, open_store, run
+
+
+@main.command("webhooks")
+@click.option("--host", help="Address to listen on (default COCKPIT_WEBHOOK_HOST).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default COCKPIT_WEBHOOK_PORT).")
+@click.pass_context
+def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve Resend webhooks, one-click unsubscribe and website forms over HTTP (uvicorn)."""
+    settings = get_settings(ctx)
+
+    async def body() -> None:
+        import uvicorn
+
+        from cockpit.webhooks.server import create_app
+
+        store = await open_store(settings, client_id="", source="resend")
+        try:
+            from cockpit.intake.webhook import quill_routes  # issue 7's meeting-notes webhook, same server
+
+            app = create_app(store, settings, extra_routes=quill_routes(
+                store, secret=getattr(settings, "quill_webhook_secret", None)))
+            h, p = host or settings.webhook_host, port or settings.webhook_port
+            if not settings.resend_webhook_secret:
+                click.echo("warning: COCKPIT_RESEND_WEBHOOK_SECRET is not set: Resend webhooks are refused (503)")
+            click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /webhooks/quill, /unsubscribe/<token>,"
+                       " /forms/<client>)")
+            server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning", lifespan="off",
+                                                   proxy_headers=True))
+            await server.serve()
+        finally:
+            await store.close()
+
+    run(body, settings)
