@@ -87,6 +87,11 @@ def test_svg_has_one_node_per_table_and_one_edge_per_fk(cli, tmp_path: Path) -> 
     assert edges.count("Ledger.InvoiceLine&#45;&gt;sales.store") + edges.count("Ledger.InvoiceLine->sales.store") == 2
     assert sum(1 for e in edges if e.startswith("sales.store") and "sales.region" in e) == 1
     assert sum(1 for e in edges if e.startswith("sales.employee") and e.endswith("sales.employee")) == 1
+    # exactly one node per drawn relation and one edge per FK constraint of the selection
+    code, dot, _ = cli("schema", "diagram", "sales.store", "--radius", "2", "--format", "dot")
+    dot_nodes = {ln.strip().split(" [")[0].strip('"') for ln in dot.splitlines() if " [label=<" in ln}
+    assert set(nodes) == dot_nodes
+    assert len(edges) == sum(1 for ln in dot.splitlines() if " -> " in ln)
     png = tmp_path / "store.png"
     code, _, _ = cli("schema", "diagram", "sales.store", "-o", str(png))
     assert code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
