@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     mail_store_body: bool = Field(default=False, description="Keep whole message bodies (default: a snippet).")
     mail_discovery: Literal["off", "propose", "auto"] = Field(
         default="propose", description="New business contacts from mail: off, proposed for approval, or auto.")
+    mail_client: str | None = Field(default=None, description="The client the mailboxes and calendars belong to "
+                                    "(default: COCKPIT_CLIENT_ID).")
     mail_sync_interval_seconds: float = Field(default=300, gt=0)
     mail_idle: bool = Field(default=True, description="Wait with IMAP IDLE between syncs when the server offers it.")
     caldav_url: str | None = Field(default=None, description="http(s)://user:password@host/path of a CalDAV account.")

@@ -155,7 +155,7 @@ class ImapSession:
 
     def fetch(self, uids: list[int]) -> Iterator[FetchedMessage]:
         part = f"BODY.PEEK[]<0.{PEEK_BYTES}>"
-        key = f"BODY[]<0>".encode()
+        key = b"BODY[]<0>"
         for i in range(0, len(uids), FETCH_BATCH):
             chunk = uids[i:i + FETCH_BATCH]
             data = self.c.fetch(chunk, [part, "INTERNALDATE"])

@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS redkey.calendar_occurrences (
     starts_at      timestamptz NOT NULL,
     ends_at        timestamptz,
     summary        text,
-    sequence       integer NOT NULL DEFAULT 0,
+    signature      text NOT NULL,             -- start, end, summary and contacts: unchanged means nothing to write
     activity_ids   uuid[] NOT NULL DEFAULT '{}',
     synced_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (client_id, source_ref, occurrence_key)
