@@ -1,7 +1,10 @@
 """One mail message as the CRM sees it: who, when, what about, which thread, a short plain-text snippet.
 
-Parsed with the standard library's ``email`` package (policy ``default``: RFC 2047 words decoded,
-addresses parsed), never by hand. Pure functions, no I/O.
+Parsed with the standard library's ``email`` package, never by hand: the parser with its fast
+``compat32`` policy, RFC 2047 encoded words decoded with ``email.header``, addresses split with
+``email.utils.getaddresses``, bodies decoded from their transfer encoding and charset. (The ``default``
+policy parses every header into objects: about 5 ms a message, a minute for a 10,000-message mailbox.)
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.message import EmailMessage
-from email.policy import default as default_policy
+from email.header import decode_header, make_header
+from email.message import Message
 from html.parser import HTMLParser
 
 SNIPPET_CHARS = 280
@@ -96,21 +99,44 @@ def html_to_text(html: str) -> str:
     return "".join(p.parts)
 
 
-def _addresses(msg: EmailMessage, header: str) -> list[Address]:
-    values = msg.get_all(header) or []
+def _header(msg: Message, name: str) -> str:
+    raw = msg.get(name)
+    if raw is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(raw))))
+    except (LookupError, ValueError, UnicodeError):
+        return str(raw)
+
+
+def _addresses(msg: Message, header: str) -> list[Address]:
+    values = [_header_value(v) for v in (msg.get_all(header) or [])]
     out = []
-    for name, addr in email.utils.getaddresses([str(v) for v in values]):
+    for name, addr in email.utils.getaddresses(values):
         addr = addr.strip().lower()
         if "@" in addr and " " not in addr:
-            out.append(Address(name.strip(), addr))
+            out.append(Address(_decode(name).strip(), addr))
     return out
+
+
+def _header_value(v: object) -> str:
+    return str(v)
+
+
+def _decode(text: str) -> str:
+    if "=?" not in text:
+        return text
+    try:
+        return str(make_header(decode_header(text)))
+    except (LookupError, ValueError, UnicodeError):
+        return text
 
 
 def _ids(value: object) -> list[str]:
     return _MSGID.findall(str(value or ""))
 
 
-def _date(msg: EmailMessage, fallback: datetime | None) -> datetime:
+def _date(msg: Message, fallback: datetime | None) -> datetime:
     raw = msg.get("Date")
     try:
         d = email.utils.parsedate_to_datetime(str(raw)) if raw else None
@@ -121,21 +147,29 @@ def _date(msg: EmailMessage, fallback: datetime | None) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
 
-def _plain_body(msg: EmailMessage) -> str:
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-    except (KeyError, LookupError):  # pragma: no cover - malformed structure
-        part = None
-    if part is None:
+def _part_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
         return ""
+    charset = part.get_content_charset() or "utf-8"
     try:
-        text = part.get_content()
-    except (LookupError, ValueError, AssertionError):
-        payload = part.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
-    if part.get_content_type() == "text/html":
-        text = html_to_text(text)
-    return text
+        return payload.decode(charset, "replace")
+    except LookupError:  # an unknown charset name
+        return payload.decode("utf-8", "replace")
+
+
+def _plain_body(msg: Message) -> str:
+    """The first text/plain part (not an attachment), else the first text/html part as text."""
+    html = None
+    for part in msg.walk():
+        if part.is_multipart() or (part.get("Content-Disposition") or "").lower().startswith("attachment"):
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/plain":
+            return _part_text(part)
+        if ctype == "text/html" and html is None:
+            html = part
+    return html_to_text(_part_text(html)) if html is not None else ""
 
 
 def snippet_of(body: str, limit: int = SNIPPET_CHARS) -> str:
@@ -151,8 +185,7 @@ def snippet_of(body: str, limit: int = SNIPPET_CHARS) -> str:
 
 def parse_message(raw: bytes, *, internal_date: datetime | None = None, keep_body: bool = False) -> MailMessage:
     """Parse one message (headers and at least the start of its body)."""
-    msg = email.message_from_bytes(raw, policy=default_policy)
-    assert isinstance(msg, EmailMessage)
+    msg = email.message_from_bytes(raw)
     ids = _ids(msg.get("Message-ID"))
     refs = _ids(msg.get("References"))
     reply_to = (_ids(msg.get("In-Reply-To")) or [None])[0]
@@ -162,7 +195,7 @@ def parse_message(raw: bytes, *, internal_date: datetime | None = None, keep_bod
     thread = refs[0] if refs else (reply_to or message_id)
     senders = _addresses(msg, "From")
     body = _plain_body(msg)
-    subject = " ".join(str(msg.get("Subject", "") or "").split())
+    subject = " ".join(_header(msg, "Subject").split())
     auto = str(msg.get("Auto-Submitted", "no")).lower() not in ("", "no") or \
         str(msg.get("Precedence", "")).lower() in ("bulk", "list", "junk") or bool(msg.get("List-Unsubscribe"))
     return MailMessage(

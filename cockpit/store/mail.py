@@ -108,26 +108,32 @@ class MailRepo:
 
     # --- writes --------------------------------------------------------------------------------
     async def record_messages(self, messages: list[dict[str, Any]], activities: list[dict[str, Any]]) -> int:
-        """Record messages as seen and their activities, in one transaction; returns activities inserted."""
+        """Record messages as seen and their activities, in one transaction (pipelined); returns the
+        activities inserted (a duplicate external id inserts nothing)."""
         client = self.db.require_scope()
         inserted = 0
         async with self.db.tx("operational") as conn:
-            for a in activities:
-                cur = await conn.execute(
+            cur = conn.cursor()
+            if activities:
+                await cur.executemany(
                     "INSERT INTO crm_activities (occurred_at, kind, channel, direction, subject, summary, contact_id, "
                     "company_id, deal_id, source, external_id, properties) VALUES (%s, %s, 'email', %s, %s, %s, %s, "
                     "%s, %s, 'mail', %s, %s) RETURNING id",
-                    (a["occurred_at"], a["kind"], a["direction"], a["subject"], a["summary"], a["contact_id"],
-                     a["company_id"], a["deal_id"], a["external_id"], json.dumps(a["properties"], default=str)))
-                inserted += 1 if await cur.fetchone() else 0
+                    [(a["occurred_at"], a["kind"], a["direction"], a["subject"], a["summary"], a["contact_id"],
+                      a["company_id"], a["deal_id"], a["external_id"], json.dumps(a["properties"], default=str))
+                     for a in activities], returning=True)
+                while True:
+                    inserted += len(await cur.fetchall())
+                    if not cur.nextset():
+                        break
             await conn.execute("RESET ROLE")
-            for m in messages:
-                await conn.execute(
+            if messages:
+                await cur.executemany(
                     "INSERT INTO redkey.mail_messages (client_id, message_id, thread_id, mailbox, folder, direction, "
                     "occurred_at, activities) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (client_id, message_id) DO NOTHING",
-                    (client, m["message_id"], m["thread_id"], m["mailbox"], m["folder"], m["direction"],
-                     m["occurred_at"], m["activities"]))
+                    [(client, m["message_id"], m["thread_id"], m["mailbox"], m["folder"], m["direction"],
+                      m["occurred_at"], m["activities"]) for m in messages])
         return inserted
 
     async def stop_sequences_on_reply(self, contact_ids: list[UUID], *, now: datetime) -> int:
