@@ -211,7 +211,7 @@ async def _record(store: Any, settings: Settings, box: Mailbox, folder: str, kin
                                    **({"body": m.body} if settings.mail_store_body and m.body else {})}})
                 if direction == "inbound" and not m.auto_submitted and m.sender is not None \
                         and m.sender.email == a.email:
-                    replies.add((ref.contact_id, m.message_id))  # the contact wrote: a reply
+                    replies.add((ref.contact_id, m.date))  # the contact wrote: a reply
         messages.append({"message_id": m.message_id, "thread_id": m.thread_id, "mailbox": box.ref, "folder": folder,
                          "direction": direction, "occurred_at": m.date, "activities": count})
     fr.new_messages += len(fresh)
@@ -219,7 +219,7 @@ async def _record(store: Any, settings: Settings, box: Mailbox, folder: str, kin
     if replies:
         from cockpit.mail.replies import apply_replies
 
-        report.stopped_sequences += await apply_replies(store, [c for c, _ in replies], now=now)
+        report.stopped_sequences += await apply_replies(store, sorted(replies, key=str), now=now)
 
 
 async def _discover(store: Any, settings: Settings, people: list[Address]) -> tuple[int, str]:

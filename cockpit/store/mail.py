@@ -136,12 +136,20 @@ class MailRepo:
                       m["occurred_at"], m["activities"]) for m in messages])
         return inserted
 
-    async def stop_sequences_on_reply(self, contact_ids: list[UUID], *, now: datetime) -> int:
-        """A contact replied: end their enrollments and cancel what is queued, as the webhook path does."""
+    async def stop_sequences_on_reply(self, replies: list[tuple[UUID, datetime]], *, now: datetime) -> int:
+        """Contacts replied: end the enrollments their reply came after, cancel what is queued, as the
+        webhook path does. A message older than the enrollment is no reply to it."""
         from cockpit.store.email_events import _stop_contact
 
+        latest: dict[UUID, datetime] = {}
+        for cid, at in replies:
+            latest[cid] = max(at, latest.get(cid, at))
         stopped = 0
         async with self.db.tx("operational") as conn:
-            for cid in contact_ids:
+            cur = await conn.execute(
+                "SELECT DISTINCT e.contact_id FROM crm_sequence_contacts e JOIN unnest(%s::uuid[], %s::timestamptz[]) "
+                "AS r(contact_id, at) ON r.contact_id = e.contact_id WHERE e.status IN ('active', 'paused') "
+                "AND e.enrolled_at <= r.at", (list(latest), list(latest.values())))
+            for (cid,) in await cur.fetchall():
                 stopped += await _stop_contact(conn, cid, "replied", now)
         return stopped
