@@ -208,3 +208,28 @@ async def test_bad_login_and_unreachable_server_are_one_line(imap: Dovecot, stor
     gone = settings.model_copy(update={"imap_url": f"imap://{ME}:x@127.0.0.1:{free_port()}"})
     report = await sync_mail(store, gone, now=NOW)
     assert report.errors and report.errors[0].startswith("cannot reach the IMAP server 127.0.0.1:")
+
+
+def test_cli_sync_doctor_and_arlo_task(imap: Dovecot, db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli import cockpit
+
+    _clear(imap)
+    _append(imap, "INBOX", _msg("Mara Quist <mara@quist-bio.com>", [ME], "Hello", "Hi Justin", msg_id="<q1@quist-bio.com>",
+                                when=datetime.now(timezone.utc) - timedelta(hours=1)), datetime.now(timezone.utc))
+    env = {"COCKPIT_DATABASE_URL": db_url, "COCKPIT_DATA_DIR": str(tmp_path), "COCKPIT_MAIL_CLIENT": "bezeliq",
+           "COCKPIT_IMAP_URL": imap.url.replace("s3cret pass", "s3cret%20pass"), "COCKPIT_ARLO_ENABLED": "true"}
+    proc = cockpit("doctor", env=env)
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("sync"))
+    assert f"imap://{ME}@127.0.0.1:{imap.port}" in line and "s3cret" not in proc.stdout and "for client bezeliq" in line
+    proc = cockpit("mail", "sync", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "new messages in 2 folders" in proc.stdout and "1 new contacts proposed" in proc.stdout
+    proc = cockpit("mail", "sync", env={k: v for k, v in env.items() if k != "COCKPIT_IMAP_URL"})
+    assert proc.returncode == 2 and proc.stderr.startswith("error: no mailbox configured")
+    proc = cockpit("mail", "sync", env={**env, "COCKPIT_IMAP_URL": "imap://nobody@"})
+    assert proc.returncode != 0 and "COCKPIT_IMAP_URL" in proc.stderr and "Traceback" not in proc.stderr
+    # arlo's engine files a mail_sync task for the mailbox's client and runs it
+    proc = cockpit("arlo", "--once", env=env)
+    assert proc.returncode == 0, proc.stderr
+    proc = cockpit("--client", "bezeliq", "task", "list", env=env)
+    assert "mail_sync" in proc.stdout

@@ -241,4 +241,5 @@ async def _discover(store: Any, settings: Settings, people: list[Address]) -> tu
                                 uploaded_by="arlo:mail-sync")
     result = await run_import(store, staged, review_all=settings.mail_discovery != "auto")
     note = " (committed by the low-risk rule)" if settings.mail_discovery == "auto" else " (waiting in Approvals)"
-    return result.proposals, note
+    companies = result.proposals - len(people)
+    return len(people), note if companies <= 0 else note[:-1] + f", with {companies} new companies)"
