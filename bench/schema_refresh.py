@@ -1,7 +1,7 @@
 """Benchmark: schema cache refresh, explorer open and join path on a large schema, side by side with
 pgcli's metadata fetch (what pgcli 4.7 reads for its completions) in the same run.
 
-Targets (DESIGN.md): refresh (read + persist) ≤ 1 s; explorer open from the cache ≤ 0.3 s;
+Targets: refresh (read + persist) ≤ 1 s; explorer open from the cache ≤ 0.3 s;
 join path ≤ 50 ms — on 2,000 tables / 40,000 columns / 4,000 FKs.
 
     .venv/bin/python bench/schema_refresh.py                  # embedded server in a temp dir

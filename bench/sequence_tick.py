@@ -1,6 +1,6 @@
 """Benchmark: one sequence tick with 10,000 due enrollments against a local fake Resend (batches of 100).
 
-Target (DESIGN.md): ≤ 5 s, not counting rate-limit waits. Runs on the embedded PostgreSQL in a temporary
+Target: ≤ 5 s, not counting rate-limit waits. Runs on the embedded PostgreSQL in a temporary
 directory (or COCKPIT_BENCH_DATABASE_URL), with real sockets to the fake Resend (tests/resend_fake.py).
 
     .venv/bin/python bench/sequence_tick.py [--enrollments 10000] [--runs 1]

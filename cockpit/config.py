@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
-    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature (issue 7)
+    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
 
     @field_validator("clients", mode="before")
     @classmethod

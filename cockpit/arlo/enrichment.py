@@ -1,5 +1,5 @@
 """Enrichment: a provider protocol, the offline default (enriches nothing, and says so) and an HTTP
-provider shaped like People Data Labs' enrich API (reference/outbound.md §3):
+provider shaped like People Data Labs' enrich API:
 
 - ``GET {base}/v5/person/enrich`` and ``/v5/company/enrich``, authenticated with ``X-Api-Key``;
 - 200 ``{status, likelihood, data}`` on a match (company responses are not wrapped in ``data``),

@@ -1,4 +1,5 @@
-"""Arlo's typed rows: tasks (seed 003's shape), loop status, Justin's inbox, topic log messages.
+"""Arlo's typed rows: tasks (created → claimed → in_progress →
+complete | blocked | cancelled), loop status, Justin's inbox, topic log messages.
 
 Kept apart from :mod:`cockpit.models` (the Layer 2 contract) because these describe RedKey's own
 bookkeeping tables, which only the store's task mixin reads.

@@ -1,6 +1,6 @@
 """The Resend API over httpx (async): single sends (POST /emails) and batches (POST /emails/batch).
 
-What the client guarantees (reference/outbound.md §1):
+What the client guarantees:
 - every request carries the caller's ``Idempotency-Key`` and a ``User-Agent`` (Resend answers 403
   without one);
 - 429 ``rate_limit_exceeded``, 5xx, network errors and 409 ``concurrent_idempotent_requests`` are
