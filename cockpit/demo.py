@@ -44,8 +44,6 @@ CITIES = [("Austin", "United States"), ("Denver", "United States"), ("Chicago", 
           ("Berlin", "Germany"), ("Amsterdam", "Netherlands"), ("Sydney", "Australia")]
 INDUSTRIES = ["Logistics", "Healthcare", "Energy", "Manufacturing", "Retail", "Financial Services", "SaaS"]
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000"]
-TIMEZONES = ["America/Chicago", "America/Denver", "America/New_York", "America/Los_Angeles", "Europe/London",
-             "Europe/Dublin", "Europe/Berlin", "Europe/Amsterdam", "Australia/Sydney", "America/Toronto"]
 
 
 @dataclass(frozen=True)
