@@ -27,19 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cockpit.activity.filters import ActivityFilter  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded  # noqa: E402
+from cockpit.db.embedded import start_embedded, with_database  # noqa: E402
 from cockpit.demo import seed_demo  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 DB = "cockpit_bench_feed"
-
-
-def _with_db(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 async def timed(fn, runs: int = 7) -> str:  # type: ignore[no-untyped-def]
@@ -57,7 +49,7 @@ async def main(activities: int, twenty: int) -> None:
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _with_db(server, DB)
+    url = with_database(server, DB)
     try:
         settings = Settings(database_url=url, client_id="bezeliq", _env_file=None)  # type: ignore[call-arg]
         conn = await connect(url, settings)

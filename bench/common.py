@@ -15,11 +15,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cockpit.config import Settings
 from cockpit.db.connect import connect
-from cockpit.db.embedded import start_embedded
+from cockpit.db.embedded import start_embedded, with_database
 from cockpit.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,12 +31,6 @@ def server_url() -> str:
     return start_embedded(ROOT / ".bench-data" / "pgdata", keep_running=True)
 
 
-def db_url(server: str, name: str) -> str:
-    params = conninfo_to_dict(server)
-    params["dbname"] = name
-    return make_conninfo(**params)  # type: ignore[arg-type]
-
-
 async def bench_database(deals: int, contacts: int, *, say: Callable[[str], None] = print) -> str:
     """URL of a database holding demo data at this size (BezelIQ: ``deals`` deals, ``contacts``
     contacts; Northwind a fifth), seeding it on first use."""
@@ -47,7 +40,7 @@ async def bench_database(deals: int, contacts: int, *, say: Callable[[str], None
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = db_url(server, name)
+    url = with_database(server, name)
     with psycopg.connect(url, autocommit=True) as c:
         ready = c.execute("SELECT to_regclass('redkey.bench_ready') IS NOT NULL").fetchone()[0]  # type: ignore[index]
     if not ready:

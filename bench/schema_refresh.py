@@ -32,21 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded  # noqa: E402
+from cockpit.db.embedded import start_embedded, with_database  # noqa: E402
 from cockpit.db.migrate import migrate  # noqa: E402
 from cockpit.schema.graph import SchemaGraph  # noqa: E402
 from cockpit.schema.groups import group_relations, parse_rules  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 DB = "cockpit_bench_schema"
-
-
-def _with_db(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 def schema_ddl(tables: int, columns: int, fks: int, seed: int = 11) -> list[str]:
@@ -152,7 +144,7 @@ async def main(tables: int, columns: int, fks: int, runs: int) -> None:
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _with_db(server, DB)
+    url = with_database(server, DB)
     try:
         settings = Settings(database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="cockpit-bench-data-")),
                             _env_file=None)  # type: ignore[call-arg]

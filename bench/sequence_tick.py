@@ -122,8 +122,7 @@ def main() -> None:
     name = f"bench_seq_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(base, name) if base.startswith("postgresql://") and "?" in base else \
-        psycopg.conninfo.make_conninfo(base, dbname=name)
+    url = with_database(base, name)
     try:
         t0 = time.perf_counter()
         asyncio.run(prepare(url, args.enrollments))
