@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,25 @@ def server_url() -> str:
     if url:
         return url
     return start_embedded(ROOT / ".bench-data" / "pgdata", keep_running=True)
+
+
+def scratch_server() -> str:
+    """The server named by ``COCKPIT_BENCH_DATABASE_URL``, else a new embedded one in a temporary directory."""
+    return os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
+        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
+
+
+def fresh_database(server: str, name: str) -> str:
+    """URL of a new, empty database ``name`` on ``server`` (one left over from an earlier run is dropped)."""
+    drop_database(server, name)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server, name)
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 async def bench_database(deals: int, contacts: int, *, say: Callable[[str], None] = print) -> str:

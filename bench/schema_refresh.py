@@ -25,14 +25,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import drop_database, fresh_database, scratch_server  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded, with_database  # noqa: E402
 from cockpit.db.migrate import migrate  # noqa: E402
 from cockpit.schema.graph import SchemaGraph  # noqa: E402
 from cockpit.schema.groups import group_relations, parse_rules  # noqa: E402
@@ -139,12 +137,8 @@ async def explorer_in_app(settings: Settings, runs: int = 5) -> list[float]:
 
 
 async def main(tables: int, columns: int, fks: int, runs: int) -> None:
-    server = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = with_database(server, DB)
+    server = scratch_server()
+    url = fresh_database(server, DB)
     try:
         settings = Settings(database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="cockpit-bench-data-")),
                             _env_file=None)  # type: ignore[call-arg]
@@ -203,8 +197,7 @@ async def main(tables: int, columns: int, fks: int, runs: int) -> None:
         print(f"{'neighbourhood radius 2':<44} {fmt(hood):<48}")
         print(f"{'lint: orphans + cycles + unindexed FKs':<44} {fmt(lint):<48}")
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        drop_database(server, DB)
 
 
 if __name__ == "__main__":
