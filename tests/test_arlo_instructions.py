@@ -143,5 +143,6 @@ async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, se
     # a field the strategic role may not write (Postgres refuses it) rolls back the move made with it
     from cockpit.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
-        await store.apply_strategic("crm_deals", deal.id, {"amount": 1}, stage_id="DEMO")
+        await store.apply_strategic("crm_deals", deal.id, {"last_activity_at": "2026-01-01T00:00:00Z"},
+                                    stage_id="DEMO")
     assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"
