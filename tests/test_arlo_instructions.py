@@ -52,8 +52,8 @@ async def seed_records(store: Store) -> None:
         for i, d in enumerate(page.items):
             key = (d.name, emails.get(d.contact_id))
             if d.company_id in named_ids and (key not in wanted or key in seen):
-                await store.update_operational("crm_deals", d.id, name=f"Side deal {stage.stage_id} {i}",
-                                               company_id=elsewhere.id)
+                await store.update_record("crm_deals", d.id, {"name": f"Side deal {stage.stage_id} {i}",
+                                                              "company_id": elsewhere.id}, role="owner")
             seen.add(key)
 
 

@@ -5,6 +5,11 @@ touches only the columns the statement changed, so an operational write and a st
 same record never overwrite each other's fields, even when they race. Stage changes, however they are
 made, are validated against crm_pipeline and logged as a ``stage_change`` activity (Twenty does not
 log them).
+
+What each column is and who writes it comes from the field registry (:mod:`cockpit.fields`): the routing,
+the column privileges and the trigger's own INSERT check are generated from it. A trigger writes a
+record under the record's own client (``OLD.client_id``), never under a scope changed since the row was
+read.
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ from cockpit.db.views import (
     EXPRS,
     EXT_COLUMNS,
     L1_TABLE,
-    RECORD_VIEWS,
-    VIEWS,
     Workspace,
     _select_list,
     ext_table,
@@ -25,7 +28,7 @@ from cockpit.db.views import (
     lit,
     q,
 )
-from cockpit.fields import WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
+from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
 
 # pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
 # SECURITY DEFINER body refers to.
@@ -133,7 +136,8 @@ def insert_role_check(view: str) -> str:
         roles = tuple(r for r in f.insert_roles if r in creators)
         if f.name in ("id", "client_id") or set(roles) == set(creators):
             continue
-        what = f"a {f.owner.replace('_', ' ')} field" if f.owner != "system" else "set by the system"
+        what = {"system": "set by the system", "deal_terms": "one of the deal's terms"}.get(
+            f.owner, f"an {f.owner} field" if f.owner[0] in "aeiou" else f"a {f.owner} field")
         lines.append(f"""        IF NEW.{f.name} IS NOT NULL AND NOT {_may(roles)} THEN
             RAISE EXCEPTION '{view}.{f.name} is {what}: % may not set it', v_role USING ERRCODE = '42501';
         END IF;""")
@@ -142,7 +146,7 @@ def insert_role_check(view: str) -> str:
 
 def _creator_hint(view: str) -> str:
     if view == "crm_deals":
-        return "a deal is created with its terms and stage, which are Justin''s: create it under the strategic role"
+        return "a deal is created with its terms and stage, which are Justin's: create it under the strategic role"
     return "write as the " + " or ".join(VIEWS[view].creators) + " role"
 
 
@@ -287,6 +291,10 @@ CREATE OR REPLACE FUNCTION redkey.crm_activities_write() RETURNS trigger
 """ + _HEADER + """
 DECLARE
     v_client text := redkey.current_client_id();
+    v_role text := """ + _INVOKER + """;
+    v_owner boolean;
+    v_operational boolean;
+    v_strategic boolean;
 BEGIN
 """ + _SCOPE_CHECK + _ROW_CLIENT_CHECK + """
     IF TG_OP = 'INSERT' THEN
@@ -294,6 +302,7 @@ BEGIN
             RAISE EXCEPTION 'cannot log an activity for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
+""" + insert_role_check("crm_activities") + """
         IF NEW.source = 'twenty' THEN
             RAISE EXCEPTION 'activities with source twenty are written by Twenty itself' USING ERRCODE = '22023';
         END IF;
