@@ -1,4 +1,4 @@
-"""Writeback, approval and read-model artifacts (seed 002): OracleWritebackProposal, ApprovalDecision
+"""Writeback, approval and read-model artifacts: OracleWritebackProposal, ApprovalDecision
 and Client360Snapshot."""
 
 from __future__ import annotations
