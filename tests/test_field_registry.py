@@ -42,9 +42,7 @@ def test_every_field_is_well_formed() -> None:
 
 
 def test_models_agree_with_the_registry() -> None:
-    from cockpit.models import Priority
-
-    assert typing.get_args(Priority) == reg.field("crm_deals", "priority").choices == reg.PRIORITIES
+    assert reg.field("crm_deals", "priority").choices == reg.PRIORITIES
     assert set(VIEW_MODELS) == set(reg.VIEWS)
     for view, model in VIEW_MODELS.items():
         assert list(model.model_fields) == reg.columns(view), view
