@@ -7,12 +7,12 @@ transaction under an advisory lock, so two processes regenerating at once cannot
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from psycopg import AsyncConnection
 
-from cockpit.db.layer1 import WorkspaceShape, read_shape
+from cockpit.db.client_schemas import apply_client_schemas, by_client, client_sql, digest
+from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
@@ -21,7 +21,6 @@ from cockpit.db.writes import (
     grants_sql,
     record_trigger,
     search_function,
-    sort_index_sql,
 )
 from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
@@ -33,9 +32,10 @@ async def load_workspaces(conn: AsyncConnection) -> list[Workspace]:
     cur = await conn.execute(
         "SELECT schema_name, client_id FROM redkey.workspaces ORDER BY client_id, added_at, schema_name")
     rows = await cur.fetchall()
+    shapes = await read_shapes(conn, [schema for schema, _ in rows])
     out = []
     for schema, client in rows:
-        shape = await read_shape(conn, schema)
+        shape = shapes[schema]
         check_shape(shape)
         out.append(Workspace(schema, client, shape))
     return out
@@ -69,10 +69,21 @@ def check_shape(shape: WorkspaceShape) -> None:
 
 
 def generate(workspaces: list[Workspace]) -> list[str]:
-    """Every statement of Layer 2, in order."""
+    """Every statement of Layer 2, in order: public's, then each client's schema."""
+    stmts = generate_public(workspaces)
+    for client, stmts_of_client in sorted(generate_clients(workspaces).items()):
+        stmts.extend(stmts_of_client)
+    return stmts
+
+
+def generate_clients(workspaces: list[Workspace]) -> dict[str, list[str]]:
+    """Each client's schema of single-branch views (client -> statements)."""
+    return {client: client_sql(client, wss) for client, wss in by_client(workspaces).items()}
+
+
+def generate_public(workspaces: list[Workspace]) -> list[str]:
+    """The statements of public's views, triggers, functions, grants and checks (every client)."""
     stmts: list[str] = []
-    for w in workspaces:
-        stmts.extend(sort_index_sql(w))
     for view in CONTRACT:
         stmts.append(view_sql(view, workspaces))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
@@ -150,15 +161,21 @@ def pin_search_paths_sql() -> list[str]:
 END $do$"""]
 
 
-async def regenerate(conn: AsyncConnection) -> list[Workspace]:
-    """Regenerate Layer 2 inside the caller's transaction (the caller commits)."""
+async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Workspace]:
+    """Regenerate Layer 2 inside the caller's transaction (the caller commits).
+
+    public's objects are always regenerated; a client's schema only when its SQL changed, unless
+    ``force`` (after a migration, which may have changed what the objects stand on)."""
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
-    stmts = generate(workspaces)
+    stmts = generate_public(workspaces)
     for stmt in stmts:
         await conn.execute(stmt)  # type: ignore[arg-type]
-    digest = hashlib.sha256("\n;\n".join(stmts).encode()).hexdigest()
+    parts = generate_clients(workspaces)
+    await apply_client_schemas(conn, parts, force=force)
+    for client in sorted(parts):
+        stmts.extend(parts[client])
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
-        ([w.schema for w in workspaces], digest))
+        ([w.schema for w in workspaces], digest(stmts)))
     return workspaces

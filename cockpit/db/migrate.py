@@ -124,5 +124,5 @@ async def refresh_layer2(conn: AsyncConnection, *, force: bool = False) -> bool:
         row = await cur.fetchone()
         if row and row[0] == digest:
             return False
-    await layer2.regenerate(conn)
+    await layer2.regenerate(conn, force=force)
     return True

@@ -16,6 +16,8 @@ privileges on the view generated from the registry: identity and operational fie
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +57,14 @@ def lit(value: str) -> str:
 def ext_table(view: str) -> str:
     schema, table = EXT_TABLE[view].split(".")  # type: ignore[union-attr]
     return f"{q(schema)}.{q(table)}"
+
+
+def client_schema(client_id: str) -> str:
+    """The schema holding a client's single-branch views (same as SQL ``redkey.client_schema``)."""
+    if re.fullmatch(r"[a-z0-9_]{1,56}", client_id):
+        return "client_" + client_id
+    return ("client_" + re.sub(r"[^a-z0-9_]", "_", client_id.lower())[:47] + "_"
+            + hashlib.sha256(client_id.encode()).hexdigest()[:8])
 
 
 @dataclass(frozen=True)
@@ -207,6 +217,12 @@ REDKEY_ACTIVITY_BRANCH = (
 )
 
 
+def client_activity_branch(client_id: str) -> str:
+    """RedKey's activities of one client, shown only to a session scoped to it."""
+    return (REDKEY_ACTIVITY_BRANCH.rsplit("WHERE", 1)[0]
+            + f"WHERE a.client_id = {lit(client_id)} AND redkey.current_client_id() = {lit(client_id)}")
+
+
 def pipeline_branch(w: Workspace) -> str:
     """Stage vocabulary: the opportunity.stage enum of the workspace, in enum order, with RedKey's
     per-client overrides (label, colour, closed) joined in."""
@@ -225,12 +241,15 @@ def pipeline_branch(w: Workspace) -> str:
     )
 
 
-def view_sql(view: str, workspaces: list[Workspace]) -> str:
+def view_sql(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
+    """The view over ``workspaces`` in schema ``ns``: public (every client, a branch per workspace) or
+    a client's own schema (that client's workspaces only)."""
     if view == "crm_activities":
-        branches = [REDKEY_ACTIVITY_BRANCH] + [b for w in workspaces for b in activity_branches(w)]
+        head = REDKEY_ACTIVITY_BRANCH if ns == "public" else client_activity_branch(workspaces[0].client_id)
+        branches = [head] + [b for w in workspaces for b in activity_branches(w)]
     elif view == "crm_pipeline":
         branches = [pipeline_branch(w) for w in workspaces] or [_empty(view)]
     else:
         branches = [record_branch(view, w) for w in workspaces] or [_empty(view)]
     body = "\nUNION ALL\n".join(branches)
-    return f"CREATE OR REPLACE VIEW public.{view} AS\n{body}"
+    return f"CREATE OR REPLACE VIEW {q(ns)}.{view} AS\n{body}"

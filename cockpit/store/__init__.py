@@ -19,6 +19,7 @@ from cockpit.store.schema import SchemaMixin
 from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.calendar import CalendarRepo
+from cockpit.store.workspace_registry import WorkspaceRegistryRepo
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
@@ -40,6 +41,10 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
     @cached_property
     def mail(self) -> MailRepo:
         return MailRepo(self)
+
+    @cached_property
+    def workspace_registry(self) -> WorkspaceRegistryRepo:
+        return WorkspaceRegistryRepo(self)
 
     @cached_property
     def calendar(self) -> CalendarRepo:

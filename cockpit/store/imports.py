@@ -17,7 +17,7 @@ from cockpit.store.core import StoreBase
 
 Progress = Callable[[str, int, int], None]
 
-AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
+AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
