@@ -149,7 +149,7 @@ class CockpitApp(App[None]):
     async def _choose_client(self) -> None:
         """Scope to the configured client, else the first one offered (settings.clients restricts)."""
         assert self.store is not None
-        registered = await self.store.clients()
+        registered = await self.store.admin.clients()
         allowed = set(self.settings.clients)
         self.clients = [(c.client_id, c.name) for c in registered if not allowed or c.client_id in allowed]
         if not self.clients:
@@ -299,7 +299,7 @@ class CockpitApp(App[None]):
             store = self.store
             try:
                 if store is not None:
-                    await asyncio.wait_for(store.ping(), timeout=PING_TIMEOUT)
+                    await asyncio.wait_for(store.db.ping(), timeout=PING_TIMEOUT)
                     break
             except asyncio.TimeoutError:
                 pass

@@ -137,14 +137,14 @@ class ActivityScreen(CockpitScreen):
         deals = {a.deal_id for a in rows if a.deal_id and a.deal_id not in self.names}
         if not contacts and not deals:
             return {}
-        return await self.store.record_names(contacts, deals)  # type: ignore[no-any-return]
+        return await self.store.activity.record_names(contacts, deals)  # type: ignore[no-any-return]
 
     @work(exclusive=True, group="feed-load", exit_on_error=False)
     async def load_first(self, f: ActivityFilter) -> None:
         if self.store is None:
             return
         try:
-            page = await self.store.feed_page(f, limit=self.page_size)
+            page = await self.store.activity.feed_page(f, limit=self.page_size)
             self.post_message(FeedLoaded(page, await self._names_for(page.items), f, older=False))
         except CockpitError as exc:
             self.post_message(FeedFailed(exc))
@@ -152,7 +152,7 @@ class ActivityScreen(CockpitScreen):
     @work(exclusive=True, group="feed-older", exit_on_error=False)
     async def load_older(self, f: ActivityFilter, before: Any) -> None:
         try:
-            page = await self.store.feed_page(f, before=before, limit=self.page_size)
+            page = await self.store.activity.feed_page(f, before=before, limit=self.page_size)
             self.post_message(FeedLoaded(page, await self._names_for(page.items), f, older=True))
         except CockpitError as exc:
             self.post_message(FeedFailed(exc))
@@ -165,14 +165,14 @@ class ActivityScreen(CockpitScreen):
         if store is None:
             return
         try:
-            async for signal in store.activity_signals(poll_seconds=self.poll_seconds):
+            async for signal in store.activity.activity_signals(poll_seconds=self.poll_seconds):
                 f, head = self.state.filter, self.state.head
                 if not self.state.loaded:
                     continue
-                rows = await store.feed_newer(f, head)
+                rows = await store.activity.feed_newer(f, head)
                 seen = {a.id for a in rows}
                 late = [i for i in signal.ids if i not in seen]  # back-dated rows the head check misses
-                rows += await store.feed_by_ids(f, late) if late else []
+                rows += await store.activity.feed_by_ids(f, late) if late else []
                 if rows:
                     self.post_message(FeedNewer(rows, await self._names_for(rows), f))
         except CockpitError as exc:

@@ -135,11 +135,11 @@ class SchemaScreen(CockpitScreen):
         try:
             took = None
             if refresh:
-                took = (await self.store.refresh_schema_cache()).duration_ms
-            snap = await self.store.schema_snapshot()
+                took = (await self.store.schema.refresh_schema_cache()).duration_ms
+            snap = await self.store.schema.schema_snapshot()
             if snap.refreshed_at is None:  # never refreshed: fill the cache once
-                took = (await self.store.refresh_schema_cache()).duration_ms
-                snap = await self.store.schema_snapshot()
+                took = (await self.store.schema.refresh_schema_cache()).duration_ms
+                snap = await self.store.schema.schema_snapshot()
             include = self.include_system
             rules = parse_rules(self._rules_text())
 
@@ -157,14 +157,14 @@ class SchemaScreen(CockpitScreen):
     @work(exclusive=True, group="schema-detail", exit_on_error=False)
     async def load_detail(self, table_oid: int) -> None:
         try:
-            self.post_message(DetailLoaded(await self.store.table_detail(table_oid)))
+            self.post_message(DetailLoaded(await self.store.schema.table_detail(table_oid)))
         except CockpitError as exc:
             self.post_message(SchemaFailed(exc))
 
     @work(exclusive=True, group="schema-search", exit_on_error=False)
     async def run_search(self, text: str) -> None:
         try:
-            hits = await self.store.search_schema(text, include_system=self.include_system)
+            hits = await self.store.schema.search_schema(text, include_system=self.include_system)
             self.post_message(SearchDone(text, hits))
         except CockpitError as exc:
             self.post_message(SchemaFailed(exc))
