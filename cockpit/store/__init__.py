@@ -26,6 +26,7 @@ from cockpit.store.forms import FormsRepo
 from cockpit.store.imports import ImportsRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
+from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.sequences import SequencesRepo
 from cockpit.store.tasks import TasksRepo
 
@@ -102,6 +103,10 @@ class Store:
     @cached_property
     def schema(self) -> SchemaRepo:
         return SchemaRepo(self.db)
+
+    @cached_property
+    def schema_doc(self) -> SchemaDocRepo:
+        return SchemaDocRepo(self.db)
 
     @cached_property
     def admin(self) -> AdminRepo:
