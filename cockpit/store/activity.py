@@ -23,7 +23,7 @@ from cockpit.activity.filters import ActivityFilter
 from cockpit.activity.models import Signal
 from cockpit.errors import DatabaseUnavailable
 from cockpit.models import Activity, Page
-from cockpit.store.core import Db
+from cockpit.store.core import Db, contains_pattern, keyset_page
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
             conds.append(f"{col} = ANY(%s)")
             params.append(list(values))
     if f.text and f.text.strip():
-        pattern = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(f.text.strip())
         conds.append("(subject ILIKE %s OR summary ILIKE %s)")
         params.extend([pattern, pattern])
     return ("WHERE " + " AND ".join(conds)) if conds else ""
@@ -72,10 +72,7 @@ class ActivityRepo:
             if len(rows) > limit or window is None:
                 break
             window = window * 8 if window < _MAX_WINDOW else None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return Page(items=rows, next_after=(rows[-1].occurred_at, rows[-1].id))
-        return Page(items=rows, next_after=None)
+        return keyset_page(rows, limit, lambda a: (a.occurred_at, a.id))
 
     async def activities_page(self, *, before: Key | None = None, limit: int = 50,
                               contact_id: UUID | None = None, company_id: UUID | None = None,

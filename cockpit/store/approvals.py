@@ -22,7 +22,7 @@ from cockpit.approvals.models import ProposalRow
 from cockpit.contracts import ApprovalDecision, ClientGraphDelta
 from cockpit.errors import NotFound
 from cockpit.models import Page
-from cockpit.store.core import ROLE_NAMES, Db
+from cockpit.store.core import ROLE_NAMES, Db, keyset_page
 
 
 _COLS = ("proposal_id, kind, artifact_type, entity_type, action, target_id, payload, merge_candidate_refs, "
@@ -73,10 +73,7 @@ class ApprovalsRepo:
         rows = await self.db.fetch_models(
             ProposalRow, f"SELECT {_COLS} FROM redkey.proposals WHERE client_id = %s AND status = 'pending' "
                          f"AND (%s::text IS NULL OR kind = %s){cond} ORDER BY created_at, proposal_id LIMIT %s", params)
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return Page(items=rows, next_after=(rows[-1].created_at, rows[-1].proposal_id))
-        return Page(items=rows, next_after=None)
+        return keyset_page(rows, limit, lambda p: (p.created_at, p.proposal_id))
 
     async def get_proposal(self, proposal_id: UUID | str) -> ProposalRow:
         row = await self.db.fetch_model(

@@ -9,7 +9,7 @@ with a message fit for the user.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from cockpit.db.connect import explain_db_error, explain_write_error
 from cockpit.errors import CockpitError, DatabaseUnavailable, ScopeError
-from cockpit.models import Role
+from cockpit.models import Page, Role
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 ROLE_NAMES: dict[str, str | None] = {
     "readonly": "redkey_readonly",
@@ -31,6 +32,20 @@ ROLE_NAMES: dict[str, str | None] = {
     "strategic": "redkey_strategic",
     "owner": None,  # the login role: RedKey's own bookkeeping tables, migrations, admin
 }
+
+
+def contains_pattern(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def keyset_page(rows: list[R], limit: int, key: Callable[[R], tuple[Any, ...]]) -> Page[R]:
+    """A page from ``limit + 1`` fetched rows: the extra row only says there is more; the cursor is
+    ``key`` of the last row kept."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(items=rows, next_after=key(rows[-1]))
+    return Page(items=rows, next_after=None)
 
 
 class Db:

@@ -27,7 +27,7 @@ from cockpit.models import (
     Stage,
     StageTotal,
 )
-from cockpit.store.core import Db
+from cockpit.store.core import Db, contains_pattern, keyset_page
 
 DealSort = Literal["amount", "close_date", "staleness"]
 
@@ -50,22 +50,11 @@ _BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp fil
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _adapt(value: Any) -> Any:
     """Python values to query parameters (dicts and lists of dicts become jsonb)."""
     if isinstance(value, dict):
         return Jsonb(value)
     return value
-
-
-def _page(rows: list[Any], limit: int, key) -> Page[Any]:  # type: ignore[no-untyped-def]
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return Page(items=rows, next_after=key(rows[-1]))
-    return Page(items=rows, next_after=None)
 
 
 class CrmRepo:
@@ -89,7 +78,7 @@ class CrmRepo:
     def _deal_filter(text: str | None) -> tuple[str, list[Any]]:
         if not text or not text.strip():
             return "", []
-        pattern = _like(text.strip())
+        pattern = contains_pattern(text.strip())
         return ("WHERE (d.name ILIKE %s OR d.company_id IN (SELECT c.id FROM crm_companies c "
                 "WHERE c.name ILIKE %s))", [pattern, pattern])
 
@@ -114,7 +103,7 @@ class CrmRepo:
             f"ORDER BY {key} {direction}, d.id {direction} LIMIT %s) d "
             f"ORDER BY d.sort_key {direction}, d.id {direction}")
         rows = await self.db.fetch_dicts(query, params)
-        page = _page(rows, limit, lambda r: (r["sort_key"], r["id"]))
+        page = keyset_page(rows, limit, lambda r: (r["sort_key"], r["id"]))
         return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
 
     async def board(self, *, sort: DealSort = "amount", limit: int = 30,
@@ -147,7 +136,7 @@ class CrmRepo:
             by_stage.setdefault(r["stage_id"], []).append(r)
         out: dict[str, Page[DealCard]] = {}
         for stage, stage_rows in by_stage.items():
-            page = _page(stage_rows, limit, lambda r: (r["sort_key"], r["id"]))
+            page = keyset_page(stage_rows, limit, lambda r: (r["sort_key"], r["id"]))
             out[stage] = Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
         return out
 
@@ -230,14 +219,14 @@ class CrmRepo:
         after_name, after_id = after if after else (None, None)
         rows = await self.db.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
                                        (query or None, limit + 1, after_name, after_id))
-        return _page(rows, limit, lambda c: (c.full_name, c.id))
+        return keyset_page(rows, limit, lambda c: (c.full_name, c.id))
 
     async def companies_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                              limit: int = 50) -> Page[Company]:
         after_name, after_id = after if after else (None, None)
         rows = await self.db.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
                                        (query or None, limit + 1, after_name, after_id))
-        return _page(rows, limit, lambda c: (c.name, c.id))
+        return keyset_page(rows, limit, lambda c: (c.name, c.id))
 
     async def search_deals(self, query: str, limit: int = 20) -> list[Deal]:
         return await self.db.fetch_models(Deal, "SELECT * FROM crm_search_deals(%s, %s)", (query, limit))

@@ -26,7 +26,7 @@ from cockpit.schema.models import (
     SearchHit,
     TableDetail,
 )
-from cockpit.store.core import Db
+from cockpit.store.core import Db, contains_pattern
 
 _RELATION_COLS = ("table_oid::bigint AS table_oid, schema_name, table_name, relkind, comment, row_estimate, "
                   "column_count, rls_enabled, rls_forced, is_system, hidden_reason, partition_of, extension, "
@@ -173,7 +173,7 @@ class SchemaRepo:
         text = text.strip()
         if not text:
             return []
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         system = "" if include_system else " AND NOT is_system"
         return await self.db.fetch_models(
             SearchHit,
