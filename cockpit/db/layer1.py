@@ -29,9 +29,6 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
                    ("targetCompanyId", "companyId"), ("targetOpportunityId", "opportunityId")],
 }
 
-LAYER1_TABLES = ("person", "company", "opportunity", "note", "noteTarget", "task", "taskTarget",
-                 "timelineActivity", "attachment", "workspaceMember")
-
 _COLUMNS_SQL = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_class c

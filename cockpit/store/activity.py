@@ -21,9 +21,10 @@ import psycopg
 
 from cockpit.activity.filters import ActivityFilter
 from cockpit.activity.models import Signal
+from cockpit.db.like import contains_pattern
 from cockpit.errors import DatabaseUnavailable
 from cockpit.models import Activity, Page
-from cockpit.store.core import Db, contains_pattern, keyset_page
+from cockpit.store.core import Db, keyset_page
 
 log = logging.getLogger(__name__)
 

@@ -34,11 +34,6 @@ ROLE_NAMES: dict[str, str | None] = {
 }
 
 
-def contains_pattern(text: str) -> str:
-    """An ILIKE pattern matching ``text`` anywhere, its ``%``, ``_`` and ``\\`` taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def keyset_page(rows: list[R], limit: int, key: Callable[[R], tuple[Any, ...]]) -> Page[R]:
     """A page from ``limit + 1`` fetched rows: the extra row only says there is more; the cursor is
     ``key`` of the last row kept."""

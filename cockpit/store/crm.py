@@ -13,6 +13,7 @@ from uuid import UUID
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
+from cockpit.db.like import contains_pattern
 from cockpit.db.views import CONTRACT
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import (
@@ -27,7 +28,7 @@ from cockpit.models import (
     Stage,
     StageTotal,
 )
-from cockpit.store.core import Db, contains_pattern, keyset_page
+from cockpit.store.core import Db, keyset_page
 
 DealSort = Literal["amount", "close_date", "staleness"]
 

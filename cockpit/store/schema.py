@@ -12,6 +12,7 @@ from typing import Any
 
 from psycopg.rows import class_row, dict_row
 
+from cockpit.db.like import contains_pattern
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.schema.models import (
     Column,
@@ -26,7 +27,7 @@ from cockpit.schema.models import (
     SearchHit,
     TableDetail,
 )
-from cockpit.store.core import Db, contains_pattern
+from cockpit.store.core import Db
 
 _RELATION_COLS = ("table_oid::bigint AS table_oid, schema_name, table_name, relkind, comment, row_estimate, "
                   "column_count, rls_enabled, rls_forced, is_system, hidden_reason, partition_of, extension, "
