@@ -13,8 +13,9 @@ from cockpit.store.core import Db
 STORE = Path(__file__).resolve().parent.parent / "cockpit" / "store"
 
 # What a repository may import from the cockpit package: the store itself, the database layer, errors,
-# configuration, contracts, models, and the few pure helpers the SQL needs.
+# configuration, contracts, models, the field registry, and the few pure helpers the SQL needs.
 ALLOWED = ("cockpit.store", "cockpit.db", "cockpit.errors", "cockpit.config", "cockpit.contracts", "cockpit.models",
+           "cockpit.fields",
            "cockpit.activity.filters", "cockpit.email.unsubscribe", "cockpit.sequences.schedule")
 
 

@@ -18,12 +18,14 @@ from cockpit.store.activity import ActivityRepo
 from cockpit.store.admin import AdminRepo
 from cockpit.store.approvals import ApprovalsRepo
 from cockpit.store.arlo import ArloRepo
+from cockpit.store.calendar import CalendarRepo
 from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
 from cockpit.store.email_events import EmailEventsRepo
 from cockpit.store.forms import FormsRepo
 from cockpit.store.imports import ImportsRepo
+from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
 from cockpit.store.schema_doc import SchemaDocRepo
@@ -107,6 +109,14 @@ class Store:
     @cached_property
     def schema_doc(self) -> SchemaDocRepo:
         return SchemaDocRepo(self.db)
+
+    @cached_property
+    def mail(self) -> MailRepo:
+        return MailRepo(self.db)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.db, self.mail)
 
     @cached_property
     def admin(self) -> AdminRepo:
