@@ -126,7 +126,7 @@ async def test_ui_answers_keys_while_a_slow_query_runs(settings, store) -> None:
 async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url, pg_server_url) -> None:  # type: ignore[no-untyped-def]
     dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
-    app.backoff_start, app.backoff_max = 0.1, 0.2
+    app.connection.backoff_start, app.connection.backoff_max = 0.1, 0.2
     async with app.run_test(size=(120, 40)) as pilot:
         board = await _ready(app, pilot)
         admin = await psycopg.AsyncConnection.connect(pg_server_url, autocommit=True)

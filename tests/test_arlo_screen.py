@@ -129,7 +129,7 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
-        app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
+        app.start_arlo(Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
         loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
                               timeout=30)
         assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
