@@ -191,7 +191,7 @@ class CockpitApp(App[None]):
     def call_store(self, node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
                    done: Callable[[T], Any] | None = None, *, group: str = "default",
                    exclusive: bool = True, failed: Callable[[BaseException], Any] | None = None,
-                   ) -> Worker[None] | None:
+                   ) -> Worker[bool] | None:
         """Run ``fn(store)`` in a worker of ``node``, ``done(result)`` on success (see :func:`call_store`)."""
         return call_store(self, node, fn, done, group=group, exclusive=exclusive, failed=failed)
 

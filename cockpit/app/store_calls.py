@@ -57,16 +57,17 @@ class Reporter:
 
 def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
                done: Callable[[T], Any] | None = None, *, group: str = "default", exclusive: bool = True,
-               failed: Callable[[BaseException], Any] | None = None) -> Worker[None] | None:
+               failed: Callable[[BaseException], Any] | None = None) -> Worker[bool] | None:
     """Run ``fn(store)`` in a worker of ``node``; hand the result to ``done`` if the scope is unchanged.
 
     ``failed`` (if given) is called after the error was reported, e.g. to undo an optimistic change.
+    The worker's result says whether the call went through (and ``done``, if any, was applied).
     Without a store (still connecting) nothing runs: the screen reloads when the store arrives."""
     store = app.store
     if store is None:
         return None
 
-    async def job() -> None:
+    async def job() -> bool:
         try:
             result = await fn(store)
         except asyncio.CancelledError:
@@ -75,12 +76,14 @@ def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitab
             app.reporter.any(exc)
             if failed is not None and app.store is store:
                 failed(exc)
-            return
+            return False
         if done is None or app.store is not store:
-            return
+            return done is None
         try:
             done(result)
         except Exception as exc:  # noqa: BLE001
             app.reporter.unexpected(exc)
+            return False
+        return True
 
     return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
