@@ -214,3 +214,26 @@ async def test_escape_leaves_a_text_field_so_go_keys_work_again(settings, store,
         await wait_until(pilot, lambda: not isinstance(app.focused, Input), what="the field released")
         await pilot.press("g", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts")
+
+
+async def test_a_worker_that_fails_unexpectedly_is_shown_and_logged(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
+    """Any worker of the app, even one started without call_store, that ends in an error nobody
+    handled becomes a notification and an error-log record with its traceback."""
+    from textual.worker import Worker, WorkerState
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = await _ready(app, pilot, waiter)
+
+        async def broken_refresh() -> None:
+            raise KeyError("stage_id")
+
+        since = waiter.mark()
+        board.run_worker(broken_refresh(), group="broken", exit_on_error=False)
+        await waiter.wait(Worker.StateChanged, lambda m: m.worker.group == "broken" and m.state == WorkerState.ERROR,
+                          since=since)
+        await wait_until(pilot, lambda: any("unexpected KeyError" in (n.title or "") for n in app._notifications),
+                         what="the notification")
+        log = (settings.data_dir / "logs" / "cockpit.log").read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" in log and "in broken_refresh" in log and "KeyError: 'stage_id'" in log
+        assert isinstance(app.screen, PipelineScreen) and app.is_running  # the app carries on

@@ -50,7 +50,7 @@ class Waiter:
         return len(self.messages)
 
     async def wait(self, kind: type, pred: Callable[[Any], bool] = lambda m: True, *, since: int = 0,
-                   timeout: float = 10.0) -> Any:
+                   timeout: float = 20.0) -> Any:
         """The first message of ``kind`` (matching ``pred``) dispatched after ``since``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
