@@ -82,6 +82,7 @@ class SchemaScreen(CockpitScreen):
         Binding("o", "lint('orphans')", "Orphans"),
         Binding("y", "lint('cycles')", "Cycles"),
         Binding("u", "lint('unindexed')", "Unindexed FKs"),
+        Binding("D", "diagram", "Diagram file"),
         Binding("S", "toggle_system", "System"),
         Binding("R", "refresh", "Refresh"),
         Binding("escape", "close_search", "Close search", show=False),
@@ -165,6 +166,22 @@ class SchemaScreen(CockpitScreen):
             return SearchDone(text, await store.search_schema(text, include_system=include))
 
         self.call_store(fetch, self.post_message, group="schema-search")
+
+    def write_diagram(self, key: str) -> None:
+        """The selected table's neighbourhood as a file (SVG when Graphviz is installed, Mermaid otherwise)."""
+        from cockpit.schema.publish import diagram_format, write_neighbourhood_diagram
+
+        fmt = diagram_format()
+        include, folder = self.include_system, self.cockpit.settings.data_dir / "diagrams"
+
+        async def write(store: Any) -> Any:
+            return await write_neighbourhood_diagram(store, key, folder, fmt=fmt, include_system=include)
+
+        def written(path: Any) -> None:
+            note = "" if fmt == "svg" else " (Mermaid: install graphviz for SVG)"
+            self.notify(f"{key}: neighbourhood diagram written to {path}{note}", title="Diagram", timeout=10)
+
+        self.call_store(write, written, group="schema-diagram")
 
     # --- applying results ---------------------------------------------------------------------
     @on(SchemaLoaded)
@@ -278,6 +295,12 @@ class SchemaScreen(CockpitScreen):
             self.post_message(SchemaFailed(exc))
             return
         self.pane = "map"
+
+    def action_diagram(self) -> None:
+        rel = self._current()
+        if rel is not None:
+            self.notify(f"writing the diagram of {rel.key}…", title="Diagram")
+            self.write_diagram(rel.key)
 
     def action_mark(self) -> None:
         rel = self._current()
