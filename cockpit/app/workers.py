@@ -16,7 +16,8 @@ from textual.worker_manager import WorkerManager
 
 
 class ReportingWorkers(WorkerManager):
-    """The app's worker manager, calling ``on_failed(worker)`` for each worker that ended in ERROR."""
+    """The app's worker manager, calling ``on_failed(worker)`` for each ``exit_on_error=False`` worker that
+    ended in ERROR."""
 
     def __init__(self, app: object, on_failed: Callable[[Worker[object]], None]) -> None:
         super().__init__(app)  # type: ignore[arg-type]
@@ -24,5 +25,6 @@ class ReportingWorkers(WorkerManager):
 
     def _remove_worker(self, worker: Worker[object]) -> None:  # Textual's per-worker done-callback
         super()._remove_worker(worker)
-        if worker.state == WorkerState.ERROR and worker.error is not None:
+        # exit_on_error workers already went to App._handle_exception (the app's last line of defence)
+        if worker.state == WorkerState.ERROR and worker.error is not None and not worker.exit_on_error:
             self._on_failed(worker)
