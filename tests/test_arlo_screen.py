@@ -122,7 +122,7 @@ async def test_an_unexpected_error_in_tell_is_shown_logged_and_gives_the_box_bac
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     real_tell = app.arlo_runtime.tell
 
-    async def tell_with_broken_parser(_store: Any, _client: str, _text: str) -> Any:
+    async def tell_that_fails_unexpectedly(_store: Any, _client: str, _text: str) -> Any:
         raise RuntimeError("parser exploded")
 
     async with app.run_test(size=(140, 40)) as pilot:
@@ -131,7 +131,7 @@ async def test_an_unexpected_error_in_tell_is_shown_logged_and_gives_the_box_bac
         assert isinstance(app.screen, TellArlo)
         box = app.screen.query_one("#tell-input", Input)
         box.value = "Mark Sarah at Meridian as a priority"
-        app.arlo_runtime.tell = tell_with_broken_parser  # type: ignore[method-assign]
+        app.arlo_runtime.tell = tell_that_fails_unexpectedly  # type: ignore[method-assign]
         since = waiter.mark()
         await pilot.press("enter")
         await waiter.wait(TellArlo.Failed, since=since)
@@ -142,7 +142,7 @@ async def test_an_unexpected_error_in_tell_is_shown_logged_and_gives_the_box_bac
         assert any("unexpected RuntimeError: parser exploded" in t for t in titles), titles
         log = (settings.data_dir / "logs" / "cockpit.log").read_text(encoding="utf-8")
         assert "Traceback (most recent call last)" in log and "RuntimeError: parser exploded" in log
-        assert "tell_with_broken_parser" in log  # the traceback reaches the failing frame
+        assert "tell_that_fails_unexpectedly" in log  # the traceback reaches the failing frame
 
         app.arlo_runtime.tell = real_tell  # type: ignore[method-assign]
         box.value = "Mark Sarah at Meridian as a priority - strong champion"
