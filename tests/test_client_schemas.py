@@ -32,8 +32,8 @@ async def _add_third_client(url: str) -> None:
     store = await _store(url)
     try:
         for ws in ("workspace_third1", "workspace_third2"):
-            await store.create_fixture_workspace(ws, ["NEW", "QUALIFIED", "WON"])
-            await store.register_workspace(ws, "third-co", label="Third Co")
+            await store.admin.create_fixture_workspace(ws, ["NEW", "QUALIFIED", "WON"])
+            await store.admin.register_workspace(ws, "third-co", label="Third Co")
     finally:
         await store.close()
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -126,8 +126,8 @@ async def test_same_contract_grants_and_triggers_as_public(db_url: str) -> None:
 
 
 async def test_store_queries_plan_only_their_clients_branches(store: Store) -> None:
-    schemas = {w.client_id: w.schema_name for w in await store.workspaces()}
-    async with store.tx() as conn:
+    schemas = {w.client_id: w.schema_name for w in await store.admin.workspaces()}
+    async with store.db.tx() as conn:
         for query in ("SELECT * FROM crm_contacts ORDER BY full_name LIMIT 10",
                       "SELECT stage_id, count(*) FROM crm_deals GROUP BY 1",
                       "SELECT * FROM crm_activities ORDER BY occurred_at DESC LIMIT 50"):
@@ -138,20 +138,20 @@ async def test_store_queries_plan_only_their_clients_branches(store: Store) -> N
 
 
 async def test_writes_through_the_client_schema_keep_ownership_stage_checks_and_the_log(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
-    deal = (await store.search_deals("", 1))[0] if await store.search_deals("", 1) else None
-    board = await store.stage_totals()
+    deal = (await store.crm.search_deals("", 1))[0] if await store.crm.search_deals("", 1) else None
+    board = await store.crm.stage_totals()
     assert board and deal is not None
-    target = next(s.stage_id for s in await store.pipeline() if s.stage_id != deal.stage_id)
-    moved = await store.move_deal(deal.id, target)
+    target = next(s.stage_id for s in await store.crm.pipeline() if s.stage_id != deal.stage_id)
+    moved = await store.crm.move_deal(deal.id, target)
     assert (moved.from_stage, moved.to_stage) == (deal.stage_id, target)
     cur = await conn.execute("SELECT client_id, kind FROM redkey.activities WHERE deal_id = %s AND kind = 'stage_change'",
                              (deal.id,))
     assert await cur.fetchall() == [("bezeliq", "stage_change")]
     with pytest.raises(Exception) as bad:
-        await store.move_deal(deal.id, "NO_SUCH_STAGE")
+        await store.crm.move_deal(deal.id, "NO_SUCH_STAGE")
     assert "unknown stage" in str(bad.value)
     # a strategic field is refused under the operational role on the per-client path too
-    async with store.tx("operational") as c:
+    async with store.db.tx("operational") as c:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             await c.execute("UPDATE crm_deals SET priority = 'high' WHERE id = %s", (deal.id,))
     # the per-client trigger refuses a session scoped to another client
