@@ -12,15 +12,17 @@ Only the store's session roles (``redkey_cockpit_*``) and the owner have USAGE o
 client-bound logins and Data API callers hold the field-owning roles at most, so PostgreSQL skips a
 client schema on their search path and they read ``public.crm_*``.
 
-Each client's SQL is digested into ``redkey.client_schemas``: a regeneration re-runs only the clients
-whose SQL changed (registering a workspace re-runs public and that client), and drops the schema of a
+Each client's fingerprint (generator and workspace shapes) is kept in ``redkey.client_schemas``: a
+regeneration generates and runs only the clients whose fingerprint changed (registering a workspace re-runs public and that client), and drops the schema of a
 client that has no workspace left.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
+from pathlib import Path
 
 from psycopg import AsyncConnection
 
@@ -79,30 +81,42 @@ END $do$""")
     return out
 
 
-def digest(stmts: list[str]) -> str:
-    return hashlib.sha256("\n;\n".join(stmts).encode()).hexdigest()
+# What the generated SQL is made from besides the workspaces: the generator's own source.
+_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py")
+GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
+                                    for p in _SOURCES)).hexdigest()
 
 
-async def apply_client_schemas(conn: AsyncConnection, parts: dict[str, list[str]], *, force: bool) -> list[str]:
-    """Bring the client schemas in line with ``parts`` (client -> its statements) inside the caller's
-    transaction: run a client's SQL when it changed (or ``force``) or its schema is gone; drop the
-    schemas of clients no longer in ``parts``. Returns the clients whose schema was (re)generated."""
+def fingerprint(workspaces: list[Workspace], scope: str = "") -> str:
+    """A digest of everything the generated SQL over ``workspaces`` depends on (the generator and the
+    workspaces' shapes): equal fingerprints, equal SQL, without generating it."""
+    h = hashlib.sha256(f"{GENERATOR}\n{scope}\n".encode())
+    for w in workspaces:
+        h.update(json.dumps([w.schema, w.client_id, w.shape.columns], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Workspace]], *, force: bool) -> list[str]:
+    """Bring the client schemas in line with ``groups`` (client -> its workspaces) inside the caller's
+    transaction: generate and run a client's SQL when its fingerprint changed (or ``force``) or its
+    schema is gone. Returns the clients whose schema was (re)generated."""
     cur = await conn.execute(
         "SELECT c.client_id, c.schema_name, c.sql_sha256, to_regnamespace(c.schema_name) IS NOT NULL"
         " FROM redkey.client_schemas c")
     known = {client: (schema, sha, present) for client, schema, sha, present in await cur.fetchall()}
     names: dict[str, str] = {}
-    for client in parts:
+    for client in groups:
         ns = client_schema(client)
         if ns in names:
             raise ValueError(f"clients {names[ns]!r} and {client!r} map to the same schema {ns}")
         names[ns] = client
     done = []
-    for client, stmts in parts.items():
-        sha = digest(stmts)
+    for client, wss in groups.items():
+        sha = fingerprint(wss, client)
         schema, old_sha, present = known.get(client, (None, None, False))
         if not force and present and old_sha == sha:
             continue
+        stmts = client_sql(client, wss)
         if schema and schema != client_schema(client):
             await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")  # type: ignore[arg-type]
         for stmt in stmts:
@@ -113,10 +127,16 @@ async def apply_client_schemas(conn: AsyncConnection, parts: dict[str, list[str]
             " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()",
             (client, client_schema(client), sha))
         done.append(client)
-    for client, (schema, _, _) in known.items():
-        if client not in parts:
-            await drop_client_schema(conn, client, schema)
     return done
+
+
+async def drop_stale_client_schemas(conn: AsyncConnection, clients: set[str]) -> list[str]:
+    """Drop the schemas of clients not in ``clients`` (run after public stopped reading them)."""
+    cur = await conn.execute("SELECT client_id, schema_name FROM redkey.client_schemas")
+    gone = [(c, s) for c, s in await cur.fetchall() if c not in clients]
+    for client, schema in gone:
+        await drop_client_schema(conn, client, schema)
+    return [c for c, _ in gone]
 
 
 async def drop_client_schema(conn: AsyncConnection, client_id: str, schema: str | None = None) -> None:

@@ -76,10 +76,12 @@ class WorkspaceShape:
 
 
 async def read_shapes(conn, schemas: list[str]) -> dict[str, WorkspaceShape]:  # type: ignore[no-untyped-def]
-    """The shapes of several schemas in one query (a schema that does not exist has no columns)."""
+    """The shapes of several schemas in one query, limited to the tables the views read (a schema that
+    does not exist has no columns)."""
     shapes = {s: WorkspaceShape(s) for s in schemas}
-    cur = await conn.execute(_COLUMNS_SQL.replace("n.nspname = %s", "n.nspname = ANY(%s)").replace(
-        "SELECT c.relname", "SELECT n.nspname, c.relname"), (list(schemas),))
+    query = (_COLUMNS_SQL.replace("n.nspname = %s", "n.nspname = ANY(%s) AND c.relname = ANY(%s)")
+             .replace("SELECT c.relname", "SELECT n.nspname, c.relname"))
+    cur = await conn.execute(query, (list(schemas), list(REQUIRED)))
     for schema, table, column, typ in await cur.fetchall():
         shapes[schema].columns.setdefault(table, {})[column] = typ
     return shapes

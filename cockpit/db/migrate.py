@@ -4,7 +4,8 @@ Files are ``cockpit/db/migrations/NNN_name.sql``, applied in number order, each 
 Re-running is a no-op. A file edited after it was applied is refused (its checksum no longer matches),
 naming the file. A migration whose number is lower than one already applied (from a merged branch) is
 still applied, in order. After migrations, Layer 2 is regenerated when its SQL would differ from the
-last generation, so the views always match the registered workspaces.
+last generation (by a fingerprint of the generator and the workspace shapes), so the views always
+match the registered workspaces.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ async def refresh_layer2(conn: AsyncConnection, *, force: bool = False) -> bool:
     """Regenerate Layer 2 if forced or if the generated SQL changed since the last generation."""
     if not force:
         workspaces = await layer2.load_workspaces(conn)
-        digest = hashlib.sha256("\n;\n".join(layer2.generate(workspaces)).encode()).hexdigest()
+        digest = layer2.fingerprint(workspaces)
         cur = await conn.execute("SELECT sql_sha256 FROM redkey.layer2_generations ORDER BY id DESC LIMIT 1")
         row = await cur.fetchone()
         if row and row[0] == digest:

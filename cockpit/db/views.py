@@ -253,3 +253,16 @@ def view_sql(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
         branches = [record_branch(view, w) for w in workspaces] or [_empty(view)]
     body = "\nUNION ALL\n".join(branches)
     return f"CREATE OR REPLACE VIEW {q(ns)}.{view} AS\n{body}"
+
+
+def public_view_sql(view: str, clients: list[str]) -> str:
+    """public's view: one branch per client, reading that client's own view (same columns, same gate),
+    so public shows exactly what the client schemas show; RedKey's activities of a client without a
+    workspace (hence without a schema) come straight from redkey.activities."""
+    branches = [f"SELECT * FROM {q(client_schema(c))}.{view}" for c in clients]
+    if view == "crm_activities":
+        others = (f" AND a.client_id <> ALL (ARRAY[{', '.join(lit(c) for c in clients)}]::text[])"
+                  if clients else "")
+        branches = [REDKEY_ACTIVITY_BRANCH + others] + branches
+    body = "\nUNION ALL\n".join(branches or [_empty(view)])
+    return f"CREATE OR REPLACE VIEW public.{view} AS\n{body}"

@@ -49,7 +49,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 GRANT EXECUTE ON FUNCTION redkey.client_schema(text) TO PUBLIC;
 
--- What the generator made per client, and the digest of its SQL (regenerated only when it changes).
+-- What the generator made per client, and the fingerprint of its inputs (generator source, workspace
+-- shapes): a client's schema is regenerated only when that changes.
 CREATE TABLE IF NOT EXISTS redkey.client_schemas (
     client_id     text PRIMARY KEY,
     schema_name   text NOT NULL UNIQUE,
