@@ -76,6 +76,18 @@ async def test_per_client_and_public_views_return_the_same_rows_for_every_client
                         mine = sorted(json.dumps(r, default=str) for r in await cur.fetchall())
                         cur = await conn.execute(sql.SQL(call).format(sql.Identifier("public"), sql.Identifier(fn)), (text,))
                         assert mine == sorted(json.dumps(r, default=str) for r in await cur.fetchall()), (client, fn, text)
+            # and both are what Layer 1 holds for that client's workspaces (read without any view)
+            await _scope(conn, client)
+            cur = await conn.execute("SELECT schema_name FROM redkey.workspaces WHERE client_id = %s", (client,))
+            spaces = [r[0] for r in await cur.fetchall()]
+            for view, table in (("crm_contacts", "person"), ("crm_companies", "company"), ("crm_deals", "opportunity")):
+                raw = set()
+                for ws in spaces:
+                    cur = await conn.execute(sql.SQL('SELECT id FROM {}.{} WHERE "deletedAt" IS NULL').format(
+                        sql.Identifier(ws), sql.Identifier(table)))
+                    raw |= {r[0] for r in await cur.fetchall()}
+                cur = await conn.execute(sql.SQL("SELECT id FROM {}.{}").format(ns, sql.Identifier(view)))
+                assert {r[0] for r in await cur.fetchall()} == raw and raw, (client, view)
             # fail closed: scoped to another client, or to none, a client's schema shows nothing
             for other in (c for c in CLIENTS if c != client):
                 await _scope(conn, other)

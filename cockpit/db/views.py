@@ -2,7 +2,8 @@
 
 Layer 1 has one schema per Twenty workspace, so every view is a ``UNION ALL`` with one branch per
 workspace, each carrying its constant ``client_id`` and gated on ``redkey.current_client_id()`` (an
-unscoped session sees nothing). The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
+unscoped session sees nothing). Each client's views live in its own schema
+(:mod:`cockpit.db.client_schemas`); ``public``'s read those, one branch per client. The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
 upgrade renames a column only this generated SQL changes; the view columns — the contract, taken
 from the field registry (:mod:`cockpit.fields`) — never do. Every identifier and literal is quoted by
 ``psycopg.sql``.
