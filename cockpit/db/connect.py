@@ -107,7 +107,8 @@ def explain_write_error(exc: psycopg.Error, *, role: str | None = None, columns:
                         errors.StringDataRightTruncation, errors.InvalidTransactionTermination,
                         errors.RaiseException)):
         return ValidationFailed(msg, hint)
-    if isinstance(exc, errors.ObjectNotInPrerequisiteState) or diag.sqlstate == "428C9":
+    if isinstance(exc, errors.ObjectNotInPrerequisiteState) or diag.sqlstate == "428C9" \
+            or (diag.sqlstate or "").startswith("RK"):  # RedKey's own refusals (a transition not allowed)
         return ValidationFailed(msg, hint)
     if isinstance(exc, (errors.UndefinedTable, errors.UndefinedFunction)):
         return DatabaseUnavailable(f"the database is not migrated: {msg}", "run `cockpit migrate`")

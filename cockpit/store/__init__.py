@@ -27,6 +27,7 @@ from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
+from cockpit.store.work import WorkRepo
 
 
 class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
@@ -44,6 +45,10 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self, self.mail)
+
+    @cached_property
+    def work(self) -> WorkRepo:
+        return WorkRepo(self)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,

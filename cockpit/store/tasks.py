@@ -119,7 +119,7 @@ class TasksMixin(StoreBase):
         async with self.tx("owner") as conn:
             cur = await conn.execute(
                 "SELECT id, attempts + 1, now() + make_interval(secs => %s) FROM redkey.tasks "
-                f"WHERE {where} AND (status = 'created' OR (status IN ('claimed', 'in_progress') "
+                f"WHERE {where} AND cardinality(waiting_on) = 0 AND (status = 'created' OR (status IN ('claimed', 'in_progress') "
                 "AND lease_until < now())) ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
                 (lease_seconds, task_id or role))
             row = await cur.fetchone()
@@ -159,7 +159,9 @@ class TasksMixin(StoreBase):
                 cur = await conn.execute("SELECT now() + make_interval(secs => %s)", (lease_seconds,))
                 body["lease_until"] = (await cur.fetchone())[0].isoformat()  # type: ignore[index]
             await _append(conn, task.id, message_type, body)
-            return await _task_row(conn, task.id)
+            after = await _task_row(conn, task.id)
+            # a hold of its project, stage or phase stops a running task at its next heartbeat
+            return after if after is not None and after.status != "on_hold" else None
 
     # --- control (hold / resume / cancel) -------------------------------------------------------
     async def control_task(self, task_id: str, action: ControlAction, *, reason: str | None = None,

@@ -1,0 +1,76 @@
+"""Projects, stages, phases and tasks against real Postgres: every change is a message on the entity's
+topic, the listener applies it in the same transaction or refuses it with its log entry; dependencies
+hold tasks back from the queue; holds cascade and resume exactly what they paused."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from cockpit.errors import NotFound, ValidationFailed
+from cockpit.store import Store
+
+
+async def _types(store: Store, entity_id: str) -> list[str]:
+    return [m.message_type for m in await store.work.log(entity_id)]
+
+
+async def _status(conn: psycopg.AsyncConnection, table: str, entity_id: str) -> str:
+    cur = await conn.execute(f"SELECT status FROM redkey.{table} WHERE id = %s", (entity_id,))
+    row = await cur.fetchone()
+    assert row is not None, f"no {table} row {entity_id}"
+    return str(row[0])
+
+
+async def test_project_stage_phase_task_messages_and_transitions(store: Store, conn) -> None:
+    w = store.work
+    project = await w.create_project("Vault migration — phase 2", brief="Move the vault to Postgres")
+    assert project.status == "active" and project.id.startswith("0.0.") and project.active_stage_id is None
+    assert await _types(store, project.id) == ["project.created"]
+
+    stage = await w.create_stage(project.id, "build", title="Build")
+    assert stage.status == "active" and [s for s in stage.steps] == ["spec", "build", "review"]  # the snapshot
+    assert stage.current_step == 0
+    assert (await w.get("project", project.id)).active_stage_id == stage.id
+    assert await _types(store, project.id) == ["project.created", "project.stage_changed"]
+
+    stage = await w.transition_stage(stage.id, 1, output_ref="docs/spec.md")
+    assert stage.current_step == 1 and stage.output_ref == "docs/spec.md"
+    with pytest.raises(ValidationFailed, match="has no step 7"):
+        await w.transition_stage(stage.id, 7)
+
+    phase = await w.create_phase(stage.id, "Phase 1: Foundation")
+    assert phase.status == "active"  # nothing to wait for: the engine started it
+    assert await _types(store, phase.id) == ["phase.created", "phase.started"]
+
+    task = await w.create_task("test_count", brief="Write the schema migrations", phase_id=phase.id)
+    assert task.stage_id == stage.id and task.project_id == project.id and task.status == "created"
+
+    # hold / resume the phase directly
+    held = await w.control(phase.id, "hold", reason="waiting on legal")
+    assert held.status == "on_hold" and held.status_reason == "waiting on legal"
+    assert await _status(conn, "tasks", task.id) == "on_hold"
+    resumed = await w.control(phase.id, "resume")
+    assert resumed.status == "active" and await _status(conn, "tasks", task.id) == "created"
+    assert (await _types(store, phase.id))[-2:] == ["phase.on_hold", "phase.resumed"]
+    assert (await _types(store, task.id))[-2:] == ["task.on_hold", "task.resumed"]
+
+    # stage hold/resume
+    assert (await w.control(stage.id, "hold", reason="budget")).status == "paused"
+    assert await _status(conn, "phases", phase.id) == "on_hold"
+    assert (await w.control(stage.id, "resume")).status == "active"
+    assert await _status(conn, "phases", phase.id) == "active"
+
+    # project defer -> resume
+    deferred = await w.control(project.id, "defer", reason="after the audit")
+    assert deferred.status == "deferred" and await _status(conn, "stages", stage.id) == "paused"
+    assert (await w.control(project.id, "resume")).status == "active"
+    assert await _status(conn, "stages", stage.id) == "active"
+
+    # cancelling the project cancels everything open under it
+    cancelled = await w.control(project.id, "cancel", reason="client churned")
+    assert cancelled.status == "cancelled"
+    assert [await _status(conn, t, i) for t, i in (("stages", stage.id), ("phases", phase.id), ("tasks", task.id))] \
+        == ["cancelled", "cancelled", "cancelled"]
+    assert (await _types(store, stage.id))[-1] == "stage.cancelled"
+    assert (await _types(store, task.id))[-1] == "task.cancelled"
