@@ -74,3 +74,61 @@ async def test_project_stage_phase_task_messages_and_transitions(store: Store, c
         == ["cancelled", "cancelled", "cancelled"]
     assert (await _types(store, stage.id))[-1] == "stage.cancelled"
     assert (await _types(store, task.id))[-1] == "task.cancelled"
+
+
+async def test_refused_transitions_leave_no_log_entry(store: Store, conn) -> None:
+    w = store.work
+    project = await w.create_project("Refusals")
+    stage = await w.create_stage(project.id, "qualify")
+    before = await _types(store, stage.id)
+    with pytest.raises(ValidationFailed, match="only a paused stage can be resumed"):
+        await w.control(stage.id, "resume")
+    with pytest.raises(ValidationFailed, match="a project cannot be supersede"):
+        await w.control(project.id, "supersede", replaced_by=stage.id)
+    with pytest.raises(ValidationFailed, match="not another active stage"):
+        await w.control(stage.id, "supersede", replaced_by="0.0.999999")
+    with pytest.raises(ValidationFailed, match="not defined for this client"):
+        await w.create_stage(project.id, "moonshot")
+    assert await _types(store, stage.id) == before
+    # a message of the wrong entity on a topic, and completing a stage with open work, appended by hand
+    task = await w.create_task("test_count", brief="Call the buyer", stage_id=stage.id)
+    for topic, mtype in ((stage.id, "project.complete"), (stage.id, "stage.complete"), (project.id, "project.complete")):
+        with pytest.raises(psycopg.Error):
+            await conn.execute("INSERT INTO redkey.topic_log (topic_id, message_type, payload) VALUES (%s, %s, '{}')",
+                               (topic, mtype))
+    cur = await conn.execute("SELECT count(*) FROM redkey.topic_log WHERE topic_id = ANY(%s) AND message_type LIKE "
+                             "'%%complete'", ([stage.id, project.id],))
+    assert (await cur.fetchone())[0] == 0
+    assert await _status(conn, "stages", stage.id) == "active" and await _status(conn, "tasks", task.id) == "created"
+    # a cancelled project cannot be held; another client's project is not found
+    await w.control(project.id, "cancel", reason="test")
+    with pytest.raises(ValidationFailed, match="cannot be put on hold"):
+        await w.control(project.id, "hold")
+    with pytest.raises(NotFound):
+        await store.scoped("northwind").work.control(project.id, "resume")
+
+
+async def test_dependency_cycle_refused_when_created(store: Store, conn) -> None:
+    w = store.work
+    project = await w.create_project("Cycles")
+    stage = await w.create_stage(project.id, "build")
+    a = await w.create_task("test_count", brief="A", stage_id=stage.id)
+    b = await w.create_task("test_count", brief="B", stage_id=stage.id, depends_on=[a.id])
+    assert b.waiting_on == [a.id]
+    with pytest.raises(ValidationFailed, match="not a task or phase of this client"):
+        await w.create_task("test_count", brief="C", depends_on=["0.0.424242"])
+    # a topic whose task.created names itself, and a cycle through an existing chain (a -> b -> new -> a is
+    # impossible to create, so build the loop by hand: the new task's own id among its dependencies)
+    cur = await conn.execute("SELECT redkey.new_topic('task')")
+    tid = (await cur.fetchone())[0]
+    await conn.execute("UPDATE redkey.tasks SET depends_on = %s WHERE id = %s", ([tid], a.id))  # a now waits on tid
+    with pytest.raises(psycopg.Error, match="dependency cycle"):
+        await conn.execute("INSERT INTO redkey.topic_log (topic_id, message_type, payload) VALUES (%s, 'task.created', "
+                           "%s)", (tid, psycopg.types.json.Jsonb({"client_id": "bezeliq", "role": "roles.crm",
+                                                                   "task_type": "test_count", "depends_on": [b.id]})))
+    with pytest.raises(psycopg.Error, match="cannot depend on itself"):
+        await conn.execute("INSERT INTO redkey.topic_log (topic_id, message_type, payload) VALUES (%s, 'task.created', "
+                           "%s)", (tid, psycopg.types.json.Jsonb({"client_id": "bezeliq", "role": "roles.crm",
+                                                                   "task_type": "test_count", "depends_on": [tid]})))
+    cur = await conn.execute("SELECT count(*) FROM redkey.tasks WHERE id = %s", (tid,))
+    assert (await cur.fetchone())[0] == 0
