@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     enrichment_interval_seconds: float = Field(default=3600, gt=0)
     pipeline_health_interval_seconds: float = Field(default=86_400, gt=0)
     sequence_interval_seconds: float = Field(default=30, gt=0)
+    won_deal_interval_seconds: float = Field(default=300, gt=0, description="How often arlo looks for won deals to propose a project for.")
     lease_seconds: float = Field(default=300, gt=0)
     health_threshold_days: int = Field(default=14, ge=1)
     health_threshold_by_stage: dict[str, int] = Field(default_factory=dict)

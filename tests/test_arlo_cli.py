@@ -35,7 +35,7 @@ def test_arlo_once_runs_what_is_due_then_nothing(db_url: str, tmp_path: Path) ->
     first = cockpit("arlo", "--once", env=env)
     _no_traceback(first)
     assert first.returncode == 0, first.stderr
-    assert "arlo: ran 6 task(s)" in first.stdout  # 3 periodic types x 2 clients
+    assert "arlo: ran 8 task(s)" in first.stdout  # 4 periodic types x 2 clients
     assert "enrichment not configured (offline)" in first.stdout
     assert "offline (no COCKPIT_RESEND_API_KEY)" in first.stdout  # the real sequence step ran, sending nothing
     second = cockpit("arlo", "--once", env=env)

@@ -130,10 +130,11 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
         app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
-        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 4,
                               timeout=30)
         assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
-            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete")}
+            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete"),
+            ("won_deal_projects", "complete")}
         assert all(lp.next_run_at is not None for lp in loaded.view.loops)
         await pilot.pause()
         assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())

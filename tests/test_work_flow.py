@@ -173,3 +173,57 @@ async def test_supersede_stage_and_cancel_with_replacement(store: Store, conn) -
     assert b_now.depends_on == [a2.id] and b_now.waiting_on == [a2.id]
     tree = await w.tree(project.id)
     assert tree.waits_for(next(t for t in tree.tasks if t.id == b.id)) == f"waits for {a2.id} (created)"
+
+
+async def test_won_deal_proposes_a_project_through_approvals(store: Store, settings, conn) -> None:
+    """Justin moves a deal to the won stage; arlo's loop proposes the onboarding project; approving it
+    creates the project linked to deal, company and client, with its first stage and tasks."""
+    from cockpit.approvals.service import approve, reject
+    from cockpit.arlo.runner import Arlo
+    from cockpit.work.won import propose_won_deal_projects
+
+    cur = await conn.execute("SELECT stage_id FROM redkey.stage_settings WHERE client_id = 'bezeliq' "
+                             "AND label ILIKE '%%won%%'")
+    won = (await cur.fetchone())[0]
+    deals = await store.fetch_dicts("SELECT id, name, company_id, stage_id FROM crm_deals WHERE stage_id <> %s "
+                                    "AND company_id IS NOT NULL ORDER BY name LIMIT 2", (won,))
+    deal, other = deals
+    await store.move_deal(deal["id"], won)
+    arlo = Arlo(store, settings, _services())
+    await arlo.run_once()
+    pending = await store.pending_proposals(kind="project", limit=100)
+    mine = [p for p in pending.items if p.target_id == deal["id"]]
+    assert len(mine) == 1 and mine[0].payload["template"] == "onboarding"
+    assert mine[0].payload["company_id"] == str(deal["company_id"])
+    # the loop does not propose the same deal twice
+    await arlo.run_once()
+    again = await store.pending_proposals(kind="project", limit=100)
+    assert len([p for p in again.items if p.target_id == deal["id"]]) == 1
+    assert not await store.work.projects()  # nothing exists before approval
+
+    ops = await approve(store, mine[0].proposal_id, reviewer="justin", note="go")
+    assert ops[0]["entity_type"] == "project"
+    projects = await store.work.projects()
+    assert len(projects) == 1
+    summary = projects[0]
+    p = summary.project
+    assert (p.deal_id, p.company_id, p.client_id, p.template) == (deal["id"], deal["company_id"], "bezeliq", "onboarding")
+    assert summary.stage is not None and summary.stage.stage_type == "onboard"
+    assert summary.stage.steps == ["kickoff", "access", "welcome"]
+    tree = await store.work.tree(p.id)
+    assert [s.stage_type for s in tree.stages] == ["onboard"]  # later stages start when this one completes
+    kickoff, access = tree.tasks
+    assert access.waiting_on == [kickoff.id]
+    assert "waits for" in " ".join(summary.blockers)
+    # a won deal with a project is not proposed again; another client's scope sees none of it
+    assert deal["id"] not in {d["deal_id"] for d in await store.work.won_deals_to_propose()}
+    assert not await store.scoped("northwind").work.projects()
+    # rejecting a proposal leaves no project
+    await store.move_deal(other["id"], won)
+    made = await propose_won_deal_projects(store)
+    targets = {(await store.get_proposal(pid)).target_id for pid in made}
+    assert other["id"] in targets and deal["id"] not in targets
+    for pid in made:
+        await reject(store, pid, reviewer="justin", note="not this one")
+    assert len(await store.work.projects()) == 1
+    assert other["id"] not in {d["deal_id"] for d in await store.work.won_deals_to_propose()}  # rejected: not re-asked

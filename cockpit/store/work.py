@@ -262,7 +262,7 @@ class WorkRepo:
 
     # --- won deals ---------------------------------------------------------------------------------
     async def won_deals_to_propose(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Deals in the client's won stage with no project and no proposal yet, with the template to use.
+        """Deals in the client's won stage with no project and no proposal yet (a rejected one is not asked again), with the template to use.
         The won stage is the client's rule, else a stage whose label says "won"."""
         client = self.db.require_scope()
         return await self.db.fetch_dicts(  # type: ignore[no-any-return]
@@ -273,5 +273,5 @@ class WorkRepo:
             "WHERE NOT EXISTS (SELECT 1 FROM redkey.projects p WHERE p.client_id = %(c)s AND p.deal_id = d.id "
             "                  AND p.status <> 'cancelled') "
             "AND NOT EXISTS (SELECT 1 FROM redkey.proposals x WHERE x.client_id = %(c)s AND x.kind = 'project' "
-            "                AND x.target_id = d.id AND x.status IN ('pending', 'committed')) "
+            "                AND x.target_id = d.id AND x.status <> 'failed') "
             "ORDER BY d.updated_at, d.id LIMIT %(n)s", {"c": client, "n": limit}, role="owner")

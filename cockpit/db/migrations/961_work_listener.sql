@@ -146,10 +146,10 @@ BEGIN
         v_deps := ARRAY(SELECT v_ids[(i #>> '{}')::int + 1] FROM jsonb_array_elements(coalesce(v_t->'after', '[]')) i);
         v_task := redkey.new_topic('task');
         PERFORM redkey.work_append(v_task, 'task.created', jsonb_build_object(
-            'client_id', p.client_id, 'role', coalesce(v_t->>'role', 'roles.crm'),
+            'client_id', p.client_id, 'role', coalesce(v_t->>'role', 'roles.coordinator'),
             'task_type', coalesce(v_t->>'task_type', 'work_item'), 'brief', v_t->>'brief',
             'params', coalesce(v_t->'params', '{}'), 'depends_on', to_jsonb(v_deps),
-            'stage_id', v_stage, 'project_id', p.id, 'created_by', 'engine'));
+            'stage_id', v_stage, 'project_id', p.id, 'created_by', coalesce(p.template, 'coordinator')));
         IF cardinality((SELECT waiting_on FROM redkey.tasks WHERE id = v_task)) = 0 THEN
             PERFORM redkey.work_post_available(v_task);
         END IF;

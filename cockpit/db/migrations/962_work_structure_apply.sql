@@ -485,12 +485,12 @@ SELECT redkey.new_topic('static', 'definitions'), 'definition.project_template',
     'template', 'onboarding', 'title', 'Onboarding',
     'stage_sequence', jsonb_build_array(
         jsonb_build_object('stage_type', 'onboard', 'title', 'Onboard', 'tasks', jsonb_build_array(
-            jsonb_build_object('role', 'roles.crm', 'task_type', 'work_item', 'brief', 'Hold the kickoff call and agree the goals'),
-            jsonb_build_object('role', 'roles.crm', 'task_type', 'work_item', 'brief', 'Collect system access and contacts', 'after', jsonb_build_array(0)))),
+            jsonb_build_object('role', 'roles.coordinator', 'task_type', 'work_item', 'brief', 'Hold the kickoff call and agree the goals'),
+            jsonb_build_object('role', 'roles.coordinator', 'task_type', 'work_item', 'brief', 'Collect system access and contacts', 'after', jsonb_build_array(0)))),
         jsonb_build_object('stage_type', 'build', 'title', 'Build', 'tasks', jsonb_build_array(
-            jsonb_build_object('role', 'roles.crm', 'task_type', 'work_item', 'brief', 'Build what was agreed at kickoff'))),
+            jsonb_build_object('role', 'roles.coordinator', 'task_type', 'work_item', 'brief', 'Build what was agreed at kickoff'))),
         jsonb_build_object('stage_type', 'review', 'title', 'Review', 'tasks', jsonb_build_array(
-            jsonb_build_object('role', 'roles.crm', 'task_type', 'work_item', 'brief', 'Review the result with the client')))))
+            jsonb_build_object('role', 'roles.coordinator', 'task_type', 'work_item', 'brief', 'Review the result with the client')))))
 WHERE NOT EXISTS (SELECT 1 FROM redkey.project_templates WHERE client_id IS NULL AND template = 'onboarding');
 
 -- A won deal's project is proposed through the approvals queue.
