@@ -35,6 +35,7 @@ EXTENSIONS: list[str] = [
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
     "cockpit.mail.cli",
+    "cockpit.work.cli",
 ]
 
 
