@@ -21,13 +21,13 @@ from tests.tui_support import screen_text, wait_until
 
 async def _build(store: Store) -> dict[str, Any]:
     w = store.work
+    other = await w.create_project("Quarterly review")
     project = await w.create_project("Northwind onboarding — Zoë's team")
     stage = await w.create_stage(project.id, "onboard", title="Onboard")
     p1 = await w.create_phase(stage.id, "Kickoff")
     p2 = await w.create_phase(stage.id, "Access", depends_on=[p1.id])
     a = await w.create_task("work_item", brief="Hold the kickoff call", role="roles.coordinator", phase_id=p1.id)
     b = await w.create_task("work_item", brief="Collect VPN access", role="roles.coordinator", phase_id=p2.id)
-    other = await w.create_project("Quarterly review")
     return {"project": project, "stage": stage, "p1": p1, "p2": p2, "a": a, "b": b, "other": other}
 
 
@@ -45,7 +45,7 @@ async def test_work_screen_shows_drills_and_controls(store: Store, settings: Set
         projects = screen.query_one("#work-projects", DataTable)
         await wait_until(pilot, lambda: projects.row_count == 2, what="projects listed", timeout=10)
         pid, sid = ids["project"].id, ids["stage"].id
-        # newest first: the quarterly review, then onboarding; pick onboarding and see its structure
+        # pick onboarding and see its structure
         projects.focus()
         await pilot.pause()
         projects.move_cursor(row=projects.get_row_index(pid))
@@ -139,7 +139,7 @@ def test_work_snapshot(snap_compare, db_url: str, tmp_path: Path, size, no_curso
 
     async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = await open_mode(pilot, "work", WorkScreen)
-        await wait_until(pilot, lambda: screen.query_one("#work-items", DataTable).row_count >= 4,
+        await wait_until(pilot, lambda: screen.query_one("#work-items", DataTable).row_count >= 5,
                          what="loaded", timeout=10)
         await pilot.pause()
 
