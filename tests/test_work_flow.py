@@ -101,9 +101,9 @@ async def test_cascading_hold_and_exact_resume(store: Store, settings, conn) -> 
     await w.control(t_own.id, "hold", reason="needs a password")           # held before, by itself
     await w.control(p2.id, "hold", reason="phase 2 paused first")         # and a phase held by itself
     await w.control(p2.id, "resume")
-    claimed = await store.claim_task("w1", 60, task_id=t_run.id)
+    claimed = await store.tasks.claim_task("w1", 60, task_id=t_run.id)
     assert claimed is not None
-    started = await store.start_task(claimed, "w1", 60)
+    started = await store.tasks.start_task(claimed, "w1", 60)
     assert started is not None and started.status == "in_progress"
 
     await w.control(project.id, "hold", reason="client asked to pause")
@@ -119,12 +119,12 @@ async def test_cascading_hold_and_exact_resume(store: Store, settings, conn) -> 
     assert own_before[0] == "on_hold"
     # the claimed task keeps running until its next heartbeat, which tells it to stop
     assert (await status("tasks", t_run.id))[0] == "in_progress"
-    assert await store.heartbeat(started, "w1", 60) is None
+    assert await store.tasks.heartbeat(started, "w1", 60) is None
     assert (await status("tasks", t_run.id))[0] == "on_hold"
     cur = await conn.execute("SELECT message_type FROM redkey.topic_log WHERE topic_id = %s ORDER BY seq", (t_run.id,))
     assert [r[0] for r in await cur.fetchall()][-3:] == ["task.stop_requested", "task.heartbeat", "task.on_hold"]
     # nothing of the held project is claimable
-    assert await store.claim_task("w2", 60, task_id=t_free.id) is None
+    assert await store.tasks.claim_task("w2", 60, task_id=t_free.id) is None
     # a task held with its project cannot be resumed by itself
     with pytest.raises(Exception, match="held with"):
         await w.control(t_free.id, "resume")
@@ -142,13 +142,13 @@ async def test_running_task_resumed_before_heartbeat_keeps_running(store: Store,
     project = await w.create_project("Short pause")
     stage = await w.create_stage(project.id, "build")
     t = await w.create_task("test_work_step", brief="long job", stage_id=stage.id)
-    claimed = await store.claim_task("w1", 60, task_id=t.id)
-    started = await store.start_task(claimed, "w1", 60)
+    claimed = await store.tasks.claim_task("w1", 60, task_id=t.id)
+    started = await store.tasks.start_task(claimed, "w1", 60)
     await w.control(project.id, "hold", reason="a moment")
     await w.control(project.id, "resume")
-    beat = await store.heartbeat(started, "w1", 60)
+    beat = await store.tasks.heartbeat(started, "w1", 60)
     assert beat is not None and beat.status == "in_progress"
-    done = await store.finish_task(beat, "w1", blocked=False, output={"summary": "ok"})
+    done = await store.tasks.finish_task(beat, "w1", blocked=False, output={"summary": "ok"})
     assert done is not None and done.status == "complete"
 
 
@@ -185,19 +185,19 @@ async def test_won_deal_proposes_a_project_through_approvals(store: Store, setti
     cur = await conn.execute("SELECT stage_id FROM redkey.stage_settings WHERE client_id = 'bezeliq' "
                              "AND label ILIKE '%%won%%'")
     won = (await cur.fetchone())[0]
-    deals = await store.fetch_dicts("SELECT id, name, company_id, stage_id FROM crm_deals WHERE stage_id <> %s "
+    deals = await store.db.fetch_dicts("SELECT id, name, company_id, stage_id FROM crm_deals WHERE stage_id <> %s "
                                     "AND company_id IS NOT NULL ORDER BY name LIMIT 2", (won,))
     deal, other = deals
-    await store.move_deal(deal["id"], won)
+    await store.crm.move_deal(deal["id"], won)
     arlo = Arlo(store, settings, _services())
     await arlo.run_once()
-    pending = await store.pending_proposals(kind="project", limit=100)
+    pending = await store.approvals.pending_proposals(kind="project", limit=100)
     mine = [p for p in pending.items if p.target_id == deal["id"]]
     assert len(mine) == 1 and mine[0].payload["template"] == "onboarding"
     assert mine[0].payload["company_id"] == str(deal["company_id"])
     # the loop does not propose the same deal twice
     await arlo.run_once()
-    again = await store.pending_proposals(kind="project", limit=100)
+    again = await store.approvals.pending_proposals(kind="project", limit=100)
     assert len([p for p in again.items if p.target_id == deal["id"]]) == 1
     assert not await store.work.projects()  # nothing exists before approval
 
@@ -219,9 +219,9 @@ async def test_won_deal_proposes_a_project_through_approvals(store: Store, setti
     assert deal["id"] not in {d["deal_id"] for d in await store.work.won_deals_to_propose()}
     assert not await store.scoped("northwind").work.projects()
     # rejecting a proposal leaves no project
-    await store.move_deal(other["id"], won)
+    await store.crm.move_deal(other["id"], won)
     made = await propose_won_deal_projects(store)
-    targets = {(await store.get_proposal(pid)).target_id for pid in made}
+    targets = {(await store.approvals.get_proposal(pid)).target_id for pid in made}
     assert other["id"] in targets and deal["id"] not in targets
     for pid in made:
         await reject(store, pid, reviewer="justin", note="not this one")

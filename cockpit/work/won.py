@@ -18,7 +18,7 @@ WON_DEAL_PROJECTS = "won_deal_projects"
 
 async def propose_won_deal_projects(store: Any, *, created_by: str = "arlo") -> list[str]:
     """One pending 'project' proposal per won deal that has neither a project nor a proposal yet."""
-    client = store.require_scope()
+    client = store.db.require_scope()
     made: list[str] = []
     for deal in await store.work.won_deals_to_propose():
         tmpl = deal["template"]
@@ -33,7 +33,7 @@ async def propose_won_deal_projects(store: Any, *, created_by: str = "arlo") -> 
                     "current_values": {}, "reasoning_summary": why, "evidence_refs": [f"deal:{deal['deal_id']}"],
                     "approval_required": True, "source_system": "arlo", "created_by": created_by, "confidence": 0.9,
                     "created_at": now.isoformat()}
-        await store.insert_proposal(
+        await store.approvals.insert_proposal(
             proposal_id=pid, kind="project", artifact=artifact, entity_type="project", action="create",
             target_id=str(deal["deal_id"]), payload=payload, merge_candidate_refs=[], review_required=True,
             confidence=0.9, summary=f"arlo: start the {tmpl} project for {deal['name']} — {why}", created_by=created_by)
