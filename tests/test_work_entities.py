@@ -132,3 +132,33 @@ async def test_dependency_cycle_refused_when_created(store: Store, conn) -> None
                                                                    "task_type": "test_count", "depends_on": [tid]})))
     cur = await conn.execute("SELECT count(*) FROM redkey.tasks WHERE id = %s", (tid,))
     assert (await cur.fetchone())[0] == 0
+
+
+async def test_stage_types_per_deployment_and_the_clients_own(store: Store, conn) -> None:
+    w = store.work
+    families = {t["stage_type"]: t["family"] for t in await w.stage_types()}
+    assert {families[t] for t in ("build", "qualify", "produce", "reconcile")} == {"engineering", "sales", "marketing",
+                                                                                  "finance"}
+    await w.define("definition.stage_type", {"stage_type": "due_diligence", "family": "legal",
+                                             "steps": ["collect", "review", "sign_off"]})
+    project = await w.create_project("Acquisition of Müller GmbH")
+    stage = await w.create_stage(project.id, "due_diligence")
+    assert stage.steps == ["collect", "review", "sign_off"]  # the snapshot of the definition at creation
+    await w.define("definition.stage_type", {"stage_type": "due_diligence", "family": "legal", "steps": ["all"]})
+    assert (await w.get("stage", stage.id)).steps == ["collect", "review", "sign_off"]  # the snapshot stays
+    # the client's own type is not another client's
+    other = store.scoped("northwind").work
+    theirs = await other.create_project("Northwind thing")
+    with pytest.raises(ValidationFailed, match="not defined for this client"):
+        await other.create_stage(theirs.id, "due_diligence")
+    cur = await conn.execute("SELECT l.message_type, l.payload->>'client_id' FROM redkey.topic_log l "
+                             "JOIN redkey.topics t USING (topic_id) WHERE t.name = 'definitions' ORDER BY seq DESC LIMIT 1")
+    assert await cur.fetchone() == ("definition.stage_type", "bezeliq")
+
+
+async def test_one_off_task_needs_no_project(store: Store) -> None:
+    task = await store.work.create_task("test_count", brief="Send Zoë the signed NDA")
+    assert (task.project_id, task.stage_id, task.phase_id, task.status) == (None, None, None, "created")
+    assert task.id in {t.id for t in await store.work.one_off_tasks()}
+    assert (await store.work.control(task.id, "hold", reason="waiting for legal")).status == "on_hold"
+    assert (await store.work.control(task.id, "resume")).status == "created"

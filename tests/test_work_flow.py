@@ -188,6 +188,7 @@ async def test_won_deal_proposes_a_project_through_approvals(store: Store, setti
     deals = await store.db.fetch_dicts("SELECT id, name, company_id, stage_id FROM crm_deals WHERE stage_id <> %s "
                                     "AND company_id IS NOT NULL ORDER BY name LIMIT 2", (won,))
     deal, other = deals
+    assert await store.work.won_deals_to_propose() == []  # deals won before (the demo's history) are not proposed
     await store.crm.move_deal(deal["id"], won)
     arlo = Arlo(store, settings, _services())
     await arlo.run_once()
@@ -227,3 +228,21 @@ async def test_won_deal_proposes_a_project_through_approvals(store: Store, setti
         await reject(store, pid, reviewer="justin", note="not this one")
     assert len(await store.work.projects()) == 1
     assert other["id"] not in {d["deal_id"] for d in await store.work.won_deals_to_propose()}  # rejected: not re-asked
+
+
+async def test_the_clients_won_rule_names_stage_and_template(store: Store) -> None:
+    w = store.work
+    await w.define("definition.project_template", {"template": "pilot", "title": "Pilot", "stage_sequence": [
+        {"stage_type": "demo", "title": "Pilot demo", "tasks": [{"brief": "Run the pilot for two weeks"}]}]})
+    await w.define("definition.deal_won", {"stage_id": "NEGOTIATE", "template": "pilot"})
+    deals = await store.db.fetch_dicts("SELECT id FROM crm_deals WHERE stage_id <> 'NEGOTIATE' ORDER BY name LIMIT 1")
+    await store.crm.move_deal(deals[0]["id"], "NEGOTIATE")
+    [found] = await w.won_deals_to_propose()
+    assert found["deal_id"] == deals[0]["id"] and found["template"] == "pilot"
+    project = await w.create_project("Pilot for them", template="pilot", deal_id=str(found["deal_id"]))
+    tree = await w.tree(project.id)
+    assert [s.title for s in tree.stages] == ["Pilot demo"] and tree.tasks[0].role == "roles.coordinator"
+    assert await w.won_deals_to_propose() == []
+    # northwind has no such template
+    with pytest.raises(Exception, match="no project template 'pilot'"):
+        await store.scoped("northwind").work.create_project("x", template="pilot")

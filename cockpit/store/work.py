@@ -262,15 +262,19 @@ class WorkRepo:
 
     # --- won deals ---------------------------------------------------------------------------------
     async def won_deals_to_propose(self, *, limit: int = 50) -> list[dict[str, Any]]:
-        """Deals in the client's won stage with no project and no proposal yet (a rejected one is not asked again), with the template to use.
-        The won stage is the client's rule, else a stage whose label says "won"."""
+        """Deals that were moved into the client's won stage (a recorded stage change: deals that were won
+        before, e.g. imported history, are not proposed) with no project and no proposal yet (a rejected one
+        is not asked again), with the template to use. The won stage is the client's rule (a
+        ``definition.deal_won`` message), else a stage whose label says "won"."""
         client = self.db.require_scope()
         return await self.db.fetch_dicts(  # type: ignore[no-any-return]
             "WITH rule AS (SELECT stage_id, template FROM redkey.deal_won_rules WHERE client_id = %(c)s "
             "  UNION ALL SELECT stage_id, 'onboarding' FROM crm_pipeline WHERE label ILIKE '%%won%%' "
             "  AND NOT EXISTS (SELECT 1 FROM redkey.deal_won_rules WHERE client_id = %(c)s)) "
             "SELECT d.id AS deal_id, d.name, d.company_id, rule.template FROM crm_deals d JOIN rule USING (stage_id) "
-            "WHERE NOT EXISTS (SELECT 1 FROM redkey.projects p WHERE p.client_id = %(c)s AND p.deal_id = d.id "
+            "WHERE EXISTS (SELECT 1 FROM crm_activities a WHERE a.deal_id = d.id AND a.kind = 'stage_change' "
+            "              AND a.properties->>'to' = d.stage_id) "
+            "AND NOT EXISTS (SELECT 1 FROM redkey.projects p WHERE p.client_id = %(c)s AND p.deal_id = d.id "
             "                  AND p.status <> 'cancelled') "
             "AND NOT EXISTS (SELECT 1 FROM redkey.proposals x WHERE x.client_id = %(c)s AND x.kind = 'project' "
             "                AND x.target_id = d.id AND x.status <> 'failed') "

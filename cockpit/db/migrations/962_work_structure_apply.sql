@@ -162,7 +162,7 @@ BEGIN
                             redkey.stage_type_steps(v_client, p_payload->>'stage_type'));
         IF v_steps IS NULL THEN
             RAISE EXCEPTION 'stage type % is not defined for this client', p_payload->>'stage_type'
-                USING ERRCODE = 'RKT22', HINT = 'define it on the definitions topic (cockpit work types)';
+                USING ERRCODE = 'RKT22', HINT = 'publish a definition.stage_type message on the definitions topic';
         END IF;
         INSERT INTO redkey.stages (id, project_id, client_id, stage_type, title, status, position, steps, last_log_seq)
         VALUES (p_topic, p.id, v_client, p_payload->>'stage_type', p_payload->>'title', 'active',
