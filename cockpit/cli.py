@@ -29,6 +29,7 @@ T = TypeVar("T")
 EXTENSIONS: list[str] = [
     "cockpit.schema.cli",
     "cockpit.imports.cli",
+    "cockpit.export.cli",
     "cockpit.intake.cli",
     "cockpit.approvals.cli",
     "cockpit.arlo.cli",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cockpit.contracts import NormalizedEntityProposal, Provenance
-from cockpit.imports.normalize import NormalizedRow
+from cockpit.imports.normalize import NormalizedRow, same_value
 
 AUTO_RULE = "import.new_record_no_candidate"
 _COMPARE = ("first_name", "last_name", "phone", "job_title", "city", "linkedin_url")
@@ -78,7 +78,7 @@ def plan_proposals(rows: list[NormalizedRow], existing: Existing, *, batch_id: s
         email = c.get("email")
         if email and email in existing.contacts:
             cur = existing.contacts[email]
-            diff = {k: v for k, v in c.items() if k in _COMPARE and (cur.get(k) or "") != v}
+            diff = {k: v for k, v in c.items() if k in _COMPARE and not same_value(k, cur.get(k), v, row.region)}
             if "company_id" in link and str(cur.get("company_id") or "") != link["company_id"]:
                 diff["company_id"] = link["company_id"]
             elif "company_ref" in link and not cur.get("company_id"):

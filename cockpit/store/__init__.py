@@ -5,6 +5,8 @@ Features add a mixin module here (one concern each) and list it in :class:`Store
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.activity import ActivityMixin
@@ -22,11 +24,16 @@ from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
+from cockpit.store.exports import ExportsRepo
+from cockpit.store.import_mappings import ImportMappingsRepo
 
 
 class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
             ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
+
+    exports = cached_property(lambda self: ExportsRepo(self))
+    import_mappings = cached_property(lambda self: ImportMappingsRepo(self))
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
