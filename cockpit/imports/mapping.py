@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 
 from cockpit.contracts import CANONICAL_FIELDS, ColumnMapping, ImportMappingManifest, Provenance, validate
 from cockpit.errors import ValidationFailed
@@ -18,22 +19,25 @@ from cockpit.imports import profiles
 SYNONYMS: dict[str, str] = {}
 for _target, _names in {
     "contact.first_name": ["first_name", "firstname", "first", "given_name", "forename", "name_first_name",
-                           "prenom"],
-    "contact.last_name": ["last_name", "lastname", "last", "surname", "family_name", "name_last_name", "nom"],
+                           "prenom", "vorname", "nombre", "nome", "voornaam"],
+    "contact.last_name": ["last_name", "lastname", "last", "surname", "family_name", "name_last_name", "nom",
+                          "nachname", "apellido", "apellidos", "cognome", "achternaam"],
     "contact.full_name": ["name", "full_name", "fullname", "contact", "contact_name", "person", "display_name"],
     "contact.email": ["email", "e_mail", "email_address", "mail", "emails_primary_email", "primary_email",
                       "work_email", "business_email"],
     "contact.phone": ["phone", "phone_number", "telephone", "tel", "mobile", "cell", "phones_primary_phone_number",
-                      "work_phone"],
-    "contact.job_title": ["job_title", "title", "position", "role", "jobtitle", "designation"],
-    "contact.city": ["city", "town", "location_city"],
+                      "work_phone", "mobile_phone", "cell_phone", "telefon", "telefono", "portable"],
+    "contact.job_title": ["job_title", "title", "position", "role", "jobtitle", "designation", "fonction",
+                          "poste", "cargo", "funktion"],
+    "contact.city": ["city", "town", "location_city", "ville", "stadt", "ort", "ciudad", "citta"],
     "contact.linkedin_url": ["linkedin", "linkedin_url", "linkedin_profile", "profile_url", "url",
                              "linkedin_link_primary_link_url"],
     "company.name": ["company", "company_name", "organization", "organisation", "account", "account_name",
-                     "employer", "org"],
+                     "employer", "org", "societe", "entreprise", "firma", "unternehmen", "empresa", "azienda"],
     "company.domain": ["domain", "website", "company_domain", "web", "company_website", "domain_name",
                        "domain_name_primary_link_url"],
-    "company.country": ["country", "company_country", "country_code"],
+    "company.country": ["country", "company_country", "country_code", "country_region", "pays", "land", "pais",
+                        "paese"],
     "company.employees": ["employees", "headcount", "company_size_employees", "employee_count", "num_employees"],
     "company.industry": ["industry", "sector", "vertical"],
     "company.city": ["company_city", "hq_city"],
@@ -58,7 +62,9 @@ SAMPLE = 50
 
 
 def norm_header(header: str) -> str:
-    h = header.strip().lower().replace("/", " ").replace("-", " ")
+    """'E-mail 1 - Value' -> 'e_mail_1_value'; accents go ('Prénom' -> 'prenom')."""
+    h = unicodedata.normalize("NFKD", header.strip().lower())
+    h = "".join(c for c in h if not unicodedata.combining(c)).replace("/", " ").replace("-", " ")
     h = re.sub(r"[^a-z0-9]+", "_", h).strip("_")
     return h
 
@@ -139,7 +145,8 @@ def propose_manifest(*, batch_id: str, headers: list[str], created_by: str, note
                     decided[i] = {"status": "ignored", "note": why or f"bookkeeping column of {profile.label}"}
                 elif target in taken:
                     decided[i] = {"status": "ignored",
-                                  "note": f"{target} comes from {headers[taken[target]]!r}; values kept in the raw row"}
+                                  "note": f"{target} comes from {headers[taken[target]]!r} when it is filled; "
+                                          f"otherwise this column's {ALTERNATIVE_NOTE}"}
                 else:
                     taken[target] = i
                     decided[i] = {"status": "mapped", "target_field": target, **({"note": why} if why else {})}
@@ -181,6 +188,23 @@ def propose_manifest(*, batch_id: str, headers: list[str], created_by: str, note
         "column_mappings": mappings,
         "unmapped_columns": [str(m["source_column"]) for m in mappings if m["status"] != "mapped"],
         "resolver_notes": resolver})
+
+
+ALTERNATIVE_NOTE = "values kept in the raw row"
+
+
+def fallbacks(manifest: ImportMappingManifest) -> dict[str, list[int]]:
+    """For each mapped field, the profile's alternative columns (Pipedrive's home email after the work
+    one, Outlook's mobile after the business phone), read in order when the mapped column is empty."""
+    out: dict[str, list[int]] = {}
+    mapped = manifest.target_index()
+    for m in manifest.column_mappings:
+        if m.status != "ignored" or not (m.note or "").endswith(ALTERNATIVE_NOTE):
+            continue
+        target = (m.note or "").split(" comes from ", 1)[0]
+        if target in mapped:
+            out.setdefault(target, []).append(m.index)
+    return out
 
 
 def user_edits(proposed: ImportMappingManifest, confirmed: ImportMappingManifest) -> dict[str, str]:

@@ -21,6 +21,7 @@ import phonenumbers
 import pytz
 
 from cockpit.contracts import ImportMappingManifest, is_email
+from cockpit.imports.mapping import fallbacks
 from cockpit.imports.reader import ParsedFile
 
 FREE_MAIL = frozenset({
@@ -141,6 +142,7 @@ class NormalizedRow:
 def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *,
                    default_country: str | None = None) -> list[NormalizedRow]:
     idx = manifest.target_index()
+    alt = fallbacks(manifest)
     cols = {i: c for i, c in enumerate(parsed.header)}
     default_region = region_of(default_country)
     out: list[NormalizedRow] = []
@@ -153,9 +155,9 @@ def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *,
 
         def get(target: str) -> str:
             i = idx.get(target)
-            if i is None or i >= len(vals):
-                return ""
-            v = vals[i]
+            v = vals[i] if i is not None and i < len(vals) else ""
+            if not v.strip() and target in alt:
+                v = next((vals[j] for j in alt[target] if j < len(vals) and vals[j].strip()), "")
             if v and v[0] == "'":
                 v = unneutralise(v)
             return v.strip()
@@ -216,12 +218,13 @@ def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *,
             company["country"] = country
         if company_li and company:
             company["linkedin_url"] = linkedin_url(company_li) or company_li
-        emp = get("company.employees").replace(",", "").replace("_", "").replace(" ", "")
+        raw_emp = get("company.employees")
+        emp = raw_emp.replace(",", "").replace("_", "").replace(" ", "").replace("\u00a0", "")
         if emp:
             if emp.isdigit() and int(emp) < 10_000_000:
                 company["employees"] = int(emp)
             else:
-                n.errors.append(("bad_value", f"employees {emp!r} is not a whole number",
+                n.errors.append(("bad_value", f"employees {raw_emp!r} is not a whole number",
                                  cols.get(idx["company.employees"])))
         if n.errors:
             continue

@@ -82,7 +82,7 @@ def parse_vcard(data: bytes) -> ParsedFile:
         if _BEGIN.match(line):
             if start is not None:
                 rows.append(ParsedRow(len(rows) + 1, start, [""] * len(HEADER),
-                                      [("malformed", "the card has no END:VCARD line")]))
+                                      [("bad_value", "the card has no END:VCARD line")]))
             start = i
         elif _END.match(line) and start is not None:
             chunk = "\r\n".join(lines[start - 1:i]) + "\r\n"
@@ -92,10 +92,10 @@ def parse_vcard(data: bytes) -> ParsedFile:
                 rows.append(ParsedRow(number, start, _card_row(card)))
             except Exception as exc:  # noqa: BLE001 - vobject raises several kinds; each is this card's problem
                 rows.append(ParsedRow(number, start, [""] * len(HEADER),
-                                      [("malformed", f"the card cannot be read ({type(exc).__name__}: {exc})"[:200])]))
+                                      [("bad_value", f"the card cannot be read ({type(exc).__name__}: {exc})"[:200])]))
             start = None
     if start is not None:
         rows.append(ParsedRow(len(rows) + 1, start, [""] * len(HEADER),
-                              [("malformed", "the card has no END:VCARD line")]))
+                              [("bad_value", "the card has no END:VCARD line")]))
     notes.append(f"read {len(rows)} vCard(s)")
     return ParsedFile(list(HEADER), rows, encoding, "", notes, format="vcard", mime_type=VCARD_MIME)

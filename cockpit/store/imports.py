@@ -19,6 +19,7 @@ Progress = Callable[[str, int, int], None]
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
+IMPORT_TIMEOUT = "10min"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
 _COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url")
@@ -101,6 +102,8 @@ class ImportsMixin(StoreBase):
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
         async with self.tx("owner") as conn:
+            # a bulk write of this size is expected to run longer than an interactive statement
+            await conn.execute("SELECT set_config('statement_timeout', %s, true)", (IMPORT_TIMEOUT,))
             if manifest.manifest_id == proposed_manifest_id:
                 await conn.execute(
                     "UPDATE redkey.import_manifests SET status = 'confirmed', confirmed_at = now() "
