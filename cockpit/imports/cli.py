@@ -19,6 +19,7 @@ from cockpit.cli import fail, get_settings, main, open_store, run
 from cockpit.contracts import CANONICAL_FIELDS, ImportMappingManifest
 from cockpit.errors import CockpitError
 from cockpit.imports.mapping import describe, edit_manifest
+from cockpit.imports.normalize import region_of
 from cockpit.imports.service import ImportReport, preview_manifest, read_file, run_import, stage_import
 
 LONG_IMPORT_ROWS = 5_000
@@ -95,6 +96,8 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...],
     rest wait for approval). A mapping changed with --map is remembered for the next file of that shape."""
     settings = get_settings(ctx)
     edits = _parse_maps(maps)
+    if country and region_of(country) is None:
+        fail(f"--country {country!r} is not a country — give an ISO code such as FR, or a name such as France", 2)
     user = getpass.getuser() or "cockpit"
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     try:
