@@ -55,6 +55,7 @@ def first_value(value: str, *, list_sep: bool = False) -> str:
     return value.strip()
 
 
+@lru_cache(maxsize=65536)
 def norm_domain(value: str) -> str | None:
     """'https://www.Acme.com/about' -> 'acme.com' (as crm_companies.domain shows it); None if not a domain."""
     v = value.strip().lower()
@@ -64,6 +65,7 @@ def norm_domain(value: str) -> str | None:
     return v if _DOMAIN.match(v) else None
 
 
+@lru_cache(maxsize=65536)
 def linkedin_url(value: str) -> str | None:
     """'linkedin.com/in/sarah-chen/' -> 'https://www.linkedin.com/in/sarah-chen'; None if not LinkedIn."""
     m = _LINKEDIN.match(value.strip())

@@ -16,6 +16,7 @@ from cockpit.store.crm import CrmMixin
 from cockpit.store.arlo import ArloMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
+from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
@@ -32,8 +33,17 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
             ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
-    exports = cached_property(lambda self: ExportsRepo(self))
-    import_mappings = cached_property(lambda self: ImportMappingsRepo(self))
+    @cached_property
+    def schema_doc(self) -> SchemaDocRepo:
+        return SchemaDocRepo(self)
+
+    @cached_property
+    def exports(self) -> ExportsRepo:
+        return ExportsRepo(self)
+
+    @cached_property
+    def import_mappings(self) -> ImportMappingsRepo:
+        return ImportMappingsRepo(self)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
