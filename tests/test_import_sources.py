@@ -147,3 +147,22 @@ async def test_an_edited_mapping_is_remembered_for_the_next_file_of_that_shape(s
     other = store.scoped("northwind")  # remembered per client
     staged3 = await stage_import(other, second, "c.csv", uploaded_by="justin")
     assert {c.source_column: c.status for c in staged3.manifest.column_mappings}["Ville natale"] == "unresolved"
+
+
+def test_import_command_reads_a_named_sheet_and_refuses_a_bad_country(db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_import_cli import cockpit
+
+    env = {"COCKPIT_DATABASE_URL": db_url, "COCKPIT_CLIENT_ID": "bezeliq", "COCKPIT_DATA_DIR": str(tmp_path)}
+    book = tmp_path / "Q4 prospects.xlsx"
+    book.write_bytes(S.xlsx_workbook())
+    preview = cockpit("import", str(book), "--sheet", "Contacts", env=env)
+    assert preview.returncode == 2 and "Full Name" in preview.stderr and "contact.full_name" in preview.stderr
+    proc = cockpit("import", str(book), "--sheet", "Contacts", "--yes", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 rows -> " in proc.stdout and "1 malformed" in proc.stdout
+    assert "row 3 (line 6) [Employees]: bad_value" in proc.stdout
+    assert "note: read sheet 'Contacts'" in proc.stdout
+    missing = cockpit("import", str(book), "--sheet", "Leads", "--yes", env=env)
+    assert missing.returncode == 1 and "no sheet 'Leads'" in missing.stderr and "Traceback" not in missing.stderr
+    bad = cockpit("import", str(book), "--country", "Atlantis", "--yes", env=env)
+    assert bad.returncode == 2 and "'Atlantis' is not a country" in bad.stderr

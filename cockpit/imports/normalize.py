@@ -131,7 +131,7 @@ def same_value(field_name: str, current: str | None, new: str, region: str | Non
     return False
 
 
-@dataclass
+@dataclass(slots=True)
 class NormalizedRow:
     number: int
     values: list[str]

@@ -30,7 +30,7 @@ HEADER_SEARCH = 30     # the header is among the first 30 non-blank lines
 PREFERRED_LEGACY = "cp1252"
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedRow:
     number: int                  # 1 = first data row
     line: int                    # physical line (CSV) or sheet row (XLSX) where the row starts

@@ -45,6 +45,7 @@ def parse_xlsx(data: bytes, sheet: str | None = None) -> ParsedFile:
             raise ValidationFailed(f"the workbook has no sheet {sheet!r}", f"sheets: {', '.join(names)}")
         name = sheet or names[0]
         ws = wb[name]
+        ws.reset_dimensions()  # exporters often write a wrong or no dimension tag: read rows as they are
         records = ((i, [_cell(v) for v in row]) for i, row in enumerate(ws.iter_rows(values_only=True), 1))
         header, body, notes = frame(records, fixed_width=True)
     finally:

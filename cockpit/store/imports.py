@@ -8,7 +8,7 @@ under the operational role (switched inside the same transaction, so one rollbac
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
@@ -90,7 +90,7 @@ class ImportsMixin(StoreBase):
 
     async def write_import(self, *, manifest: ImportMappingManifest, proposed_manifest_id: str,
                            rows: list[tuple[int, list[str], list[dict[str, Any]]]],
-                           proposals: list[NormalizedEntityProposal],
+                           proposals: Iterable[NormalizedEntityProposal],
                            progress: Progress | None = None) -> dict[str, int]:
         """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
         transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
@@ -124,10 +124,12 @@ class ImportsMixin(StoreBase):
                     if i % step == 0:
                         tick("recording rows", i, len(rows))
             tick("recording rows", len(rows), len(rows))
-            step = max(1, len(proposals) // 50)
-            auto_count = 0
+            total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
+            step = max(1, total // 50)
+            auto_count = count = 0
             async with conn.cursor().copy(PROPOSAL_COPY) as cp:
                 for i, p in enumerate(proposals):
+                    count += 1
                     auto = AUTO_RULE if (p.action == "create" and not p.review_required
                                          and not p.merge_candidate_refs) else None
                     auto_count += auto is not None
@@ -138,8 +140,8 @@ class ImportsMixin(StoreBase):
                         auto, "committed" if auto else "pending", p.created_at if auto else None,
                         p.created_by, p.created_at, p.model_dump_json()))
                     if i % step == 0:
-                        tick("recording proposals", i, len(proposals))
-            tick("recording proposals", len(proposals), len(proposals))
+                        tick("recording proposals", i, max(total, i))
+            tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
             await conn.execute(
@@ -163,8 +165,8 @@ class ImportsMixin(StoreBase):
             auto = auto_count
             tick("committing low-risk records", 2, 2)
         errors = sum(1 for _, _, e in rows if e)
-        return {"rows": len(rows), "errors": errors, "proposals": len(proposals), "auto_committed": auto,
-                "queued": len(proposals) - auto}
+        return {"rows": len(rows), "errors": errors, "proposals": count, "auto_committed": auto,
+                "queued": count - auto}
 
     async def import_row_errors(self, batch_id: str, limit: int = 200) -> list[dict[str, Any]]:
         return await self.fetch_dicts(
