@@ -174,3 +174,24 @@ def test_old_excel_and_garbage_workbooks_get_one_clear_line() -> None:
     with pytest.raises(ValidationFailed) as err:
         parse_file(b"PK\x03\x04not really a zip", "fake.xlsx")
     assert "not a readable XLSX" in err.value.message
+
+
+@pytest.mark.parametrize("header,profile,expect", [
+    ("Id,Name / First Name,Name / Last Name,Emails / Primary Email,Emails / Additional Emails,"
+     "Linkedin / Primary Link Url,Job Title,Phones / Primary Phone Number,City,Company / Name,Created At",
+     "twenty_export", {"Emails / Primary Email": "contact.email", "Linkedin / Primary Link Url": "contact.linkedin_url",
+                       "Company / Name": "company.name", "Emails / Additional Emails": None}),
+    ("First Name,Last Name,Title,Company,Email,Email Status,Mobile Phone,Corporate Phone,# Employees,Industry,"
+     "Person Linkedin Url,Website,Company Linkedin Url,City,Country,Apollo Contact Id",
+     "apollo", {"Title": "contact.job_title", "Person Linkedin Url": "contact.linkedin_url",
+                "Company Linkedin Url": "company.linkedin_url", "Apollo Contact Id": None}),
+    ("Email Address,First Name,Last Name,Address,Phone Number,MEMBER_RATING,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,"
+     "LATITUDE,LONGITUDE,GMTOFF,DSTOFF,TIMEZONE,CC,REGION,LAST_CHANGED,LEID,EUID,NOTES,TAGS",
+     "mailchimp", {"Email Address": "contact.email", "Phone Number": "contact.phone", "LEID": None}),
+])
+def test_more_tools_recognised(header: str, profile: str, expect: dict[str, str | None]) -> None:
+    _, fields, status = _mapped((header + "\n").encode())
+    assert status["@profile"] == profile
+    for col, field in expect.items():
+        assert fields[col] == field, col
+    assert all(s != "unresolved" for c, s in status.items() if c != "@profile")  # nothing left to ask about
