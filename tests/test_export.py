@@ -103,6 +103,10 @@ async def test_round_trip_creates_no_duplicate_and_proposes_no_change(store: Sto
     report = await run_import(store, staged)
     assert report.proposals == 0 and report.errors == 0
     assert await store.fetch_value("SELECT count(*) FROM crm_companies") == companies
+    await export_to_file(store, "contacts", fmt="xlsx", path=tmp_path / "contacts.xlsx")  # and through a workbook
+    staged = await stage_import(store, (tmp_path / "contacts.xlsx").read_bytes(), "contacts.xlsx", uploaded_by="j")
+    report = await run_import(store, staged)
+    assert (report.proposals, report.errors, report.unchanged) == (0, 0, before)
 
 
 def test_export_command(db_url: str, tmp_path: Path) -> None:
