@@ -136,7 +136,7 @@ def frame(records: Iterable[tuple[int, list[str]]], *, fixed_width: bool = False
     width; lines before it are a preamble. Trailing lines narrower than the header with at most one cell
     filled are a footer. ``fixed_width`` (spreadsheets): rows arrive padded, so width is what is filled.
     """
-    records = [(ln, vals) for ln, vals in records if vals and _filled(vals)]
+    records = [(ln, vals) for ln, vals in records if vals and "".join(vals).strip()]
     if not records:
         return [], [], []
     def width(vals: list[str]) -> int:
