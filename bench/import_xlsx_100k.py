@@ -17,7 +17,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,13 +41,13 @@ def make_xlsx(rows: int, path: Path) -> None:
 
 async def prepare() -> str:
     """A migrated database with the demo data (seeded here, so the child's memory is the import's)."""
+    from bench.common import fresh_database, scratch_server
     from cockpit.config import Settings
     from cockpit.db.connect import connect
-    from cockpit.db.embedded import start_embedded
     from cockpit.db.migrate import migrate
     from cockpit.demo import seed_demo
 
-    url = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pgdata")
+    url = fresh_database(scratch_server(), "bench_import_xlsx")
     conn = await connect(url, Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     await migrate(conn)
     await seed_demo(conn, deals=240, contacts=1200)
