@@ -29,7 +29,7 @@ async def main(contacts: int, fmt: str) -> None:
     url = await bench_database(240, contacts)
     settings = Settings(database_url=url, client_id="bezeliq", _env_file=None)  # type: ignore[call-arg]
     store = await Store.open(settings, min_size=1, max_size=2)
-    n = await store.fetch_value("SELECT count(*) FROM crm_contacts")
+    n = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
     print(f"{n:,} contacts in scope; load: {os.getloadavg()}")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = Path(tempfile.mkdtemp()) / f"contacts.{fmt}"

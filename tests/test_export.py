@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from cockpit.db.views import CONTRACT
 from cockpit.errors import ValidationFailed
-from cockpit.export.columns import neutralise
+from cockpit.export.models import neutralise
 from cockpit.export.service import export_to_file
 from cockpit.imports.service import run_import, stage_import
 from cockpit.store import Store
@@ -35,18 +35,18 @@ async def test_contacts_export_has_every_view_column_labelled_and_only_this_clie
     assert names[-2:] == ["company_name", "company_domain"]
     assert "priority (strategic)" in header and "strategy_note (strategic)" in header
     assert "first_name (operational)" in header and "id (read-only)" in header
-    count = await store.fetch_value("SELECT count(*) FROM crm_contacts")
+    count = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
     assert result.rows == len(rows) == count > 0 and result.path == str((tmp_path / "contacts.csv").resolve())
     client = header.index("client_id (read-only)")
     assert {r[client] for r in rows} == {"bezeliq"}
-    theirs = {r["email"] for r in await store.scoped("northwind").fetch_dicts("SELECT email FROM crm_contacts")}
+    theirs = {r["email"] for r in await store.scoped("northwind").db.fetch_dicts("SELECT email FROM crm_contacts")}
     email = header.index("email (operational)")
     assert theirs and not theirs & {r[email] for r in rows}
 
 
 async def test_formula_cells_are_neutralised_in_csv_and_xlsx(store: Store, tmp_path: Path) -> None:
     await run_import(store, await stage_import(store, NASTY.encode(), "nasty.csv", uploaded_by="justin"))
-    stored = await store.fetch_dicts("SELECT first_name, last_name, job_title, city FROM crm_contacts "
+    stored = await store.db.fetch_dicts("SELECT first_name, last_name, job_title, city FROM crm_contacts "
                                      "WHERE email = 'nasty@evil.example'")
     assert stored[0]["first_name"].startswith("=HYPERLINK")  # stored as given
     await export_to_file(store, "contacts", path=tmp_path / "c.csv", filters=["email=nasty@evil.example"])
@@ -70,11 +70,11 @@ def test_neutralise(value: str, safe: str) -> None:
 
 
 async def test_filters_and_bad_filters(store: Store, tmp_path: Path) -> None:
-    city = await store.fetch_value("SELECT city FROM crm_contacts WHERE city <> '' GROUP BY city ORDER BY count(*) DESC LIMIT 1")
-    n = await store.fetch_value("SELECT count(*) FROM crm_contacts WHERE city = %s", (city,))
+    city = await store.db.fetch_value("SELECT city FROM crm_contacts WHERE city <> '' GROUP BY city ORDER BY count(*) DESC LIMIT 1")
+    n = await store.db.fetch_value("SELECT count(*) FROM crm_contacts WHERE city = %s", (city,))
     result = await export_to_file(store, "contacts", path=tmp_path / "f.csv", filters=[f"city={city}"])
     assert result.rows == n
-    big = await store.fetch_value("SELECT count(*) FROM crm_deals WHERE amount > 50000")
+    big = await store.db.fetch_value("SELECT count(*) FROM crm_deals WHERE amount > 50000")
     assert (await export_to_file(store, "deals", path=tmp_path / "d.csv", filters=["amount>50000"])).rows == big
     header, rows = _read(tmp_path / "d.csv")
     assert "stage_id (strategic)" in header and "stage_label (read-only)" in header
@@ -86,8 +86,8 @@ async def test_filters_and_bad_filters(store: Store, tmp_path: Path) -> None:
 
 
 async def test_round_trip_creates_no_duplicate_and_proposes_no_change(store: Store, tmp_path: Path) -> None:
-    before = await store.fetch_value("SELECT count(*) FROM crm_contacts")
-    companies = await store.fetch_value("SELECT count(*) FROM crm_companies")
+    before = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
+    companies = await store.db.fetch_value("SELECT count(*) FROM crm_companies")
     await export_to_file(store, "contacts", path=tmp_path / "contacts.csv")
     data = (tmp_path / "contacts.csv").read_bytes()
     staged = await stage_import(store, data, "contacts.csv", uploaded_by="justin")
@@ -95,14 +95,14 @@ async def test_round_trip_creates_no_duplicate_and_proposes_no_change(store: Sto
     report = await run_import(store, staged)
     assert report.proposals == 0 and report.errors == 0, [str(p) for p in report.problems[:5]]
     assert report.unchanged == before
-    assert await store.fetch_value("SELECT count(*) FROM crm_contacts") == before
-    assert await store.fetch_value("SELECT count(*) FROM crm_companies") == companies
+    assert await store.db.fetch_value("SELECT count(*) FROM crm_contacts") == before
+    assert await store.db.fetch_value("SELECT count(*) FROM crm_companies") == companies
     await export_to_file(store, "companies", path=tmp_path / "companies.csv")
     staged = await stage_import(store, (tmp_path / "companies.csv").read_bytes(), "companies.csv", uploaded_by="j")
     assert staged.manifest.source_profile == "cockpit_companies"
     report = await run_import(store, staged)
     assert report.proposals == 0 and report.errors == 0
-    assert await store.fetch_value("SELECT count(*) FROM crm_companies") == companies
+    assert await store.db.fetch_value("SELECT count(*) FROM crm_companies") == companies
     await export_to_file(store, "contacts", fmt="xlsx", path=tmp_path / "contacts.xlsx")  # and through a workbook
     staged = await stage_import(store, (tmp_path / "contacts.xlsx").read_bytes(), "contacts.xlsx", uploaded_by="j")
     report = await run_import(store, staged)
@@ -138,7 +138,7 @@ async def test_x_on_the_contacts_and_pipeline_screens_exports_and_says_where(set
         await pilot.press("x")
         await wait_until(pilot, lambda: getattr(board, "last_export", None) is not None, timeout=20, what="deals export")
         deals = board.last_export
-        assert deals.rows == await store.fetch_value("SELECT count(*) FROM crm_deals")
+        assert deals.rows == await store.db.fetch_value("SELECT count(*) FROM crm_deals")
         assert Path(deals.path).parent == settings.data_dir / "exports" and Path(deals.path).exists()
         assert any(deals.path in str(n.message) for n in app._notifications)
         await pilot.press("g", "c")

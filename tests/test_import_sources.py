@@ -18,7 +18,7 @@ async def _import(store: Store, data: bytes, name: str, *, sheet: str | None = N
 
 
 async def _person(store: Store, email: str) -> dict[str, Any]:
-    rows = await store.fetch_dicts(
+    rows = await store.db.fetch_dicts(
         "SELECT c.first_name, c.last_name, c.email, c.phone, c.job_title, c.city, c.linkedin_url, "
         "co.name AS company, co.domain, co.country, co.employees, co.linkedin_url AS company_linkedin "
         "FROM crm_contacts c LEFT JOIN crm_companies co ON co.id = c.company_id WHERE lower(c.email) = %s", (email,))
@@ -56,7 +56,7 @@ async def test_linkedin_connections_with_notes_preamble(store: Store) -> None:
     assert (t["company"], t["domain"]) == ("Stripe", "stripe.com")
     # Amélie has no email (LinkedIn hides it): she waits for review instead of being committed blindly
     assert report.queued == 1
-    assert not await store.fetch_dicts("SELECT 1 FROM crm_contacts WHERE first_name = 'Amélie'")
+    assert not await store.db.fetch_dicts("SELECT 1 FROM crm_contacts WHERE first_name = 'Amélie'")
 
 
 async def test_google_contacts_multi_value_cells(store: Store) -> None:
@@ -114,7 +114,8 @@ async def test_xlsx_sheet_imports_with_row_level_problems(store: Store, conn) ->
     row = await (await conn.execute("SELECT raw_bytes, mime_type FROM redkey.import_batches WHERE batch_id = %s",
                                     (staged.batch.batch_id,))).fetchone()
     assert bytes(row[0]) == data and "spreadsheetml" in row[1]
-    bad = await store.import_row_errors(staged.batch.batch_id)
+    bad = await store.db.fetch_dicts("SELECT row_number FROM redkey.import_rows WHERE batch_id = %s "
+                                     "AND status = 'error'", (staged.batch.batch_id,))
     assert [r["row_number"] for r in bad] == [3]
 
 

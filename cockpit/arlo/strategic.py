@@ -11,6 +11,7 @@ from cockpit.arlo.context import TaskContext
 from cockpit.arlo.instructions import Intent
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Candidate, find_companies, find_contacts, find_deals, match_stage, which
+from cockpit.fields import strategic_whitelist
 
 _VIEW = {"deal": "crm_deals", "contact": "crm_contacts", "company": "crm_companies"}
 
@@ -60,7 +61,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     stage = None
     stages = []
     if intent.action == "move":
-        stages = await ctx.store.pipeline()
+        stages = await ctx.store.crm.pipeline()
         stage = match_stage(stages, intent.stage or "")
         if stage is None:
             raise _ask(f"No stage matches '{intent.stage}'. The stages are: "
@@ -74,6 +75,10 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         fields["relationship_note" if target.kind == "contact" else "strategy_note"] = intent.note
     if target.kind == "deal":
         fields.pop("relationship_note", None)
+    stray = sorted(set(fields) - set(strategic_whitelist(_VIEW[target.kind])))
+    if stray:
+        raise _ask(f"{target.label} is a {target.kind}: {', '.join(stray)} cannot be set on it by an instruction. "
+                   "Nothing was changed.")
     changes = []
     move_to = None
     if stage is not None:
@@ -82,7 +87,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         else:
             move_to = stage.stage_id
     if move_to or fields:
-        from_stage = await ctx.store.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
+        from_stage = await ctx.store.arlo.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
                                                      stage_id=move_to)
         if move_to and stage is not None:
             labels = {s.stage_id: s.label for s in stages}

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cockpit.cli import get_settings, main, open_store, run
-from cockpit.export.columns import ENTITIES
+from cockpit.export.models import ENTITIES
 from cockpit.export.service import FORMATS, export_to_file
 
 

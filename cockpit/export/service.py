@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cockpit.errors import ValidationFailed
-from cockpit.export.columns import columns, neutralise, parse_filters, view_of
+from cockpit.export.models import columns, neutralise, parse_filters, view_of
 
 FORMATS = ("csv", "xlsx")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
@@ -101,7 +101,7 @@ async def export_to_file(store: Any, entity: str, *, fmt: str = "csv", filters: 
     if fmt not in FORMATS:
         raise ValidationFailed(f"unknown export format {fmt!r}", "use csv or xlsx")
     parsed = parse_filters(entity, filters)
-    client = store.require_scope()
+    client = store.db.require_scope()
     start = time.perf_counter()
     writer = _write_xlsx if fmt == "xlsx" else _write_csv
     if str(path) == "-":

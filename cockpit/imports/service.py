@@ -20,7 +20,7 @@ from cockpit.imports.mapping import apply_remembered, profile_key, propose_manif
 from cockpit.imports.normalize import normalize_rows
 from cockpit.imports.proposals import plan_proposals
 from cockpit.imports.reader import ParsedFile
-from cockpit.store.imports import Progress
+from cockpit.imports.models import Progress
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -101,20 +101,22 @@ async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: s
         "uploaded_filename": Path(filename).name or "upload.csv", "mime_type": parsed.mime_type,
         "storage_ref": f"redkey.import_batches/{batch_id}", "row_count": len(parsed.rows), "uploaded_by": uploaded_by,
         "sha256": digest, "byte_size": len(data), "encoding": parsed.encoding})
-    await store.save_raw_batch(batch, data)
+    await store.imports.save_raw_batch(batch, data)
     manifest = propose_manifest(batch_id=batch.batch_id, headers=parsed.header, created_by=uploaded_by,
                                 notes=parsed.notes, sample=[r.values for r in parsed.rows[:50]])
     key = profile_key(parsed.header)
     remembered = await store.import_mappings.recall(key)
     if remembered:
         manifest = apply_remembered(manifest, remembered, by=uploaded_by)
-    await store.save_manifest(manifest)
+    await store.imports.save_manifest(manifest)
     return StagedImport(batch, parsed, manifest, key)
 
 
 async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingManifest | None = None, *,
-                     progress: Progress | None = None, default_country: str | None = None) -> ImportReport:
+                     progress: Progress | None = None, review_all: bool = False,
+                     default_country: str | None = None) -> ImportReport:
     """Normalize under ``manifest`` (default: the proposed one), find dedup candidates and write it all.
+    ``review_all`` sends even new records without a candidate to Approvals (no low-risk auto commit).
     ``default_country`` (ISO code or name) reads phone numbers without a country prefix; the user's edits
     to the mapping are remembered for the next file of this shape."""
     manifest = manifest or staged.manifest
@@ -130,10 +132,12 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     names = sorted({r.company["name"].lower() for r in rows
                     if r.company and not r.company.get("domain") and r.company.get("name")})
     tick("finding duplicates", 0, 1)
-    existing = await store.existing_for_import(emails, domains, names)
+    existing = await store.imports.existing_for_import(emails, domains, names)
     tick("finding duplicates", 1, 1)
     tick("planning proposals", 0, len(rows))
     planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
+    if review_all:
+        planned.proposals = (p.model_copy(update={"review_required": True}) for p in planned.proposals)
     tick("planning proposals", len(rows), len(rows))
     lines = {r.number: r.line for r in staged.parsed.rows}
     records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
@@ -147,7 +151,7 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
             report.problems.extend(RowProblem(r.number, lines.get(r.number, 0), e["code"], e["message"], e["column"])
                                    for e in errs)
         records.append((r.number, r.values, errs))
-    counts = await store.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
+    counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
                                       rows=records, proposals=planned.proposals, progress=progress)
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]

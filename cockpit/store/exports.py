@@ -13,7 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
-from cockpit.export.columns import TRIGGERS, Column, Filter, columns, view_of
+from cockpit.export.models import TRIGGERS, Column, Filter, columns, view_of
 
 _TRIGGER_LIST = sql.SQL(", ").join(sql.Literal(t) for t in TRIGGERS)
 

@@ -1,7 +1,8 @@
 """What an export holds: every column of the stable view, labelled with who owns it, plus the names a
 foreign tool needs beside the ids (a contact's company name and domain, a deal's stage label).
 
-Labels are ``column (strategic)``, ``column (operational)`` or ``column (read-only)``; the import reads
+Labels say which role writes the field (the field registry's owner): ``column (strategic)``,
+``column (operational)`` or ``column (read-only)`` (ids, timestamps, derived values); the import reads
 them back (the bracketed suffix is stripped), so an export re-imports as the cockpit's own profile.
 Filters (``--filter``) are ``COLUMN=VALUE`` (equal; empty value = blank), ``COLUMN!=VALUE``,
 ``COLUMN~TEXT`` (contains, any case), ``COLUMN>VALUE``, ``COLUMN<VALUE``; several filters all apply.
@@ -12,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cockpit.db.views import CONTRACT, OPERATIONAL, STRATEGIC
 from cockpit.errors import ValidationFailed
+from cockpit.fields import fields_of
 
 ENTITIES = {"contacts": "crm_contacts", "companies": "crm_companies", "deals": "crm_deals"}
 # Extra read-only columns: (name, SQL type, view it comes from, that view's column, join key in the main view)
@@ -53,10 +54,9 @@ class Filter:
 
 
 def columns(entity: str) -> list[Column]:
+    """The view's columns from the field registry, labelled by the role that writes each one."""
     view = view_of(entity)
-    strategic, operational = set(STRATEGIC.get(view, ())), set(OPERATIONAL.get(view, ()))
-    out = [Column(name, typ, "strategic" if name in strategic else "operational" if name in operational
-                  else "read-only") for name, typ in CONTRACT[view]]
+    out = [Column(f.name, f.type, f.role or "read-only") for f in fields_of(view)]
     out += [Column(name, typ, "read-only", (v, c, key)) for name, typ, v, c, key in EXTRAS[entity]]
     return out
 
