@@ -27,7 +27,8 @@ def test_doctor_on_a_healthy_database(db_url: str, tmp_path: Path) -> None:
     _no_traceback(proc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["config", "database", "migrations", "scope"]
+    assert [line.split()[0] for line in lines] == ["config", "database", "connection", "tls", "login",
+                                                   "migrate-url", "migrations", "data-api", "scope"]
     assert all(line.split()[1] == "ok" for line in lines)
     assert "bezeliq (BezelIQ)" in lines[-1]
 
