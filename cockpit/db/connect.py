@@ -74,6 +74,16 @@ def explain_db_error(exc: BaseException, url: str | None = None) -> CockpitError
                                    "create it, or fix the database name in COCKPIT_DATABASE_URL")
     if "could not translate host name" in low or "name or service not known" in low:
         return DatabaseUnavailable(f"unknown database host{where}", "check the host in COCKPIT_DATABASE_URL")
+    if "certificate verify failed" in low or "does not match host name" in low or "server certificate for" in low:
+        return DatabaseUnavailable(f"the server's TLS certificate did not verify{where}: {text.splitlines()[0]}",
+                                   "set COCKPIT_DATABASE_SSLROOTCERT to the project's CA certificate (Supabase: "
+                                   "Database settings > SSL) and connect by the host name the certificate names")
+    if "server does not support ssl" in low:
+        return DatabaseUnavailable(f"the server does not accept TLS{where}",
+                                   "ask for TLS on the server; sslmode=disable in the URL only on a network you trust")
+    if "root certificate file" in low:
+        return DatabaseUnavailable(f"cannot read the CA certificate{where}: {text.splitlines()[0]}",
+                                   "check COCKPIT_DATABASE_SSLROOTCERT / sslrootcert")
     if "network is unreachable" in low or "cannot assign requested address" in low:
         ipv6 = _ipv6_only_unreachable(url)
         if ipv6:
