@@ -115,6 +115,16 @@ class Settings(BaseSettings):
             raise ValueError("expected a postgresql:// URL or a libpq 'key=value' string")
         return value
 
+    @field_validator("database_pool_mode", mode="before")
+    @classmethod
+    def _blank_mode_is_auto(cls, value: object) -> object:
+        return value.strip().lower() or "auto" if isinstance(value, str) else value
+
+    @field_validator("database_sslrootcert", mode="before")
+    @classmethod
+    def _blank_ca_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_sslrootcert")
     @classmethod
     def _check_ca(cls, value: Path | None) -> Path | None:
