@@ -215,17 +215,32 @@ async def connection_mode(url: str, settings: Settings) -> ConnectionMode:
                                url) from None
 
 
+PSYCOPG_PREPARE_THRESHOLD = 5  # psycopg's default: prepare a query after it ran this many times
+
+
 async def connect(url: str, settings: Settings, *, autocommit: bool = True) -> AsyncConnection:
-    """One connection (CLI commands, migrations), with failures explained."""
+    """One connection (CLI commands, migrations), with failures explained. The first connection to an
+    address also tells its connection mode; until then it prepares nothing."""
     try:
         conninfo = _with_options(url, settings)
     except psycopg.ProgrammingError as exc:
         raise explain_db_error(exc, url) from None
-    mode = await connection_mode(url, settings)
+    mode = known_mode(url, settings.database_pool_mode)
+    kwargs = connection_kwargs(mode) if mode is not None else {"prepare_threshold": None}
     try:
-        return await asyncio.wait_for(
-            AsyncConnection.connect(conninfo, autocommit=autocommit, **connection_kwargs(mode)),  # type: ignore[arg-type]
+        conn = await asyncio.wait_for(
+            AsyncConnection.connect(conninfo, autocommit=autocommit, **kwargs),  # type: ignore[arg-type]
             timeout=settings.connect_timeout + 2)
+        if mode is None:
+            try:
+                mode = await asyncio.wait_for(detect_mode(conninfo, url, settings.database_pool_mode, conn=conn),
+                                              timeout=settings.connect_timeout * 2 + 2)
+            except BaseException:
+                await conn.close()
+                raise
+            if not mode.transaction:
+                conn.prepare_threshold = PSYCOPG_PREPARE_THRESHOLD
+        return conn
     except (psycopg.Error, OSError, asyncio.TimeoutError) as exc:
         raise explain_db_error(exc if not isinstance(exc, asyncio.TimeoutError) else TimeoutError("timed out"),
                                url) from None

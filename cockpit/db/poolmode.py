@@ -90,15 +90,19 @@ async def _sees_own_socket(conn: AsyncConnection) -> bool:
         sock.close()
 
 
-async def detect_mode(conninfo: str, url: str | None = None, setting: str = "auto") -> ConnectionMode:
+async def detect_mode(conninfo: str, url: str | None = None, setting: str = "auto", *,
+                      conn: AsyncConnection | None = None) -> ConnectionMode:
     """Decide the mode for ``conninfo`` (cached per host, port and user). ``url`` is the configured URL
-    (the address the decision is about) when ``conninfo`` carries extra options."""
+    (the address the decision is about) when ``conninfo`` carries extra options. ``conn``, an autocommit
+    connection to it opened without prepared statements, is used for the first look instead of a new one."""
     url = url or conninfo
     found = known_mode(url, setting)
     if found is not None:
         return found
     kwargs = {"autocommit": True, "prepare_threshold": None}
-    first = await AsyncConnection.connect(conninfo, **kwargs)  # type: ignore[arg-type]
+    own = conn is None or not conn.autocommit
+    first = await AsyncConnection.connect(conninfo, **kwargs) if own else conn  # type: ignore[arg-type]
+    assert first is not None
     try:
         if await _sees_own_socket(first):
             mode = ConnectionMode("direct", "the server sees this connection's own socket")
@@ -107,7 +111,8 @@ async def detect_mode(conninfo: str, url: str | None = None, setting: str = "aut
     except psycopg.Error:
         mode = ConnectionMode("session", "a proxy that did not answer the probe; assuming session state is kept")
     finally:
-        await first.close()
+        if own:
+            await first.close()
     _known[_key(url)] = mode
     return mode
 
