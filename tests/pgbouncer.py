@@ -68,7 +68,8 @@ class PgBouncer:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_pgbouncer(binary: str, server_url: str, user: str, password: str) -> PgBouncer:
+def start_pgbouncer(binary: str, server_url: str, user: str, password: str, *,
+                    pool_mode: str = "transaction") -> PgBouncer:
     params = conninfo_to_dict(server_url)
     host = str(params.get("host") or "127.0.0.1")
     port = str(params.get("port") or 5432)
@@ -84,7 +85,7 @@ listen_port = {listen}
 unix_socket_dir =
 auth_type = trust
 auth_file = {directory / 'userlist.txt'}
-pool_mode = transaction
+pool_mode = {pool_mode}
 max_client_conn = 400
 default_pool_size = 8
 server_lifetime = 3600

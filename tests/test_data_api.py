@@ -16,7 +16,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from cockpit.config import Settings
 from cockpit.db.data_api import exposures
+from cockpit.doctor import run_doctor
 from cockpit.db.migrate import migrate
 from cockpit.demo import seed_demo
 from tests.conftest import FIXED_NOW, _admin, _drop, _with_db
@@ -167,7 +169,8 @@ async def test_a_client_claim_reads_that_client_only_and_writes_nothing(api: psy
         assert forged == [(0,)]
 
 
-async def test_objects_created_later_are_locked_down_by_the_next_migrate(api: psycopg.AsyncConnection) -> None:
+async def test_objects_created_later_are_locked_down_by_the_next_migrate(api: psycopg.AsyncConnection,
+                                                                        supabase_db_url: str) -> None:
     roles, found = await exposures(api)
     assert roles == ["anon", "authenticated"] and found == []
     # What a later migration or a hand-made view gets from the default privileges:
@@ -177,10 +180,18 @@ async def test_objects_created_later_are_locked_down_by_the_next_migrate(api: ps
     _, found = await exposures(api)
     assert "anon may INSERT public.crm_notes_draft" in [str(e) for e in found]
     assert not any("unrelated" in e.object for e in found)
+    lines: list[str] = []
+    assert not await run_doctor(Settings(database_url=supabase_db_url, client_id="bezeliq", _env_file=None),  # type: ignore[call-arg]
+                                lines.append)
+    data_api = next(line for line in lines if line.startswith("data-api"))
+    assert data_api.split()[1] == "FAIL" and "public.crm_notes_draft" in data_api and "cockpit migrate" in data_api
     assert await migrate(api) == []  # nothing pending, yet the lock-down ran
     _, found = await exposures(api)
     assert found == []
     assert (await _as(api, "anon", {"role": "anon"}, "SELECT * FROM public.crm_notes_draft")).startswith("42501")  # type: ignore[union-attr]
     assert await _as(api, "anon", {"role": "anon"}, "SELECT count(*) FROM public.unrelated_app_table") == [(0,)]
+    lines.clear()
+    await run_doctor(Settings(database_url=supabase_db_url, client_id="bezeliq", _env_file=None), lines.append)  # type: ignore[call-arg]
+    assert next(line for line in lines if line.startswith("data-api")).split()[1] == "ok"
     # A second run with nothing to revoke changes nothing.
     assert (await (await api.execute("SELECT redkey.lock_down_data_api()")).fetchone()) == (0,)

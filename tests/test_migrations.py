@@ -48,6 +48,19 @@ async def test_failed_migration_applies_nothing(empty_db_url: str, monkeypatch: 
         assert 999 not in (await status(conn)).applied
 
 
+async def test_a_failed_migration_names_its_statement_and_object(empty_db_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = migrate_mod.Migration(998, "bad_client", "-- a client with a malformed id\n\n"
+                                "INSERT INTO redkey.clients (client_id, name)\n    VALUES ('Not Valid', 'x');\n")
+    monkeypatch.setattr(migrate_mod, "available", lambda: [*available(), bad])
+    async with await psycopg.AsyncConnection.connect(empty_db_url, autocommit=True) as conn:
+        with pytest.raises(MigrationError) as info:
+            await migrate(conn)
+    text = str(info.value)
+    assert "998_bad_client.sql failed at line 3 (INSERT INTO redkey.clients (client_id, name) VALUES" in text
+    assert "violates check constraint" in text and "(object: redkey.clients)" in text
+
+
 async def test_concurrent_migrations_do_not_collide(bare_db_url: str) -> None:
     import asyncio
 

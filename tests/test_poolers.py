@@ -52,6 +52,32 @@ async def test_modes_are_detected(db_url: str, app_db_url: str, tmp_path: Path) 
     assert declared_mode(app_db_url, "session").mode == "session"  # COCKPIT_DATABASE_POOL_MODE wins
 
 
+async def test_a_session_pooler_is_told_apart_and_keeps_listen(pg_server_url: str, db_url: str, tmp_path: Path) -> None:
+    from tests.pgbouncer import find_pgbouncer, start_pgbouncer
+
+    session = start_pgbouncer(find_pgbouncer() or "pgbouncer", pg_server_url, OWNER, OWNER_PASSWORD, pool_mode="session")
+    try:
+        url = session.url_for(db_url)
+        settings = _settings(url, tmp_path)
+        mode = await connection_mode(url, settings)
+        assert mode.mode == "session" and "one backend per client" in mode.how
+        store = await Store.open(settings, min_size=0, max_size=2)
+        try:
+            assert store.feed_listens
+            ready = asyncio.Event()
+            signals = store.activity_signals(poll_seconds=30, ready=ready)
+            nxt = asyncio.ensure_future(signals.__anext__())
+            await asyncio.wait_for(ready.wait(), 10)
+            ours = await store.log_activity(kind="note", subject="heard through the session pooler", source="cockpit")
+            signal = await asyncio.wait_for(nxt, 10)
+            assert signal.kind == "notify" and ours.id in signal.ids
+            await signals.aclose()
+        finally:
+            await store.close()
+    finally:
+        session.stop()
+
+
 async def test_psycopg_defaults_break_behind_the_pooler_and_the_store_does_not(app_db_url: str, settings: Settings) -> None:
     # The failure users met: psycopg prepares a statement after 5 runs on a connection; through a
     # transaction pooler the next transaction finds a backend where it does not exist (or already does).
