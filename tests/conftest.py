@@ -146,8 +146,11 @@ def owner_role(pg_server_url: str, templates: dict[str, str]) -> str:
                 sql.Identifier(OWNER), sql.Literal(OWNER_PASSWORD)))
         except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
             pass  # another worker created it
-        admin.execute(sql.SQL("GRANT redkey_readonly, redkey_operational, redkey_strategic TO {} WITH ADMIN OPTION")
-                      .format(sql.Identifier(OWNER)))
+        # What PostgreSQL 16+ gives a role's creator (ADMIN, no INHERIT) plus the SET that migration 001
+        # grants; PostgreSQL 15 has no per-grant options.
+        options = "ADMIN OPTION" if admin.info.server_version < 160000 else "ADMIN TRUE, INHERIT FALSE, SET TRUE"
+        for (role,) in admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'redkey\\_%' AND NOT rolcanlogin"):
+            admin.execute(sql.SQL("GRANT {} TO {} WITH " + options).format(sql.Identifier(role), sql.Identifier(OWNER)))
     return OWNER
 
 

@@ -106,6 +106,7 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     async with conn.transaction():
         await _lock(conn)
         await conn.execute(_BOOTSTRAP)
+    checked_roles = False
     while True:
         failure: tuple[Migration, psycopg.Error] | None = None
         async with conn.transaction():
@@ -118,8 +119,9 @@ async def migrate(conn: AsyncConnection) -> list[str]:
             if not st.pending:
                 break
             m = st.pending[0]
-            if m.version == 1:
-                await check_roles(conn)
+            if not checked_roles:
+                await check_roles(conn, roles_created_by(st.pending))
+                checked_roles = True
             try:
                 async with conn.transaction():
                     await conn.execute(m.sql)  # type: ignore[arg-type]
@@ -138,45 +140,53 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     return applied_now
 
 
-REDKEY_ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic")
+REDKEY_ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic")  # the roles the store switches to
+_CREATE_ROLE = re.compile(r"\bCREATE\s+ROLE\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
-async def role_problems(conn: AsyncConnection) -> list[str]:
-    """Why the login cannot create, comment on or switch to RedKey's roles (empty when it can).
+def roles_created_by(migrations: list[Migration]) -> list[str]:
+    """The roles these migrations create when missing (cluster-wide, so they may exist already)."""
+    return list(dict.fromkeys(name.lower() for m in migrations for name in _CREATE_ROLE.findall(m.sql)))
+
+
+async def role_problems(conn: AsyncConnection, roles: list[str] | None = None) -> list[str]:
+    """Why the login cannot create or administer ``roles`` (default: every role a migration creates);
+    empty when it can.
 
     Roles are cluster-wide: another database, or another login, may have created them. A superuser can
     do anything; a CREATEROLE login (Supabase's ``postgres``) needs, since PostgreSQL 16, the ADMIN
-    option on a role it did not create itself."""
+    option on a role it did not create itself (to comment on it and grant it)."""
+    roles = roles if roles is not None else roles_created_by(available())
     cur = await conn.execute(
         "SELECT r.rolsuper, r.rolcreaterole, current_setting('server_version_num')::int, current_user"
         " FROM pg_roles r WHERE r.rolname = current_user")
     superuser, createrole, version, login = await cur.fetchone()  # type: ignore[misc]
-    if superuser:
+    if superuser or not roles:
         return []
     cur = await conn.execute(
-        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION'),"
-        " pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = ANY(%s)", (list(REDKEY_ROLES),))
-    existing = {name: (admin, member) for name, admin, member in await cur.fetchall()}
+        "SELECT rolname, pg_has_role(current_user, oid, 'MEMBER WITH ADMIN OPTION')"
+        " FROM pg_roles WHERE rolname = ANY(%s)", (roles,))
+    existing = dict(await cur.fetchall())
     problems = []
-    for role in REDKEY_ROLES:
+    for role in roles:
         if role not in existing:
             if not createrole:
                 problems.append(f"role {role} does not exist and {login} may not create roles (no CREATEROLE)")
-        elif version >= 160000 and not existing[role][0]:
+        elif not createrole:
+            problems.append(f"role {role} exists and {login} may not administer roles (no CREATEROLE)")
+        elif version >= 160000 and not existing[role]:
             problems.append(f"role {role} already exists in this cluster and {login} has no ADMIN option on it "
                             "(another role created it)")
-        elif not createrole and not existing[role][1]:
-            problems.append(f"role {role} exists but {login} is not a member of it")
     return problems
 
 
-async def check_roles(conn: AsyncConnection) -> None:
-    problems = await role_problems(conn)
+async def check_roles(conn: AsyncConnection, roles: list[str]) -> None:
+    problems = await role_problems(conn, roles)
     if problems:
         login = (await (await conn.execute("SELECT current_user")).fetchone())[0]  # type: ignore[index]
         names = ", ".join(sorted({p.split()[1] for p in problems}))
         raise MigrationError(
-            "migration 001_redkey_core.sql cannot run: " + "; ".join(problems),
+            "migrations cannot run: " + "; ".join(problems),
             f"as a superuser or the role that created them: GRANT {names} TO {login} WITH ADMIN OPTION "
             "(or DROP ROLE them if no other database uses them), then rerun `cockpit migrate`")
 
