@@ -18,6 +18,19 @@ def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
+def cockpit_here(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The `cockpit` command in this process (the same click entry point; no interpreter start-up per
+    command), with only ``env``'s COCKPIT_* variables set."""
+    from click.testing import CliRunner
+
+    from cockpit import cli
+
+    cli._load_extensions()
+    clean = {k: None for k in os.environ if k.startswith("COCKPIT_")}
+    result = CliRunner().invoke(cli.main, list(args), env={**clean, **env}, catch_exceptions=False)  # type: ignore[dict-item]
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
+
+
 def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
 

@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from tests.clusters import free_port, pg15_cluster, pg18_cluster
-from tests.test_cli import _no_traceback, cockpit
+from tests.test_cli import _no_traceback, cockpit_here as cockpit
 
 OWNER = "app_owner"
 PASSWORD = "app-owner-pw"

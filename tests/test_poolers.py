@@ -19,7 +19,7 @@ from cockpit.errors import MigrationError
 from cockpit.store import Store
 from tests.conftest import OWNER, OWNER_PASSWORD, _as_user
 from tests.pgbouncer import PgBouncer
-from tests.test_cli import _no_traceback, cockpit
+from tests.test_cli import _no_traceback, cockpit_here
 
 pytestmark = pytest.mark.usefixtures("pgbouncer")
 
@@ -109,18 +109,28 @@ async def test_psycopg_defaults_break_behind_the_pooler_and_the_store_does_not(a
 async def test_a_session_lock_leaks_through_the_pooler_but_migrations_never_do(db_url: str, app_db_url: str,
                                                                               settings: Settings) -> None:
     key = 424242
-    # The hazard: lock and unlock in two statements reach two backends; the lock stays held.
-    a = await psycopg.AsyncConnection.connect(app_db_url, autocommit=True, prepare_threshold=None)
-    b = await psycopg.AsyncConnection.connect(app_db_url, autocommit=True, prepare_threshold=None)
+    # The hazard: lock and unlock in two statements reach two backends; the lock stays held. Other
+    # clients hold the locking backend in open transactions (as busy ones would), so the unlock runs
+    # on another backend.
+    opts = {"autocommit": True, "prepare_threshold": None}
+    a = await psycopg.AsyncConnection.connect(app_db_url, **opts)  # type: ignore[arg-type]
+    holders: list[psycopg.AsyncConnection] = []
     try:
-        await a.execute("SELECT pg_advisory_lock(%s)", (key,))
-        async with b.transaction():
-            await b.execute("SELECT pg_backend_pid()")  # b now holds the backend a locked on
-            unlocked = (await (await a.execute("SELECT pg_advisory_unlock(%s)", (key,))).fetchone())[0]  # type: ignore[index]
+        locked_on = (await (await a.execute("SELECT pg_advisory_lock(%s), pg_backend_pid()", (key,))).fetchone())[1]  # type: ignore[index]
+        for _ in range(8):
+            h = await psycopg.AsyncConnection.connect(app_db_url, **opts)  # type: ignore[arg-type]
+            holders.append(h)
+            await h.execute("BEGIN")
+            if (await (await h.execute("SELECT pg_backend_pid()")).fetchone())[0] == locked_on:  # type: ignore[index]
+                break
+        else:
+            pytest.fail("no client got the locking backend")
+        unlocked = (await (await a.execute("SELECT pg_advisory_unlock(%s)", (key,))).fetchone())[0]  # type: ignore[index]
         assert unlocked is False and await _advisory_locks(db_url, key) == 1
     finally:
+        for h in holders:
+            await h.close()
         await a.close()
-        await b.close()
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:  # clean up on the server
         await c.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s",
                         (key,))
@@ -174,23 +184,23 @@ async def test_fresh_database_migrates_through_the_pooler_without_a_leak(pg_serv
 
 def test_the_cli_through_the_pooler(db_url: str, app_db_url: str, tmp_path: Path) -> None:
     env = {"COCKPIT_DATABASE_URL": app_db_url, "COCKPIT_CLIENT_ID": "bezeliq", "COCKPIT_DATA_DIR": str(tmp_path)}
-    refused = cockpit("migrate", env=env)
+    refused = cockpit_here("migrate", env=env)
     _no_traceback(refused)
     assert refused.returncode == 1
     assert refused.stderr.count("\n") == 1 and "COCKPIT_MIGRATION_DATABASE_URL" in refused.stderr
     assert "transaction pooler" in refused.stderr and "cockpit-owner-pw" not in refused.stderr
 
-    arlo = cockpit("arlo", "--once", env=env)  # failed with `prepared statement "_pg3_0" already exists`
+    arlo = cockpit_here("arlo", "--once", env=env)  # failed with `prepared statement "_pg3_0" already exists`
     _no_traceback(arlo)
     assert arlo.returncode == 0, arlo.stderr
     assert "arlo: ran 6 task(s)" in arlo.stdout
 
-    told = cockpit("tell", "summarise the pipeline", env=env)
+    told = cockpit_here("tell", "summarise the pipeline", env=env)
     assert told.returncode == 0 and told.stdout.startswith("Pipeline:"), told.stderr
-    refreshed = cockpit("schema", "refresh", env=env)
+    refreshed = cockpit_here("schema", "refresh", env=env)
     assert refreshed.returncode == 0, refreshed.stderr
 
-    doctor = cockpit("doctor", env=env)
+    doctor = cockpit_here("doctor", env=env)
     lines = {line.split()[0]: line for line in doctor.stdout.splitlines()}
     assert "transaction pooler" in lines["connection"] and "polls" in lines["connection"]
     assert lines["migrate-url"].split()[1] == "FAIL" and "COCKPIT_MIGRATION_DATABASE_URL" in lines["migrate-url"]
@@ -198,9 +208,9 @@ def test_the_cli_through_the_pooler(db_url: str, app_db_url: str, tmp_path: Path
     assert doctor.returncode == 1
 
     env["COCKPIT_MIGRATION_DATABASE_URL"] = _as_user(db_url, OWNER, OWNER_PASSWORD)
-    migrated = cockpit("migrate", env=env)
+    migrated = cockpit_here("migrate", env=env)
     assert migrated.returncode == 0 and "database is up to date" in migrated.stdout, migrated.stderr
-    doctor = cockpit("doctor", env=env)
+    doctor = cockpit_here("doctor", env=env)
     assert doctor.returncode == 0, doctor.stdout
     assert "migrate-url ok    COCKPIT_MIGRATION_DATABASE_URL, direct" in doctor.stdout
 

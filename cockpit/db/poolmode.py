@@ -117,16 +117,20 @@ async def detect_mode(conninfo: str, url: str | None = None, setting: str = "aut
     return mode
 
 
-async def _probe_pooler(first: AsyncConnection, conninfo: str, kwargs: dict) -> ConnectionMode:  # type: ignore[type-arg]
-    """Behind a proxy: does a second client get the first one's backend (or the first a new one)?"""
+async def _probe_pooler(first: AsyncConnection, conninfo: str, kwargs: dict, rounds: int = 3) -> ConnectionMode:  # type: ignore[type-arg]
+    """Behind a proxy: does another client get the first one's backend, or the first one a new backend,
+    while the others hold theirs in open transactions? Never in session mode; within a few rounds in
+    transaction mode (poolers hand out the backend released last)."""
     pid_before = await _pid(first)
-    second = await AsyncConnection.connect(conninfo, **kwargs)
+    others: list[AsyncConnection] = []
     try:
-        async with second.transaction():
-            pid_second = await _pid(second)
-            pid_after = await _pid(first)  # the backend the second client holds is not the first's any more
+        for _ in range(rounds):
+            other = await AsyncConnection.connect(conninfo, **kwargs)
+            others.append(other)
+            await other.execute("BEGIN")
+            if await _pid(other) == pid_before or await _pid(first) != pid_before:
+                return ConnectionMode("transaction", "a pooler that shares backends between clients")
     finally:
-        await second.close()
-    if pid_second == pid_before or pid_after != pid_before:
-        return ConnectionMode("transaction", "a pooler that shares backends between clients")
+        for other in others:
+            await other.close()
     return ConnectionMode("session", "a pooler that keeps one backend per client")
