@@ -1,6 +1,6 @@
 """Benchmark: schema diagrams and the documentation folder on a large schema.
 
-Targets (DESIGN.md / the schema-publishing issue): an ER diagram of a ~50-table neighbourhood, laid
+Targets: an ER diagram of a ~50-table neighbourhood, laid
 out by Graphviz to SVG, ≤ 2 s; ``cockpit schema doc`` of the 2,000-table bench schema (2,000 tables /
 40,000 columns / 4,000 FKs, the same generator as bench/schema_refresh.py) ≤ 30 s.
 
@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.schema_refresh import DB, _with_db, schema_ddl  # noqa: E402
+from bench.common import drop_database, fresh_database, scratch_server  # noqa: E402
+from bench.schema_refresh import DB, schema_ddl  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded  # noqa: E402
 from cockpit.db.migrate import migrate  # noqa: E402
 from cockpit.schema import diagram, docs, publish  # noqa: E402
 from cockpit.schema.graph import SchemaGraph  # noqa: E402
@@ -52,12 +48,8 @@ def _hood_of_size(graph: SchemaGraph, details: dict, want: int = 50) -> tuple[st
 
 
 async def main(tables: int, columns: int, fks: int) -> None:
-    server = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _with_db(server, DB)
+    server = scratch_server()
+    url = fresh_database(server, DB)
     out = Path(tempfile.mkdtemp(prefix="cockpit-bench-doc-"))
     try:
         settings = Settings(database_url=url, data_dir=out / "data", _env_file=None)  # type: ignore[call-arg]
@@ -109,8 +101,7 @@ async def main(tables: int, columns: int, fks: int) -> None:
               f"(max {max(doc_runs):.2f})  ≤ 30 s  ({size / 1e6:.1f} MB)")
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        drop_database(server, DB)
 
 
 if __name__ == "__main__":

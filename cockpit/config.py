@@ -54,8 +54,6 @@ class Settings(BaseSettings):
         default="auto", description="What sits between the cockpit and Postgres; auto detects it.")
     database_sslrootcert: Path | None = Field(
         default=None, description="CA certificate file: connections then verify the server (sslmode=verify-full).")
-    supabase_url: str | None = Field(default=None, description="Supabase project URL (REST adapter).")
-    supabase_key: str | None = Field(default=None, description="Supabase anon/service key (REST adapter).")
 
     # --- client scope ---------------------------------------------------------------------------
     client_id: str | None = Field(default=None, description="The client this session is scoped to.")
@@ -96,7 +94,27 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
-    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature (issue 7)
+    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
+
+
+    # --- mail and calendar sync ---------------------------------------------------------------
+    imap_url: str | None = Field(default=None, description="imap(s)://user:password@host:port, comma-separated.")
+    imap_oauth_token: str | None = Field(default=None, description="OAuth2 bearer token for XOAUTH2 (Gmail, M365).")
+    mail_self: str | None = Field(default=None, description="The mailbox owner's own addresses (default: IMAP users).")
+    mail_blocklist: str = Field(default="", description="Addresses or domains never turned into contacts.")
+    mail_first_sync_days: int = Field(default=90, ge=1, le=3650)
+    mail_store_body: bool = Field(default=False, description="Keep whole message bodies (default: a snippet).")
+    mail_discovery: Literal["off", "propose", "auto"] = Field(
+        default="propose", description="New business contacts from mail: off, proposed for approval, or auto.")
+    mail_client: str | None = Field(default=None, description="The client the mailboxes and calendars belong to "
+                                    "(default: COCKPIT_CLIENT_ID).")
+    mail_sync_interval_seconds: float = Field(default=300, gt=0)
+    mail_idle: bool = Field(default=True, description="Wait with IMAP IDLE between syncs when the server offers it.")
+    caldav_url: str | None = Field(default=None, description="http(s)://user:password@host/path of a CalDAV account.")
+    ics_urls: str | None = Field(default=None, description="ICS subscription URLs (secret iCal addresses), comma-separated.")
+    calendar_sync_interval_seconds: float = Field(default=900, gt=0)
+    calendar_past_days: int = Field(default=30, ge=0, le=3650)
+    calendar_future_days: int = Field(default=60, ge=0, le=3650)
 
     @field_validator("clients", mode="before")
     @classmethod

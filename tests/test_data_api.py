@@ -21,7 +21,8 @@ from cockpit.db.data_api import exposures
 from cockpit.doctor import run_doctor
 from cockpit.db.migrate import migrate
 from cockpit.demo import seed_demo
-from tests.conftest import FIXED_NOW, _admin, _drop, _with_db
+from cockpit.db.embedded import with_database as _with_db
+from tests.conftest import FIXED_NOW, _admin, _drop
 
 SUPABASE_DEFAULTS = """
 GRANT USAGE ON SCHEMA public TO anon, authenticated, service_role;

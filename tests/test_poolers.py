@@ -158,7 +158,8 @@ async def test_a_session_lock_leaks_through_the_pooler_but_migrations_never_do(d
 
 async def test_fresh_database_migrates_through_the_pooler_without_a_leak(pg_server_url: str, pgbouncer: PgBouncer,
                                                                           tmp_path: Path) -> None:
-    from tests.conftest import _admin, _drop, _with_db
+    from cockpit.db.embedded import with_database as _with_db
+    from tests.conftest import _admin, _drop
     from psycopg import sql
 
     name = "cockpit_b_pooled_fresh"
