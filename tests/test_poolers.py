@@ -106,8 +106,8 @@ async def test_psycopg_defaults_break_behind_the_pooler_and_the_store_does_not(a
         await store.close()
 
 
-async def test_a_session_lock_leaks_through_the_pooler_but_migrations_never_do(db_url: str, app_db_url: str,
-                                                                              settings: Settings) -> None:
+async def test_a_session_lock_leaks_through_the_pooler_but_migrations_never_do(
+        db_url: str, app_db_url: str, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     key = 424242
     # The hazard: lock and unlock in two statements reach two backends; the lock stays held. Other
     # clients hold the locking backend in open transactions (as busy ones would), so the unlock runs
@@ -142,13 +142,10 @@ async def test_a_session_lock_leaks_through_the_pooler_but_migrations_never_do(d
         assert results == [[], [], []]
         assert await _advisory_locks(db_url, LOCK_KEY) == 0
         bad = migrate_mod.Migration(919, "broken", "CREATE TABLE redkey.half (x int);\nSELECT 1/0;")
-        original = migrate_mod.available
-        migrate_mod.available = lambda: [*original(), bad]  # type: ignore[assignment]
-        try:
+        with monkeypatch.context() as patched:
+            patched.setattr(migrate_mod, "available", lambda: [*available(), bad])
             with pytest.raises(MigrationError, match="919_broken.sql failed at line 2"):
                 await migrate(conns[0])
-        finally:
-            migrate_mod.available = original  # type: ignore[assignment]
         assert await _advisory_locks(db_url, LOCK_KEY) == 0
         assert len((await status(conns[1])).pending) == 0
     finally:
