@@ -1,46 +1,62 @@
-"""The Textual application: the one place that composes screens (the registry in ``screens/``).
+"""The Textual application: the one module of the core that imports Textual, and the one place that
+composes screens (the registry in ``screens/``).
 
-The app owns the session: it opens the store in a worker (never blocking the first paint), picks the
-client scope, watches the connection and reconnects with backoff when the database goes away, and turns
-every error a worker meets into a notification or the banner — the user never sees a traceback.
-Screens get data through :meth:`CockpitApp.call_store` (a worker per query, result handed back on the
-UI side) and are told to reload when the scope or the connection changes.
+:class:`CockpitApp` holds the session and delegates each of its jobs to a part named for it. The parts
+that need Textual are the sections of this module; the others are modules of their own:
+
+- :mod:`cockpit.reconnect` opens the store in a worker (never blocking the first paint) and reconnects
+  with backoff when the database goes away;
+- :func:`call_store` and :class:`Reporter` (below) are how screens load data and how errors become
+  notifications, the banner or an error-log record (:mod:`cockpit.errorlog`, the one writer);
+- :class:`ReportingWorkers` (below) hands every worker that ended in an error to that reporting, so none
+  is lost;
+- :class:`Navigator` (below) holds go-to, record views and the key chords (``g <key>``, type-ahead);
+- :mod:`cockpit.keyhelp` builds the ``?`` screen, :mod:`cockpit.client_switch` picks and switches clients.
+
+arlo's loops (:class:`cockpit.arlo.runtime.ArloRuntime`) run in this process when the app is built with
+``arlo=True`` (``cockpit`` does that when ``settings.arlo_enabled``); Pilot tests and benches leave it off
+and start them with :meth:`CockpitApp.start_arlo` when they want them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import traceback
+import gc
+import importlib
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from textual import events, work
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.worker import Worker
+from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
 
+from cockpit.client_switch import ClientSwitcher
+from cockpit.errorlog import record_exception
+from cockpit.errors import DatabaseUnavailable
+from cockpit.keyhelp import show_help
+from cockpit.reconnect import Connection
+from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
-from cockpit.errors import CockpitError, DatabaseUnavailable, ScopeError
+from cockpit.errorlog import tui_logging
+from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
 from screens.palette import CockpitProvider
+from styles import STYLES
 
 if TYPE_CHECKING:
+    from cockpit.arlo.context import Services
     from screens.base import CockpitScreen
     from cockpit.store import Store
 
 T = TypeVar("T")
-log = logging.getLogger("cockpit.app")
-
-from styles import STYLES  # noqa: E402 - the stylesheets ship as package data
-BACKOFF_START = 1.0
-BACKOFF_MAX = 30.0
-PING_TIMEOUT = 5.0
 
 
 def _utcnow() -> datetime:
@@ -49,6 +65,232 @@ def _utcnow() -> datetime:
 
 def _mode_factory(spec: ScreenSpec) -> Callable[[], Any]:
     return lambda: spec.load()()
+
+
+
+# === store calls ===============================================================================
+# How screens get data: :func:`call_store` runs one store call in a worker of the screen and hands the
+# result back on the UI side, and :class:`Reporter` turns the errors workers meet into what the user sees.
+#
+# The one pattern for every query a screen makes: ``call_store(node, fn, done)``. A result arrives only if
+# the session's scope is still the one it was asked under (a client switch in between drops it). Errors
+# never escape: a lost database raises the banner and starts reconnecting, other CockpitErrors become an
+# error notification, anything unexpected is written to the error log and notified.
+
+
+class Reporter:
+    """What the user is shown when something fails (the app holds one)."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+
+    def error(self, exc: CockpitError) -> None:
+        if isinstance(exc, DatabaseUnavailable):
+            self.app.connection.lost(exc)
+            return
+        self.app.notify(exc.hint or "", title=exc.message, severity="error", timeout=8)
+
+    def unexpected(self, exc: BaseException) -> None:
+        where = record_exception(exc, self.app.settings.data_dir)
+        self.app.notify(f"details in {where}" if where else "", title=f"unexpected {type(exc).__name__}: {exc}",
+                        severity="error", timeout=10)
+
+    def any(self, exc: BaseException) -> None:
+        if isinstance(exc, CockpitError):
+            self.error(exc)
+        else:
+            self.unexpected(exc)
+
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """A worker ended with an exception it did not handle (see :class:`ReportingWorkers`)."""
+        if worker.error is not None and not isinstance(worker.error, asyncio.CancelledError):
+            self.any(worker.error)
+
+
+def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
+               done: Callable[[T], Any] | None = None, *, group: str = "default", exclusive: bool = True,
+               failed: Callable[[BaseException], Any] | None = None) -> Worker[bool] | None:
+    """Run ``fn(store)`` in a worker of ``node``; hand the result to ``done`` if the scope is unchanged.
+
+    ``failed`` (if given) is called after the error was reported, e.g. to undo an optimistic change.
+    The worker's result says whether the call went through (and ``done``, if any, was applied).
+    Without a store (still connecting) nothing runs: the screen reloads when the store arrives."""
+    store = app.store
+    if store is None:
+        return None
+
+    async def job() -> bool:
+        try:
+            result = await fn(store)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+            app.reporter.any(exc)
+            if failed is not None and app.store is store:
+                failed(exc)
+            return False
+        if done is None or app.store is not store:
+            return done is None
+        try:
+            done(result)
+        except Exception as exc:  # noqa: BLE001
+            app.reporter.unexpected(exc)
+            return False
+        return True
+
+    return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
+
+
+# === workers ===================================================================================
+# Every worker's end, in one place: an error no one handled becomes a notification and an error-log
+# record with its traceback (never a silent stop, never a traceback on the screen).
+#
+# Textual lets a worker started with ``exit_on_error=False`` end in the ERROR state and tells only the
+# node that started it (``Worker.StateChanged`` does not bubble); a screen that does not listen loses the
+# error. The app's worker manager is therefore :class:`ReportingWorkers`: its done-callback, which Textual
+# calls once for every worker of the app whatever node started it, hands failed workers to the app.
+
+class ReportingWorkers(WorkerManager):
+    """The app's worker manager, calling ``on_failed(worker)`` for each ``exit_on_error=False`` worker that
+    ended in ERROR."""
+
+    def __init__(self, app: object, on_failed: Callable[[Worker[object]], None]) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self._on_failed = on_failed
+
+    def _remove_worker(self, worker: Worker[object]) -> None:  # Textual's per-worker done-callback
+        super()._remove_worker(worker)
+        # exit_on_error workers already went to App._handle_exception (the app's last line of defence)
+        if worker.state == WorkerState.ERROR and worker.error is not None and not worker.exit_on_error:
+            self._on_failed(worker)
+
+
+# === navigation ================================================================================
+# Moving around: the screens as modes (``go``), the record views (``open_deal`` …), and the keyboard
+# chords the App takes before any screen sees them: ``g <key>`` and type-ahead into an input that is
+# about to open.
+#
+# Type-ahead: "/volta" or ":acme" typed in one burst arrives before the binding of the first key has moved
+# the focus into its input, so Textual would hand "volta" to the board (where "l" even moves a column).
+# Keys that open an input start a short hold: printable keys typed meanwhile are kept and go into the
+# input as soon as it has the focus (or, if no input appears, are replayed as ordinary keys).
+
+TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
+TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
+
+
+class Navigator:
+    """Go-to, record views, and the key chords of one app."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+        self._go_targets: list[tuple[str, str, str]] | None = None
+        self._typeahead: list[events.Key] | None = None
+        self._typeahead_deadline = 0.0
+
+    # --- where to ---------------------------------------------------------------------------------
+    def go(self, mode: str) -> None:
+        app = self.app
+        if mode in app.MODES and mode != app.current_mode:
+            app.switch_mode(mode)
+
+    def open_deal(self, deal_id: UUID) -> None:
+        from screens.record_detail import DealDetail
+
+        self.app.push_screen(DealDetail(deal_id))
+
+    def open_company(self, company_id: UUID) -> None:
+        from screens.record_detail import CompanyDetail
+
+        self.app.push_screen(CompanyDetail(company_id))
+
+    def open_contact(self, contact_id: UUID) -> None:
+        """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
+        if "contacts" in self.app.MODES:
+            self.app.run_worker(self._open_contact(contact_id), group="jump", exclusive=True, exit_on_error=False)
+
+    async def _open_contact(self, contact_id: UUID) -> None:
+        app = self.app
+        while len(app.screen_stack) > 1:  # close modals over the current mode first
+            await app.pop_screen()
+        if app.current_mode != "contacts":
+            await app.switch_mode("contacts")
+        show = getattr(app.screen, "show_contact", None)
+        if show is not None:
+            show(contact_id)
+
+    # --- key chords -------------------------------------------------------------------------------
+    def go_prefix(self) -> None:
+        """``g``: the next key picks a screen. The App takes that key before any screen or widget sees
+        it (see :meth:`intercept`), so "gc" typed in one go cannot race the hint screen's mount."""
+        from screens.go import GoScreen
+
+        self._go_targets = [(spec.key, spec.mode, spec.title) for spec in self.app.screen_specs]
+        self.app.push_screen(GoScreen(self._go_targets))
+
+    def intercept(self, event: events.Event) -> bool:
+        """Whether the App consumed ``event`` (the key after ``g``, or a key held for type-ahead)."""
+        if not isinstance(event, events.Key):
+            return False
+        targets = self._go_targets
+        # The key after ``g`` may arrive raw, or (typed fast, queued before the binding ran) forwarded to
+        # a screen and bubbling back up: either way it is the go target, taken once.
+        if targets is not None:
+            from screens.go import GoScreen
+
+            self._go_targets = None
+            if isinstance(self.app.screen, GoScreen):
+                self.app.pop_screen()
+            mode = next((m for key, m, _title in targets if key == event.key), None)
+            if mode:
+                self.app.call_after_refresh(self.go, mode)
+            return True
+        return not event.is_forwarded and self._typeahead_hold(event)
+
+    def typing_in_input(self) -> bool:
+        return isinstance(self.app.focused, (Input, TextArea))
+
+    def _typeahead_hold(self, event: events.Key) -> bool:
+        held = self._typeahead
+        if held is None:
+            if event.key in TYPEAHEAD_OPENERS and not self.typing_in_input():
+                self._typeahead = []
+                self._typeahead_deadline = asyncio.get_running_loop().time() + TYPEAHEAD_WAIT
+                self.app.set_timer(0.02, self._typeahead_flush)
+            return False
+        if self.typing_in_input():
+            self._typeahead_flush()
+            return False
+        held.append(event)  # every key, in order: "…text<enter>" must submit after the text is in
+        return True
+
+    def _typeahead_flush(self) -> None:
+        held = self._typeahead
+        if held is None:
+            return
+        app = self.app
+        focused = app.focused
+        if isinstance(focused, (Input, TextArea)):
+            self._typeahead = None
+            rest: list[events.Key] = []
+            for key in held:
+                if rest or not (key.is_printable or key.key == "backspace"):
+                    rest.append(key)  # the first other key (enter, esc...) and all after it: as keys
+                elif key.key == "backspace":
+                    focused.action_delete_left()
+                elif isinstance(focused, Input):
+                    focused.insert_text_at_cursor(key.character or "")
+                else:
+                    focused.insert(key.character or "")
+            for key in rest:
+                app.post_message(events.Key(key.key, key.character))
+            return
+        if asyncio.get_running_loop().time() < self._typeahead_deadline:
+            app.set_timer(0.02, self._typeahead_flush)
+            return
+        self._typeahead = None  # no input appeared: the keys were meant for the screen after all
+        for key in held:
+            app.post_message(events.Key(key.key, key.character))
 
 
 class CockpitApp(App[None]):
@@ -78,192 +320,115 @@ class CockpitApp(App[None]):
     status_note: reactive[str] = reactive("")
 
     def __init__(self, settings: Settings, *, store: "Store | None" = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False) -> None:
+        """``arlo``: start arlo's loops in this process once connected. ``warm_up``: once connected, import
+        the other screens' and arlo's modules in the background and freeze the start-up objects (see
+        :meth:`_start_up`); both are for the terminal session (:func:`run_app`), off by default."""
         self.screen_specs: list[ScreenSpec] = available_screens()
         self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
         super().__init__()
         self.settings = settings
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.store: Store | None = store
-        self._owns_store = store is None
-        self.clients: list[tuple[str, str]] = []
+        self.owns_store = store is None
+        self.reporter = Reporter(self)
+        self._workers = ReportingWorkers(self, self.reporter.worker_failed)
+        self.connection = Connection(self)
+        self.client_switcher = ClientSwitcher(self)
+        self.navigator = Navigator(self)
+        self.arlo_runtime = ArloRuntime(settings)
+        self._start_arlo, self._warm_up = arlo, warm_up
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
-        self.backoff_start, self.backoff_max = BACKOFF_START, BACKOFF_MAX  # tests shorten these
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
-        from screens.arlo import ArloRuntime
-
-        self.arlo_runtime = ArloRuntime(self)  # arlo's loops in this process (settings.arlo_enabled)
 
     # --- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.screen_specs:
             self.switch_mode(self.screen_specs[0].mode)
-        self._connect()
+        self.connection.start()
 
-    @work(exclusive=True, group="connect", exit_on_error=False)
-    async def _connect(self) -> None:
-        """Open the store (embedded server start, migrations) off the UI, then pick the client."""
-        self.connection_state = "connecting"
-        delay = self.backoff_start
-        while True:
+    def connected(self) -> None:
+        """The first connection is up (the connection calls this once)."""
+        self.run_worker(self._start_up(), group="start-up", exclusive=True, exit_on_error=False)
+
+    async def _start_up(self) -> None:
+        if self._warm_up:
+            # The first ``g s`` would otherwise pay ~0.3 s of imports (networkx...), the first Tell arlo's.
+            await asyncio.to_thread(self._import_modules)
+            # Process-wide, once: move everything alive now (Textual, widgets, every module) out of the
+            # cyclic collector's reach. arlo's loops churn objects in this process, and full collections
+            # that re-scanned the whole app took 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen,
+            # they take under 10 ms. Frozen objects are never freed, hence only in the terminal session.
+            gc.freeze()
+        if self._start_arlo:
+            self.start_arlo()
+
+    def _import_modules(self) -> None:
+        for module in [spec.module for spec in self.screen_specs[1:]] + ["cockpit.arlo.runner"]:
             try:
-                if self.store is None:
-                    from cockpit.cli import open_store
-
-                    self.store = await open_store(self.settings, client_id=self.settings.client_id)
-                    self._owns_store = True
-                await self._choose_client()
-                break
-            except ScopeError as exc:
-                self.connection_state = "no-client"
-                self.banner = f"{exc.message} — {exc.hint}" if exc.hint else exc.message
-                return
-            except CockpitError as exc:
-                self.connection_state = "lost"
-                self.banner = f"database unreachable: {exc.message} — retrying in {delay:.0f}s"
-            except Exception as exc:  # noqa: BLE001 - never a traceback; keep retrying
-                self._log_unexpected(exc)
-                self.connection_state = "lost"
-                self.banner = f"cannot open the database ({type(exc).__name__}) — retrying in {delay:.0f}s"
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.backoff_max)
-        self.banner = ""
-        self.connection_state = "connected"
-        self._notify_screens()
-        if not self.is_headless:  # Pilot tests start arlo themselves, with offline services
-            self.arlo_runtime.start(self.store, self.settings)
-            self._warm_up_screens()
-
-    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
-    def _warm_up_screens(self) -> None:
-        """Import the other screens' modules (and their libraries, e.g. networkx) in the background
-        once the first screen is up, so the first ``g s`` does not pay ~0.3 s of imports."""
-        import importlib
-
-        for spec in self.screen_specs[1:]:
-            try:
-                importlib.import_module(spec.module)
-            except Exception:  # noqa: BLE001 - a broken screen module reports itself when opened
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - a broken module reports itself when it is used
                 pass
 
-    async def _choose_client(self) -> None:
-        """Scope to the configured client, else the first one offered (settings.clients restricts)."""
-        assert self.store is not None
-        registered = await self.store.clients()
-        allowed = set(self.settings.clients)
-        self.clients = [(c.client_id, c.name) for c in registered if not allowed or c.client_id in allowed]
-        if not self.clients:
-            raise ScopeError("no client is registered", "run `cockpit demo` or `cockpit workspace add`")
-        ids = [cid for cid, _ in self.clients]
-        wanted = self.store.client_id or self.settings.client_id
-        if wanted and wanted not in ids:
-            raise ScopeError(f"client {wanted!r} is not registered or not allowed",
-                             f"use one of: {', '.join(ids)}")
-        chosen = wanted or ids[0]
-        if self.store.client_id != chosen:
-            self.store = self.store.scoped(chosen)
-        self.client_name = dict(self.clients)[chosen]
+    def start_arlo(self, services: "Services | None" = None) -> None:
+        """arlo's loops as an async worker of the app (services from the settings unless given)."""
+        if self.store is not None:
+            self.run_worker(self.arlo_runtime.run(self.store, services), group="arlo-loops", exclusive=True,
+                            exit_on_error=False)
 
-    @property
-    def switchable_clients(self) -> list[tuple[str, str]]:
-        return self.clients
+    async def on_unmount(self) -> None:
+        self.arlo_runtime.stop()
+        if self.store is not None and self.owns_store:
+            try:
+                await asyncio.wait_for(self.store.close(), timeout=3)
+            except Exception:  # noqa: BLE001 - closing on exit must never fail loudly
+                pass
 
     # --- screens --------------------------------------------------------------------------------
     def attach_screen(self, screen: "CockpitScreen") -> None:
         self._screens.add(screen)
 
-    def _notify_screens(self) -> None:
+    def notify_screens(self) -> None:
+        """The store changed (connected, reconnected, client switched): every screen reloads."""
         for screen in list(self._screens):
             screen.store_changed()
 
+    @property
+    def clients(self) -> list[tuple[str, str]]:
+        return self.client_switcher.offered
+
+    @property
+    def switchable_clients(self) -> list[tuple[str, str]]:
+        return self.client_switcher.offered
+
     def go(self, mode: str) -> None:
-        if mode in self.MODES and mode != self.current_mode:
-            self.switch_mode(mode)
+        self.navigator.go(mode)
 
     def open_deal(self, deal_id: UUID) -> None:
-        from screens.record_detail import DealDetail
-
-        self.push_screen(DealDetail(deal_id))
+        self.navigator.open_deal(deal_id)
 
     def open_company(self, company_id: UUID) -> None:
-        from screens.record_detail import CompanyDetail
-
-        self.push_screen(CompanyDetail(company_id))
+        self.navigator.open_company(company_id)
 
     def open_contact(self, contact_id: UUID) -> None:
-        """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
-        if "contacts" in self.MODES:
-            self.run_worker(self._open_contact(contact_id), group="jump", exclusive=True, exit_on_error=False)
+        self.navigator.open_contact(contact_id)
 
-    async def _open_contact(self, contact_id: UUID) -> None:
-        while len(self.screen_stack) > 1:  # close modals over the current mode first
-            await self.pop_screen()
-        if self.current_mode != "contacts":
-            await self.switch_mode("contacts")
-        show = getattr(self.screen, "show_contact", None)
-        if show is not None:
-            show(contact_id)
+    def switch_client(self, client_id: str | None) -> None:
+        self.client_switcher.switch(client_id)
 
-    # --- store calls ----------------------------------------------------------------------------
+    # --- store calls and errors -----------------------------------------------------------------
     def call_store(self, node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
                    done: Callable[[T], Any] | None = None, *, group: str = "default",
                    exclusive: bool = True, failed: Callable[[BaseException], Any] | None = None,
-                   ) -> Worker[None] | None:
-        """Run ``fn(store)`` in a worker of ``node``; hand the result to ``done`` if the scope is unchanged.
-
-        Errors never escape: a lost database raises the banner and starts reconnecting, other
-        CockpitErrors become an error notification, anything unexpected is logged and notified;
-        ``failed`` (if given) is called after that, e.g. to undo an optimistic change.
-        """
-        store = self.store
-        if store is None:
-            return None
-
-        async def job() -> None:
-            try:
-                result = await fn(store)
-            except asyncio.CancelledError:
-                raise
-            except CockpitError as exc:
-                self.report_error(exc)
-                if failed is not None and self.store is store:
-                    failed(exc)
-                return
-            except Exception as exc:  # noqa: BLE001
-                self.report_unexpected(exc)
-                if failed is not None and self.store is store:
-                    failed(exc)
-                return
-            if done is None or self.store is not store:
-                return
-            try:
-                done(result)
-            except Exception as exc:  # noqa: BLE001
-                self.report_unexpected(exc)
-
-        return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
+                   ) -> Worker[bool] | None:
+        """Run ``fn(store)`` in a worker of ``node``, ``done(result)`` on success (see :func:`call_store`)."""
+        return call_store(self, node, fn, done, group=group, exclusive=exclusive, failed=failed)
 
     def report_error(self, exc: CockpitError) -> None:
-        if isinstance(exc, DatabaseUnavailable):
-            self.connection_lost(exc)
-            return
-        self.notify(exc.hint or "", title=exc.message, severity="error", timeout=8)
+        self.reporter.error(exc)
 
     def report_unexpected(self, exc: BaseException) -> None:
-        where = self._log_unexpected(exc)
-        self.notify(f"details in {where}" if where else "", title=f"unexpected {type(exc).__name__}: {exc}",
-                    severity="error", timeout=10)
-
-    def _log_unexpected(self, exc: BaseException) -> str | None:
-        path = self.settings.data_dir / "logs" / "cockpit.log"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(f"--- {_utcnow().isoformat()}\n"
-                         f"{''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))}\n")
-            return str(path)
-        except OSError:
-            return None
+        self.reporter.unexpected(exc)
 
     def _handle_exception(self, error: Exception) -> None:
         """Last line of defence: an exception in a handler is logged and shown, the app keeps running.
@@ -273,153 +438,19 @@ class CockpitApp(App[None]):
         if self.is_headless:
             super()._handle_exception(error)
             return
-        if isinstance(error, CockpitError):
-            self.report_error(error)
-        else:
-            self.report_unexpected(error)
+        self.reporter.any(error)
 
-    # --- connection loss ------------------------------------------------------------------------
-    def connection_lost(self, exc: CockpitError) -> None:
-        if self.connection_state == "lost":
-            return
-        self.connection_state = "lost"
-        self.banner = f"database lost: {exc.message} — reconnecting…"
-        self._reconnect()
-
-    @work(exclusive=True, group="reconnect", exit_on_error=False)
-    async def _reconnect(self) -> None:
-        """Probe the database with backoff (1 s, 2 s, 4 s … 30 s); when it answers, reload the screens."""
-        delay = self.backoff_start
-        attempt = 0
-        while True:
-            attempt += 1
-            self.banner = f"database lost — reconnecting in {delay:.0f}s (attempt {attempt}); the cockpit keeps working"
-            await asyncio.sleep(delay)
-            self.banner = f"database lost — trying to reach it (attempt {attempt})…"
-            store = self.store
-            try:
-                if store is not None:
-                    await asyncio.wait_for(store.ping(), timeout=PING_TIMEOUT)
-                    break
-            except asyncio.TimeoutError:
-                pass
-            except CockpitError:
-                pass
-            except Exception as exc:  # noqa: BLE001
-                self._log_unexpected(exc)
-            delay = min(delay * 2, self.backoff_max)
-        self.banner = ""
-        self.connection_state = "connected"
-        self.notify("database is back; screens refreshed", timeout=4)
-        self._notify_screens()
-
-    # --- actions --------------------------------------------------------------------------------
-    def action_go_prefix(self) -> None:
-        """``g``: the next key picks a screen. The App takes that key before any screen or widget sees
-        it (see :meth:`on_event`), so "gc" typed in one go cannot race the hint screen's mount."""
-        from screens.go import GoScreen
-
-        self._go_targets = [(spec.key, spec.mode, spec.title) for spec in self.screen_specs]
-        self.push_screen(GoScreen(self._go_targets))
-
+    # --- keys -----------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
-        targets = getattr(self, "_go_targets", None)
-        # The key after ``g`` may arrive raw, or (typed fast, queued before the binding ran) forwarded to
-        # a screen and bubbling back up: either way it is the go target, taken once.
-        if targets is not None and isinstance(event, events.Key):
-            from screens.go import GoScreen
-
-            self._go_targets = None
-            if isinstance(self.screen, GoScreen):
-                self.pop_screen()
-            mode = next((m for key, m, _title in targets if key == event.key), None)
-            if mode:
-                self.call_after_refresh(self.go, mode)
-            return
-        if isinstance(event, events.Key) and not event.is_forwarded and self._typeahead_hold(event):
+        if self.navigator.intercept(event):
             return
         await super().on_event(event)
 
-    # --- type-ahead -----------------------------------------------------------------------------
-    # "/volta" or ":acme" typed in one burst: the terminal delivers all the keys before the binding of
-    # the first one has moved the focus into its input, so Textual would hand "volta" to the board
-    # (where "l" even moves a column). Keys that open an input start a short hold: printable keys
-    # typed meanwhile are kept and go into the input as soon as it has the focus (or, if no input
-    # appears, are replayed as ordinary keys).
-    TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
-    TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
-
-    def _typing_in_input(self) -> bool:
-        from textual.widgets import Input, TextArea
-
-        return isinstance(self.focused, (Input, TextArea))
-
-    def _typeahead_hold(self, event: events.Key) -> bool:
-        """Whether ``event`` was kept for the input an opener key is about to focus."""
-        held: list[events.Key] | None = getattr(self, "_typeahead", None)
-        if held is None:
-            if event.key in self.TYPEAHEAD_OPENERS and not self._typing_in_input():
-                self._typeahead = []
-                self._typeahead_deadline = asyncio.get_running_loop().time() + self.TYPEAHEAD_WAIT
-                self.set_timer(0.02, self._typeahead_flush)
-            return False
-        if self._typing_in_input():
-            self._typeahead_flush()
-            return False
-        held.append(event)  # every key, in order: "…text<enter>" must submit after the text is in
-        return True
-
-    def _typeahead_flush(self) -> None:
-        from textual.widgets import Input, TextArea
-
-        held: list[events.Key] | None = getattr(self, "_typeahead", None)
-        if held is None:
-            return
-        focused = self.focused
-        if isinstance(focused, (Input, TextArea)):
-            self._typeahead = None
-            rest: list[events.Key] = []
-            for key in held:
-                if rest or not (key.is_printable or key.key == "backspace"):
-                    rest.append(key)  # the first other key (enter, esc...) and all after it: as keys
-                elif key.key == "backspace":
-                    focused.action_delete_left()
-                elif isinstance(focused, Input):
-                    focused.insert_text_at_cursor(key.character or "")
-                else:
-                    focused.insert(key.character or "")
-            for key in rest:
-                self.post_message(events.Key(key.key, key.character))
-            return
-        if asyncio.get_running_loop().time() < self._typeahead_deadline:
-            self.set_timer(0.02, self._typeahead_flush)
-            return
-        self._typeahead = None  # no input appeared: the keys were meant for the screen after all
-        for key in held:
-            self.post_message(events.Key(key.key, key.character))
+    def action_go_prefix(self) -> None:
+        self.navigator.go_prefix()
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
-
-        rows: list[tuple[str, str, str]] = []
-        seen: set[tuple[str, str]] = set()
-        for key, active in self.active_bindings.items():
-            b = active.binding
-            desc = b.description or b.tooltip or b.action.replace("_", " ")
-            node = active.node
-            section = ("App" if node is self else getattr(node, "TITLE_TEXT", None)
-                       or {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List",
-                           "Input": "Text box"}.get(type(node).__name__, type(node).__name__))
-            keys = b.key_display or self.get_key_display(b)
-            if (keys, desc) in seen:
-                continue
-            seen.add((keys, desc))
-            rows.append((section, keys, desc))
-        for spec in self.screen_specs:
-            rows.append(("Go to", f"g {spec.key}", spec.title))
-        own = getattr(self.screen, "TITLE_TEXT", "")
-        rows.sort(key=lambda r: (r[0] == "App", r[0] == "Go to", r[0] != own, r[0]))  # this screen's keys first
-        self.push_screen(HelpScreen(rows))
+        show_help(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "switch_client":
@@ -427,24 +458,10 @@ class CockpitApp(App[None]):
         return True
 
     def action_switch_client(self) -> None:
-        from screens.client_picker import ClientPicker
-
-        if len(self.clients) < 2 or self.store is None:
-            self.notify("only one client is available", timeout=3)
-            return
-        self.push_screen(ClientPicker(self.clients, self.store.client_id), self.switch_client)
-
-    def switch_client(self, client_id: str | None) -> None:
-        """Re-scope the session (same pool) and reload every screen."""
-        if not client_id or self.store is None or client_id == self.store.client_id:
-            return
-        self.store = self.store.scoped(client_id)
-        self.client_name = dict(self.clients).get(client_id, client_id)
-        self.notify(f"now scoped to {self.client_name}", timeout=3)
-        self._notify_screens()
+        self.client_switcher.pick()
 
     def action_refresh(self) -> None:
-        self._notify_screens()
+        self.notify_screens()
 
     async def action_quit(self) -> None:
         self.exit()
@@ -452,7 +469,7 @@ class CockpitApp(App[None]):
     def action_leave_input(self) -> None:
         """Esc in a text field that does nothing else with it gives the keys back to the screen (so
         ``g``, ``?``, ``q`` work again) instead of trapping the user in the field."""
-        if self._typing_in_input():
+        if self.navigator.typing_in_input():
             self.screen.set_focus(None)
 
     def action_tell_arlo(self) -> None:
@@ -461,32 +478,10 @@ class CockpitApp(App[None]):
         if not isinstance(self.screen, TellArlo):
             self.push_screen(TellArlo())
 
-    async def on_unmount(self) -> None:
-        self.arlo_runtime.stop()
-        if self.store is not None and self._owns_store:
-            try:
-                await asyncio.wait_for(self.store.close(), timeout=3)
-            except Exception:  # noqa: BLE001 - closing on exit must never fail loudly
-                pass
-
 
 def run_app(settings: Settings) -> None:
-    """What ``cockpit`` (no subcommand) runs.
+    """What ``cockpit`` (no subcommand) runs: the TUI, with arlo's loops when ``settings.arlo_enabled``.
 
-    While the TUI owns the terminal, log records (e.g. psycopg's pool warnings while the database is
-    down) go to ``<data_dir>/logs/cockpit.log`` instead of stderr, where they would tear the screen."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    try:
-        path = settings.data_dir / "logs" / "cockpit.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.handlers = [handler]
-    try:
-        CockpitApp(settings).run()
-    finally:
-        root.handlers = saved
-        handler.close()
+    While the TUI owns the terminal, log records go to the error log instead of stderr."""
+    with tui_logging(settings.data_dir):
+        CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True).run()

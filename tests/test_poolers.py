@@ -63,12 +63,12 @@ async def test_a_session_pooler_is_told_apart_and_keeps_listen(pg_server_url: st
         assert mode.mode == "session" and "one backend per client" in mode.how
         store = await Store.open(settings, min_size=0, max_size=2)
         try:
-            assert store.feed_listens
+            assert store.activity.feed_listens
             ready = asyncio.Event()
-            signals = store.activity_signals(poll_seconds=30, ready=ready)
+            signals = store.activity.activity_signals(poll_seconds=30, ready=ready)
             nxt = asyncio.ensure_future(signals.__anext__())
             await asyncio.wait_for(ready.wait(), 10)
-            ours = await store.log_activity(kind="note", subject="heard through the session pooler", source="cockpit")
+            ours = await store.crm.log_activity(kind="note", subject="heard through the session pooler", source="cockpit")
             signal = await asyncio.wait_for(nxt, 10)
             assert signal.kind == "notify" and ours.id in signal.ids
             await signals.aclose()
@@ -97,10 +97,10 @@ async def test_psycopg_defaults_break_behind_the_pooler_and_the_store_does_not(a
 
     store = await Store.open(settings, min_size=0, max_size=3)
     try:
-        assert store.pool.mode.transaction and not store.feed_listens
-        results = await asyncio.gather(*(store.pipeline() for _ in range(40)))
+        assert store.db.pool.mode.transaction and not store.activity.feed_listens
+        results = await asyncio.gather(*(store.crm.pipeline() for _ in range(40)))
         assert all(len(r) == len(results[0]) > 0 for r in results)
-        timeout = await store.fetch_value("SELECT current_setting('statement_timeout')")
+        timeout = await store.db.fetch_value("SELECT current_setting('statement_timeout')")
         assert timeout == "30s"  # set per transaction, not on a session the pooler would lend to others
     finally:
         await store.close()
@@ -216,11 +216,11 @@ def test_the_cli_through_the_pooler(db_url: str, app_db_url: str, tmp_path: Path
 async def test_the_feed_polls_behind_the_pooler(settings: Settings, conn: psycopg.AsyncConnection) -> None:
     store = await Store.open(settings, min_size=0, max_size=2)
     ready = asyncio.Event()
-    signals = store.activity_signals(poll_seconds=0.2, ready=ready)
+    signals = store.activity.activity_signals(poll_seconds=0.2, ready=ready)
     try:
         first = asyncio.ensure_future(signals.__anext__())
         await asyncio.wait_for(ready.wait(), 5)
-        await store.log_activity(kind="note", subject="written through the view: no NOTIFY heard", source="cockpit")
+        await store.crm.log_activity(kind="note", subject="written through the view: no NOTIFY heard", source="cockpit")
         signal = await asyncio.wait_for(first, 5)
         assert signal.kind == "poll"
     finally:

@@ -26,11 +26,11 @@ from cockpit.errors import CockpitError, ValidationFailed
 log = logging.getLogger("cockpit.arlo")
 
 
-def periodic_types(settings: Settings) -> dict[str, float]:
-    """The engine's timers: task type -> interval (seconds), from settings."""
+def periodic_types(settings: Settings, client_id: str | None = None) -> dict[str, float]:
+    """The engine's timers for a client: task type -> interval (seconds), from settings."""
     return {ENRICHMENT_SCAN: settings.enrichment_interval_seconds,
             PIPELINE_HEALTH: settings.pipeline_health_interval_seconds,
-            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings)}
+            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings, client_id)}
 
 
 @dataclass
@@ -67,15 +67,15 @@ class Arlo:
 
     # --- one step each ----------------------------------------------------------------------------
     async def clients(self) -> list[str]:
-        ids = await self.store.arlo_client_ids()
+        ids = await self.store.tasks.arlo_client_ids()
         return [c for c in ids if c in self.settings.clients] if self.settings.clients else ids
 
     async def engine_tick(self) -> list[Task]:
         """Create whatever periodic tasks are due, for every client."""
         created = []
         for client in await self.clients():
-            for task_type, interval in periodic_types(self.settings).items():
-                task = await self.store.create_periodic_task(client, task_type, interval)
+            for task_type, interval in periodic_types(self.settings, client).items():
+                task = await self.store.tasks.create_periodic_task(client, task_type, interval)
                 if task:
                     created.append(task)
         st = self.status.engine
@@ -114,7 +114,7 @@ class Arlo:
         if not text:
             raise ValidationFailed("tell arlo what to do", 'e.g. cockpit tell "Move the Volta deal to Negotiation"')
         kind = ADHOC_QUERY if looks_like_query(text) else STRATEGIC_WRITE
-        task = await self.store.create_task(kind, client_id=client_id, brief=text, params={"text": text},
+        task = await self.store.tasks.create_task(kind, client_id=client_id, brief=text, params={"text": text},
                                             created_by=created_by)
         self._wake.set()
         return task
@@ -133,7 +133,7 @@ class Arlo:
                                    "arlo is busy; check it later with the Arlo screen")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
-            task = await self.store.task(task_id)
+            task = await self.store.tasks.task(task_id)
             if task.status == "created":
                 task = await self.run_one(task_id) or task
         return task
@@ -168,8 +168,11 @@ class Arlo:
                 await _wait(stop, self.settings.arlo_tick_seconds, self._wake)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Engine and worker until ``stop`` is set; the task in hand finishes (or its lease expires)."""
-        await asyncio.gather(self.engine_loop(stop), self.worker_loop(stop))
+        """Engine and worker (and the mailboxes' IDLE watchers) until ``stop`` is set; the task in hand
+        finishes (or its lease expires)."""
+        from cockpit.mail.idle import idle_loop
+
+        await asyncio.gather(self.engine_loop(stop), self.worker_loop(stop), idle_loop(self, self.settings, stop))
 
     def wake(self) -> None:
         self._wake.set()
