@@ -27,6 +27,7 @@ from textual.worker import Worker
 
 from cockpit.config import Settings
 from cockpit.errors import CockpitError, DatabaseUnavailable, ScopeError
+from cockpit.private_files import private_log
 from screens import ScreenSpec, available_screens
 from screens.palette import CockpitProvider
 
@@ -257,8 +258,7 @@ class CockpitApp(App[None]):
     def _log_unexpected(self, exc: BaseException) -> str | None:
         path = self.settings.data_dir / "logs" / "cockpit.log"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
+            with private_log(path).open("a", encoding="utf-8") as fh:
                 fh.write(f"--- {_utcnow().isoformat()}\n"
                          f"{''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))}\n")
             return str(path)
@@ -478,8 +478,7 @@ def run_app(settings: Settings) -> None:
     root = logging.getLogger()
     saved = root.handlers[:]
     try:
-        path = settings.data_dir / "logs" / "cockpit.log"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_log(settings.data_dir / "logs" / "cockpit.log")
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()

@@ -22,6 +22,7 @@ import click
 
 from cockpit.config import Settings, load_settings
 from cockpit.errors import CockpitError
+from cockpit.private_files import private_log
 
 T = TypeVar("T")
 
@@ -34,6 +35,7 @@ EXTENSIONS: list[str] = [
     "cockpit.arlo.cli",
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
+    "cockpit.logins.cli",
 ]
 
 
@@ -58,8 +60,7 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: Settings | None = None) -
     except Exception as exc:  # noqa: BLE001 - last line of defence: no tracebacks for users
         path = _log_path(settings)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
+            with private_log(path).open("a", encoding="utf-8") as fh:
                 fh.write(f"--- {datetime.now(timezone.utc).isoformat()}\n{traceback.format_exc()}\n")
             where = f" (details in {path})"
         except OSError:

@@ -5,6 +5,8 @@ Features add a mixin module here (one concern each) and list it in :class:`Store
 
 from __future__ import annotations
 
+import functools
+
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.activity import ActivityMixin
@@ -20,6 +22,7 @@ from cockpit.store.context import ContextMixin
 from cockpit.store.tasks import TasksMixin
 from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
+from cockpit.store.logins import LoginsRepo
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
 
@@ -27,6 +30,8 @@ from cockpit.store.sequences import SequencesMixin
 class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
             ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
+
+    logins = functools.cached_property(lambda self: LoginsRepo(self))  # client-bound database logins
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
