@@ -45,7 +45,7 @@ def loads(raw: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     except UnicodeDecodeError:
         raise BadJson("not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise BadJson(f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise BadJson(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if not _depth_ok(value, max_depth):
         raise BadJson(f"JSON nested too deeply (at most {max_depth} levels)")
     return value
