@@ -49,8 +49,6 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=6, ge=1, le=100)
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
-    supabase_url: str | None = Field(default=None, description="Supabase project URL (REST adapter).")
-    supabase_key: str | None = Field(default=None, description="Supabase anon/service key (REST adapter).")
 
     # --- client scope ---------------------------------------------------------------------------
     client_id: str | None = Field(default=None, description="The client this session is scoped to.")

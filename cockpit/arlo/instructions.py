@@ -146,7 +146,7 @@ def _who(text: str) -> tuple[str, str | None]:
 
 
 class RuleBasedParser:
-    """Deterministic: recognises the seed's sentence forms (stalled / recontact, mark as priority, move
+    """Deterministic: recognises the example instructions' sentence forms (stalled / recontact, mark as priority, move
     to a stage) and their close variants. Anything else is 'unknown', which becomes a question."""
 
     name = "rules"

@@ -5,7 +5,7 @@ Features add a mixin module here (one concern each) and list it in :class:`Store
 
 from __future__ import annotations
 
-import functools
+from functools import cached_property
 
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
@@ -16,6 +16,7 @@ from cockpit.store.crm import CrmMixin
 from cockpit.store.arlo import ArloMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
+from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
@@ -31,7 +32,13 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
             ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
 
-    logins = functools.cached_property(lambda self: LoginsRepo(self))  # client-bound database logins
+    @cached_property
+    def schema_doc(self) -> SchemaDocRepo:
+        return SchemaDocRepo(self)
+
+    @cached_property
+    def logins(self) -> LoginsRepo:  # client-bound database logins
+        return LoginsRepo(self)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
