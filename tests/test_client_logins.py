@@ -80,6 +80,9 @@ async def test_bound_login_sees_and_writes_only_its_client(store: Store, db_url:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             await conn.execute("SET ROLE redkey_strategic")
         channel = await _one(conn, "SELECT redkey.activity_channel()")
+        for other_channel in ("SELECT redkey.activity_channel_of('northwind')", "SELECT * FROM redkey.notify_keys"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # Northwind's channel name stays unknown
+                await conn.execute(other_channel)
     assert channel == await store.fetch_value("SELECT redkey.activity_channel()")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as owner:
         await owner.execute("SELECT set_config('redkey.client_id', 'northwind', false)")
