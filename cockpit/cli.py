@@ -36,6 +36,7 @@ EXTENSIONS: list[str] = [
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
     "cockpit.logins.cli",
+    "cockpit.mail.cli",
 ]
 
 

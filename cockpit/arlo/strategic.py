@@ -11,6 +11,7 @@ from cockpit.arlo.context import TaskContext
 from cockpit.arlo.instructions import Intent
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Candidate, find_companies, find_contacts, find_deals, match_stage, which
+from cockpit.fields import strategic_whitelist
 
 _VIEW = {"deal": "crm_deals", "contact": "crm_contacts", "company": "crm_companies"}
 
@@ -74,6 +75,10 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         fields["relationship_note" if target.kind == "contact" else "strategy_note"] = intent.note
     if target.kind == "deal":
         fields.pop("relationship_note", None)
+    stray = sorted(set(fields) - set(strategic_whitelist(_VIEW[target.kind])))
+    if stray:
+        raise _ask(f"{target.label} is a {target.kind}: {', '.join(stray)} cannot be set on it by an instruction. "
+                   "Nothing was changed.")
     changes = []
     move_to = None
     if stage is not None:
