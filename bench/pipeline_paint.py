@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cockpit.app import CockpitApp  # noqa: E402
+from screens.pipeline import PipelineScreen  # noqa: E402
+from widgets.stage_column import StageColumn  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
 
@@ -54,19 +56,22 @@ async def one_run(url: str, tmp: Path) -> tuple[float, float]:
     app = CockpitApp(settings, clock=lambda: NOW)
     t0 = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
-        while not hasattr(app.screen, "loaded"):
+        while not isinstance(app.screen, PipelineScreen):
             await pilot.pause(0.001)
         screen = app.screen
         # the store opens in a worker; measure from the moment the screen can query
         while app.connection_state != "connected":
             await pilot.pause(0.001)
         connected = time.perf_counter()
-        await screen.loaded.wait()  # type: ignore[attr-defined]
-        # painted = the first screen refresh (layout + compositor render) after the columns were filled
+        # painted = the first screen refresh (layout + compositor render) with the columns in place
         painted = asyncio.get_running_loop().create_future()
-        screen.screen_layout_refresh_signal.subscribe(
-            app, lambda _s: painted.done() or painted.set_result(time.perf_counter()), immediate=True)
-        done = await painted
+
+        def refreshed(_screen: object) -> None:
+            if not painted.done() and screen.query(StageColumn):
+                painted.set_result(time.perf_counter())
+
+        screen.screen_layout_refresh_signal.subscribe(app, refreshed, immediate=True)
+        done = await asyncio.wait_for(painted, 60)
     return done - connected, done - t0
 
 
@@ -78,13 +83,13 @@ async def store_only(url: str) -> None:
     try:
         for _ in range(3):
             t = time.perf_counter()
-            stages, _totals = await asyncio.gather(store.pipeline(), store.stage_totals(None))
+            stages, _totals = await asyncio.gather(store.crm.pipeline(), store.crm.stage_totals(None))
             t1 = time.perf_counter()
-            await store.board(limit=16)
+            await store.crm.board(limit=16)
             t2 = time.perf_counter()
-            await asyncio.gather(*(store.deal_cards(st.stage_id, limit=16) for st in stages))
+            await asyncio.gather(*(store.crm.deal_cards(st.stage_id, limit=16) for st in stages))
             t3 = time.perf_counter()
-            await asyncio.gather(store.pipeline(), store.stage_totals(None), store.board(limit=16))
+            await asyncio.gather(store.crm.pipeline(), store.crm.stage_totals(None), store.crm.board(limit=16))
             t4 = time.perf_counter()
             print(f"store only: pipeline+totals {t1 - t:.3f}s, first pages in one query {t2 - t1:.3f}s "
                   f"(7 per-stage queries: {t3 - t2:.3f}s), all the screen's queries together {t4 - t3:.3f}s")

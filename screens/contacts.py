@@ -31,7 +31,8 @@ from widgets.timeline import render_timeline
 
 if TYPE_CHECKING:
     from cockpit.store import Store
-    from cockpit.store.dossier import ClientContext, ContextSnapshot, Enrollment
+    from cockpit.context.models import ClientContext, ContextSnapshot
+    from cockpit.sequences.models import Enrollment
 
 SEARCH_DEBOUNCE = 0.25
 PREFETCH_MARGIN = 8
@@ -48,13 +49,13 @@ class Dossier:
 
 
 async def load_dossier(store: "Store", contact_id: UUID) -> Dossier:
-    contact = await store.contact(contact_id)
+    contact = await store.crm.contact(contact_id)
     company, context, acts, enrollments, history = await asyncio.gather(
-        store.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
-        store.client_context(contact_id),
-        store.activities_page(contact_id=contact_id, limit=12),
-        store.enrollments(contact_id),
-        store.context_history(contact_id, limit=8))
+        store.crm.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
+        store.context.client_context(contact_id),
+        store.activity.activities_page(contact_id=contact_id, limit=12),
+        store.sequences.enrollments_of_contact(contact_id),
+        store.context.context_history(contact_id, limit=8))
     return Dossier(contact, company, context, acts.items, enrollments, history)
 
 
@@ -103,8 +104,6 @@ class ContactsScreen(CockpitScreen):
         self.pinned: UUID | None = None  # a contact opened on purpose: the list cursor does not replace it
         self._search_timer: Timer | None = None
         self._detail_timer: Timer | None = None
-        self.list_loaded = asyncio.Event()
-        self.detail_loaded = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -130,11 +129,10 @@ class ContactsScreen(CockpitScreen):
         return self.cockpit.settings.page_size
 
     def reload(self) -> None:
-        self.list_loaded.clear()
         query, limit = self.query_text, self.page_size
 
         async def first(store: "Store") -> Page[Contact]:
-            return await store.contacts_page(query or None, limit=limit)
+            return await store.crm.contacts_page(query or None, limit=limit)
 
         self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
         if self.dossier is not None:
@@ -157,7 +155,6 @@ class ContactsScreen(CockpitScreen):
         self.query_one("#contact-count", Static).update(f"{len(self.contacts):,}{more} contacts {what}")
         if not append and self.contacts:
             ol.highlighted = ol.get_option_index(keep) if keep in self.contacts else 0
-        self.list_loaded.set()
 
     @staticmethod
     def _row(c: Contact) -> Text:
@@ -176,7 +173,7 @@ class ContactsScreen(CockpitScreen):
         query, after, limit = self.query_text, self.next_after, self.page_size
 
         async def more(store: "Store") -> Page[Contact]:
-            return await store.contacts_page(query or None, after=after, limit=limit)
+            return await store.crm.contacts_page(query or None, after=after, limit=limit)
 
         def show(page: Page[Contact]) -> None:
             if self.next_after == after:
@@ -218,11 +215,10 @@ class ContactsScreen(CockpitScreen):
     def _apply_search(self, value: str) -> None:
         if value != self.query_text:
             self.query_text = value
-            self.list_loaded.clear()
             limit = self.page_size
 
             async def search(store: "Store") -> Page[Contact]:
-                return await store.contacts_page(value or None, limit=limit)
+                return await store.crm.contacts_page(value or None, limit=limit)
 
             self.call_store(search, lambda page: self._show_page(page, append=False), group="contact-list")
 
@@ -243,7 +239,6 @@ class ContactsScreen(CockpitScreen):
             self.query_one("#contact-detail").focus()
 
     def _load_detail(self, contact_id: UUID) -> None:
-        self.detail_loaded.clear()
         self.call_store(lambda store: load_dossier(store, contact_id), self._show_dossier, group="contact-detail")
 
     def _show_dossier(self, d: Dossier) -> None:
@@ -291,7 +286,6 @@ class ContactsScreen(CockpitScreen):
         else:
             hist = Text("no history yet", style="dim")
         self._box("#contact-history", "Context history", hist)
-        self.detail_loaded.set()
 
     def _box(self, selector: str, title: str, body: Any) -> None:
         widget = self.query_one(selector, Static)

@@ -40,7 +40,7 @@ async def _one(conn: psycopg.AsyncConnection, query: str, *args: object) -> obje
 async def test_bound_login_sees_and_writes_only_its_client(store: Store, db_url: str, login_name: str) -> None:
     made = await store.logins.create_or_rotate("bezeliq", ["readonly", "operational"], login=login_name)
     assert made.created and made.powers == ("readonly", "operational")
-    await store.scoped("northwind").create_task("adhoc_query", brief="northwind's plans")
+    await store.scoped("northwind").tasks.create_task("adhoc_query", brief="northwind's plans")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as owner:
         await owner.execute("SELECT set_config('redkey.client_id', 'northwind', false)")
         nw_contact, nw_name = (await (await owner.execute(
@@ -83,7 +83,7 @@ async def test_bound_login_sees_and_writes_only_its_client(store: Store, db_url:
         for other_channel in ("SELECT redkey.activity_channel_of('northwind')", "SELECT * FROM redkey.notify_keys"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):  # Northwind's channel name stays unknown
                 await conn.execute(other_channel)
-    assert channel == await store.fetch_value("SELECT redkey.activity_channel()")
+    assert channel == await store.db.fetch_value("SELECT redkey.activity_channel()")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as owner:
         await owner.execute("SELECT set_config('redkey.client_id', 'northwind', false)")
         assert await _one(owner, "SELECT first_name FROM crm_contacts WHERE id = %s", nw_contact) == nw_name

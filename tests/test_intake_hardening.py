@@ -57,7 +57,7 @@ async def http(store: Store, settings: Settings) -> AsyncIterator[httpx.AsyncCli
 
 
 async def _quill_count(store: Store, client: str) -> int:
-    return len((await store.scoped(client).activities_page(sources=["quill"], limit=100)).items)
+    return len((await store.scoped(client).activity.activities_page(sources=["quill"], limit=100)).items)
 
 
 # --- the meeting-notes webhook ------------------------------------------------------------------------
@@ -155,7 +155,7 @@ async def test_a_control_character_in_any_form_field_is_a_422_naming_it(http: ht
     r = await http.post("/forms/bezeliq", content=f"email=nul.tester%40example.com&{field}=x%00y",
                         headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 422 and field in r.json()["fields"]
-    assert await store.contact_by_email("nul.tester@example.com") is None
+    assert await store.context.contact_by_email("nul.tester@example.com") is None
 
 
 async def test_form_message_keeps_line_breaks(http: httpx.AsyncClient) -> None:
@@ -165,7 +165,7 @@ async def test_form_message_keeps_line_breaks(http: httpx.AsyncClient) -> None:
 
 async def test_signed_resend_event_with_an_object_email_id_is_ignored_and_logged(
         http: httpx.AsyncClient, store: Store, caplog: pytest.LogCaptureFixture) -> None:
-    before = await store.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner")
+    before = await store.db.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner")
     caplog.set_level(logging.WARNING, logger="cockpit.webhooks.server")
     for data in ({"email_id": {"$ne": None}}, {"email_id": "e-1", "to": "not-a-list@example.com"},
                  {"email_id": "e-1", "subject": "a\x00b"}, {"email_id": "e-1", "bounce": {"message": "x\x00"}}):
@@ -173,7 +173,7 @@ async def test_signed_resend_event_with_an_object_email_id_is_ignored_and_logged
         r = await http.post("/webhooks/resend", content=body, headers=headers)
         assert r.status_code == 200 and r.json()["outcome"] == "ignored", r.text
     assert "'data.email_id' is not a text" in caplog.text and "NUL" in caplog.text
-    assert await store.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner") == before
+    assert await store.db.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner") == before
 
 
 # --- the rate limiter ---------------------------------------------------------------------------------

@@ -37,14 +37,14 @@ async def _both_clients_have_rows(store: Store) -> None:
     decision) and an artifact, for BezelIQ and for Northwind."""
     for client in ("bezeliq", "northwind"):
         s = store.scoped(client)
-        task = await s.create_task("adhoc_query", brief=f"secret plans of {client}")
-        await s.post_to_exec(f"{client} summary", "confidential", task_id=task.id)
-        await s.create_periodic_task(client, "pipeline_health", 3600)
+        task = await s.tasks.create_task("adhoc_query", brief=f"secret plans of {client}")
+        await s.tasks.post_to_exec(f"{client} summary", "confidential", task_id=task.id)
+        await s.tasks.create_periodic_task(client, "pipeline_health", 3600)
         staged = await stage_import(s, CSV[client], f"{client}.csv", uploaded_by="justin")
         await run_import(s, staged)
-        pending = (await s.pending_proposals(limit=5)).items
+        pending = (await s.approvals.pending_proposals(limit=5)).items
         await reject(s, pending[0].proposal_id, reviewer="justin", note="not now")
-    contact = await store.contact_by_email("sarah.chen@meridianhealth.com")
+    contact = await store.context.contact_by_email("sarah.chen@meridianhealth.com")
     assert contact is not None
     await intake_any(store, {
         "artifact_type": "QdSignalBundle", "signal_id": "sig-iso", "client_ref": contact.email, "source_ref": "arlo",
@@ -117,8 +117,8 @@ async def test_arlo_claims_across_clients_and_runs_each_task_in_its_own_scope(st
     seen: list[tuple[str, str, set[str]]] = []
 
     async def probe(ctx) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-        rows = await ctx.store.fetch_dicts("SELECT DISTINCT client_id FROM crm_contacts")
-        tasks = await ctx.store.fetch_dicts("SELECT DISTINCT client_id FROM redkey.tasks")
+        rows = await ctx.store.db.fetch_dicts("SELECT DISTINCT client_id FROM crm_contacts")
+        tasks = await ctx.store.db.fetch_dicts("SELECT DISTINCT client_id FROM redkey.tasks")
         seen.append((ctx.task.client_id, ctx.store.client_id,
                      {r["client_id"] for r in rows} | {r["client_id"] for r in tasks}))
         return {"summary": "probed"}
@@ -126,7 +126,7 @@ async def test_arlo_claims_across_clients_and_runs_each_task_in_its_own_scope(st
     register("scope_probe", probe)
     try:
         for client in ("northwind", "bezeliq"):
-            await store.create_task("scope_probe", client_id=client)
+            await store.tasks.create_task("scope_probe", client_id=client)
         worker = Worker(store, settings, Services.from_settings(settings), agent="arlo@test")
         done = [await worker.run_one(), await worker.run_one()]
         assert await worker.run_one() is None
@@ -176,15 +176,15 @@ async def _heard(c: psycopg.AsyncConnection, seconds: float) -> list[str]:
 
 async def test_activity_notifications_reach_only_the_clients_own_channel(store: Store, db_url: str) -> None:
     northwind = store.scoped("northwind")
-    ours = await store.fetch_value("SELECT redkey.activity_channel()")
-    theirs = await northwind.fetch_value("SELECT redkey.activity_channel()")
+    ours = await store.db.fetch_value("SELECT redkey.activity_channel()")
+    theirs = await northwind.db.fetch_value("SELECT redkey.activity_channel()")
     assert ours != theirs and "bezeliq" not in ours and "northwind" not in theirs
-    assert await store.scoped(None).fetch_value("SELECT redkey.activity_channel()") is None
+    assert await store.scoped(None).db.fetch_value("SELECT redkey.activity_channel()") is None
     async with _listening(db_url, "redkey_activity") as broad, _listening(db_url, ours) as mine:
-        secret = await northwind.log_activity(kind="note", subject="Northwind only", source="cockpit")
+        secret = await northwind.crm.log_activity(kind="note", subject="Northwind only", source="cockpit")
         assert secret is not None
         mine_heard = await _heard(mine, 0.5)
         assert mine_heard == [] and await _heard(broad, 0.1) == []  # nobody on the old channel, nothing of theirs
-        own = await store.log_activity(kind="note", subject="Ours", source="cockpit")
+        own = await store.crm.log_activity(kind="note", subject="Ours", source="cockpit")
         assert own is not None
         assert await _heard(mine, 2) == [str(own.id)]

@@ -65,13 +65,13 @@ def _pick(cands: list[Candidate]) -> Resolution:
 
 
 async def _company_names(store: Any, ids: list[UUID | None]) -> dict[UUID, Company]:
-    return await store.companies_by_ids([i for i in set(ids) if i])  # type: ignore[no-any-return]
+    return await store.arlo.companies_by_ids([i for i in set(ids) if i])  # type: ignore[no-any-return]
 
 
 async def find_contacts(store: Any, name: str, company_hint: str | None) -> Resolution:
     found: dict[UUID, Contact] = {}
     for q in [name, *_prefixes(name)]:
-        page = await store.contacts_page(q, limit=40)
+        page = await store.crm.contacts_page(q, limit=40)
         found.update({c.id: c for c in page.items})
         if found:
             break
@@ -91,7 +91,7 @@ async def find_contacts(store: Any, name: str, company_hint: str | None) -> Reso
 async def find_companies(store: Any, name: str) -> Resolution:
     found: dict[UUID, Company] = {}
     for q in [name, *_prefixes(name)]:
-        page = await store.companies_page(q, limit=40)
+        page = await store.crm.companies_page(q, limit=40)
         found.update({c.id: c for c in page.items})
         if found:
             break
@@ -102,11 +102,11 @@ async def find_companies(store: Any, name: str) -> Resolution:
 async def find_deals(store: Any, name: str, company_hint: str | None = None) -> Resolution:
     found: dict[UUID, Deal] = {}
     for q in [name, *_prefixes(name)]:
-        found.update({d.id: d for d in await store.search_deals(q, 40)})
+        found.update({d.id: d for d in await store.crm.search_deals(q, 40)})
         if found:
             break
     companies = await _company_names(store, [d.company_id for d in found.values()])
-    closed = {s.stage_id for s in await store.pipeline() if s.is_closed}
+    closed = {s.stage_id for s in await store.crm.pipeline() if s.is_closed}
     cands = []
     for d in found.values():
         company = companies.get(d.company_id) if d.company_id else None

@@ -61,7 +61,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     stage = None
     stages = []
     if intent.action == "move":
-        stages = await ctx.store.pipeline()
+        stages = await ctx.store.crm.pipeline()
         stage = match_stage(stages, intent.stage or "")
         if stage is None:
             raise _ask(f"No stage matches '{intent.stage}'. The stages are: "
@@ -87,7 +87,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         else:
             move_to = stage.stage_id
     if move_to or fields:
-        from_stage = await ctx.store.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
+        from_stage = await ctx.store.arlo.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
                                                      stage_id=move_to)
         if move_to and stage is not None:
             labels = {s.stage_id: s.label for s in stages}

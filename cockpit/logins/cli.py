@@ -29,7 +29,7 @@ def client_login(ctx: click.Context, client_id: str, powers: tuple[str, ...], lo
         store = await open_store(settings, client_id="")
         try:
             made = await store.logins.create_or_rotate(client_id, powers or ("readonly",), login=login)
-            url = store.pool.conninfo
+            url = store.db.pool.conninfo
         finally:
             await store.close()
         state = "created" if made.created else "password rotated"
