@@ -33,6 +33,7 @@ EXTENSIONS: list[str] = [
     "cockpit.arlo.cli",
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
+    "cockpit.logins.cli",
     "cockpit.mail.cli",
 ]
 

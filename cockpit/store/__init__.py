@@ -26,6 +26,7 @@ from cockpit.store.email_events import EmailEventsRepo
 from cockpit.store.exports import ExportsRepo
 from cockpit.store.forms import FormsRepo
 from cockpit.store.import_mappings import ImportMappingsRepo
+from cockpit.store.logins import LoginsRepo
 from cockpit.store.imports import ImportsRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
@@ -131,6 +132,10 @@ class Store:
     @cached_property
     def admin(self) -> AdminRepo:
         return AdminRepo(self.db)
+
+    @cached_property
+    def logins(self) -> LoginsRepo:  # client-bound database logins
+        return LoginsRepo(self.db)
 
 
 __all__ = ["Db", "Store"]
