@@ -5,6 +5,8 @@ Features add a mixin module here (one concern each) and list it in :class:`Store
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
 from cockpit.store.activity import ActivityMixin
@@ -22,11 +24,14 @@ from cockpit.store.email_events import EmailEventsMixin
 from cockpit.store.forms import FormsMixin
 from cockpit.store.outbox import OutboxMixin
 from cockpit.store.sequences import SequencesMixin
+from cockpit.store.instructions import InstructionsRepo
 
 
 class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
             ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
     """All store capabilities over one pool, scoped to one client."""
+
+    instructions = cached_property(InstructionsRepo)  # strategic instructions: vocabulary, writes, undo, answers
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
