@@ -93,7 +93,8 @@ async def test_llm_parser_writes_strategic_fields_and_records_cost(store: Store,
         "Sarah at Meridian is key — make her high priority, she's our CFO champion", "bezeliq")).id)
     assert done.status == "complete", done.output
     sarah = (await store.contacts_page("sarah chen")).items[0]
-    assert sarah.priority == "high" and sarah.relationship_note == "CFO champion"
+    assert sarah.priority == "high"
+    assert sarah.relationship_note == "Strong champion; CFO relationship\n2026-11-20: CFO champion"  # appended
     assert float(done.cost_usd) == pytest.approx((1000 * 3 + 200 * 15) / 1e6)
     headers, body = fake.requests[0]
     assert headers["anthropic-version"] == "2023-06-01" and headers["x-api-key"] == KEY

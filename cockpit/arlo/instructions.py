@@ -229,7 +229,22 @@ class _Reader:
         primary = [i for i in refs if i not in hinted]
         return primary[0] if primary else None
 
+    def guess_target(self) -> None:
+        """No record of the client is named: keep the words that look like a name, so the question can say
+        which name was not found ("Move the Zorblax deal to Negotiation")."""
+        seg = re.sub(r"⟦d\d+⟧", " ", self.seg_text)
+        m = re.search(r"\b(?:move|put|push|advance|mark|flag|make|set|ping|recontact|deprioriti[sz]e|signed)\s+"
+                      r"(?:the\s+)?(?P<name>[A-Z][\w&'.-]*(?:\s+(?:&\s+)?[A-Z][\w&'.-]*)*)", seg) or \
+            re.search(r"(?P<name>\b[A-Z][\w&'.-]+(?:\s+(?:&\s+)?[A-Z][\w&'.-]+)*)", seg[1:] if seg[:1].isupper() else seg)
+        if m:
+            name = m["name"].strip()
+            kind: TargetKind = "deal" if re.match(rf"{re.escape(name)}\s+(?:deal|opp|opportunity)\b",
+                                                   seg[m.start("name"):]) else "any"
+            self.current = self.intent.add_target(Target(name, kind))
+
     def change(self, field_name: str, value: Any, words: str, *, missing: bool = False) -> None:
+        if self.current is None:
+            self.guess_target()
         if self.current is None:
             return
         for c in self.intent.changes:
@@ -252,8 +267,11 @@ class _Reader:
             self.intent.unused.extend(parts)
         self.note_parts, self.note_target, self.in_note = [], None, False
 
+    seg_text = ""
+
     def clause(self, seg: _Seg) -> None:
         s = seg.text
+        self.seg_text = s
         low = s.lower()
         primary = self.primary_ref(s)
         if primary is not None:

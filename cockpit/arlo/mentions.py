@@ -142,7 +142,7 @@ class Vocabulary:
             if comp and comp.name:
                 heads.append((_words(comp.name), "company"))
                 if short := _short(comp.name):
-                    heads.append((short, "short"))
+                    heads.append((short, "company"))   # "the Acme deal": every Acme deal alike
             seen = {tuple(full)}
             for head, how in heads:
                 for ws, h in ((head, how), (head + part_words, how + "+part"), (head + part_words[:1], how + "+part")):

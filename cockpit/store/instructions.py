@@ -240,6 +240,18 @@ class InstructionsRepo:
         return old
 
 
+async def atlas_file(db: Any, client_id: str, text: str, kind: str = "auto") -> str:
+    """File an instruction for ``client_id`` the way Atlas does (redkey.atlas_file_task); returns the task id."""
+    return str(await db.fetch_value("SELECT redkey.atlas_file_task(%s, %s, %s)", (client_id, text, kind),
+                                    role="owner"))
+
+
+async def atlas_result(db: Any, task_id: str) -> dict[str, Any] | None:
+    """A task filed through Atlas: status and output (redkey.atlas_task_result); None if there is none."""
+    rows = await db.fetch_dicts("SELECT * FROM redkey.atlas_task_result(%s)", (task_id,), role="owner")
+    return rows[0] if rows else None
+
+
 def _same(current: Any, after: Any) -> bool:
     try:
         return json.dumps(jsonable(current), sort_keys=True) == json.dumps(after, sort_keys=True)
