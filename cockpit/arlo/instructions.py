@@ -174,7 +174,7 @@ class _Reader:
         intent = self.intent
         marker = lx.NOTE_MARKER.search(self.masked) if lx.NOTE_MARKER.match(self.masked) else None
         if marker is None:
-            m = re.search(r"(?:^|[,;.—–]\s*|\s[—–-]\s)(note to self|note|fyi|context|btw|n\.b\.)\s*[:—–-]\s*",
+            m = re.search(r"(?:^|[,;.—–]\s*|\s[—–-]\s|(?<=⟧)\s*)(note to self|note|fyi|context|btw|n\.b\.)\s*[:—–-]\s*",
                           self.masked, re.I)
             marker = m
         body, note_text = (self.masked, None)
@@ -189,6 +189,10 @@ class _Reader:
             self.note_parts.append(self.unmask(note_text).strip())
             self.in_note = True
         self.flush_note()
+        if note_text is None and intent.changes and all(c.field == "note" for c in intent.changes):
+            # words after a dash are context for an instruction; with no instruction they are not placed
+            intent.unused = [str(c.value) for c in intent.changes] + intent.unused
+            intent.changes = []
         if not intent.changes and not intent.refused and not intent.question:
             if intent.targets and intent.unused:
                 return intent   # resolution asks what to do with the unplaced words
@@ -330,7 +334,9 @@ class _Reader:
             found = True
         # priority
         if m := lx.PRIORITY.search(low):
-            if m["depri"]:
+            if m["after"]:
+                level = lx.PRIORITY_LEVEL.get(m["after"].lower(), "high")
+            elif m["depri"]:
                 level = "low"
             elif m["champion"] or m["top"] or m["prioritize"]:
                 level = "high"
@@ -370,10 +376,10 @@ class _Reader:
         if seg.after_dash or self.in_note:
             if self.current is not None:
                 self.note_target = self.note_target if self.note_target is not None else self.current
-                self.note_parts.append(self.unmask(rest))
+                self.note_parts.append(self.unmask(re.sub(r"^⟦m\d+⟧\s*", "", s)))
                 self.in_note = True
                 return
-        self.intent.unused.append(self.unmask(rest))
+        self.intent.unused.append(self.unmask(s))
 
     def after_intent(self, seg: _Seg) -> None:
         # a clause with an intent ends a note that was running

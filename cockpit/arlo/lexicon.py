@@ -37,7 +37,7 @@ MOVE_VERBS = r"(?:move|moved|moving|put|push|pushed|advance|advanced|bump|bumped
 MOVE = re.compile(
     r"(?:\b" + MOVE_VERBS + r"\b(?P<obj>[^→>]*?)\b(?:to|into|in|->|→)\s+(?:the\s+)?(?P<stage>.+)$"
     r"|(?:->|→|=>)\s*(?P<stage2>.+)$"
-    r"|\b(?:is|are|'s|now|went|got|goes|has gone|moved)\s+(?:now\s+)?(?:in|into|at|to)\s+(?:the\s+)?(?P<stage3>.+?)(?:\s+(?:now|stage|already|finally|again))*$"
+    r"|\b(?:is|are|'s|now|went|got|goes|has gone|moved)\s+(?:now\s+)?(?:in|into|to)\s+(?:the\s+)?(?P<stage3>.+?)(?:\s+(?:now|stage|already|finally|again))*$"
     r"|\b(?:in|to)\s+(?P<stage4>[a-z][a-z -]*?)\s+(?:now|stage)$"
     r"|^\s*(?:⟦m\d+⟧\s+)?to\s+(?P<stage5>[a-z][a-z -]*)$)", re.I)
 # Verbs and adjectives that are moves to a stage kind: "we signed X", "X is dead", "lost Acme".
@@ -48,12 +48,13 @@ KIND_VERBS = [
                         r"no[- ]go|passed on us|declined|kill|lose)\b")),
 ]
 PRIORITY = re.compile(
-    r"\b(?:(?P<level>high|top|hi|low|lo|medium|med|normal|mid|highest|lowest|urgent)[- ]?)?"
+    r"\b(?:pri?o?ri?t[iy]?[ye]?|priorit[iy]|prio)\s*(?:to|=|:|->|of|at|is|as)?\s*(?P<after>high|low|medium|normal|top)\b"
+    r"|\b(?:(?P<level>high|top|hi|low|lo|medium|med|normal|mid|highest|lowest|urgent)[- ]?)?"
     r"(?P<word>pri?o?ri?t[iy]?[ye]?|priorit[iy]|prioity|priorty|prority|priroity|proirity|prio|pri)\b"
     r"|\b(?P<depri>de-?prioriti[sz]e|deprio|de-?prioritised|deprioritized|not a priority|no longer a priority|"
     r"lower (?:the )?priority|less of a priority|back ?burner)\b"
     r"|\b(?P<champion>(?:is|'s|as)\s+(?:our|the|a)\s+(?:main\s+|key\s+|real\s+|big\s+)?champion)\b"
-    r"|\b(?P<top>top of (?:the|my) list|make (?:it|them|him|her) count|key account|must[- ]win)\b"
+    r"|\b(?P<top>top of (?:the|my) list|key account|must[- ]win)\b"
     r"|\b(?P<prioritize>prioriti[sz]e|prioritise|priortize|priorotize)\b")
 PRIORITY_LEVEL = {"high": "high", "top": "high", "hi": "high", "highest": "high", "urgent": "high",
                   "low": "low", "lo": "low", "lowest": "low", "medium": "medium", "med": "medium",

@@ -23,16 +23,23 @@ from cockpit.models import Company, Contact, Deal
 
 # How strongly each way of naming a record points at it (a full name beats a first name).
 WAY_WEIGHT = {"full": 1.0, "company": 0.92, "company+part": 0.97, "short": 0.86, "short+part": 0.95,
-              "part": 0.6, "first": 0.72, "last": 0.8, "domain": 0.85}
+              "part": 0.6, "first": 0.76, "last": 0.76, "domain": 0.85}
 _LEGAL = {"inc", "llc", "ltd", "corp", "co", "gmbh", "group", "plc", "sa", "bv", "ag", "labs", "partners",
           "systems", "health", "logistics", "energy", "analytics"}
+# English words that are also names: typed in lower case they are the word, not the record.
 _COMMON = {"the", "and", "of", "for", "new", "group", "pilot", "platform", "renewal", "expansion",
            "integration", "analytics", "deal", "labs", "systems", "health", "energy", "logistics", "partners",
            "inc", "llc", "corp", "move", "mark", "note", "close", "demo", "proposal", "lost", "won", "high", "low",
            "will", "may", "june", "april", "august", "grant", "chase", "page", "rich", "hope", "joy", "faith",
-           "mark", "case", "bell", "little", "long", "young", "price", "cook", "ball", "small", "moss", "rose",
-           "hunt", "king", "frost", "summers", "spencer", "friday", "monday", "tuesday", "lane", "pace", "english",
-           "bird", "fields", "gaines", "wall", "tran", "shah", "park", "lee", "li", "yu", "cole", "sims", "kent"}
+           "case", "bell", "little", "long", "young", "price", "cook", "ball", "small", "moss", "rose", "hunt",
+           "king", "frost", "friday", "monday", "tuesday", "lane", "pace", "english", "bird", "fields", "wall",
+           "park", "cole", "summers", "guy", "dean", "grace", "miles", "banks", "booth", "bass", "brown", "green",
+           "white", "black", "may", "sue", "ray", "max", "don", "bill", "pat", "will", "art", "rob", "sky"}
+# Words that don't name a company on their own ("New Group Inc" has no short name).
+_GENERIC = {"the", "and", "of", "for", "new", "group", "global", "united", "first", "international", "digital",
+            "pilot", "platform", "renewal", "expansion", "integration", "analytics", "labs", "systems", "health",
+            "energy", "logistics", "partners", "inc", "llc", "corp"}
+_SUFFIX = {"inc", "llc", "ltd", "corp", "co", "gmbh", "plc", "sa", "bv", "ag", "limited", "incorporated"}
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'’.]*[a-z0-9]|[a-z0-9]", re.I)
 
 
@@ -141,6 +148,8 @@ class Vocabulary:
             heads: list[tuple[list[str], str]] = [(_words(prefix), "company")] if part_words else []
             if comp and comp.name:
                 heads.append((_words(comp.name), "company"))
+                if bare := _without_suffix(comp.name):
+                    heads.append((bare, "company"))
                 if short := _short(comp.name):
                     heads.append((short, "company"))   # "the Acme deal": every Acme deal alike
             seen = {tuple(full)}
@@ -151,6 +160,23 @@ class Vocabulary:
                         self.ways.append(Way(rec, ws, h))
             if part_words:
                 self.ways.append(Way(rec, part_words, "part"))
+        self._and_ways()
+
+    def _and_ways(self) -> None:
+        """Names with "&" are also typed with "and" ("English and Solis")."""
+        for way in list(self.ways):
+            name = way.record.row.name if way.record.kind != "contact" else None
+            if name and "&" in name and len(way.words) >= 2:
+                amp = [w for w in _words(name.replace("&", " and ")) ]
+                plain = _words(name)
+                if way.words[:len(plain)] == plain:
+                    self.ways.append(Way(way.record, amp + way.words[len(plain):], way.how))
+                else:
+                    comp_name = (way.record.company.name if way.record.company else "") or ""
+                    cw = _words(comp_name)
+                    if "&" in comp_name and way.words[:len(cw)] == cw:
+                        self.ways.append(Way(way.record, _words(comp_name.replace("&", " and ")) + way.words[len(cw):],
+                                             way.how))
 
     def _company_ways(self, rec: Record, c: Company) -> None:
         self.records.append(rec)
@@ -160,6 +186,8 @@ class Vocabulary:
         short = _short(c.name)
         if short and short != full:
             self.ways.append(Way(rec, short, "short"))
+        if bare := _without_suffix(c.name):
+            self.ways.append(Way(rec, bare, "full"))
         if c.domain:
             dom = c.domain.lower().removeprefix("https://").removeprefix("http://").removeprefix("www.")
             self.ways.append(Way(rec, [dom.split("/")[0]], "domain"))
@@ -193,9 +221,15 @@ def _short(name: str | None) -> list[str]:
     if len(ws) < 2:
         return []
     first = ws[0]
-    if len(first) < 4 or first in _COMMON:
+    if len(first) < 4 or first in _GENERIC:
         return []
     return [first]
+
+
+def _without_suffix(name: str | None) -> list[str]:
+    """A company's name without its legal form ("Organic Superstructure Inc" -> organic superstructure)."""
+    ws = _words(name)
+    return ws[:-1] if len(ws) > 2 and ws[-1] in _SUFFIX else []
 
 
 def _word_score(want: str, got: str) -> float | None:

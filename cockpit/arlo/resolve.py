@@ -171,7 +171,10 @@ class Resolver:
         kind = target.kind
         if needs_deal or kind == "deal":
             deal_cands: dict[UUID, tuple[Record, float]] = {}
+            by_how = {(m.record.kind, m.record.id): m.how for m in matches}
             for r, s in cands:
+                if r.kind == "contact" and by_how.get(("contact", r.id)) != "full":
+                    continue   # "the Tran deal" is no deal of Marcia Tran's
                 for d in _deals_of(self.vocab, r):
                     score = s if d is r else s - 2   # a deal reached through its company or contact
                     if d.id not in deal_cands or deal_cands[d.id][1] < score:

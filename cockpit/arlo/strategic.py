@@ -14,6 +14,7 @@ from typing import Any
 from cockpit.arlo.context import TaskContext
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Ask, Question, resolve
+from cockpit.errors import CockpitError
 from cockpit.store.instructions import jsonable
 
 
@@ -60,7 +61,14 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
                     "changes": [], "parser": ctx.services.parser.name}
         raise TaskBlocked(Question("I couldn't tell what to change from that.").output())
     await ctx.checkpoint()
-    applied = await repo.apply(ctx.task.id, plan.writes, today=today)
+    planned = [{"record": w.label, "id": str(w.record_id), "view": w.view,
+                "fields": sorted([*w.fields, *([w.note_field] if w.note_field else []),
+                                  *(["stage_id"] if w.stage_id else [])])} for w in plan.writes]
+    try:
+        applied = await repo.apply(ctx.task.id, plan.writes, today=today)
+    except CockpitError as exc:   # refused by the database: nothing of the instruction was written
+        raise TaskBlocked({"error": f"{exc}; nothing was changed (it would have been: {'; '.join(plan.said)})",
+                           "written": False, "planned": planned}) from None
     labels = {s.stage_id: s.label for s in stages}
     lines = describe_applied(applied, labels)
     summary = "; ".join(lines) + "." if lines else "Nothing to change."
