@@ -174,7 +174,7 @@ class _Reader:
         intent = self.intent
         marker = lx.NOTE_MARKER.search(self.masked) if lx.NOTE_MARKER.match(self.masked) else None
         if marker is None:
-            m = re.search(r"(?:^|[,;.—–]\s*|\s[—–-]\s|(?<=⟧)\s*)(note to self|note|fyi|context|btw|n\.b\.)\s*[:—–-]\s*",
+            m = re.search(r"(?:^|[,;.—–]\s*|\s[—–-]\s|(?<=⟧)\s*|(?<=⟧ deal)\s+|(?<=⟧ pilot)\s+)(note to self|note|fyi|context|btw|n\.b\.)\s*[:—–-]\s*",
                           self.masked, re.I)
             marker = m
         body, note_text = (self.masked, None)

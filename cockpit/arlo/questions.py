@@ -75,11 +75,13 @@ async def answer_and_run(arlo: Any, task_id: str, answer_text: str, *, by: str =
 async def undo(store: Any, task_id: str, *, by: str = "justin") -> str:
     """Restore what ``task_id`` wrote; returns what was restored, one line per field."""
     task = await store.task(task_id)
-    rows = await store.scoped(task.client_id).instructions.undo(task_id, by=by)
+    scoped = store.scoped(task.client_id)
+    rows = await scoped.instructions.undo(task_id, by=by)
+    labels = {s.stage_id: s.label for s in await scoped.pipeline()}
     parts = []
     for r in rows:
         field = "stage" if r["field"] == "stage_id" else r["field"].replace("_", " ").removesuffix(" at")
-        before = r["before"]
+        before = labels.get(r["before"], r["before"]) if r["field"] == "stage_id" else r["before"]
         parts.append(f"{r['label']}: {field} back to {'empty' if before in (None, '') else _short(before)}")
     return "Undone: " + "; ".join(parts) + "."
 

@@ -9,8 +9,10 @@ before and after for undo.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from cockpit.arlo.dates import shown
 from cockpit.arlo.context import TaskContext
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Ask, Question, resolve
@@ -22,22 +24,26 @@ def _show(field: str, v: Any) -> str:
     v = jsonable(v)
     if v in (None, ""):
         return "empty"
+    if field in ("recontact_at", "close_date"):
+        return shown(date.fromisoformat(str(v)))
     if field.endswith("_note"):
         return repr(v.splitlines()[-1]) if isinstance(v, str) else str(v)
     return repr(v) if isinstance(v, str) else f"{v:,.0f}" if isinstance(v, float) else str(v)
 
 
 def describe_applied(applied: list[Any], stage_labels: dict[str, str]) -> list[str]:
-    lines = []
+    """One line per record: what changed on it, before → after (dates as the exact day)."""
+    by_record: dict[str, list[str]] = {}
     for a in applied:
+        name = a.field.replace("_", " ").removesuffix(" at")
         if a.field == "stage_id":
-            lines.append(f"{a.label}: stage {stage_labels.get(a.before, a.before)} → {stage_labels.get(a.after, a.after)}")
+            part = f"stage {stage_labels.get(a.before, a.before)} → {stage_labels.get(a.after, a.after)}"
         elif a.field.endswith("_note"):
-            lines.append(f"{a.label}: {a.field.replace('_', ' ')} + {_show(a.field, a.after)}")
+            part = f"{name} + {_show(a.field, a.after)}"
         else:
-            lines.append(f"{a.label}: {a.field.replace('_', ' ').removesuffix(' at')} "
-                         f"{_show(a.field, a.before)} → {_show(a.field, a.after)}")
-    return lines
+            part = f"{name} {_show(a.field, a.before)} → {_show(a.field, a.after)}"
+        by_record.setdefault(a.label, []).append(part)
+    return [f"{label}: {', '.join(parts)}" for label, parts in by_record.items()]
 
 
 async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
