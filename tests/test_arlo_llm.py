@@ -25,6 +25,18 @@ ANSWERS = {
         "action": "update", "target_kind": "deal", "target": "Acme Fleet Analytics", "company_hint": None,
         "priority": None, "note": None, "recontact": "September", "stage": None, "question": None},
     "do the thing": {"action": "unknown", "question": "Which record, and what should change?"},
+    # the current answer shape: several changes, on several records
+    "volta's in negotiation now, worth 80k — and ping Priya end of Q1": {
+        "targets": [{"name": "Volta Energy — Pilot", "kind": "deal", "company": None},
+                    {"name": "Priya", "kind": "contact", "company": None}],
+        "changes": [{"target": 0, "field": "stage", "value": "negotiation"},
+                    {"target": 1, "field": "recontact", "value": "end of Q1"}],
+        "question": None},
+    # the model picks a stage and a person the client does not have as one: same rule, a question
+    "Stanton is lost": {"targets": [{"name": "Volta", "kind": "deal", "company": None}],
+                        "changes": [{"target": 0, "field": "stage", "value": "Closed Lost"}], "question": None},
+    "make Sarah high priority": {"targets": [{"name": "Sarah", "kind": "contact", "company": None}],
+                                 "changes": [{"target": 0, "field": "priority", "value": "high"}], "question": None},
 }
 
 
@@ -139,3 +151,22 @@ async def test_llm_phrases_adhoc_answers_from_our_facts(store: Store, settings, 
     assert done.output["answer"].startswith("Here is what I found: Pipeline:")
     assert "Facts (from the CRM)" in fake.requests[-1][1]["messages"][0]["content"]
     await arlo.aclose()
+
+
+async def test_llm_intents_go_through_the_same_resolution_and_rule(store: Store, settings, fake) -> None:
+    arlo = await _arlo(store, settings, fake.url)
+    try:
+        done = await arlo.run_task((await arlo.tell("volta's in negotiation now, worth 80k — and ping Priya end of Q1",
+                                                    "bezeliq")).id)
+        assert done.status == "complete", done.output
+        assert done.output["parser"] == "llm"
+        deal = next(d for d in await store.search_deals("volta", 5) if d.name == "Volta Energy — Pilot")
+        priya = (await store.contacts_page("priya raman")).items[0]
+        assert deal.stage_id == "NEGOTIATE" and priya.recontact_at.isoformat() == "2027-03-31"
+        lost = await arlo.run_task((await arlo.tell("Stanton is lost", "bezeliq")).id)
+        assert lost.status == "blocked" and "no lost stage" in lost.output["question"]
+        sarah = await arlo.run_task((await arlo.tell("make Sarah high priority", "bezeliq")).id)
+        assert sarah.status == "blocked" and "Sarah Okafor" in sarah.output["question"]
+        assert (await store.contacts_page("sarah okafor")).items[0].priority is None
+    finally:
+        await arlo.aclose()

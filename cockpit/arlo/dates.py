@@ -40,7 +40,9 @@ DATE_PHRASE = re.compile(
     r"|(?:early|mid|late|end)[- ](?:" + _MONTH_RE + r"|" + _QUARTER_RE + r")"
     r"|(?:next|this|coming)\s+(?:" + _WEEKDAY_RE + r"|week|month|quarter|year|" + _MONTH_RE + r")"
     r"|(?:" + _WEEKDAY_RE + r")\s+(?:next\s+week|week)"
-    r"|(?:in\s+|within\s+)?(?:" + _NUM_RE + r")\s+(?:days?|weeks?|months?|years?|quarters?)(?:\s+from\s+now|\s+time)?"
+    r"|(?:in\s+|within\s+)?(?:" + _NUM_RE + r")\s*(?:days?|weeks?|wks?|months?|mos?|years?|yrs?|quarters?)(?:\s+from\s+now|\s+time)?"
+    r"|(?:the\s+)?\d{1,2}(?:st|nd|rd|th)(?!\s+(?:of\s+)?(?:" + _MONTH_RE + r"))"
+    r"|(?:after|before|by)\s+(?:thanksgiving|christmas|xmas|new year'?s?|the new year|easter)"
     r"|\d{4}-\d{2}-\d{2}"
     r"|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
     r"|(?:" + _MONTH_RE + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
@@ -158,9 +160,22 @@ def read_date(expr: str, today: date) -> date | None:
         return date(today.year + 1, 1, 1)
     if e in ("next month", "coming month"):
         return today.replace(day=1) + relativedelta(months=1)
-    if m := re.fullmatch(r"(?:within\s+)?(" + _NUM_RE + r")\s+(day|week|month|year|quarter)s?(?:\s+from\s+now|\s+time)?", e):
+    if m := re.fullmatch(r"(?:after|before|by)\s+(thanksgiving|christmas|xmas|new year'?s?|the new year|easter)", e):
+        after = e.startswith("after")
+        if m[1] == "thanksgiving":   # the fourth Thursday of November
+            year = today.year if today <= _thanksgiving(today.year) else today.year + 1
+            day = _thanksgiving(year)
+        elif m[1] in ("christmas", "xmas"):
+            day = date(today.year if today <= date(today.year, 12, 25) else today.year + 1, 12, 25)
+        elif m[1] == "easter":
+            from dateutil.easter import easter
+            day = easter(today.year) if today <= easter(today.year) else easter(today.year + 1)
+        else:
+            day = date(today.year + 1, 1, 1)
+        return day + timedelta(days=1) if after else day - timedelta(days=1)
+    if m := re.fullmatch(r"(?:within\s+)?(" + _NUM_RE + r")\s*(day|week|wk|month|mo|year|yr|quarter)s?(?:\s+from\s+now|\s+time)?", e):
         n = int(m[1]) if m[1].isdigit() else NUMBER_WORDS[m[1]]
-        unit = m[2]
+        unit = {"wk": "week", "mo": "month", "yr": "year"}.get(m[2], m[2])
         return {"day": today + timedelta(days=n), "week": today + timedelta(weeks=n),
                 "month": today + relativedelta(months=n), "quarter": today + relativedelta(months=3 * n),
                 "year": today + relativedelta(years=n)}[unit]
@@ -195,6 +210,11 @@ def read_date(expr: str, today: date) -> date | None:
         return None  # dateparser reads any stray word as a date; only hand it what looks like one
     found = _dateparser(e, today)
     return found
+
+
+def _thanksgiving(year: int) -> date:
+    first = date(year, 11, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
 
 
 def _month_day(month: int, day: int, year: int | None, today: date) -> date | None:

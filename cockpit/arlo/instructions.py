@@ -272,11 +272,26 @@ class _Reader:
         self.note_parts, self.note_target, self.in_note = [], None, False
 
     seg_text = ""
+    correcting = False
 
     def clause(self, seg: _Seg) -> None:
         s = seg.text
         self.seg_text = s
         low = s.lower()
+        prev = self.current
+        corr = re.match(r"^(?:no,?\s*wait|wait|actually|sorry|i mean|correction|scratch that|make that|rather)\b[\s,]*",
+                        low)
+        if corr and not s[corr.end():].strip(" .,!"):
+            self.correcting = True   # "no wait, qualify": the correction is the next clause
+            return
+        if corr or self.correcting:
+            self.correcting = False
+            words = self.unmask(s[corr.end() if corr else 0:]).strip(" .,!")
+            if words and prev is not None and (lx.stage_kind_of(words) or len(words.split()) <= 2):
+                for c in self.intent.changes:   # "… to prospect... no wait, qualify": the correction wins
+                    if c.target == prev and c.field == "stage":
+                        c.value, c.words = words, words
+                        return
         primary = self.primary_ref(s)
         if primary is not None:
             self.current = self.target_for(primary, s)
@@ -374,9 +389,11 @@ class _Reader:
         if not rest:
             return
         if seg.after_dash or self.in_note:
+            if prev is not None:   # context about the record the instruction is on, even if it names another
+                self.current = prev
             if self.current is not None:
                 self.note_target = self.note_target if self.note_target is not None else self.current
-                self.note_parts.append(self.unmask(re.sub(r"^⟦m\d+⟧\s*", "", s)))
+                self.note_parts.append(self.unmask(s))
                 self.in_note = True
                 return
         self.intent.unused.append(self.unmask(s))

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 # --- stages --------------------------------------------------------------------------------------
 # Stage kind -> the words that name it. A client's stage belongs to the kind its label (or id) names.
 STAGE_KINDS: dict[str, tuple[str, ...]] = {
-    "won": ("closed won", "closed-won", "close won", "won", "signed", "booked", "closed", "customer", "win",
+    "won": ("closed won", "closed-won", "close won", "won", "signed", "booked", "customer", "win",
             "closed deal", "done deal"),
     "lost": ("closed lost", "closed-lost", "close lost", "lost", "dead", "killed", "churned", "no deal",
              "passed", "declined", "disqualified", "lose", "loss", "rejected"),
@@ -41,11 +41,11 @@ MOVE = re.compile(
     r"|\b(?:in|to)\s+(?P<stage4>[a-z][a-z -]*?)\s+(?:now|stage)$"
     r"|^\s*(?:⟦m\d+⟧\s+)?to\s+(?P<stage5>[a-z][a-z -]*)$)", re.I)
 # Verbs and adjectives that are moves to a stage kind: "we signed X", "X is dead", "lost Acme".
-KIND_VERBS = [
-    ("won", re.compile(r"\b(?:signed|sign(?:ed)? off|closed|won|inked|booked|landed|bagged|closed[- ]won|"
-                       r"is a go|went through|converted)\b")),
+KIND_VERBS = [   # lost first: "closed lost" is no win
     ("lost", re.compile(r"\b(?:lost|dead|killed|is dead|died|churned|walked away|fell through|closed[- ]lost|"
                         r"no[- ]go|passed on us|declined|kill|lose)\b")),
+    ("won", re.compile(r"\b(?:signed|sign(?:ed)? off|(?<!to )(?<!into )closed(?![- ]?lost)|won|inked|booked|landed|"
+                       r"bagged|closed[- ]won|is a go|went through|converted)\b")),
 ]
 PRIORITY = re.compile(
     r"\b(?:pri?o?ri?t[iy]?[ye]?|priorit[iy]|prio)\s*(?:to|=|:|->|of|at|is|as)?\s*(?P<after>high|low|medium|normal|top)\b"
@@ -105,6 +105,22 @@ FILLER = {"the", "a", "an", "please", "pls", "plz", "thx", "thanks", "now", "als
           "set", "flag", "btw", "yes", "yeah", "good", "great", "let's", "lets", "let", "hey", "arlo", "can", "you",
           "could", "would", "should", "will", "s", "'s", "with", "in", "officially", "finally", "already",
           "actually", "really", "done", "stage", "them", "him", "her", "they", "he", "she", "pipeline"}
+
+
+def lexicon_words() -> set[str]:
+    """Every word the lexicon gives a meaning: such a word in a sentence is never a typo of a name."""
+    words = set(INTENT_WORDS) | set(FILLER)
+    for names in STAGE_KINDS.values():
+        for n in names:
+            words.update(n.split())
+    for st in STATE_WORDS:
+        words.update(st.split())
+    words.update(["closed", "moved", "moving", "signed", "priority", "prio", "recontact", "followup", "note",
+                  "notes", "worth", "amount", "value", "closing", "closes", "week", "weeks", "month", "months",
+                  "next", "after", "before", "until", "stage", "stalled", "champion", "tomorrow", "today",
+                  "ping", "circle", "back", "remind", "revisit", "reconnect", "follow", "touch", "base", "high",
+                  "low", "medium", "top", "deal", "deals", "pilot", "opportunity", "account", "company"])
+    return words
 
 
 def fuzzy_word(word: str, options: tuple[str, ...] | list[str], cutoff: float = 84.0) -> str | None:

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from rapidfuzz import fuzz
 
-from cockpit.arlo.lexicon import INTENT_WORDS
+from cockpit.arlo.lexicon import INTENT_WORDS, lexicon_words
 from cockpit.models import Company, Contact, Deal
 
 # How strongly each way of naming a record points at it (a full name beats a first name).
@@ -232,10 +232,13 @@ def _without_suffix(name: str | None) -> list[str]:
     return ws[:-1] if len(ws) > 2 and ws[-1] in _SUFFIX else []
 
 
+_LEXICON = lexicon_words()
+
+
 def _word_score(want: str, got: str) -> float | None:
     if want == got:
         return 100.0
-    if len(want) <= 3 or len(got) <= 3 or want.isdigit() or got.isdigit():
+    if len(want) <= 3 or len(got) <= 3 or want.isdigit() or got.isdigit() or got in _LEXICON:
         return None
     s = fuzz.ratio(want, got)
     need = 80.0 if len(want) <= 6 else 84.0

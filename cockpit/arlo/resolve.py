@@ -100,8 +100,8 @@ def match_stage(stages: list[Stage], words: str) -> Stage | None:
         if w in (s.label.lower(), s.stage_id.lower().replace("_", " ")):
             return s
     kind = lx.stage_kind_of(w)
-    scored = sorted(((max(fuzz.ratio(w, s.label.lower()), fuzz.ratio(w, s.stage_id.lower())), s) for s in stages),
-                    key=lambda x: -x[0])
+    # typos are forgiven on labels only: ids are matched exactly ("closed" is not CLOSE)
+    scored = sorted(((fuzz.ratio(w, s.label.lower()), s) for s in stages), key=lambda x: -x[0])
     if scored and scored[0][0] >= 85 and (len(scored) == 1 or scored[1][0] < scored[0][0] - TIE):
         top = scored[0][1]
         if kind is None or stage_kind(top) in (kind, None):
