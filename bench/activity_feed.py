@@ -14,32 +14,21 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import drop_database, fresh_database, scratch_server  # noqa: E402
 from cockpit.activity.filters import ActivityFilter  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded  # noqa: E402
 from cockpit.demo import seed_demo  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 DB = "cockpit_bench_feed"
-
-
-def _with_db(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 async def timed(fn, runs: int = 7) -> str:  # type: ignore[no-untyped-def]
@@ -52,12 +41,8 @@ async def timed(fn, runs: int = 7) -> str:  # type: ignore[no-untyped-def]
 
 
 async def main(activities: int, twenty: int) -> None:
-    server = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _with_db(server, DB)
+    server = scratch_server()
+    url = fresh_database(server, DB)
     try:
         settings = Settings(database_url=url, client_id="bezeliq", _env_file=None)  # type: ignore[call-arg]
         conn = await connect(url, settings)
@@ -103,8 +88,7 @@ async def main(activities: int, twenty: int) -> None:
         if os.environ.get("KEEP"):
             print("kept", url)
             return
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        drop_database(server, DB)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,10 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from cockpit.config import Settings
 from cockpit.db.connect import connect
-from cockpit.db.embedded import start_embedded
+from cockpit.db.embedded import start_embedded, with_database
 from cockpit.demo import seed_demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,10 +32,23 @@ def server_url() -> str:
     return start_embedded(ROOT / ".bench-data" / "pgdata", keep_running=True)
 
 
-def db_url(server: str, name: str) -> str:
-    params = conninfo_to_dict(server)
-    params["dbname"] = name
-    return make_conninfo(**params)  # type: ignore[arg-type]
+def scratch_server() -> str:
+    """The server named by ``COCKPIT_BENCH_DATABASE_URL``, else a new embedded one in a temporary directory."""
+    return os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
+        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
+
+
+def fresh_database(server: str, name: str) -> str:
+    """URL of a new, empty database ``name`` on ``server`` (one left over from an earlier run is dropped)."""
+    drop_database(server, name)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server, name)
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 async def bench_database(deals: int, contacts: int, *, say: Callable[[str], None] = print) -> str:
@@ -47,7 +60,7 @@ async def bench_database(deals: int, contacts: int, *, say: Callable[[str], None
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = db_url(server, name)
+    url = with_database(server, name)
     with psycopg.connect(url, autocommit=True) as c:
         ready = c.execute("SELECT to_regclass('redkey.bench_ready') IS NOT NULL").fetchone()[0]  # type: ignore[index]
     if not ready:

@@ -1,4 +1,4 @@
-"""Benchmark: a 100k-row CSV becomes proposals in <= 30 s (target from issue 7).
+"""Benchmark: a 100k-row CSV becomes proposals in <= 30 s.
 
 Starts its own embedded PostgreSQL in a temp dir (or uses COCKPIT_BENCH_DATABASE_URL), migrates it, loads
 the demo data, writes a 100k-row CSV (contacts of 5,000 companies; 2% duplicate emails, 1% bad emails,

@@ -1,7 +1,7 @@
 """Benchmark: schema cache refresh, explorer open and join path on a large schema, side by side with
 pgcli's metadata fetch (what pgcli 4.7 reads for its completions) in the same run.
 
-Targets (DESIGN.md): refresh (read + persist) ≤ 1 s; explorer open from the cache ≤ 0.3 s;
+Targets: refresh (read + persist) ≤ 1 s; explorer open from the cache ≤ 0.3 s;
 join path ≤ 50 ms — on 2,000 tables / 40,000 columns / 4,000 FKs.
 
     .venv/bin/python bench/schema_refresh.py                  # embedded server in a temp dir
@@ -25,28 +25,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import drop_database, fresh_database, scratch_server  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded  # noqa: E402
 from cockpit.db.migrate import migrate  # noqa: E402
 from cockpit.schema.graph import SchemaGraph  # noqa: E402
 from cockpit.schema.groups import group_relations, parse_rules  # noqa: E402
 from cockpit.store import Store  # noqa: E402
 
 DB = "cockpit_bench_schema"
-
-
-def _with_db(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 def schema_ddl(tables: int, columns: int, fks: int, seed: int = 11) -> list[str]:
@@ -147,12 +137,8 @@ async def explorer_in_app(settings: Settings, runs: int = 5) -> list[float]:
 
 
 async def main(tables: int, columns: int, fks: int, runs: int) -> None:
-    server = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
-    url = _with_db(server, DB)
+    server = scratch_server()
+    url = fresh_database(server, DB)
     try:
         settings = Settings(database_url=url, data_dir=Path(tempfile.mkdtemp(prefix="cockpit-bench-data-")),
                             _env_file=None)  # type: ignore[call-arg]
@@ -211,8 +197,7 @@ async def main(tables: int, columns: int, fks: int, runs: int) -> None:
         print(f"{'neighbourhood radius 2':<44} {fmt(hood):<48}")
         print(f"{'lint: orphans + cycles + unindexed FKs':<44} {fmt(lint):<48}")
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        drop_database(server, DB)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: one sequence tick with 10,000 due enrollments against a local fake Resend (batches of 100).
 
-Target (DESIGN.md): ≤ 5 s, not counting rate-limit waits. Runs on the embedded PostgreSQL in a temporary
+Target: ≤ 5 s, not counting rate-limit waits. Runs on the embedded PostgreSQL in a temporary
 directory (or COCKPIT_BENCH_DATABASE_URL), with real sockets to the fake Resend (tests/resend_fake.py).
 
     .venv/bin/python bench/sequence_tick.py [--enrollments 10000] [--runs 1]
@@ -13,7 +13,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -24,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
+from bench.common import drop_database, fresh_database, scratch_server  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
-from cockpit.db.embedded import start_embedded, with_database  # noqa: E402
 from cockpit.demo import seed_demo  # noqa: E402
 from cockpit.email.resend import ResendClient  # noqa: E402
 from cockpit.sequences.step import sequence_step  # noqa: E402
@@ -114,16 +113,9 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=4, help="batches in flight at once")
     ap.add_argument("--planners", type=int, default=2, help="planning transactions side by side")
     args = ap.parse_args()
-    base = os.environ.get("COCKPIT_BENCH_DATABASE_URL")
-    tmp = None
-    if not base:
-        tmp = tempfile.mkdtemp(prefix="cockpit-bench-")
-        base = start_embedded(Path(tmp) / "pgdata")
+    base = scratch_server()
     name = f"bench_seq_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(base, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(base, name) if base.startswith("postgresql://") and "?" in base else \
-        psycopg.conninfo.make_conninfo(base, dbname=name)
+    url = fresh_database(base, name)
     try:
         t0 = time.perf_counter()
         asyncio.run(prepare(url, args.enrollments))
@@ -138,8 +130,7 @@ def main() -> None:
             fake.stdin.close()  # type: ignore[union-attr]
             fake.wait(10)
     finally:
-        with psycopg.connect(base, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(base, name)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,6 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=6, ge=1, le=100)
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
-    supabase_url: str | None = Field(default=None, description="Supabase project URL (REST adapter).")
-    supabase_key: str | None = Field(default=None, description="Supabase anon/service key (REST adapter).")
 
     # --- client scope ---------------------------------------------------------------------------
     client_id: str | None = Field(default=None, description="The client this session is scoped to.")
@@ -88,7 +86,7 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
-    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature (issue 7)
+    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
     atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
 
     @field_validator("clients", mode="before")

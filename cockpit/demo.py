@@ -1,6 +1,6 @@
 """Deterministic demo data: two clients, Twenty-shaped workspaces, realistic records, loaded with COPY.
 
-- **BezelIQ** (``bezeliq``) with the seed's sales stages prospect → onboard, and the seed's named
+- **BezelIQ** (``bezeliq``) with its own sales stages prospect → onboard, and the named
   records (the Acme deal, Sarah at Meridian, the Volta deal) so arlo's example instructions work.
 - **Northwind Labs** (``northwind``) with Twenty's default stages, so client scoping is visible.
 
@@ -44,8 +44,6 @@ CITIES = [("Austin", "United States"), ("Denver", "United States"), ("Chicago", 
           ("Berlin", "Germany"), ("Amsterdam", "Netherlands"), ("Sydney", "Australia")]
 INDUSTRIES = ["Logistics", "Healthcare", "Energy", "Manufacturing", "Retail", "Financial Services", "SaaS"]
 SIZES = ["1-10", "11-50", "51-200", "201-500", "501-1000", "1001-5000"]
-TIMEZONES = ["America/Chicago", "America/Denver", "America/New_York", "America/Los_Angeles", "Europe/London",
-             "Europe/Dublin", "Europe/Berlin", "Europe/Amsterdam", "Australia/Sydney", "America/Toronto"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ NORTHWIND = DemoClient(
     {}, {"CUSTOMER"}, [35, 25, 18, 12, 10])
 DEMO_CLIENTS = (BEZELIQ, NORTHWIND)
 
-# The seed's named records (seed 000's example instructions refer to them).
+# The named records arlo's example instructions refer to ("Acme stalled", "Sarah at Meridian", "the Volta deal").
 NAMED_COMPANIES = [
     ("Acme Corp", "acme.com", "Logistics"), ("Meridian Health", "meridianhealth.com", "Healthcare"),
     ("Volta Energy", "voltaenergy.com", "Energy"), ("Brightline Logistics", "brightline.io", "Logistics"),
@@ -290,7 +288,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             else:
                 first, last = choice(FIRST_NAMES), choice(LAST_NAMES)
                 title = choice(TITLES)
-                # the seed's companies keep only their named people ("Sarah at Meridian" is one person)
+                # the named companies keep only their named people ("Sarah at Meridian" is one person)
                 company = companies[rng.randrange(len(NAMED_COMPANIES) if named else 0, len(companies))]
                 email = f"{first}.{last}@{company[2]}".lower()
                 if email in emails:
@@ -329,7 +327,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
             last = now - timedelta(days=days, hours=randint(1, 8))
             priority = "high" if pi == 1 else None
         else:
-            first_free = len(NAMED_COMPANIES) if named else 0  # the seed's companies keep only their deal
+            first_free = len(NAMED_COMPANIES) if named else 0  # the named companies keep only their deal
             ci = rng.randrange(first_free, len(companies))
             company_id = companies[ci][0]
             contacts_here = by_company.get(company_id) or [people[rng.randrange(len(people))][0]]
@@ -395,7 +393,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
                                              "email_thread_count", "open_count", "updated_at"], contact_ext)
     if named:
         await _seed_named_context(conn, client, people, now)
-        from cockpit.store.approvals import seed_demo_proposals  # issue 7: arlo's proposals in Approvals
+        from cockpit.store.approvals import seed_demo_proposals  # arlo's proposals waiting in Approvals
         await seed_demo_proposals(conn, client.client_id, people, now)
         await seed_sequences(conn, client, rng, now, people)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
@@ -403,7 +401,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
 
 async def _seed_named_context(conn: AsyncConnection, client: DemoClient,
                               people: list[tuple[uuid.UUID, uuid.UUID, str]], now: datetime) -> None:
-    """Strategic notes and a client context object (seed 001) for the named contacts."""
+    """Strategic notes and a client context object for the named contacts."""
     sarah = people[1][0]
     await conn.execute(
         "INSERT INTO redkey.contact_ext (client_id, record_id, priority, relationship_note, updated_at) "

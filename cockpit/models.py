@@ -13,7 +13,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Priority = Literal["high", "medium", "low"]
 Role = Literal["readonly", "operational", "strategic", "owner"]
 
 

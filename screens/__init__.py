@@ -6,6 +6,9 @@ imported when the user first opens it, and a screen whose module is missing is s
 
 To add a screen: write ``screens/<name>.py`` with a :class:`screens.base.CockpitScreen` subclass and
 append one ``ScreenSpec`` line to :data:`SCREENS`.
+
+Screens import Textual, ``widgets``, ``styles`` and the core's store, models and services; never psycopg
+and no SQL (every read and write goes through the store, in a worker).
 """
 
 from __future__ import annotations

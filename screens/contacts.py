@@ -86,7 +86,7 @@ class ContactsScreen(CockpitScreen):
     BINDINGS = [
         Binding("slash", "search", "Search", key_display="/"),
         Binding("e", "edit", "Edit strategic"),
-        Binding("S", "sequences", "Sequences"),  # issue 6: enroll / pause / unenroll
+        Binding("S", "sequences", "Sequences"),  # enroll / pause / unenroll
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
         Binding("j", "scroll_detail(1)", "Scroll detail", show=False),

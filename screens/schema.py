@@ -81,6 +81,7 @@ class SchemaScreen(CockpitScreen):
         Binding("o", "lint('orphans')", "Orphans"),
         Binding("y", "lint('cycles')", "Cycles"),
         Binding("u", "lint('unindexed')", "Unindexed FKs"),
+        Binding("D", "diagram", "Diagram file"),
         Binding("S", "toggle_system", "System"),
         Binding("R", "refresh", "Refresh"),
         Binding("escape", "close_search", "Close search", show=False),
@@ -160,6 +161,21 @@ class SchemaScreen(CockpitScreen):
             self.post_message(DetailLoaded(await self.store.table_detail(table_oid)))
         except CockpitError as exc:
             self.post_message(SchemaFailed(exc))
+
+    @work(exclusive=True, group="schema-diagram", exit_on_error=False)
+    async def write_diagram(self, key: str) -> None:
+        """The selected table's neighbourhood as a file (SVG when Graphviz is installed, Mermaid otherwise)."""
+        from cockpit.schema.publish import diagram_format, write_neighbourhood_diagram
+
+        fmt = diagram_format()
+        try:
+            path = await write_neighbourhood_diagram(self.store, key, self.cockpit.settings.data_dir / "diagrams",
+                                                     fmt=fmt, include_system=self.include_system)
+        except CockpitError as exc:
+            self.post_message(SchemaFailed(exc))
+            return
+        note = "" if fmt == "svg" else " (Mermaid: install graphviz for SVG)"
+        self.notify(f"{key}: neighbourhood diagram written to {path}{note}", title="Diagram", timeout=10)
 
     @work(exclusive=True, group="schema-search", exit_on_error=False)
     async def run_search(self, text: str) -> None:
@@ -282,6 +298,12 @@ class SchemaScreen(CockpitScreen):
             self.post_message(SchemaFailed(exc))
             return
         self.pane = "map"
+
+    def action_diagram(self) -> None:
+        rel = self._current()
+        if rel is not None:
+            self.notify(f"writing the diagram of {rel.key}…", title="Diagram")
+            self.write_diagram(rel.key)
 
     def action_mark(self) -> None:
         rel = self._current()

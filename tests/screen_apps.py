@@ -1,4 +1,4 @@
-"""Driving the cockpit app (the frame of issue 3) to the activity and schema screens in tests."""
+"""Driving the cockpit app (its frame: header, client, go-to keys) to the activity and schema screens in tests."""
 
 from __future__ import annotations
 

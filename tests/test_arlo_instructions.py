@@ -37,7 +37,7 @@ async def _strategic_snapshot(conn) -> list:
 
 @pytest.fixture
 async def seed_records(store: Store) -> None:
-    """Guard: the seed's sentences must name exactly one deal each. The demo keeps the seed's companies to
+    """Guard: the example sentences must name exactly one deal each. The demo keeps the named companies to
     their named deals; should any other deal sit at one of them, move it to another company."""
     from cockpit.demo import NAMED_COMPANIES, NAMED_DEALS, NAMED_PEOPLE
 

@@ -1,4 +1,4 @@
-"""Seed 001's client context policy against the database: facts appended, existing ones respected,
+"""The client context update policy against the database: facts appended, existing ones respected,
 contradictions proposed (not overwritten), history snapshots; approving a contradiction applies it;
 Client360 built from the views."""
 

@@ -1,4 +1,4 @@
-"""Seed 002's contracts: every artifact's required metadata and fields, its validation rules, and
+"""The artifact contracts: every artifact's required metadata and fields, its validation rules, and
 version mapping (explicit readers for old majors, additive minors)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Meeting notes in (seed 000's Quill webhook): file intake, the webhook over a real local HTTP server,
+"""Meeting notes in (files and the Quill webhook): file intake, the webhook over a real local HTTP server,
 next-step extraction, idempotency, and clear refusals."""
 
 from __future__ import annotations

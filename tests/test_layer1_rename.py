@@ -1,4 +1,4 @@
-"""The seed's central promise: a Twenty upgrade renames Layer 1 columns, the view definitions are
+"""The stable views' central promise: a Twenty upgrade renames Layer 1 columns, the view definitions are
 regenerated, and every store call keeps working unchanged."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import psycopg
 from cockpit.db.migrate import migrate
 from cockpit.store import Store
 
-# Twenty 1.12 renamed timelineActivity targets, 1.17 noteTarget/taskTarget targets (reference/twenty.md).
+# Twenty 1.12 renamed timelineActivity targets, 1.17 noteTarget/taskTarget targets.
 RENAMES = [
     ("timelineActivity", "personId", "targetPersonId"),
     ("timelineActivity", "companyId", "targetCompanyId"),

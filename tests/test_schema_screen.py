@@ -187,3 +187,24 @@ def test_schema_snapshot(settings: Settings, pinned: psycopg.AsyncConnection, sn
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+async def test_diagram_key_writes_the_neighbourhood_and_says_where(settings: Settings, store: Store,
+                                                                    prepared: psycopg.AsyncConnection) -> None:
+    import shutil
+
+    app = cockpit_app(settings, store, schema_groups=RULES)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await _ready(pilot)
+        await _open(pilot, screen, "sales.store")
+        await pilot.press("D")
+        folder = settings.data_dir / "diagrams"
+        await until(pilot, lambda: folder.is_dir() and any(folder.iterdir()), what="the diagram file", timeout=10)
+        (path,) = list(folder.iterdir())
+        text = path.read_text(encoding="utf-8")
+        if shutil.which("dot"):
+            assert path.name == "sales.store.r1.svg" and "<svg" in text and "Ledger.InvoiceLine" in text
+        else:
+            assert path.name == "sales.store.r1.mmd" and text.startswith("erDiagram")
+        await until(pilot, lambda: any(str(path) in str(n.message) for n in app._notifications),
+                    what="the notification naming the file")

@@ -164,7 +164,7 @@ async def test_stop_on_reply_but_not_on_auto_reply_or_own_copy(store: Store, onl
         "ON c.id = e.contact_id")}
     assert statuses[replier["to"][0]] == ("complete", "replied")
     assert statuses[auto["to"][0]][0] == "active" and statuses[other["to"][0]][0] == "active"
-    # arlo learnt from the reply: the contact's client context has a thread that needs a reply (seed 001)
+    # arlo learnt from the reply: the contact's client context has a thread that needs a reply
     context = await store.fetch_value(
         "SELECT context_json FROM crm_client_context x JOIN crm_contacts c ON c.id = x.contact_id "
         "WHERE c.email = %s", (replier["to"][0],))

@@ -11,7 +11,7 @@ from cockpit.models import VIEW_MODELS
 from cockpit.store import Store
 
 DESIGN_COLUMNS = {
-    # Copied from DESIGN.md's "stable view contract" so a change to CONTRACT cannot go unnoticed.
+    # The stable view contract, written out here so a change to CONTRACT cannot go unnoticed.
     "crm_contacts": "id client_id first_name last_name full_name email phone job_title city company_id created_at "
                     "updated_at last_activity_at enriched_at email_thread_count open_count linkedin_url "
                     "company_size industry sequence_step sequence_enrolled_at priority strategy_note "

@@ -1,4 +1,4 @@
-"""The client context object of seed 001 as a readable panel: summary, relationship status, emotion
+"""The client context object as a readable panel: summary, relationship status, emotion
 trend, roles, key facts, open threads (needs-reply flagged), opportunities and risks.
 
 Renders whatever subset is present: arlo fills the object over time, so missing keys are normal.

@@ -1,5 +1,5 @@
 """How a deal looks on the pipeline board: a few lines of rich text, an OptionList prompt (not a widget
-per card — thousands of card widgets would make the board slow; see reference/tui.md)."""
+per card — thousands of card widgets would make the board slow)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,3 @@ def close_label(close: date | None, now: datetime) -> str:
     if close is None:
         return "no date"
     return close.strftime("%b %d") if close.year == now.year else close.strftime("%b '%y")
-
-
-def is_stale(card: DealCard, now: datetime, stale_days: int) -> bool:
-    idle = days_since(card.last_activity_at, now)
-    return idle is not None and idle >= stale_days

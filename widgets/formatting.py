@@ -1,26 +1,13 @@
-"""Small display helpers shared by widgets: money, dates, relative days (pure, no I/O)."""
+"""Small display helpers shared by widgets: money (from the core, which arlo's reports use too), dates,
+relative days (pure, no I/O)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
-CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
+from cockpit.formatting import money
 
-
-def money(amount: Decimal | float | None, currency: str | None = "USD", *, compact: bool = False) -> str:
-    """``$120,000`` or, compact, ``$120k`` / ``$1.2M``; em dash for no amount."""
-    if amount is None:
-        return "—"
-    sign = CURRENCY_SIGNS.get((currency or "USD").upper(), "")
-    value = float(amount)
-    if compact:
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-            if abs(value) >= limit:
-                text = f"{value / limit:.1f}".rstrip("0").rstrip(".")
-                return f"{sign}{text}{suffix}" if sign else f"{text}{suffix} {currency or ''}".strip()
-    text = f"{value:,.0f}"
-    return f"{sign}{text}" if sign else f"{text} {currency or ''}".strip()
+__all__ = ["ago", "days_since", "money", "short_date"]
 
 
 def short_date(value: date | datetime | None) -> str:

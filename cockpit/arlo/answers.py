@@ -10,10 +10,7 @@ from typing import Any
 from cockpit.arlo.context import TaskContext
 from cockpit.arlo.registry import ADHOC_QUERY, TaskBlocked, register
 from cockpit.arlo.resolve import find_contacts, which
-
-
-def _money(v: Any) -> str:
-    return f"${v:,.0f}"
+from cockpit.formatting import money
 
 
 async def _pipeline_summary(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
@@ -23,10 +20,10 @@ async def _pipeline_summary(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
     open_value = sum(totals[s.stage_id].amount for s in stages if not s.is_closed and s.stage_id in totals)
     stale, rows = await ctx.store.stale_deals(ctx.settings.health_threshold_by_stage, ctx.settings.health_threshold_days,
                                               limit=3)
-    lines = [f"Pipeline: {open_count} open deals worth {_money(open_value)}."]
+    lines = [f"Pipeline: {open_count} open deals worth {money(open_value)}."]
     for s in stages:
         t = totals.get(s.stage_id)
-        lines.append(f"  {s.label:<14} {t.count if t else 0:>5} deals  {_money(t.amount if t else 0):>14}"
+        lines.append(f"  {s.label:<14} {t.count if t else 0:>5} deals  {money(t.amount if t else 0):>14}"
                      + ("  (closed)" if s.is_closed else ""))
     if stale:
         lines.append(f"{stale} open deals have gone quiet past their threshold; most idle: "

@@ -1,10 +1,12 @@
 """Enrichment: a provider protocol, the offline default (enriches nothing, and says so) and an HTTP
-provider shaped like People Data Labs' enrich API (reference/outbound.md §3):
+provider shaped like People Data Labs' enrich API:
 
 - ``GET {base}/v5/person/enrich`` and ``/v5/company/enrich``, authenticated with ``X-Api-Key``;
 - 200 ``{status, likelihood, data}`` on a match (company responses are not wrapped in ``data``),
   404 when nothing matched, 429 ``rate_limit_error`` over the limit;
-- it paces itself from ``retry-after`` and ``x-ratelimit-remaining`` / ``x-ratelimit-reset``.
+- it paces itself from ``retry-after`` (seconds or an HTTP date) and ``x-ratelimit-remaining`` /
+  ``x-ratelimit-reset``; 429, 5xx and network errors are retried (:mod:`cockpit.retries`), 401/403 and
+  other answers are not.
 
 One record's failure is that record's alone: the scan records it and goes on.
 """
@@ -12,7 +14,6 @@ One record's failure is that record's alone: the scan records it and goes on.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ import httpx
 from cockpit.config import Settings
 from cockpit.errors import CockpitError
 from cockpit.models import Company, Contact
+from cockpit.retries import RetriesExhausted, Retry, RetryPolicy, header_seconds, retrying
 
 
 class EnrichmentError(CockpitError):
@@ -67,18 +69,6 @@ class OfflineProvider:
         return None
 
 
-def _seconds(value: str | None, now: float) -> float | None:
-    """A retry-after / reset header as seconds from now (delta seconds, epoch seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        n = float(value)
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - now) if parsed else None
-    return max(0.0, n - now) if n > 1_000_000_000 else max(0.0, n)
-
-
 def _size_bucket(n: Any) -> str | None:
     try:
         n = int(n)
@@ -121,47 +111,50 @@ class PeopleDataLabsProvider:
 
     def _note_limits(self, resp: httpx.Response) -> float | None:
         """Remember when we may call again; returns the server's requested wait, if any."""
-        now = time.time()
-        wait = _seconds(resp.headers.get("retry-after"), now)
+        wait = header_seconds(resp.headers.get("retry-after"))
         remaining = resp.headers.get("x-ratelimit-remaining")
         if wait is None and remaining is not None:
             try:
                 if int(float(remaining.split(",")[0])) <= 0:
-                    wait = _seconds(resp.headers.get("x-ratelimit-reset"), now) or 1.0
+                    wait = header_seconds(resp.headers.get("x-ratelimit-reset")) or 1.0
             except ValueError:
                 wait = None
         if wait is not None:
             self._not_before = max(self._not_before, time.monotonic() + min(wait, self.max_wait))
         return wait
 
+    def _count_wait(self, seconds: float, retry: Retry) -> None:
+        self.waited_seconds += seconds
+
     async def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """One enrich call with retries: the JSON body on 200, None on 404 (no match)."""
         params = {k: v for k, v in params.items() if v}
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            async with self._lock:
-                await self._pace()
-            try:
-                resp = await self._client.get(path, params=params)
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}: {exc}"
-                self._not_before = time.monotonic() + min(2 ** attempt * self.backoff, self.max_wait)
-                continue
-            waited = self._note_limits(resp)
-            if resp.status_code == 200:
-                return resp.json()  # type: ignore[no-any-return]
-            if resp.status_code == 404:
-                return None
-            if resp.status_code in (401, 403):
-                raise EnrichmentAuthError(f"enrichment provider refused the API key ({resp.status_code})",
-                                          "check COCKPIT_ENRICHMENT_API_KEY")
-            if resp.status_code == 429 or resp.status_code >= 500:
-                last = f"HTTP {resp.status_code} {_error_type(resp)}".strip()
-                if waited is None:  # no header: back off exponentially
-                    self._not_before = time.monotonic() + min(2 ** attempt * self.backoff, self.max_wait)
-                continue
-            raise EnrichmentError(f"enrichment provider answered HTTP {resp.status_code} {_error_type(resp)}".strip())
-        raise EnrichmentError(f"enrichment provider kept failing ({last}) after {self.max_retries + 1} tries")
+        policy = RetryPolicy(attempts=self.max_retries + 1, backoff=self.backoff, max_wait=self.max_wait)
+        try:
+            return await retrying(lambda: self._attempt(path, params), policy, on_wait=self._count_wait)
+        except RetriesExhausted as exc:
+            raise EnrichmentError(f"enrichment provider kept failing ({exc.last.reason}) "
+                                  f"after {exc.attempts} tries") from exc
+
+    async def _attempt(self, path: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        async with self._lock:
+            await self._pace()
+        try:
+            resp = await self._client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise Retry(f"{type(exc).__name__}: {exc}") from exc
+        waited = self._note_limits(resp)
+        if resp.status_code == 200:
+            return resp.json()  # type: ignore[no-any-return]
+        if resp.status_code == 404:
+            return None
+        if resp.status_code in (401, 403):
+            raise EnrichmentAuthError(f"enrichment provider refused the API key ({resp.status_code})",
+                                      "check COCKPIT_ENRICHMENT_API_KEY")
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise Retry(f"HTTP {resp.status_code} {_error_type(resp)}".strip(), waited,
+                        rate_limited=resp.status_code == 429)
+        raise EnrichmentError(f"enrichment provider answered HTTP {resp.status_code} {_error_type(resp)}".strip())
 
     async def enrich_person(self, contact: Contact, company: Company | None) -> EnrichmentResult:
         body = await self._get("/v5/person/enrich", {

@@ -4,17 +4,11 @@ readable summary to roles.exec — Justin's inbox."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from cockpit.arlo.context import TaskContext
 from cockpit.arlo.registry import PIPELINE_HEALTH, register
-
-
-def _money(amount: Decimal | None, currency: str | None) -> str:
-    if amount is None:
-        return "no amount"
-    return f"{'$' if (currency or 'USD') == 'USD' else (currency or '') + ' '}{amount:,.0f}"
+from cockpit.formatting import money
 
 
 async def pipeline_health(ctx: TaskContext) -> dict[str, Any]:
@@ -32,8 +26,8 @@ async def pipeline_health(ctx: TaskContext) -> dict[str, Any]:
                  f"(most idle first):", ""]
         for r in rows:
             who = f" ({r['company_name']})" if r["company_name"] else ""
-            lines.append(f"• {r['name']}{who} — {r['stage_label']}, {_money(r['amount'], r['currency'])}, "
-                         f"idle {r['idle_days']} days")
+            amount = "no amount" if r["amount"] is None else money(r["amount"], r["currency"])
+            lines.append(f"• {r['name']}{who} — {r['stage_label']}, {amount}, idle {r['idle_days']} days")
         if total > len(rows):
             lines.append(f"… and {total - len(rows)} more.")
         body = "\n".join(lines)

@@ -4,25 +4,28 @@ rule-based one. Used only when COCKPIT_ANTHROPIC_API_KEY is set.
 Wire format: ``POST {base}/v1/messages`` with ``x-api-key``, ``anthropic-version: 2023-06-01`` and
 ``{model, max_tokens, system, messages}``; the answer is ``{content: [{type: "text", text}], usage:
 {input_tokens, output_tokens}, stop_reason}``; errors are ``{type: "error", error: {type, message}}``.
+429, 500, 529 (overloaded) and network errors are retried, waiting ``retry-after`` (seconds or an HTTP
+date) else 0.5, 1 s..., at most 30 s (:mod:`cockpit.retries`); other errors are not.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-
-from decimal import Decimal, InvalidOperation
 
 from cockpit.arlo.dates import read_date
 from cockpit.arlo.instructions import Change, Intent, Target
 from cockpit.config import Settings
 from cockpit.errors import CockpitError
+from cockpit.retries import RetriesExhausted, Retry, RetryPolicy, header_seconds, retrying
+
+RETRYABLE = frozenset({429, 500, 529})
 
 # USD per million tokens (input, output) for cost_usd; Sonnet-class pricing as the default.
 PRICES = {"default": (3.0, 15.0)}
@@ -60,32 +63,39 @@ class MessagesClient:
     async def complete(self, system: str, user: str, *, max_tokens: int = 800) -> Completion:
         body = {"model": self.model, "max_tokens": max_tokens, "system": system,
                 "messages": [{"role": "user", "content": user}]}
-        for attempt in range(self.max_retries + 1):
+        policy = RetryPolicy(attempts=self.max_retries + 1, backoff=0.5, max_wait=30.0)
+        try:
+            resp = await retrying(lambda: self._post(body), policy)
+        except RetriesExhausted as exc:
+            cause = exc.last.__cause__
+            if isinstance(cause, httpx.HTTPError):
+                raise LLMError(f"LLM unreachable: {cause}", "check COCKPIT_ANTHROPIC_BASE_URL") from cause
+            resp = exc.last.response
+        if resp.status_code != 200:
             try:
-                resp = await self._client.post("/v1/messages", json=body)
-            except httpx.HTTPError as exc:
-                if attempt == self.max_retries:
-                    raise LLMError(f"LLM unreachable: {exc}", "check COCKPIT_ANTHROPIC_BASE_URL") from exc
-                await asyncio.sleep(0.5 * 2 ** attempt)
-                continue
-            if resp.status_code in (429, 500, 529) and attempt < self.max_retries:
-                await asyncio.sleep(min(float(resp.headers.get("retry-after", 0.5 * 2 ** attempt) or 1), 30))
-                continue
-            if resp.status_code != 200:
-                try:
-                    err = resp.json().get("error", {})
-                    detail = f"{err.get('type')}: {err.get('message')}"
-                except ValueError:
-                    detail = resp.text[:200]
-                raise LLMError(f"LLM answered HTTP {resp.status_code} ({detail})",
-                               "check COCKPIT_ANTHROPIC_API_KEY" if resp.status_code in (401, 403) else None)
-            data = resp.json()
-            text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
-            usage = data.get("usage", {})
-            tin, tout = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
-            pin, pout = PRICES.get(self.model, PRICES["default"])
-            return Completion(text, tin, tout, (tin * pin + tout * pout) / 1_000_000)
-        raise LLMError("LLM kept failing")  # pragma: no cover - the loop returns or raises
+                err = resp.json().get("error", {})
+                detail = f"{err.get('type')}: {err.get('message')}"
+            except ValueError:
+                detail = resp.text[:200]
+            raise LLMError(f"LLM answered HTTP {resp.status_code} ({detail})",
+                           "check COCKPIT_ANTHROPIC_API_KEY" if resp.status_code in (401, 403) else None)
+        data = resp.json()
+        text = "".join(b.get("text", "") for b in data.get("content", []) if b.get("type") == "text")
+        usage = data.get("usage", {})
+        tin, tout = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+        pin, pout = PRICES.get(self.model, PRICES["default"])
+        return Completion(text, tin, tout, (tin * pin + tout * pout) / 1_000_000)
+
+    async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        """One request; :class:`Retry` on a network error or a retryable status."""
+        try:
+            resp = await self._client.post("/v1/messages", json=body)
+        except httpx.HTTPError as exc:
+            raise Retry(f"network error: {exc}") from exc
+        if resp.status_code in RETRYABLE:
+            raise Retry(f"HTTP {resp.status_code}", header_seconds(resp.headers.get("retry-after")),
+                        rate_limited=resp.status_code == 429, response=resp)
+        return resp
 
 
 PARSER_SYSTEM = """You turn a founder's CRM instruction into JSON. It may hold several changes, on one or

@@ -1,4 +1,5 @@
-"""Arlo's typed rows: tasks (seed 003's shape), loop status, Justin's inbox, topic log messages.
+"""Arlo's typed rows: tasks (created → claimed → in_progress →
+complete | blocked | cancelled), loop status, Justin's inbox, topic log messages.
 
 Kept apart from :mod:`cockpit.models` (the Layer 2 contract) because these describe RedKey's own
 bookkeeping tables, which only the store's task mixin reads.
@@ -10,7 +11,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from cockpit.models import Row
 
 TaskStatus = Literal["created", "assigned", "claimed", "in_progress", "on_hold", "blocked", "cancelled", "complete"]
 ControlAction = Literal["hold", "resume", "cancel"]
@@ -21,9 +24,7 @@ FINAL_STATUSES: tuple[str, ...] = ("complete", "blocked", "cancelled")
 CONTROL_MESSAGES: dict[str, str] = {"hold": "task.on_hold", "resume": "task.resumed", "cancel": "task.cancelled"}
 
 
-class Task(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class Task(Row):
     id: str
     client_id: str
     role: str
@@ -53,9 +54,7 @@ class Task(BaseModel):
         return str(out.get("question") or out.get("summary") or out.get("error") or "")
 
 
-class LogMessage(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class LogMessage(Row):
     seq: int
     topic_id: str
     message_type: str
@@ -63,9 +62,7 @@ class LogMessage(BaseModel):
     created_at: datetime
 
 
-class LoopStatus(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class LoopStatus(Row):
     client_id: str
     task_type: str
     last_run_at: datetime | None = None
@@ -76,9 +73,7 @@ class LoopStatus(BaseModel):
     last_error: str | None = None
 
 
-class InboxItem(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+class InboxItem(Row):
     id: int
     client_id: str
     task_id: str | None = None

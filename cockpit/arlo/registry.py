@@ -37,13 +37,6 @@ def register(task_type: str, handler: Handler, *, default: bool = False) -> Hand
     return handler
 
 
-def task_type(name: str, *, default: bool = False) -> Callable[[Handler], Handler]:
-    """Decorator form of :func:`register`."""
-    def wrap(fn: Handler) -> Handler:
-        return register(name, fn, default=default)
-    return wrap
-
-
 def is_default(task_type_name: str) -> bool:
     return task_type_name in _DEFAULTS
 

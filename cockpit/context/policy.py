@@ -1,4 +1,4 @@
-"""Seed 001's AI update policy for the client context, as pure functions (no I/O).
+"""The AI update policy for the client context, as pure functions (no I/O).
 
 * Append new facts rather than overwriting history: key facts, roles, risks, opportunities and open
   threads are appended (an open thread with the same thread_id is refreshed: it is state, not a fact).

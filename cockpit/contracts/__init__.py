@@ -1,4 +1,5 @@
-"""Seed 002's artifact contracts as pydantic models, with versioned readers (no I/O, no Textual)."""
+"""The artifact contracts (imports, interactions, governance) as pydantic models, with versioned
+readers (no I/O, no Textual)."""
 
 from cockpit.contracts.base import Artifact, Provenance, is_email, new_id, parse_version
 from cockpit.contracts.governance import ApprovalDecision, Client360Snapshot, OracleWritebackProposal

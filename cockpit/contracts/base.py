@@ -1,4 +1,4 @@
-"""The common spine of every artifact (seed 002, section 4): required metadata and semantic versions.
+"""The common spine of every artifact: required metadata and semantic versions.
 
 Every artifact carries ``artifact_id``, ``artifact_type``, ``schema_version``, ``source_system``,
 ``created_at``, ``created_by``, ``confidence`` and ``provenance``. Versions are semantic per artifact
@@ -46,7 +46,8 @@ def utcnow() -> datetime:
 
 
 class Provenance(BaseModel):
-    """Where an artifact's content came from: kept attached to inferred data (seed 002, principle 4)."""
+    """Where an artifact's content came from: kept attached to inferred data, so an inference
+    can be traced to its evidence."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Writeback, approval and read-model artifacts (seed 002): OracleWritebackProposal, ApprovalDecision
+"""Writeback, approval and read-model artifacts: OracleWritebackProposal, ApprovalDecision
 and Client360Snapshot."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from cockpit.contracts.base import Artifact
 
-# Which fields a writeback may touch, and who owns them (DESIGN.md field ownership).
+# Which fields a writeback may touch, and who owns them (the field ownership rules).
 WRITABLE: dict[str, dict[str, str]] = {
     "crm_contacts": {
         **{f: "operational" for f in ("first_name", "last_name", "email", "phone", "job_title", "city",

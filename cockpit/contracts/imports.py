@@ -1,4 +1,4 @@
-"""Import artifacts (seed 002, section 5): RawImportBatch, ImportRowRecord, ImportMappingManifest,
+"""Import artifacts: RawImportBatch, ImportRowRecord, ImportMappingManifest,
 NormalizedEntityProposal and ClientGraphDelta.
 
 Raw evidence and normalized projections are kept apart: the batch is the file as received, a row record

@@ -1,4 +1,4 @@
-"""Interaction artifacts (seed 002): InteractionBundle, TranscriptBundle and QdSignalBundle.
+"""Interaction artifacts: InteractionBundle, TranscriptBundle and QdSignalBundle.
 
 A bundle may summarize, but it always keeps the raw event refs it summarizes; transcripts carry speaker
 segmentation and timing as data, not as comments; every QD score points back to evidence or to an

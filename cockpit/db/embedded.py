@@ -12,6 +12,8 @@ import logging
 import warnings
 from pathlib import Path
 
+from psycopg.conninfo import make_conninfo
+
 from cockpit.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,5 @@ def start_embedded(pgdata: Path, *, keep_running: bool = False) -> str:
 
 
 def with_database(url: str, dbname: str) -> str:
-    """Replace the database name of a pgserver URL (postgresql://user:@/<db>?host=...)."""
-    head, _, query = url.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{dbname}" + (f"?{query}" if query else "")
+    """The same server and login as ``url`` (a libpq URL or key=value string), on database ``dbname``."""
+    return make_conninfo(url, dbname=dbname)

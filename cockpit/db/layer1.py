@@ -29,9 +29,6 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
                    ("targetCompanyId", "companyId"), ("targetOpportunityId", "opportunityId")],
 }
 
-LAYER1_TABLES = ("person", "company", "opportunity", "note", "noteTarget", "task", "taskTarget",
-                 "timelineActivity", "attachment", "workspaceMember")
-
 _COLUMNS_SQL = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_class c
@@ -96,17 +93,3 @@ def workspace_schema_name(workspace_id: uuid.UUID) -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return "workspace_" + (out or "0")
-
-
-def workspace_id_from_schema(schema: str) -> uuid.UUID | None:
-    """Inverse of :func:`workspace_schema_name`; None when the name is not Twenty-shaped."""
-    if not schema.startswith("workspace_"):
-        return None
-    try:
-        value = int(schema[len("workspace_"):], 36)
-    except ValueError:
-        return None
-    if value >= 1 << 128:
-        return None
-    return uuid.UUID(int=value)
-

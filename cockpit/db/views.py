@@ -58,7 +58,7 @@ CONTRACT: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
-# Field ownership (DESIGN.md): who may UPDATE which view column.
+# Field ownership: who may UPDATE which view column.
 OPERATIONAL = {
     "crm_contacts": ["first_name", "last_name", "email", "phone", "job_title", "city", "company_id",
                      "last_activity_at", "enriched_at", "email_thread_count", "open_count", "linkedin_url",

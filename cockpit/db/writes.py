@@ -445,7 +445,7 @@ def grants_sql() -> list[str]:
         out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_operational")
     for view, cols in STRATEGIC.items():
         out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_strategic")
-    # Approved merges (issue 7): re-point activities to the survivor, soft-delete the loser via the view.
+    # Approved merges: re-point activities to the survivor, soft-delete the loser via the view.
     out.append("GRANT UPDATE (contact_id, company_id) ON public.crm_activities TO redkey_operational")
     out.append("GRANT DELETE ON public.crm_contacts, public.crm_companies TO redkey_operational")
     out.append("REVOKE ALL ON FUNCTION public.crm_move_deal(uuid, text) FROM PUBLIC")

@@ -1,2 +1,3 @@
-"""Email transport and intake: the Resend client, Svix webhook signatures, and the HTTP intake app
-(Resend webhooks, one-click unsubscribe, website forms). Headless."""
+"""Email transport: the Resend client, Svix webhook signatures and one-click unsubscribe tokens.
+
+Imports: httpx and :mod:`cockpit.errors` only; no store, no SQL, no Textual."""

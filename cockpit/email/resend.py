@@ -1,11 +1,12 @@
 """The Resend API over httpx (async): single sends (POST /emails) and batches (POST /emails/batch).
 
-What the client guarantees (reference/outbound.md §1):
+What the client guarantees:
 - every request carries the caller's ``Idempotency-Key`` and a ``User-Agent`` (Resend answers 403
   without one);
 - 429 ``rate_limit_exceeded``, 5xx, network errors and 409 ``concurrent_idempotent_requests`` are
-  retried **with the same key and body**, waiting ``retry-after`` (else ``ratelimit-reset``, else
-  1, 2, 4 s...); after a response whose ``ratelimit-remaining`` is 0 the next request waits for the reset;
+  retried **with the same key and body**, waiting ``retry-after`` (seconds or an HTTP date; else
+  ``ratelimit-reset``, else 1, 2, 4 s...: :mod:`cockpit.retries`); after a response whose
+  ``ratelimit-remaining`` is 0 the next request waits for the reset;
 - validation errors (400/422), auth errors (401/403), daily/monthly quota and 409
   ``invalid_idempotent_request`` are never retried: they raise a specific :class:`ResendError`.
 
@@ -16,15 +17,14 @@ can report throughput without it.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import httpx
 
 from cockpit.errors import CockpitError
+from cockpit.retries import RetriesExhausted, Retry, RetryPolicy, header_seconds, retrying
 
 USER_AGENT = "redkey-cockpit/0.1 (+https://github.com/redkey; httpx)"
 BATCH_MAX = 100
@@ -87,21 +87,6 @@ class EmailMessage:
         return body
 
 
-def _seconds(value: str | None) -> float | None:
-    """A retry-after / ratelimit-reset header: delta seconds or an HTTP date."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
 def _error_of(resp: httpx.Response) -> tuple[str, str]:
     try:
         data = resp.json()
@@ -159,61 +144,63 @@ class ResendClient:
             raise ResendError(f"Resend answered a batch of {len(messages)} with {len(ids)} ids")
         return ids
 
-    async def _wait(self, seconds: float, *, rate_limit: bool) -> None:
-        seconds = min(max(seconds, 0.0), self.max_wait)
-        if rate_limit:
+    def _count_wait(self, seconds: float, retry: Retry) -> None:
+        self.retries += 1
+        if retry.rate_limited:
             self.rate_limited_seconds += seconds
-        if seconds > 0:
-            await self._sleep(seconds)
 
     async def _post(self, path: str, body: Any, key: str) -> Any:
+        """POST with retries: the same key and body on every attempt, so Resend sends at most once."""
         if not 1 <= len(key) <= 256:
             raise ResendValidationError("an Idempotency-Key is 1 to 256 characters")
+        policy = RetryPolicy(attempts=self.max_attempts, backoff=self.backoff, max_wait=self.max_wait)
+        try:
+            return await retrying(lambda: self._attempt(path, body, key), policy, sleep=self._sleep,
+                                  on_wait=self._count_wait)
+        except RetriesExhausted as exc:
+            raise ResendUnavailable(f"Resend unavailable after {exc.attempts} attempts ({exc.last.reason})",
+                                    "the outbox retries with the same idempotency key on the next tick") from exc
+
+    async def _attempt(self, path: str, body: Any, key: str) -> Any:
+        """One request. Raises :class:`Retry` for 429 / 409 concurrent / 5xx / network errors, a specific
+        :class:`ResendError` for what retrying cannot fix."""
         loop = asyncio.get_running_loop()
-        last: str = ""
-        for attempt in range(1, self.max_attempts + 1):
-            if attempt > 1:
-                self.retries += 1
-            delay = self._pause_until - loop.time()
-            if delay > 0:
-                await self._wait(delay, rate_limit=True)
-            backoff = self.backoff * (2 ** (attempt - 1))
-            self.requests += 1
-            try:
-                resp = await self._http.post(path, json=body, headers={"Idempotency-Key": key})
-            except httpx.TransportError as exc:  # the request may or may not have reached Resend
-                last = f"network error: {type(exc).__name__}: {exc}"
-                await self._wait(backoff, rate_limit=False)
-                continue
-            if resp.headers.get("ratelimit-remaining") == "0":
-                reset = _seconds(resp.headers.get("ratelimit-reset"))
-                if reset:
-                    self._pause_until = loop.time() + reset
-            if resp.status_code < 300:
-                return resp.json()
-            name, message = _error_of(resp)
-            status = resp.status_code
-            last = f"{status} {name or 'error'}: {message}"
-            if status == 429 and name in QUOTA_ERRORS:
-                raise ResendQuotaError(f"Resend {name.replace('_', ' ')}: {message}",
-                                       "sending resumes when the quota resets", status=status, name=name)
-            if status == 429 or (status == 409 and name == "concurrent_idempotent_requests"):
-                wait = _seconds(resp.headers.get("retry-after")) or _seconds(resp.headers.get("ratelimit-reset"))
-                await self._wait(wait if wait is not None else backoff, rate_limit=status == 429)
-                continue
-            if status == 409:
-                raise ResendIdempotencyConflict(f"Resend {name or 'conflict'}: {message}",
-                                                "the key was used with another body; reconcile, do not re-send",
-                                                status=status, name=name)
-            if status in (401, 403):
-                raise ResendAuthError(f"Resend refused the API key ({name or status}): {message}",
-                                      "check COCKPIT_RESEND_API_KEY", status=status, name=name)
-            if status in (400, 422):
-                raise ResendValidationError(f"Resend {name or 'validation_error'}: {message}",
+        delay = min(self._pause_until - loop.time(), self.max_wait)
+        if delay > 0:  # the last answer said the window is used up: wait for its reset
+            self.rate_limited_seconds += delay
+            await self._sleep(delay)
+        self.requests += 1
+        try:
+            resp = await self._http.post(path, json=body, headers={"Idempotency-Key": key})
+        except httpx.TransportError as exc:  # the request may or may not have reached Resend
+            raise Retry(f"network error: {type(exc).__name__}: {exc}") from exc
+        if resp.headers.get("ratelimit-remaining") == "0":
+            reset = header_seconds(resp.headers.get("ratelimit-reset"))
+            if reset:
+                self._pause_until = loop.time() + reset
+        if resp.status_code < 300:
+            return resp.json()
+        name, message = _error_of(resp)
+        status = resp.status_code
+        last = f"{status} {name or 'error'}: {message}"
+        if status == 429 and name in QUOTA_ERRORS:
+            raise ResendQuotaError(f"Resend {name.replace('_', ' ')}: {message}",
+                                   "sending resumes when the quota resets", status=status, name=name)
+        if status == 429 or (status == 409 and name == "concurrent_idempotent_requests"):
+            asked = header_seconds(resp.headers.get("retry-after"))
+            if asked is None:
+                asked = header_seconds(resp.headers.get("ratelimit-reset"))
+            raise Retry(last, asked, rate_limited=status == 429)
+        if status == 409:
+            raise ResendIdempotencyConflict(f"Resend {name or 'conflict'}: {message}",
+                                            "the key was used with another body; reconcile, do not re-send",
                                             status=status, name=name)
-            if status >= 500:
-                await self._wait(backoff, rate_limit=False)
-                continue
-            raise ResendError(f"Resend answered {last}", status=status, name=name)
-        raise ResendUnavailable(f"Resend unavailable after {self.max_attempts} attempts ({last})",
-                                "the outbox retries with the same idempotency key on the next tick")
+        if status in (401, 403):
+            raise ResendAuthError(f"Resend refused the API key ({name or status}): {message}",
+                                  "check COCKPIT_RESEND_API_KEY", status=status, name=name)
+        if status in (400, 422):
+            raise ResendValidationError(f"Resend {name or 'validation_error'}: {message}",
+                                        status=status, name=name)
+        if status >= 500:
+            raise Retry(last)
+        raise ResendError(f"Resend answered {last}", status=status, name=name)

@@ -1,4 +1,4 @@
-"""Svix webhook signatures, as Resend sends them (reference/outbound.md §1):
+"""Svix webhook signatures, as Resend sends them:
 
 HMAC-SHA256 over ``"{svix-id}.{svix-timestamp}.{raw body}"`` with the base64-decoded secret (minus its
 ``whsec_`` prefix), base64-encoded, compared in constant time against each ``v1,<sig>`` in the

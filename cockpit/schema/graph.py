@@ -3,9 +3,9 @@
 Nodes are ``schema.table`` keys; a directed edge source → target carries every FK constraint between
 the two (composite FKs are one constraint with paired columns). Hiding system schemas keeps the
 system tables that visible tables reference as *stub* nodes (``public.profiles → auth.users`` stays
-drawable), as schema.md recommends.
+drawable).
 
-Queries (names follow the lint tools that inspired them, see reference/schema.md §3): neighbourhood
+Queries (named after the schema lint tools that have them): neighbourhood
 (pgAdmin's relation depth / tbls' distance), join paths (shortest first, then alternatives), orphans
 (tbls unrelatedTable), FK cycles (SchemaCrawler LinterTableCycles) and FKs without a covering index
 (splinter unindexed_foreign_keys).

@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from cockpit.models import Row
 
 RELKIND_LABEL = {"r": "table", "p": "partitioned", "v": "view", "m": "matview", "f": "foreign"}
 
 
-class _Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Relation(_Row):
+class Relation(Row):
     """One table, view, matview, partitioned or foreign table."""
 
     table_oid: int
@@ -48,7 +46,7 @@ class Relation(_Row):
         return self.relkind in ("v", "m")
 
 
-class ForeignKey(_Row):
+class ForeignKey(Row):
     """One FK constraint with its column pairs in key order (composite FKs stay paired)."""
 
     table_oid: int
@@ -66,7 +64,7 @@ class ForeignKey(_Row):
         return f"{self.constraint_name} ({pairs})"
 
 
-class Column(_Row):
+class Column(Row):
     name: str
     position: int
     data_type: str
@@ -78,7 +76,7 @@ class Column(_Row):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class Constraint(_Row):
+class Constraint(Row):
     constraint_name: str
     contype: str
     columns: list[str]
@@ -91,7 +89,7 @@ class Constraint(_Row):
                 "n": "NOT NULL", "t": "TRIGGER"}.get(self.contype, self.contype)
 
 
-class Index(_Row):
+class Index(Row):
     index_name: str
     key_columns: list[str | None]
     is_unique: bool
@@ -101,7 +99,7 @@ class Index(_Row):
     definition: str | None = None
 
 
-class Policy(_Row):
+class Policy(Row):
     policy_name: str
     command: str
     permissive: bool
@@ -110,7 +108,7 @@ class Policy(_Row):
     check_expr: str | None = None
 
 
-class LineageEdge(_Row):
+class LineageEdge(Row):
     """A view reading a relation (from pg_depend, not from parsing the view's SQL)."""
 
     view: str
@@ -119,7 +117,7 @@ class LineageEdge(_Row):
     columns: list[str] = Field(default_factory=list)
 
 
-class TableDetail(_Row):
+class TableDetail(Row):
     relation: Relation
     columns: list[Column]
     constraints: list[Constraint]
@@ -132,7 +130,7 @@ class TableDetail(_Row):
     view_definition: str | None = None
 
 
-class RefreshResult(_Row):
+class RefreshResult(Row):
     refreshed_at: datetime
     duration_ms: float
     relations: int
@@ -140,7 +138,7 @@ class RefreshResult(_Row):
     foreign_keys: int
 
 
-class SearchHit(_Row):
+class SearchHit(Row):
     schema_name: str
     table_name: str
     column_name: str | None = None
@@ -152,7 +150,7 @@ class SearchHit(_Row):
         return f"{self.schema_name}.{self.table_name}"
 
 
-class SchemaSnapshot(_Row):
+class SchemaSnapshot(Row):
     """Everything the explorer needs to open: relations, FKs, lineage edges, workspaces."""
 
     relations: list[Relation]

@@ -49,7 +49,7 @@ async def seed_sequences(conn: AsyncConnection, client: Any, rng: random.Random,
                          people: list[tuple[uuid.UUID, uuid.UUID, str]]) -> int:
     """Sequences + enrollments for ``client``; returns the number of enrollments. ``people`` are
     (contact id, company id, full name) as the demo created them."""
-    pool = people[5:] if len(people) > 40 else people  # leave the seed's named people out of cold email
+    pool = people[5:] if len(people) > 40 else people  # leave the named demo people out of cold email
     if not pool:
         return 0
     picks = rng.sample(pool, min(len(pool), 36))

@@ -10,6 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cockpit.errors import ValidationFailed
+from cockpit.models import Row
 from cockpit.sequences.templates import check_template
 
 
@@ -47,8 +48,7 @@ def parse_steps(raw: list[dict[str, Any]] | list[SequenceStep]) -> list[Sequence
     return steps
 
 
-class Sequence(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Sequence(Row):
     id: UUID
     client_id: str
     name: str
@@ -60,8 +60,7 @@ class Sequence(BaseModel):
     updated_at: datetime
 
 
-class Enrollment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Enrollment(Row):
     id: UUID
     client_id: str
     sequence_id: UUID

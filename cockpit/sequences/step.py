@@ -1,4 +1,4 @@
-"""The sequence step (seed 000): find due enrollments, draft, send through Resend, log, advance.
+"""The sequence step: find due enrollments, draft, send through Resend, log, advance.
 
 Call it from anywhere (arlo's task engine registers it as task type ``sequence_step``; the CLI has
 ``cockpit sequences step``)::

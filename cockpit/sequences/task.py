@@ -1,6 +1,6 @@
 """The sequence step as an arlo task type (``sequence_step``).
 
-arlo's task engine (issue 5) calls ``handler(ctx)`` with a context holding the client-scoped store, the
+arlo's task engine calls ``handler(ctx)`` with a context holding the client-scoped store, the
 settings and the engine clock; the output dict carries a one-line ``summary`` plus the step's counts.
 Registered in :mod:`cockpit.arlo.registry` when that module exists::
 

@@ -16,6 +16,7 @@ from cockpit.store.crm import CrmMixin
 from cockpit.store.arlo import ArloMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
+from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
@@ -32,6 +33,10 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
     """All store capabilities over one pool, scoped to one client."""
 
     instructions = cached_property(InstructionsRepo)  # strategic instructions: vocabulary, writes, undo, answers
+
+    @cached_property
+    def schema_doc(self) -> SchemaDocRepo:
+        return SchemaDocRepo(self)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,

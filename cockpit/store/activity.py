@@ -21,6 +21,7 @@ from uuid import UUID
 import psycopg
 
 from cockpit.activity.filters import ActivityFilter
+from cockpit.db.like import contains_pattern
 from cockpit.errors import DatabaseUnavailable
 from cockpit.models import Activity, Page
 from cockpit.store.core import StoreBase
@@ -53,7 +54,7 @@ def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
             conds.append(f"{col} = ANY(%s)")
             params.append(list(values))
     if f.text and f.text.strip():
-        pattern = "%" + f.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(f.text.strip())
         conds.append("(subject ILIKE %s OR summary ILIKE %s)")
         params.extend([pattern, pattern])
     return ("WHERE " + " AND ".join(conds)) if conds else ""

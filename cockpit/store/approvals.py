@@ -190,7 +190,7 @@ class ApprovalsMixin(StoreBase):
 async def seed_demo_proposals(conn: AsyncConnection, client_id: str, people: list[tuple[Any, ...]],
                               now: datetime) -> int:
     """Demo data: two of arlo's writeback proposals waiting in Approvals (one operational, one strategic,
-    from seed 000's example instructions). Deterministic ids; written as the demo generator (owner)."""
+    from arlo's example instructions). Deterministic ids; written as the demo generator (owner)."""
     import uuid as _uuid
     from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""The client context (seed 001) and the Client360 read model, through crm_client_context(_history)
+"""The client context and the Client360 read model, through crm_client_context(_history)
 and the other stable views.
 
 Updates read the current context under a row lock, merge with a pure function supplied by the caller

@@ -14,6 +14,7 @@ from uuid import UUID
 from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
+from cockpit.db.like import contains_pattern
 from cockpit.db.views import CONTRACT
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import (
@@ -51,10 +52,6 @@ _BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp fil
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
 
 
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _adapt(value: Any) -> Any:
     """Python values to query parameters (dicts and lists of dicts become jsonb)."""
     if isinstance(value, dict):
@@ -87,7 +84,7 @@ class CrmMixin(StoreBase):
     def _deal_filter(text: str | None) -> tuple[str, list[Any]]:
         if not text or not text.strip():
             return "", []
-        pattern = _like(text.strip())
+        pattern = contains_pattern(text.strip())
         return ("WHERE (d.name ILIKE %s OR d.company_id IN (SELECT c.id FROM crm_companies c "
                 "WHERE c.name ILIKE %s))", [pattern, pattern])
 
@@ -272,7 +269,7 @@ class CrmMixin(StoreBase):
                 params.append(list(values))
         if text and text.strip():
             conds.append("(subject ILIKE %s OR summary ILIKE %s)")
-            params.extend([_like(text.strip())] * 2)
+            params.extend([contains_pattern(text.strip())] * 2)
         if before is not None:
             conds.append("(occurred_at, id) < (%s, %s)")
             params.extend(before)

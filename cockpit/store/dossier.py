@@ -1,4 +1,4 @@
-"""What the contact detail shows beyond the contact row: the client context object of seed 001, its
+"""What the contact detail shows beyond the contact row: the client context object, its
 history, and sequence enrollments — all through the scoped ``crm_*`` views over ``redkey.*``. Plus a
 cheap liveness probe the cockpit uses while reconnecting.
 """
@@ -16,7 +16,7 @@ from cockpit.store.core import StoreBase
 
 
 class ClientContext(Row):
-    """The canonical context JSON of one contact (seed 001), as arlo maintains it."""
+    """The canonical context JSON of one contact, as arlo maintains it."""
 
     contact_id: UUID
     context: dict[str, Any] = Field(default_factory=dict)

@@ -121,7 +121,7 @@ class EmailEventsMixin(StoreBase):
         return outcome
 
     async def _learn_from_reply(self, contact_id: UUID) -> None:
-        """Seed 001: a reply opens a needs-reply thread in the contact's client context (appended,
+        """A reply opens a needs-reply thread in the contact's client context (appended,
         snapshotted to history). Best effort: the event itself is already recorded."""
         from cockpit.context.activity import update_context_after
 

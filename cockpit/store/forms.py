@@ -1,4 +1,4 @@
-"""Website form posts (seed 000: "Form POST → Supabase directly") become contacts tagged with their source.
+"""Website form posts (a form POSTs straight to the database's intake) become contacts tagged with their source.
 
 A post for an address already in the CRM does not create a duplicate: it is logged as a
 ``form_submission`` activity on the existing contact. A new address becomes a contact (through the

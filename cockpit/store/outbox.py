@@ -1,4 +1,4 @@
-"""The transactional outbox behind exactly-once sequence emails (reference/outbound.md §4).
+"""The transactional outbox behind exactly-once sequence emails.
 
 1. **Plan** (one transaction): lock due enrollments (``FOR UPDATE SKIP LOCKED``), let the caller decide
    each one, then insert the outbox rows *and* advance the enrollments *and* count the sender's sends

@@ -12,6 +12,7 @@ from typing import Any
 
 from psycopg.rows import class_row, dict_row
 
+from cockpit.db.like import contains_pattern
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.schema.models import (
     Column,
@@ -170,7 +171,7 @@ class SchemaMixin(StoreBase):
         text = text.strip()
         if not text:
             return []
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         system = "" if include_system else " AND NOT is_system"
         return await self.fetch_models(
             SearchHit,

@@ -1,4 +1,4 @@
-"""Arlo's task queue on roles.crm (seed 003): every transition is a topic-log append; the database's
+"""Arlo's task queue on roles.crm: every transition is a topic-log append; the database's
 listener (migration 300) applies it to redkey.tasks in the same transaction, so current state always
 follows from the log.
 

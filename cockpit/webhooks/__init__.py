@@ -1,2 +1,4 @@
 """The intake HTTP server (``cockpit webhooks``): Resend webhooks, one-click unsubscribe, website forms and
-meeting notes. Headless: imports the store and services, never Textual."""
+meeting notes.
+
+Imports: the store, :mod:`cockpit.email`, :mod:`cockpit.intake`, config and errors; never Textual."""

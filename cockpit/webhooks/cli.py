@@ -22,7 +22,7 @@ def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None
 
         store = await open_store(settings, client_id="", source="resend")
         try:
-            from cockpit.intake.webhook import quill_routes  # issue 7's meeting-notes webhook, same server
+            from cockpit.intake.webhook import quill_routes  # the meeting-notes webhook, same server
 
             from cockpit.webhooks.atlas import atlas_routes
 
