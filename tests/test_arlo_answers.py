@@ -151,3 +151,16 @@ async def test_operational_fields_are_refused_with_the_reason(arlo: Arlo, store:
     done = await _tell(arlo, "Set open count for Sarah Chen to 5")
     assert done.status == "blocked"
     assert "Open count is measured by arlo from email events; it can't be set by hand" in done.output["question"]
+
+
+async def test_a_cut_off_candidate_list_never_picks_on_part_of_a_name(arlo: Arlo, store: Store,
+                                                                      monkeypatch) -> None:
+    """With more matching records than the vocabulary holds, a namesake may be missing from it: a full name
+    still resolves (two-word matches come first), a first name alone is asked about."""
+    import cockpit.store.instructions as repo
+    monkeypatch.setattr(repo, "VOCABULARY_LIMIT", 1)
+    full = await _tell(arlo, "Mark Sarah Okafor as high priority")
+    assert full.status == "complete", full.output
+    part = await _tell(arlo, "ping Priya next week")
+    assert part.status == "blocked" and "Too many records" in part.output["question"]
+    assert (await _contact(store, "Priya Raman")).recontact_at is None

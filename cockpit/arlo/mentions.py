@@ -119,6 +119,7 @@ class Vocabulary:
         contacts_by_id = {c.id: c for c in [*contacts, *(extra_contacts or [])]}
         self.records: list[Record] = []
         self.ways: list[Way] = []
+        self.truncated = False   # set by the store when it cut the candidate list at its limit
         for c in companies:
             rec = Record("company", c, c.name or "(unnamed company)")
             self._company_ways(rec, c)

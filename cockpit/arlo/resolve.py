@@ -139,6 +139,14 @@ def describe(rec: Record, stages: dict[str, Stage]) -> str:
     return f"{rec.label} (company)"
 
 
+def mention_how(target: Target, rec: Record) -> str | None:
+    """How the sentence named ``rec`` (its best way), when it was found records-first."""
+    if target.mention is None:
+        return None
+    hows = [m.how for m in target.mention.matches if m.record.id == rec.id]
+    return hows[0] if hows else None
+
+
 class Resolver:
     def __init__(self, intent: Intent, vocab: Vocabulary, stages: list[Stage], bindings: dict[str, Any],
                  today: date) -> None:
@@ -203,6 +211,9 @@ class Resolver:
                     return r
             raise Ask(Question(f"The record chosen for '{target.text}' is no longer in this client's records."))
         where = f" at {target.company_hint}" if target.company_hint else ""
+        if self.vocab.truncated and (not cands or mention_how(target, cands[0][0]) != "full"):
+            raise Ask(Question(f"Too many records are named like '{target.text}' to be sure which one you mean. "
+                               "Name it in full (as the cockpit shows it)."))
         if not cands:
             what = "deal" if target.kind == "deal" or any(
                 c.field in DEAL_ONLY for c in self.intent.changes if c.target == i) else "contact, company or deal"

@@ -90,9 +90,12 @@ class InstructionsRepo:
                                (regex, domains, VOCABULARY_LIMIT))
             companies = await ccur.fetchall()
             pcur = conn.cursor(row_factory=class_row(Contact))
-            await pcur.execute("SELECT * FROM crm_contacts WHERE lower(coalesce(first_name, '')) ~ %s "
-                               "OR lower(coalesce(last_name, '')) ~ %s ORDER BY full_name, id LIMIT %s",
-                               (regex, regex, VOCABULARY_LIMIT))
+            # people matching two words (first and last name) first: a cut-off list loses only the weak ones
+            await pcur.execute("SELECT * FROM crm_contacts WHERE lower(coalesce(first_name, '')) ~ %(re)s "
+                               "OR lower(coalesce(last_name, '')) ~ %(re)s "
+                               "ORDER BY (lower(coalesce(first_name, '')) ~ %(re)s)::int "
+                               "+ (lower(coalesce(last_name, '')) ~ %(re)s)::int DESC, full_name, id LIMIT %(n)s",
+                               {"re": regex, "n": VOCABULARY_LIMIT})
             contacts = await pcur.fetchall()
             dcur = conn.cursor(row_factory=class_row(Deal))
             await dcur.execute("SELECT * FROM crm_deals WHERE lower(coalesce(name, '')) ~ %s OR company_id = ANY(%s) "
@@ -110,7 +113,10 @@ class InstructionsRepo:
             if deal_contacts:
                 await pcur.execute("SELECT * FROM crm_contacts WHERE id = ANY(%s)", (list(deal_contacts),))
                 more_people = await pcur.fetchall()
-        return Vocabulary(deals, contacts, companies, extra, extra_contacts=more_people)
+        vocab = Vocabulary(deals, contacts, companies, extra, extra_contacts=more_people)
+        # a list cut at the limit may miss a namesake: resolution then never picks on one word of a name
+        vocab.truncated = VOCABULARY_LIMIT in (len(deals), len(contacts), len(companies))
+        return vocab
 
     # --- writing ----------------------------------------------------------------------------------
     async def apply(self, task_id: str, writes: list[PlannedWrite], *, today: date) -> list[Applied]:
