@@ -164,3 +164,11 @@ async def test_a_cut_off_candidate_list_never_picks_on_part_of_a_name(arlo: Arlo
     part = await _tell(arlo, "ping Priya next week")
     assert part.status == "blocked" and "Too many records" in part.output["question"]
     assert (await _contact(store, "Priya Raman")).recontact_at is None
+
+
+def test_refusals_name_the_registry_s_operational_fields() -> None:
+    from cockpit.arlo.lexicon import OPERATIONAL_WORDS
+    from cockpit.arlo.resolve import OPERATIONAL_FIELDS, OPERATIONAL_REASONS
+    from cockpit.db.views import STRATEGIC
+    assert {f for _, f in OPERATIONAL_WORDS} <= set(OPERATIONAL_REASONS) <= OPERATIONAL_FIELDS
+    assert not set(OPERATIONAL_REASONS) & {f for cols in STRATEGIC.values() for f in cols}

@@ -20,6 +20,7 @@ from cockpit.arlo import lexicon as lx
 from cockpit.arlo.dates import shown
 from cockpit.arlo.instructions import Change, Intent, Target
 from cockpit.arlo.mentions import Match, Record, Vocabulary
+from cockpit.db.views import OPERATIONAL
 from cockpit.models import Stage
 from cockpit.store.instructions import PlannedWrite
 
@@ -38,6 +39,9 @@ OPERATIONAL_REASONS = {
     "industry": "industry is filled by arlo's enrichment; it can't be set by hand",
     "sequence_step": "sequence step is advanced by arlo's sequences; enroll, pause or unenroll instead",
 }
+
+
+OPERATIONAL_FIELDS = {f for cols in OPERATIONAL.values() for f in cols}
 
 
 @dataclass
@@ -263,9 +267,10 @@ class Resolver:
 
     def plan(self) -> Plan:
         intent = self.intent
-        if intent.refused:
+        refused = [f for _, f in intent.refused if f in OPERATIONAL_FIELDS]   # the field registry decides
+        if refused:
             reasons = sorted({OPERATIONAL_REASONS.get(f, f"{f.replace('_', ' ')} is arlo's to maintain")
-                              for _, f in intent.refused})
+                              for f in refused})
             raise Ask(Question("; ".join(r[:1].upper() + r[1:] for r in reasons) + "."))
         if intent.question:
             raise Ask(Question(intent.question))
