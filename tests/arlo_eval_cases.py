@@ -286,5 +286,28 @@ CASES += [
     Q("Mark Zed Corp as priority", "couldn't find"),
     Q("Volta Energy — Pilot", "couldn't tell"),
 ]
+# --- traps: names inside names, a person for a deal, half-understood sentences ----------------------------
+CASES += [
+    Q("Move Gary Stanton to Negotiation", "Profound Algorithm Analytics — Platform"),
+    W("Move Priya Raman to Negotiation", {VOLTA: {"stage_id": "NEGOTIATE"}}),
+    W("Sarah at Brightline high priority", {"Sarah Okafor": {"priority": "high"}}),
+    Q("Sarah at Acme high priority", "couldn't find"),
+    W("move volta to proposal", {}),
+    Q("Mark Energy as priority", "couldn't find"),
+    Q("Move the pilot to Negotiation", "couldn't find"),
+    Q("Move Pilot to Negotiation", "Which deal"),
+    W("Chase Acme next week", {"Acme Corp": {"recontact_at": "2026-11-23"}}),
+    Q("Ware -> negotiation", "Ware Partners — Analytics", "Ware Partners — Renewal"),
+    W("set Volta priority to urgent", {"Volta Energy": {"priority": "high"}}),
+    W("Volta Energy — Pilot: no longer a priority", {VOLTA: {"priority": "low"}}),
+    Q("make volta high priority and sarah chen whatever", "sarah chen whatever"),
+    Q("Move Stanton to closed-lost", "no lost stage"),
+    Q("Gary Stanton's deal -> Closed Lost", "no lost stage"),
+    Q("mark Meridian Health — Platform as lost", "no lost stage"),
+    W("Move Macdonald Analytics — Expansion to Closed won", {"Macdonald Analytics — Expansion": {"stage_id": "CLOSE"}}),
+    Q("Rodney -> negotiation", "couldn't find"),
+    W("York & Blake: high priority", {"York & Blake": {"priority": "high"}}),
+    Q("Blake pilot -> demo", "couldn't find"),
+]
 # The no-instruction note above is a question, not a write: keep one entry per sentence.
 CASES = [c for c in CASES if not (c.text == "Tyler Boyer — met at SaaStr, knows our CEO" and not c.question)]

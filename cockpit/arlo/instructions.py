@@ -53,6 +53,7 @@ class Intent:
     changes: list[Change] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)   # (words, field) Justin may not set
     unused: list[str] = field(default_factory=list)                # words the parser could not place
+    unplaced_names: list[str] = field(default_factory=list)        # unused words that name a record
     question: str | None = None          # the parser's own question (e.g. an unreadable date)
     cost_usd: float = 0.0
 
@@ -397,6 +398,8 @@ class _Reader:
                 self.in_note = True
                 return
         self.intent.unused.append(self.unmask(s))
+        if self.refs(s):
+            self.intent.unplaced_names.append(self.unmask(s))
 
     def after_intent(self, seg: _Seg) -> None:
         # a clause with an intent ends a note that was running

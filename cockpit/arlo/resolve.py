@@ -293,6 +293,11 @@ class Resolver:
         writes: dict[tuple[str, UUID], PlannedWrite] = {}
         said: list[str] = []
         already: list[str] = []
+        if intent.unplaced_names and changes and self.bindings.get("unplaced") != "skip":
+            self.check_all(changes)
+            text = "; ".join(intent.unplaced_names)
+            raise Ask(Question(f"I couldn't tell what to do with '{text}'.",
+                               [Choice("1", "do the rest and leave that out", {"unplaced": "skip"})]))
         state_notes: dict[int, str] = {}
         for ci, change in enumerate(changes):
             rec = self.record(change.target)
@@ -344,6 +349,11 @@ class Resolver:
             self.note(w, rec, "", said, state)
         return Plan([w for w in writes.values() if w.fields or w.stage_id or w.note_entry], said, already,
                     list(intent.unused))
+
+    def check_all(self, changes: list[Change]) -> None:
+        """Ask about records first: a question about the rest makes sense only once they are clear."""
+        for change in changes:
+            self.record(change.target)
 
     def set(self, w: PlannedWrite, rec: Record, fld: str, value: Any, text: str, said: list[str],
             already: list[str]) -> None:
