@@ -90,7 +90,6 @@ _PLACE = re.compile(r"⟦([md])(\d+)⟧")
 _SEP = re.compile(r"\s*(?:;|(?<!\d)\.(?=\s|$)|!+|\?|,|\s[—–]\s|\s-{1,2}\s|[—–]|\s(?:and|but|also|then|plus|&|\+)\s"
                   r"|:(?=\s))\s*", re.I)
 _DASH = re.compile(r"[—–]|\s-{1,2}\s")
-_PERSON_LINK = re.compile(r"^\s*(?:at|from|of|@|with|over at|in)\s*$", re.I)
 UNKNOWN = ("I couldn't tell what to change from that. I understand instructions like \"The Acme deal is stalled — "
            "budget freeze until Q3, recontact in July\", \"Mark Sarah at Meridian as a priority — strong champion\", "
            "\"Volta -> Negotiation\" or \"Volta deal is worth 80k\".")
@@ -297,27 +296,19 @@ class _Reader:
         if primary is not None:
             self.current = self.target_for(primary, s)
         found = False
-        used: list[tuple[int, int]] = []   # spans of low that an intent consumed
-
-        def mark(m: re.Match[str]) -> None:
-            used.append((m.start(), m.end()))
-
         # operational fields: refused with the registry's reason
         if re.search(r"\b(?:set|change|update|reset|bump|make|mark|put|fix|edit|to)\b|\d", low):
             for pat, fld in lx.OPERATIONAL_WORDS:
                 if m := pat.search(low):
                     self.intent.refused.append((self.unmask(s), fld))
-                    mark(m)
                     found = True
                     break
         # recontact + its date
         if m := lx.RECONTACT.search(low):
             d = re.search(r"⟦d(\d+)⟧", low[m.end():])
-            mark(m)
             if d:
                 phrase = self.dates[int(d[1])][2]
                 when = read_date(phrase, self.today)
-                used.append((m.end() + d.start(), m.end() + d.end()))
                 if when is None:
                     self.intent.question = f"When should I recontact? I couldn't read {phrase!r} as a date."
                 else:
@@ -337,16 +328,14 @@ class _Reader:
                 when = read_date(phrase, self.today)
                 if when is not None:
                     self.change("close_date", when, phrase)
-                    mark(m)
                     found = True
         # amounts ("worth 80k now, not 65k")
         amount = self.amount(low)
         if amount is not None:
-            value, currency, words, span = amount
+            value, currency, words = amount
             self.change("amount", value, words)
             if currency:
                 self.change("currency", currency, words)
-            used.append(span)
             found = True
         # priority
         if m := lx.PRIORITY.search(low):
@@ -359,7 +348,6 @@ class _Reader:
             else:
                 level = lx.PRIORITY_LEVEL.get((m["level"] or "").lower() or None, "high")
             self.change("priority", level, m.group(0))
-            mark(m)
             found = True
         if found:
             self.after_intent(seg)
@@ -386,7 +374,7 @@ class _Reader:
                 self.after_intent(seg)
                 return
         # no intent in this clause: a note after a dash, else unused
-        rest = self.leftover(s, [])
+        rest = self.leftover(s)
         if not rest:
             return
         if seg.after_dash or self.in_note:
@@ -408,12 +396,12 @@ class _Reader:
             self.flush_note()
             self.current = keep
 
-    def leftover(self, s: str, used: list[tuple[int, int]]) -> str:
+    def leftover(self, s: str) -> str:
         text = re.sub(r"⟦m\d+⟧", " ", s)
         words = [w for w in re.findall(r"[\w'’⟦⟧]+|[$€£]?\d[\d,.]*k?", text) if w.lower() not in lx.FILLER]
         return " ".join(self.unmask(w) for w in words) if words else ""
 
-    def amount(self, low: str) -> tuple[Decimal, str | None, str, tuple[int, int]] | None:
+    def amount(self, low: str) -> tuple[Decimal, str | None, str] | None:
         best = None
         for m in lx.AMOUNT.finditer(low):
             if m["neg"]:
@@ -433,6 +421,6 @@ class _Reader:
                 num *= 1_000_000
             currency = {"$": "USD", "usd": "USD", "dollars": "USD", "€": "EUR", "eur": "EUR", "euros": "EUR",
                         "£": "GBP", "gbp": "GBP", "pounds": "GBP"}.get(cur_raw)
-            best = (num, currency, m.group(0).strip(), (m.start(), m.end()))
+            best = (num, currency, m.group(0).strip())
             break
         return best

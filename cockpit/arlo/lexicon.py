@@ -76,7 +76,6 @@ AMOUNT_CUE = re.compile(r"\b(?:worth|amount|value|valued at|deal size|acv|arr|si
                         r"for|at|to|now|revised to|up to|down to|bump(?:ed)? (?:it )?to|raise(?:d)? to|cut to)\b")
 CLOSE_DATE = re.compile(r"\b(?:close date|closing date|expected close|exp\.? close|closes|closing|close|"
                         r"to close|should close|will close|close by|signature|sign by|target close)\b")
-RENAME = re.compile(r"\b(?:rename|call it|retitle)\b")
 # Operational fields Justin might name: words -> the field (the registry says why it can't be set).
 OPERATIONAL_WORDS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:open count|opens|open rate|opened)\b"), "open_count"),
@@ -93,12 +92,6 @@ INTENT_WORDS = {"mark", "move", "put", "push", "set", "flag", "make", "ping", "c
                 "bump", "drop", "advance", "revisit", "remind", "nudge", "call", "reach", "check", "touch",
                 "deprioritize", "prioritize", "sign", "signed", "won", "lost", "kill", "will", "may", "can",
                 "rename", "update", "change", "add", "log", "book", "send", "take"}
-# Words that say which kind of record a name means.
-DEAL_CUES = re.compile(r"\b(?:deal|deals|opportunity|opp|oppty|pilot|contract|renewal|expansion|platform|"
-                       r"integration|analytics)\b")
-COMPANY_CUES = re.compile(r"\b(?:company|account|org|firm|the company|customer)\b")
-PERSON_CUES = re.compile(r"\b(?:her|him|she|he|contact|person|champion|cfo|ceo|cto|coo|vp)\b")
-PRONOUNS = re.compile(r"\b(?:it|them|they|her|him|this one|that one|this deal|that deal|the deal)\b")
 FILLER = {"the", "a", "an", "please", "pls", "plz", "thx", "thanks", "now", "also", "too", "then", "and", "so",
           "ok", "okay", "just", "asap", "today", "again", "as", "to", "for", "on", "at", "of", "it", "its", "is",
           "we", "i", "us", "our", "my", "me", "this", "that", "be", "been", "was", "deal", "guys", "mark", "make",
@@ -121,20 +114,6 @@ def lexicon_words() -> set[str]:
                   "ping", "circle", "back", "remind", "revisit", "reconnect", "follow", "touch", "base", "high",
                   "low", "medium", "top", "deal", "deals", "pilot", "opportunity", "account", "company"])
     return words
-
-
-def fuzzy_word(word: str, options: tuple[str, ...] | list[str], cutoff: float = 84.0) -> str | None:
-    """The option ``word`` is (allowing a typo in words of five letters or more), or None."""
-    w = word.lower()
-    best, best_score = None, 0.0
-    for o in options:
-        if w == o:
-            return o
-        if len(w) >= 5 and len(o) >= 5:
-            s = fuzz.ratio(w, o)
-            if s > best_score:
-                best, best_score = o, s
-    return best if best_score >= cutoff else None
 
 
 def stage_kind_of(words: str) -> str | None:

@@ -102,7 +102,7 @@ PARSER_SYSTEM = """You turn a founder's CRM instruction into JSON. It may hold s
 more records. Fields: stage (deals: the stage as he named it, e.g. "Negotiation", "closed lost", "signed"),
 priority (high|medium|low), recontact (a date expression as written, e.g. "July", "end of Q1", "next Tuesday",
 or YYYY-MM-DD), note (context worth keeping, in his words), amount (deals: a number in currency units),
-currency (deals: ISO code), close_date (deals: a date expression as written).
+currency (deals: ISO code), close_date (deals: a date expression as written), name (deals: a new name).
 Answer with one JSON object and nothing else:
 {"targets": [{"name": "<the record as named, e.g. Volta Energy — Pilot or Sarah>",
               "kind": "deal" | "contact" | "company" | "any", "company": "<company named with a person, or null>"}],
@@ -111,7 +111,7 @@ Answer with one JSON object and nothing else:
 Never guess a record, a stage or a date: when unsure, ask in "question". Today is {today}."""
 
 _FIELDS = {"stage": "stage", "priority": "priority", "recontact": "recontact_at", "recontact_at": "recontact_at",
-           "note": "note", "amount": "amount", "currency": "currency", "close_date": "close_date"}
+           "note": "note", "amount": "amount", "currency": "currency", "close_date": "close_date", "name": "name"}
 
 
 def _legacy(data: dict[str, Any]) -> dict[str, Any]:

@@ -24,8 +24,6 @@ from cockpit.models import Company, Contact, Deal
 # How strongly each way of naming a record points at it (a full name beats a first name).
 WAY_WEIGHT = {"full": 1.0, "company": 0.92, "company+part": 0.97, "short": 0.86, "short+part": 0.95,
               "part": 0.6, "first": 0.76, "last": 0.76, "domain": 0.85}
-_LEGAL = {"inc", "llc", "ltd", "corp", "co", "gmbh", "group", "plc", "sa", "bv", "ag", "labs", "partners",
-          "systems", "health", "logistics", "energy", "analytics"}
 # English words that are also names: typed in lower case they are the word, not the record.
 _COMMON = {"the", "and", "of", "for", "new", "group", "pilot", "platform", "renewal", "expansion",
            "integration", "analytics", "deal", "labs", "systems", "health", "energy", "logistics", "partners",
