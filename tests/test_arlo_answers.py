@@ -172,3 +172,12 @@ def test_refusals_name_the_registry_s_operational_fields() -> None:
     from cockpit.db.views import STRATEGIC
     assert {f for _, f in OPERATIONAL_WORDS} <= set(OPERATIONAL_REASONS) <= OPERATIONAL_FIELDS
     assert not set(OPERATIONAL_REASONS) & {f for cols in STRATEGIC.values() for f in cols}
+
+
+async def test_questions_with_nothing_to_choose_do_not_pile_up(arlo: Arlo, store: Store) -> None:
+    lost = await _tell(arlo, "Move the Zorblax deal to Negotiation")
+    assert [c["key"] for c in lost.output["choices"]] == ["0"]          # it can be dropped
+    which = await _tell(arlo, "Mark Sarah as a priority")               # a real choice: stays open
+    await _tell(arlo, "Move the Volta deal to Negotiation")             # Justin moved on
+    assert (await store.task(lost.id)).status == "cancelled"
+    assert [q.task_id for q in await open_questions(store)] == [which.id]

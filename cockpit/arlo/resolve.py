@@ -61,8 +61,9 @@ class Question:
     choices: list[Choice] = field(default_factory=list)
 
     def output(self) -> dict[str, Any]:
-        choices = self.choices + [Choice("0", "none of these (drop the instruction)", cancel=True)] \
-            if self.choices else []
+        # every question can be closed: "0" drops the instruction
+        choices = self.choices + [Choice("0", "none of these (drop the instruction)" if self.choices
+                                         else "drop the instruction", cancel=True)]
         listed = "".join(f"\n  {c.key}. {c.label}" for c in choices)
         text = self.text + " Nothing was changed."
         return {"question": text + listed, "summary": text, "choices": [c.as_dict() for c in choices],

@@ -233,12 +233,16 @@ class InstructionsRepo:
         return out
 
     async def supersede(self, task: Task) -> list[str]:
-        """Close the client's questions about the same words as ``task``: Justin said it again instead."""
+        """Close the client's older questions that ``task`` replaces: the same words said again, and
+        questions with nothing to choose ("I couldn't find Zorblax"), which a new instruction leaves behind."""
         async with self.db.tx("owner") as conn:
+            # the same words again, or a question that offered nothing to choose (Justin has moved on)
             cur = await conn.execute(
                 "SELECT id FROM redkey.tasks WHERE client_id = %s AND status = 'blocked' AND id <> %s "
-                "AND task_type = %s AND lower(coalesce(params->>'text', brief, '')) = lower(%s) FOR UPDATE",
-                (task.client_id, task.id, task.task_type, str(task.params.get("text") or task.brief or "")))
+                "AND task_type IN ('strategic_write', 'adhoc_query') AND output ? 'question' AND created_at <= %s "
+                "AND (lower(coalesce(params->>'text', brief, '')) = lower(%s) "
+                "     OR jsonb_array_length(coalesce(output->'choices', '[]')) <= 1) FOR UPDATE",
+                (task.client_id, task.id, task.created_at, str(task.params.get("text") or task.brief or "")))
             old = [r[0] for r in await cur.fetchall()]
             for tid in old:
                 await _append(conn, tid, "task.cancelled", {"reason": f"superseded by {task.id}", "by": "arlo",
