@@ -181,3 +181,13 @@ async def test_questions_with_nothing_to_choose_do_not_pile_up(arlo: Arlo, store
     await _tell(arlo, "Move the Volta deal to Negotiation")             # Justin moved on
     assert (await store.task(lost.id)).status == "cancelled"
     assert [q.task_id for q in await open_questions(store)] == [which.id]
+
+
+async def test_names_match_with_or_without_accents(arlo: Arlo, store: Store) -> None:
+    meridian = next(c for c in (await store.companies_page("meridian")).items if c.name == "Meridian Health")
+    jose = await store.insert_record("crm_contacts", {"first_name": "José", "last_name": "Núñez",
+                                                      "email": "jose.nunez@meridianhealth.com",
+                                                      "company_id": meridian.id})
+    done = await _tell(arlo, "mark jose nunez high priority")
+    assert done.status == "complete", done.output
+    assert (await store.contact(jose.id)).priority == "high"

@@ -12,6 +12,7 @@ beats a shorter one.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -38,14 +39,19 @@ _GENERIC = {"the", "and", "of", "for", "new", "group", "global", "united", "firs
             "pilot", "platform", "renewal", "expansion", "integration", "analytics", "labs", "systems", "health",
             "energy", "logistics", "partners", "inc", "llc", "corp"}
 _SUFFIX = {"inc", "llc", "ltd", "corp", "co", "gmbh", "plc", "sa", "bv", "ag", "limited", "incorporated"}
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9'’.]*[a-z0-9]|[a-z0-9]", re.I)
+_TOKEN = re.compile(r"[^\W_][\w'’.]*[^\W_]|[^\W_]")
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: "José" and "jose" are one word."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch))
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    """Words of ``text``, lower-cased, with their character spans; possessive 's dropped."""
+    """Words of ``text``, lower-cased and without accents, with their character spans; possessive 's dropped."""
     out = []
     for m in _TOKEN.finditer(text):
-        w = m.group(0).lower().replace("’", "'")
+        w = _fold(m.group(0)).replace("’", "'")
         end = m.end()
         if w.endswith("'s"):
             w, end = w[:-2], end - 2

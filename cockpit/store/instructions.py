@@ -28,6 +28,15 @@ from cockpit.store.tasks import _append, _task_row
 
 VIEWS = ("crm_deals", "crm_contacts", "crm_companies")
 VOCABULARY_LIMIT = 3000
+_FOLDS = {"a": "áàâäãåā", "e": "éèêëē", "i": "íìîïī", "o": "óòôöõøō", "u": "úùûüū", "n": "ñ", "c": "çčć", "y": "ýÿ",
+          "s": "šß", "z": "ž", "l": "ł"}
+_ACCENTED = "".join(_FOLDS.values())
+_PLAIN = "".join(k * len(v) for k, v in _FOLDS.items())
+
+
+def _folded(col: str) -> str:
+    """SQL: ``col`` lower-cased without accents (as the parser folds the sentence)."""
+    return f"translate(lower(coalesce({col}, '')), '{_ACCENTED}', '{_PLAIN}')"
 
 
 def jsonable(v: Any) -> Any:
@@ -85,20 +94,20 @@ class InstructionsRepo:
         regex = r"\m(" + "|".join(words) + ")" if words else "^$"
         async with self.db.tx("readonly") as conn:
             ccur = conn.cursor(row_factory=class_row(Company))
-            await ccur.execute("SELECT * FROM crm_companies WHERE lower(coalesce(name, '')) ~ %s "
+            await ccur.execute(f"SELECT * FROM crm_companies WHERE {_folded('name')} ~ %s "
                                "OR lower(coalesce(domain, '')) = ANY(%s) ORDER BY name, id LIMIT %s",
                                (regex, domains, VOCABULARY_LIMIT))
             companies = await ccur.fetchall()
             pcur = conn.cursor(row_factory=class_row(Contact))
             # people matching two words (first and last name) first: a cut-off list loses only the weak ones
-            await pcur.execute("SELECT * FROM crm_contacts WHERE lower(coalesce(first_name, '')) ~ %(re)s "
-                               "OR lower(coalesce(last_name, '')) ~ %(re)s "
-                               "ORDER BY (lower(coalesce(first_name, '')) ~ %(re)s)::int "
-                               "+ (lower(coalesce(last_name, '')) ~ %(re)s)::int DESC, full_name, id LIMIT %(n)s",
+            first, last = _folded("first_name"), _folded("last_name")
+            await pcur.execute(f"SELECT * FROM crm_contacts WHERE {first} ~ %(re)s OR {last} ~ %(re)s "
+                               f"ORDER BY ({first} ~ %(re)s)::int + ({last} ~ %(re)s)::int DESC, full_name, id "
+                               "LIMIT %(n)s",
                                {"re": regex, "n": VOCABULARY_LIMIT})
             contacts = await pcur.fetchall()
             dcur = conn.cursor(row_factory=class_row(Deal))
-            await dcur.execute("SELECT * FROM crm_deals WHERE lower(coalesce(name, '')) ~ %s OR company_id = ANY(%s) "
+            await dcur.execute(f"SELECT * FROM crm_deals WHERE {_folded('name')} ~ %s OR company_id = ANY(%s) "
                                "OR contact_id = ANY(%s) ORDER BY name, id LIMIT %s",
                                (regex, [c.id for c in companies], [p.id for p in contacts], VOCABULARY_LIMIT))
             deals = await dcur.fetchall()
