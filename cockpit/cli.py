@@ -34,6 +34,7 @@ EXTENSIONS: list[str] = [
     "cockpit.arlo.cli",
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
+    "cockpit.mail.cli",
 ]
 
 

@@ -11,7 +11,7 @@ one :class:`~cockpit.errors.ConfigError` line per field, naming the variable and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Literal, Annotated
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -88,6 +88,26 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8787, ge=1, le=65535)
     quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
     atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
+
+
+    # --- mail and calendar sync ---------------------------------------------------------------
+    imap_url: str | None = Field(default=None, description="imap(s)://user:password@host:port, comma-separated.")
+    imap_oauth_token: str | None = Field(default=None, description="OAuth2 bearer token for XOAUTH2 (Gmail, M365).")
+    mail_self: str | None = Field(default=None, description="The mailbox owner's own addresses (default: IMAP users).")
+    mail_blocklist: str = Field(default="", description="Addresses or domains never turned into contacts.")
+    mail_first_sync_days: int = Field(default=90, ge=1, le=3650)
+    mail_store_body: bool = Field(default=False, description="Keep whole message bodies (default: a snippet).")
+    mail_discovery: Literal["off", "propose", "auto"] = Field(
+        default="propose", description="New business contacts from mail: off, proposed for approval, or auto.")
+    mail_client: str | None = Field(default=None, description="The client the mailboxes and calendars belong to "
+                                    "(default: COCKPIT_CLIENT_ID).")
+    mail_sync_interval_seconds: float = Field(default=300, gt=0)
+    mail_idle: bool = Field(default=True, description="Wait with IMAP IDLE between syncs when the server offers it.")
+    caldav_url: str | None = Field(default=None, description="http(s)://user:password@host/path of a CalDAV account.")
+    ics_urls: str | None = Field(default=None, description="ICS subscription URLs (secret iCal addresses), comma-separated.")
+    calendar_sync_interval_seconds: float = Field(default=900, gt=0)
+    calendar_past_days: int = Field(default=30, ge=0, le=3650)
+    calendar_future_days: int = Field(default=60, ge=0, le=3650)
 
     @field_validator("clients", mode="before")
     @classmethod

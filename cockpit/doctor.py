@@ -22,6 +22,10 @@ async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
     ok = True
     where = redact(settings.database_url) if settings.database_url else f"embedded server in {settings.pgdata}"
     _line(say, "config", True, f"database: {where}; client: {settings.client_id or '(not set)'}")
+    from cockpit.mail.doctor import sync_config_line
+
+    sync_ok, sync_text = sync_config_line(settings)
+    ok = _line(say, "sync", sync_ok, sync_text) and ok
 
     started = time.perf_counter()
     try:

@@ -169,9 +169,9 @@ async def test_a_cut_off_candidate_list_never_picks_on_part_of_a_name(arlo: Arlo
 def test_refusals_name_the_registry_s_operational_fields() -> None:
     from cockpit.arlo.lexicon import OPERATIONAL_WORDS
     from cockpit.arlo.resolve import OPERATIONAL_FIELDS, OPERATIONAL_REASONS
-    from cockpit.db.views import STRATEGIC
+    from cockpit.fields import FIELDS
     assert {f for _, f in OPERATIONAL_WORDS} <= set(OPERATIONAL_REASONS) <= OPERATIONAL_FIELDS
-    assert not set(OPERATIONAL_REASONS) & {f for cols in STRATEGIC.values() for f in cols}
+    assert all(f.owner == "operational" for f in FIELDS if f.name in OPERATIONAL_REASONS)
 
 
 async def test_questions_with_nothing_to_choose_do_not_pile_up(arlo: Arlo, store: Store) -> None:

@@ -52,8 +52,8 @@ async def seed_records(store: Store) -> None:
         for i, d in enumerate(page.items):
             key = (d.name, emails.get(d.contact_id))
             if d.company_id in named_ids and (key not in wanted or key in seen):
-                await store.update_operational("crm_deals", d.id, name=f"Side deal {stage.stage_id} {i}",
-                                               company_id=elsewhere.id)
+                await store.update_record("crm_deals", d.id, {"name": f"Side deal {stage.stage_id} {i}",
+                                                              "company_id": elsewhere.id}, role="owner")
             seen.add(key)
 
 
@@ -144,5 +144,6 @@ async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, se
     # a field the strategic role may not write (Postgres refuses it) rolls back the move made with it
     from cockpit.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
-        await store.apply_strategic("crm_deals", deal.id, {"amount": 1}, stage_id="DEMO")
+        await store.apply_strategic("crm_deals", deal.id, {"last_activity_at": "2026-01-01T00:00:00Z"},
+                                    stage_id="DEMO")
     assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"

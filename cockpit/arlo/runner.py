@@ -14,6 +14,7 @@ from typing import Any
 
 from cockpit.arlo import answers, health, scan, strategic  # noqa: F401 - register the task types
 from cockpit.sequences import task as _sequence_task  # noqa: F401 - registers sequence_step
+from cockpit.mail import task as _sync_tasks  # noqa: F401 - registers mail_sync, calendar_sync
 from cockpit.arlo.context import Services, utcnow
 from cockpit.arlo.instructions import looks_like_query
 from cockpit.arlo.models import Task
@@ -29,7 +30,7 @@ def periodic_types(settings: Settings) -> dict[str, float]:
     """The engine's timers: task type -> interval (seconds), from settings."""
     return {ENRICHMENT_SCAN: settings.enrichment_interval_seconds,
             PIPELINE_HEALTH: settings.pipeline_health_interval_seconds,
-            SEQUENCE_STEP: settings.sequence_interval_seconds}
+            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings)}
 
 
 @dataclass

@@ -9,26 +9,12 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from cockpit.contracts.base import Artifact
+from cockpit.fields import CONTEXT_FIELDS, proposable
 
-# Which fields a writeback may touch, and who owns them (the field ownership rules).
+# Which fields a writeback may touch, and the role that writes each (from the field registry).
 WRITABLE: dict[str, dict[str, str]] = {
-    "crm_contacts": {
-        **{f: "operational" for f in ("first_name", "last_name", "email", "phone", "job_title", "city",
-                                      "company_id", "linkedin_url", "company_size", "industry")},
-        **{f: "strategic" for f in ("priority", "strategy_note", "relationship_note", "recontact_at")},
-    },
-    "crm_companies": {
-        **{f: "operational" for f in ("name", "domain", "employees", "city", "country", "linkedin_url",
-                                      "company_size", "industry")},
-        **{f: "strategic" for f in ("priority", "strategy_note", "relationship_note", "recontact_at")},
-    },
-    "crm_deals": {
-        **{f: "operational" for f in ("name", "amount", "currency", "close_date", "company_id", "contact_id")},
-        **{f: "strategic" for f in ("stage_id", "priority", "strategy_note", "recontact_at")},
-    },
-    "client_context": {f: "operational" for f in (
-        "summary", "relationship_status", "emotion_trend", "roles", "key_facts", "open_threads",
-        "opportunities", "risks", "system_links", "fact")},
+    **{view: dict(proposable(view)) for view in ("crm_contacts", "crm_companies", "crm_deals")},
+    "client_context": {f: "operational" for f in CONTEXT_FIELDS},
 }
 
 
@@ -56,7 +42,7 @@ class OracleWritebackProposal(Artifact):
         if unknown:
             raise ValueError(f"{self.target_domain} has no writable field {', '.join(unknown)}")
         if any(allowed[f] == "strategic" for f in self.proposed_change) and not self.approval_required:
-            raise ValueError("a change to a strategic (human-owned) field always requires approval")
+            raise ValueError("a change to a strategic (human-owned) field or a deal's terms always requires approval")
         if not self.evidence_refs:
             raise ValueError("a writeback proposal must cite its evidence_refs")
         return self

@@ -8,11 +8,12 @@ transaction under an advisory lock, so two processes regenerating at once cannot
 from __future__ import annotations
 
 import hashlib
+import re
 
 from psycopg import AsyncConnection
 
 from cockpit.db.layer1 import WorkspaceShape, read_shape
-from cockpit.db.views import CONTRACT, Workspace, view_sql
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
@@ -23,6 +24,7 @@ from cockpit.db.writes import (
     sort_index_sql,
 )
 from cockpit.errors import WorkspaceRejected
+from cockpit.fields import Field, fields_of
 
 LOCK_KEY = 0x7265646B  # "redk"
 
@@ -39,7 +41,21 @@ async def load_workspaces(conn: AsyncConnection) -> list[Workspace]:
     return out
 
 
+# The schema names Twenty gives workspaces: "workspace_" and a base-36 id (lowercase letters, digits).
+SCHEMA_NAME = re.compile(r"workspace_[a-z0-9]{1,60}")
+
+
+def check_schema_name(schema: str) -> None:
+    """Refuse a schema name Twenty would never create (before it reaches any generated SQL)."""
+    if not SCHEMA_NAME.fullmatch(schema or ""):
+        raise WorkspaceRejected(
+            f"schema {schema!r} is not a usable Twenty workspace: Twenty names them workspace_<id> "
+            "(lowercase letters and digits only)",
+            "copy the schema name from `cockpit workspace list` or Twenty's database")
+
+
 def check_shape(shape: WorkspaceShape) -> None:
+    check_schema_name(shape.schema)
     if not shape.columns:
         raise WorkspaceRejected(f"schema {shape.schema} does not exist or has no tables",
                                 "check the name with `cockpit workspace list` or in Twenty's settings")
@@ -66,7 +82,72 @@ def generate(workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         stmts.append(search_function(view, fn, workspaces))
     stmts.extend(grants_sql())
+    stmts.extend(checks_sql())
+    stmts.extend(pin_search_paths_sql())
     return stmts
+
+
+def field_check(f: Field) -> str | None:
+    """The CHECK expression the registry gives an extension column (None: no rule)."""
+    col = q(f.name)
+    parts = []
+    if f.choices:
+        parts.append(f"{col} IN ({', '.join(lit(c) for c in f.choices)})")
+    if f.max_length:
+        parts.append(f"char_length({col}) <= {int(f.max_length)}")
+    return " AND ".join(parts) or None
+
+
+def checks_sql() -> list[str]:
+    """CHECK constraints on the extension tables, derived from the registry's validation.
+
+    Each is named ``<table>_<column>_check`` (so the first generation replaces the hand-written priority
+    checks the tables were created with) and carries its expression as comment: a constraint is
+    re-created only when the registry changed it. Added NOT VALID: rows already stored are not scanned
+    (and not refused); every new write is checked. A rule the registry dropped is dropped too.
+    """
+    out = []
+    for view in RECORD_VIEWS:
+        table = ext_table(view)
+        bare = table.split(".")[1].strip('"')
+        wanted = []
+        for f in fields_of(view):
+            expr = field_check(f) if f.ext else None
+            if expr is None:
+                continue
+            name = f"{bare}_{f.name}_check"
+            wanted.append(name)
+            tag = "registry: " + expr
+            out.append(f"""DO $do$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conrelid = {lit(table)}::regclass
+                   AND c.conname = {lit(name)} AND pg_catalog.obj_description(c.oid, 'pg_constraint') = {lit(tag)}) THEN
+        ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(name)};
+        ALTER TABLE {table} ADD CONSTRAINT {q(name)} CHECK ({expr}) NOT VALID;
+        COMMENT ON CONSTRAINT {q(name)} ON {table} IS {lit(tag)};
+    END IF;
+END $do$""")
+        out.append(f"""DO $do$ DECLARE r record; BEGIN
+    FOR r IN SELECT c.conname FROM pg_catalog.pg_constraint c WHERE c.conrelid = {lit(table)}::regclass
+             AND pg_catalog.obj_description(c.oid, 'pg_constraint') LIKE 'registry: %'
+             AND NOT c.conname = ANY (ARRAY[{', '.join(lit(n) for n in wanted)}]::text[]) LOOP
+        EXECUTE format('ALTER TABLE {table} DROP CONSTRAINT %I', r.conname);
+    END LOOP;
+END $do$""")
+    return out
+
+
+def pin_search_paths_sql() -> list[str]:
+    """Every SECURITY DEFINER function in public and redkey runs with pg_temp last on its search_path
+    (a temporary table must not shadow a type or table its body names), whoever wrote it."""
+    return ["""DO $do$ DECLARE r record; BEGIN
+    FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_catalog.pg_proc p
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+             WHERE p.prosecdef AND n.nspname IN ('public', 'redkey')
+               AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) c
+                               WHERE c LIKE 'search_path=%' AND c LIKE '%pg_temp') LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, public, pg_temp', r.fn);
+    END LOOP;
+END $do$"""]
 
 
 async def regenerate(conn: AsyncConnection) -> list[Workspace]:

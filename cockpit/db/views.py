@@ -3,101 +3,58 @@
 Layer 1 has one schema per Twenty workspace, so every view is a ``UNION ALL`` with one branch per
 workspace, each carrying its constant ``client_id`` and gated on ``redkey.current_client_id()`` (an
 unscoped session sees nothing). The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
-upgrade renames a column only this generated SQL changes; the view columns — the contract in
-``CONTRACT`` — never do.
+upgrade renames a column only this generated SQL changes; the view columns — the contract, taken
+from the field registry (:mod:`cockpit.fields`) — never do. Every identifier and literal is quoted by
+``psycopg.sql``.
 
 Writes: ``crm_contacts``, ``crm_companies``, ``crm_deals`` and ``crm_activities`` have INSTEAD OF
 triggers (SECURITY DEFINER) that route each column to where it lives: Twenty's table or RedKey's
 extension table. *Who* may write *which* column is decided before the trigger runs, by column
-privileges on the view: operational fields to ``redkey_operational``, strategic ones to
-``redkey_strategic``.
+privileges on the view generated from the registry: identity and operational fields to
+``redkey_operational``, strategic fields and deal terms to ``redkey_strategic``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from psycopg import sql
+
 from cockpit.db.layer1 import WorkspaceShape
+from cockpit.fields import VIEWS, Field, ext_columns, fields_of, updatable_by
 
 # ------------------------------------------------------------------------------------------------
-# The contract: view -> ordered (column, type). Column names are the API and never change.
+# The contract, derived from the field registry: view -> ordered (column, type). Column names are the
+# API and never change.
 
 CONTRACT: dict[str, list[tuple[str, str]]] = {
-    "crm_contacts": [
-        ("id", "uuid"), ("client_id", "text"), ("first_name", "text"), ("last_name", "text"),
-        ("full_name", "text"), ("email", "text"), ("phone", "text"), ("job_title", "text"),
-        ("city", "text"), ("company_id", "uuid"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
-        ("last_activity_at", "timestamptz"), ("enriched_at", "timestamptz"), ("email_thread_count", "integer"),
-        ("open_count", "integer"), ("linkedin_url", "text"), ("company_size", "text"), ("industry", "text"),
-        ("sequence_step", "integer"), ("sequence_enrolled_at", "timestamptz"),
-        ("priority", "text"), ("strategy_note", "text"), ("relationship_note", "text"), ("recontact_at", "date"),
-    ],
-    "crm_companies": [
-        ("id", "uuid"), ("client_id", "text"), ("name", "text"), ("domain", "text"), ("employees", "integer"),
-        ("city", "text"), ("country", "text"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
-        ("linkedin_url", "text"), ("company_size", "text"), ("industry", "text"), ("enriched_at", "timestamptz"),
-        ("last_activity_at", "timestamptz"),
-        ("priority", "text"), ("strategy_note", "text"), ("relationship_note", "text"), ("recontact_at", "date"),
-    ],
-    "crm_deals": [
-        ("id", "uuid"), ("client_id", "text"), ("name", "text"), ("amount", "numeric"), ("currency", "text"),
-        ("close_date", "date"), ("stage_id", "text"), ("company_id", "uuid"), ("contact_id", "uuid"),
-        ("position", "double precision"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
-        ("last_activity_at", "timestamptz"),
-        ("priority", "text"), ("strategy_note", "text"), ("recontact_at", "date"),
-    ],
-    "crm_activities": [
-        ("id", "uuid"), ("client_id", "text"), ("occurred_at", "timestamptz"), ("kind", "text"),
-        ("channel", "text"), ("direction", "text"), ("subject", "text"), ("summary", "text"),
-        ("contact_id", "uuid"), ("company_id", "uuid"), ("deal_id", "uuid"), ("source", "text"),
-        ("external_id", "text"), ("properties", "jsonb"),
-    ],
-    "crm_pipeline": [
-        ("client_id", "text"), ("stage_id", "text"), ("label", "text"), ("position", "integer"),
-        ("color", "text"), ("is_closed", "boolean"),
-    ],
-}
-
-# Field ownership: who may UPDATE which view column.
-OPERATIONAL = {
-    "crm_contacts": ["first_name", "last_name", "email", "phone", "job_title", "city", "company_id",
-                     "last_activity_at", "enriched_at", "email_thread_count", "open_count", "linkedin_url",
-                     "company_size", "industry", "sequence_step", "sequence_enrolled_at"],
-    "crm_companies": ["name", "domain", "employees", "city", "country", "linkedin_url", "company_size",
-                      "industry", "enriched_at", "last_activity_at"],
-    "crm_deals": ["name", "amount", "currency", "close_date", "company_id", "contact_id", "position",
-                  "last_activity_at"],
-    "crm_activities": ["subject", "summary", "properties", "channel", "direction"],
-}
-STRATEGIC = {
-    "crm_contacts": ["priority", "strategy_note", "relationship_note", "recontact_at"],
-    "crm_companies": ["priority", "strategy_note", "relationship_note", "recontact_at"],
-    "crm_deals": ["stage_id", "priority", "strategy_note", "recontact_at"],
-}
+    view: [(f.name, f.type) for f in fields_of(view)] for view in VIEWS}
+RECORD_VIEWS = tuple(v.name for v in VIEWS.values() if v.l1_table)
+# Who may UPDATE which view column (column privileges are generated from these).
+OPERATIONAL = {view: updatable_by("operational", view) for view in VIEWS if updatable_by("operational", view)}
+STRATEGIC = {view: updatable_by("strategic", view) for view in VIEWS if updatable_by("strategic", view)}
 # Columns of RedKey's extension tables per view (everything else lives in Layer 1 or is derived).
-EXT_COLUMNS = {
-    "crm_contacts": ["last_activity_at", "enriched_at", "email_thread_count", "open_count", "company_size",
-                     "industry", "sequence_step", "sequence_enrolled_at", "priority", "strategy_note",
-                     "relationship_note", "recontact_at"],
-    "crm_companies": ["company_size", "industry", "enriched_at", "last_activity_at", "priority",
-                      "strategy_note", "relationship_note", "recontact_at"],
-    "crm_deals": ["last_activity_at", "priority", "strategy_note", "recontact_at"],
-}
-EXT_TABLE = {"crm_contacts": "redkey.contact_ext", "crm_companies": "redkey.company_ext",
-             "crm_deals": "redkey.deal_ext"}
-L1_TABLE = {"crm_contacts": "person", "crm_companies": "company", "crm_deals": "opportunity"}
+EXT_COLUMNS = {view: ext_columns(view) for view in RECORD_VIEWS}
+EXT_TABLE = {view: VIEWS[view].ext_table for view in RECORD_VIEWS}
+L1_TABLE = {view: VIEWS[view].l1_table for view in RECORD_VIEWS}
 
 DEFAULT_STAGE_COLORS = ["red", "purple", "sky", "turquoise", "yellow", "green", "orange", "blue", "pink", "gray"]
 
 
 def q(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
+    """An identifier, quoted by psycopg."""
+    return sql.Identifier(name).as_string()
 
 
 def lit(value: str) -> str:
-    """Quote a literal."""
-    return "'" + value.replace("'", "''") + "'"
+    """A string literal, quoted by psycopg."""
+    return sql.Literal(value).as_string()
+
+
+def ext_table(view: str) -> str:
+    schema, table = EXT_TABLE[view].split(".")  # type: ignore[union-attr]
+    return f"{q(schema)}.{q(table)}"
 
 
 @dataclass(frozen=True)
@@ -123,70 +80,51 @@ def full_name_expr(alias: str = "p") -> str:
     return f"""btrim({alias}."nameFirstName" || ' ' || {alias}."nameLastName")"""
 
 
-def contact_exprs(w: Workspace) -> dict[str, str]:
-    s = w.shape
-    phone_num = s.pick("person", "phonesPrimaryPhoneNumber")
-    phone_cc = s.pick("person", "phonesPrimaryPhoneCallingCode")
-    if phone_num and phone_cc:
-        phone = (f"nullif(btrim(p.{q(phone_cc)} || ' ' || p.{q(phone_num)}), '')")
-    else:
-        phone = _opt(s, "person", "p", "phonesPrimaryPhoneNumber")
-    return {
-        "id": "p.id",
-        "client_id": lit(w.client_id),
-        "first_name": """nullif(p."nameFirstName", '')""",
-        "last_name": """nullif(p."nameLastName", '')""",
-        "full_name": full_name_expr("p"),
-        "email": """nullif(p."emailsPrimaryEmail", '')""",
-        "phone": phone,
-        "job_title": _opt(s, "person", "p", "jobTitle"),
-        "city": _opt(s, "person", "p", "city"),
-        "company_id": """p."companyId\"""",
-        "created_at": """p."createdAt\"""",
-        "updated_at": """greatest(p."updatedAt", x.updated_at)""",
-        "email_thread_count": "coalesce(x.email_thread_count, 0)",
-        "open_count": "coalesce(x.open_count, 0)",
-        "linkedin_url": _opt(s, "person", "p", "linkedinLinkPrimaryLinkUrl"),
-        **{c: f"x.{c}" for c in EXT_COLUMNS["crm_contacts"] if c not in ("email_thread_count", "open_count")},
-    }
+def _phone(w: Workspace) -> str:
+    num = w.shape.pick("person", "phonesPrimaryPhoneNumber")
+    cc = w.shape.pick("person", "phonesPrimaryPhoneCallingCode")
+    if num and cc:
+        return f"nullif(btrim(p.{q(cc)} || ' ' || p.{q(num)}), '')"
+    return _opt(w.shape, "person", "p", "phonesPrimaryPhoneNumber")
 
 
-def company_exprs(w: Workspace) -> dict[str, str]:
-    s = w.shape
-    return {
-        "id": "p.id",
-        "client_id": lit(w.client_id),
-        "name": """nullif(p.name, '')""",
-        "domain": r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z]+://)?(www\.)?([^/?#]*).*$', '\3'), '')""",
-        "employees": ("round(p.employees)::integer" if s.has("company", "employees") else "NULL"),
-        "city": _opt(s, "company", "p", "addressAddressCity"),
-        "country": _opt(s, "company", "p", "addressAddressCountry"),
-        "created_at": """p."createdAt\"""",
-        "updated_at": """greatest(p."updatedAt", x.updated_at)""",
-        "linkedin_url": _opt(s, "company", "p", "linkedinLinkPrimaryLinkUrl"),
-        **{c: f"x.{c}" for c in EXT_COLUMNS["crm_companies"]},
-    }
+_DOMAIN = r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z]+://)?(www\.)?([^/?#]*).*$', '\3'), '')"""
+
+# Columns whose read is more than "the Layer 1 column (blank as NULL) or the extension column".
+READ_OVERRIDES: dict[tuple[str, str], Callable[[Workspace], str]] = {
+    ("crm_contacts", "full_name"): lambda w: full_name_expr("p"),
+    ("crm_contacts", "phone"): _phone,
+    ("crm_companies", "domain"): lambda w: _DOMAIN,
+    ("crm_companies", "employees"): lambda w: (
+        "round(p.employees)::integer" if w.shape.has("company", "employees") else "NULL"),
+    ("crm_deals", "amount"): lambda w: """round(p."amountAmountMicros" / 1000000.0, 2)""",
+    ("crm_deals", "close_date"): lambda w: """(p."closeDate" AT TIME ZONE 'UTC')::date""",
+    ("crm_deals", "stage_id"): lambda w: "p.stage::text",
+}
 
 
-def deal_exprs(w: Workspace) -> dict[str, str]:
-    return {
-        "id": "p.id",
-        "client_id": lit(w.client_id),
-        "name": """nullif(p.name, '')""",
-        "amount": """round(p."amountAmountMicros" / 1000000.0, 2)""",
-        "currency": """nullif(p."amountCurrencyCode", '')""",
-        "close_date": """(p."closeDate" AT TIME ZONE 'UTC')::date""",
-        "stage_id": "p.stage::text",
-        "company_id": """p."companyId\"""",
-        "contact_id": """p."pointOfContactId\"""",
-        "position": "p.position",
-        "created_at": """p."createdAt\"""",
-        "updated_at": """greatest(p."updatedAt", x.updated_at)""",
-        **{c: f"x.{c}" for c in EXT_COLUMNS["crm_deals"]},
-    }
+def read_expr(view: str, f: Field, w: Workspace) -> str:
+    """The SQL reading one registry field in one workspace's branch (p = Layer 1 row, x = extension row)."""
+    override = READ_OVERRIDES.get((view, f.name))
+    if override is not None:
+        return override(w)
+    if f.name == "client_id":
+        return lit(w.client_id)
+    if f.name == "updated_at":
+        return """greatest(p."updatedAt", x.updated_at)"""
+    if f.ext:
+        return f"x.{q(f.name)}" if f.default is None else f"coalesce(x.{q(f.name)}, {f.default})"
+    if f.l1:
+        return _opt(w.shape, L1_TABLE[view], "p", *f.l1, blank_is_null=f.type == "text")  # type: ignore[arg-type]
+    raise ValueError(f"{view}.{f.name} has no Layer 1 column, extension column or read expression")
 
 
-EXPRS = {"crm_contacts": contact_exprs, "crm_companies": company_exprs, "crm_deals": deal_exprs}
+def record_exprs(view: str, w: Workspace) -> dict[str, str]:
+    return {f.name: read_expr(view, f, w) for f in fields_of(view)}
+
+
+EXPRS: dict[str, Callable[[Workspace], dict[str, str]]] = {
+    view: (lambda w, view=view: record_exprs(view, w)) for view in RECORD_VIEWS}  # type: ignore[misc]
 
 
 def _select_list(view: str, exprs: dict[str, str]) -> str:
@@ -207,7 +145,7 @@ def record_branch(view: str, w: Workspace, extra_where: str = "") -> str:
     return (
         f"SELECT {_select_list(view, exprs)}\n"
         f"FROM {q(w.schema)}.{q(table)} p\n"
-        f"LEFT JOIN {EXT_TABLE[view]} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
+        f"LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         f"WHERE {where}"
     )
 
@@ -282,7 +220,8 @@ def pipeline_branch(w: Workspace) -> str:
         f"FROM pg_catalog.pg_attribute a\n"
         f"JOIN pg_catalog.pg_enum e ON e.enumtypid = a.atttypid\n"
         f"LEFT JOIN redkey.stage_settings s ON s.client_id = {lit(w.client_id)} AND s.stage_id = e.enumlabel::text\n"
-        f"WHERE a.attrelid = '{q(w.schema)}.opportunity'::regclass AND a.attname = 'stage' AND {_gate(w)}"
+        f"WHERE a.attrelid = {lit(q(w.schema) + '.' + q('opportunity'))}::regclass AND a.attname = 'stage'"
+        f" AND {_gate(w)}"
     )
 
 

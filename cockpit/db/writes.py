@@ -5,6 +5,11 @@ touches only the columns the statement changed, so an operational write and a st
 same record never overwrite each other's fields, even when they race. Stage changes, however they are
 made, are validated against crm_pipeline and logged as a ``stage_change`` activity (Twenty does not
 log them).
+
+What each column is and who writes it comes from the field registry (:mod:`cockpit.fields`): the routing,
+the column privileges and the trigger's own INSERT check are generated from it. A trigger writes a
+record under the record's own client (``OLD.client_id``), never under a scope changed since the row was
+read.
 """
 
 from __future__ import annotations
@@ -15,18 +20,20 @@ from cockpit.db.views import (
     CONTRACT,
     EXPRS,
     EXT_COLUMNS,
-    EXT_TABLE,
     L1_TABLE,
-    OPERATIONAL,
-    STRATEGIC,
     Workspace,
     _select_list,
+    ext_table,
     full_name_expr,
     lit,
     q,
 )
+from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
 
-_HEADER = """LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$"""
+# pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
+# SECURITY DEFINER body refers to.
+SEARCH_PATH = "SET search_path = pg_catalog, public, pg_temp"
+_HEADER = f"""LANGUAGE plpgsql SECURITY DEFINER {SEARCH_PATH} AS $fn$"""
 
 _SCOPE_CHECK = """
     IF v_client IS NULL THEN
@@ -34,47 +41,55 @@ _SCOPE_CHECK = """
             USING ERRCODE = '42501', HINT = 'set redkey.client_id (set_config) or use a JWT with a client_id claim';
     END IF;"""
 
+# The row's own client, checked against the session's scope: a statement that changes its scope midway
+# cannot route a write for one client's record into another client.
+_ROW_CLIENT_CHECK = """
+    IF TG_OP <> 'INSERT' AND OLD.client_id IS DISTINCT FROM v_client THEN
+        RAISE EXCEPTION '% is a record of client %, but this session is now scoped to %', OLD.id, OLD.client_id, v_client
+            USING ERRCODE = '42501', HINT = 'a statement must not change redkey.client_id while it writes';
+    END IF;"""
 
-def _l1_assignments(view: str, w: Workspace) -> dict[str, str]:
-    """View column -> (Layer 1 column, SQL computing its new value from NEW)."""
-    s = w.shape
-    table = L1_TABLE[view]
+# Who is writing: the role the session switched to, else the login (a SECURITY DEFINER body runs as its
+# owner, so current_user says nothing about the caller).
+_INVOKER = "coalesce(nullif(current_setting('role', true), 'none'), session_user)"
+
+# Columns whose Layer 1 write is more than "the value (text: blank for NULL)".
+WRITE_OVERRIDES: dict[tuple[str, str], str] = {
+    ("crm_contacts", "first_name"): "coalesce(btrim(NEW.first_name), '')",
+    ("crm_contacts", "last_name"): "coalesce(btrim(NEW.last_name), '')",
+    ("crm_contacts", "email"): "coalesce(lower(btrim(NEW.email)), '')",
+    ("crm_contacts", "phone"): "coalesce(btrim(NEW.phone), '')",
+    ("crm_companies", "name"): "coalesce(btrim(NEW.name), '')",
+    ("crm_companies", "domain"): ("CASE WHEN coalesce(btrim(NEW.domain), '') = '' THEN '' "
+                                  "WHEN NEW.domain ~ '^[a-z]+://' THEN lower(btrim(NEW.domain)) "
+                                  "ELSE 'https://' || lower(btrim(NEW.domain)) END"),
+    ("crm_deals", "name"): "coalesce(btrim(NEW.name), '')",
+    ("crm_deals", "amount"): "round(NEW.amount * 1000000)",
+    ("crm_deals", "currency"): "coalesce(upper(NEW.currency), '')",
+    ("crm_deals", "close_date"): "(NEW.close_date::timestamp AT TIME ZONE 'UTC')",
+    ("crm_deals", "position"): "coalesce(NEW.position, 0)",
+}
+
+
+def write_expr(view: str, f: Field, w: Workspace) -> str:
+    if (view, f.name) in WRITE_OVERRIDES:
+        return WRITE_OVERRIDES[(view, f.name)]
+    if view == "crm_deals" and f.name == "stage_id":
+        return f"NEW.stage_id::{w.shape.stage_type or 'text'}"
+    return f"coalesce(NEW.{f.name}, '')" if f.type == "text" else f"NEW.{f.name}"
+
+
+def _l1_assignments(view: str, w: Workspace) -> dict[str, tuple[str, str]]:
+    """Writable view column -> (Layer 1 column, SQL computing its new value from NEW), for the Layer 1
+    columns this workspace has."""
     out: dict[str, tuple[str, str]] = {}
-
-    def put(col: str, l1: str | None, expr: str) -> None:
-        if l1 and s.has(table, l1):
-            out[col] = (l1, expr)
-
-    if view == "crm_contacts":
-        put("first_name", "nameFirstName", "coalesce(btrim(NEW.first_name), '')")
-        put("last_name", "nameLastName", "coalesce(btrim(NEW.last_name), '')")
-        put("email", "emailsPrimaryEmail", "coalesce(lower(btrim(NEW.email)), '')")
-        put("phone", s.pick("person", "phonesPrimaryPhoneNumber"), "coalesce(btrim(NEW.phone), '')")
-        put("job_title", s.pick("person", "jobTitle"), "coalesce(NEW.job_title, '')")
-        put("city", s.pick("person", "city"), "coalesce(NEW.city, '')")
-        put("company_id", "companyId", "NEW.company_id")
-        put("linkedin_url", s.pick("person", "linkedinLinkPrimaryLinkUrl"), "coalesce(NEW.linkedin_url, '')")
-    elif view == "crm_companies":
-        put("name", "name", "coalesce(btrim(NEW.name), '')")
-        put("domain", "domainNamePrimaryLinkUrl",
-            "CASE WHEN coalesce(btrim(NEW.domain), '') = '' THEN '' "
-            "WHEN NEW.domain ~ '^[a-z]+://' THEN lower(btrim(NEW.domain)) "
-            "ELSE 'https://' || lower(btrim(NEW.domain)) END")
-        put("employees", s.pick("company", "employees"), "NEW.employees")
-        put("city", s.pick("company", "addressAddressCity"), "coalesce(NEW.city, '')")
-        put("country", s.pick("company", "addressAddressCountry"), "coalesce(NEW.country, '')")
-        put("linkedin_url", s.pick("company", "linkedinLinkPrimaryLinkUrl"), "coalesce(NEW.linkedin_url, '')")
-    elif view == "crm_deals":
-        stage_type = s.stage_type or "text"
-        put("name", "name", "coalesce(btrim(NEW.name), '')")
-        put("amount", "amountAmountMicros", "round(NEW.amount * 1000000)")
-        put("currency", "amountCurrencyCode", "coalesce(upper(NEW.currency), '')")
-        put("close_date", "closeDate", "(NEW.close_date::timestamp AT TIME ZONE 'UTC')")
-        put("stage_id", "stage", f"NEW.stage_id::{stage_type}")
-        put("company_id", "companyId", "NEW.company_id")
-        put("contact_id", "pointOfContactId", "NEW.contact_id")
-        put("position", "position", "coalesce(NEW.position, 0)")
-    return out  # type: ignore[return-value]
+    for f in fields_of(view):
+        if not f.l1 or not f.writable:
+            continue
+        l1 = w.shape.pick(L1_TABLE[view], *f.l1)  # type: ignore[arg-type]
+        if l1:
+            out[f.name] = (l1, write_expr(view, f, w))
+    return out
 
 
 def _changed(cols: list[str]) -> str:
@@ -101,11 +116,48 @@ def _client_blocks(workspaces: list[Workspace], body) -> str:  # type: ignore[no
     return "\n".join(parts) + "\n    END IF;"
 
 
+def _may(roles: tuple[str, ...]) -> str:
+    return "(v_owner OR " + " OR ".join(f"v_{r}" for r in roles) + ")" if roles else "v_owner"
+
+
+def insert_role_check(view: str) -> str:
+    """What column grants cannot express: a role holding table-wide INSERT from elsewhere (a platform's
+    default privileges) still sets only the columns the registry gives its role, and only a creator role
+    creates records. The view's owner (migrations, the cockpit's owner session) may set anything."""
+    creators = VIEWS[view].creators
+    lines = [f"""        v_owner := pg_has_role(v_role, (SELECT c.relowner FROM pg_catalog.pg_class c
+                                         WHERE c.oid = 'public.{view}'::regclass), 'USAGE');""",
+             *(f"        v_{r} := pg_has_role(v_role, 'redkey_{r}', 'USAGE');" for r in WRITE_ROLES),
+             f"""        IF NOT {_may(creators)} THEN
+            RAISE EXCEPTION '{view}: records are created under the {" or ".join(creators)} role, not as %', v_role
+                USING ERRCODE = '42501', HINT = {lit(_creator_hint(view))};
+        END IF;"""]
+    for f in fields_of(view):
+        roles = tuple(r for r in f.insert_roles if r in creators)
+        if f.name in ("id", "client_id") or set(roles) == set(creators):
+            continue
+        what = {"system": "set by the system", "deal_terms": "one of the deal's terms"}.get(
+            f.owner, f"an {f.owner} field" if f.owner[0] in "aeiou" else f"a {f.owner} field")
+        lines.append(f"""        IF NEW.{f.name} IS NOT NULL AND NOT {_may(roles)} THEN
+            RAISE EXCEPTION '{view}.{f.name} is {what}: % may not set it', v_role USING ERRCODE = '42501';
+        END IF;""")
+    return "\n".join(lines) + "\n"
+
+
+def _creator_hint(view: str) -> str:
+    if view == "crm_deals":
+        return "a deal is created with its terms and stage, which are Justin's: create it under the strategic role"
+    return "write as the " + " or ".join(VIEWS[view].creators) + " role"
+
+
 def record_trigger(view: str, workspaces: list[Workspace]) -> str:
     table = L1_TABLE[view]
-    ext = EXT_TABLE[view]
+    ext = ext_table(view)
+    ext_alias = "e"
     ext_cols = EXT_COLUMNS[view]
-    derived = {"crm_contacts": ["full_name"], "crm_companies": [], "crm_deals": []}[view]
+    defaults = {f.name: f.default for f in fields_of(view) if f.default is not None}
+    derived = [f.name for f in fields_of(view) if f.owner == "system" and not f.l1
+               and f.name not in ("client_id", "updated_at")]
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
@@ -114,7 +166,7 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
         vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
         stage_check = _stage_check() if view == "crm_deals" else ""
         return (f"{stage_check}"
-                f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"
+                f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
                 f"        v_found := true;")
 
     def update_body(wss: list[Workspace]) -> str:
@@ -125,7 +177,7 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
                 for col, (l1, expr) in assign.items())
             lines.append(
-                f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"
+                f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
                 f"                \"updatedAt\" = now()\n"
                 f"        WHERE id = OLD.id AND \"deletedAt\" IS NULL;\n"
                 f"        v_found := v_found OR FOUND;")
@@ -133,17 +185,16 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
 
     def delete_body(wss: list[Workspace]) -> str:
         return "\n".join(
-            f"        UPDATE {q(w.schema)}.{q(table)} SET \"deletedAt\" = now() WHERE id = OLD.id;\n"
+            f"        UPDATE {q(w.schema)}.{q(table)} SET \"deletedAt\" = now() WHERE id = OLD.id;\n"  # type: ignore[arg-type]
             f"        v_found := v_found OR FOUND;" for w in wss)
 
     # Layer 1 columns are the same set for every workspace of the generator's contract.
     l1_cols = sorted({c for w in workspaces for c in _l1_assignments(view, w)})
     ext_set = ",\n            ".join(
-        f"{c} = CASE WHEN NEW.{c} IS DISTINCT FROM OLD.{c} THEN EXCLUDED.{c} ELSE {ext.split('.')[1]}.{c} END"
+        f"{c} = CASE WHEN NEW.{c} IS DISTINCT FROM OLD.{c} THEN EXCLUDED.{c} ELSE {ext_alias}.{c} END"
         for c in ext_cols)
     ext_insert_cols = ", ".join(ext_cols)
-    ext_vals = ", ".join(
-        f"coalesce(NEW.{c}, 0)" if c in ("email_thread_count", "open_count") else f"NEW.{c}" for c in ext_cols)
+    ext_vals = ", ".join(f"coalesce(NEW.{c}, {defaults[c]})" if c in defaults else f"NEW.{c}" for c in ext_cols)
     fixed = ["id", "client_id", "created_at", "updated_at"] + derived
     stage_log = _stage_log() if view == "crm_deals" else ""
     stage_check = _stage_check() if view == "crm_deals" else ""
@@ -154,14 +205,20 @@ CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 {_HEADER}
 DECLARE
     v_client text := redkey.current_client_id();
+    v_role text := {_INVOKER};
+    v_owner boolean;
+    v_operational boolean;
+    v_strategic boolean;
     v_found boolean := false;
 BEGIN
 {_SCOPE_CHECK}
+{_ROW_CLIENT_CHECK}
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
+{insert_role_check(view)}
         NEW.client_id := v_client;
         NEW.id := coalesce(NEW.id, gen_random_uuid());
 {_client_blocks(workspaces, insert_body)}
@@ -186,8 +243,8 @@ BEGIN
             END IF;
         END IF;
         IF {_changed(ext_cols)} THEN
-            INSERT INTO {ext} AS {ext.split('.')[1]} (client_id, record_id, {ext_insert_cols}, updated_at)
-            VALUES (v_client, OLD.id, {ext_vals}, now())
+            INSERT INTO {ext} AS {ext_alias} (client_id, record_id, {ext_insert_cols}, updated_at)
+            VALUES (OLD.client_id, OLD.id, {ext_vals}, now())
             ON CONFLICT (client_id, record_id) DO UPDATE SET
             {ext_set},
             updated_at = now();
@@ -234,13 +291,18 @@ CREATE OR REPLACE FUNCTION redkey.crm_activities_write() RETURNS trigger
 """ + _HEADER + """
 DECLARE
     v_client text := redkey.current_client_id();
+    v_role text := """ + _INVOKER + """;
+    v_owner boolean;
+    v_operational boolean;
+    v_strategic boolean;
 BEGIN
-""" + _SCOPE_CHECK + """
+""" + _SCOPE_CHECK + _ROW_CLIENT_CHECK + """
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot log an activity for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
+""" + insert_role_check("crm_activities") + """
         IF NEW.source = 'twenty' THEN
             RAISE EXCEPTION 'activities with source twenty are written by Twenty itself' USING ERRCODE = '22023';
         END IF;
@@ -281,13 +343,13 @@ BEGIN
         UPDATE redkey.activities SET occurred_at = NEW.occurred_at, kind = NEW.kind, channel = NEW.channel,
                direction = NEW.direction, subject = NEW.subject, summary = NEW.summary, contact_id = NEW.contact_id,
                company_id = NEW.company_id, deal_id = NEW.deal_id, properties = NEW.properties
-        WHERE id = OLD.id AND client_id = v_client;
+        WHERE id = OLD.id AND client_id = OLD.client_id;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'activity % was recorded by Twenty and is read-only here', OLD.id USING ERRCODE = '42501';
         END IF;
         RETURN NEW;
     ELSE
-        DELETE FROM redkey.activities WHERE id = OLD.id AND client_id = v_client;
+        DELETE FROM redkey.activities WHERE id = OLD.id AND client_id = OLD.client_id;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'activity % was recorded by Twenty and is read-only here', OLD.id USING ERRCODE = '42501';
         END IF;
@@ -303,7 +365,7 @@ CREATE TRIGGER crm_activities_write INSTEAD OF INSERT OR UPDATE OR DELETE ON pub
 MOVE_DEAL = """
 CREATE OR REPLACE FUNCTION public.crm_move_deal(p_deal_id uuid, p_stage_id text)
 RETURNS TABLE (deal_id uuid, from_stage text, to_stage text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER """ + SEARCH_PATH + """ AS $fn$
 DECLARE
     v_client text := redkey.current_client_id();
     v_from text;
@@ -350,7 +412,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
     for w in workspaces:
         exprs = EXPRS[view](w)
         src = f"{q(w.schema)}.{q(table)}"
-        join = f" LEFT JOIN {EXT_TABLE[view]} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
+        join = f" LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
         probe.append(
             f"(SELECT {_select_list(view, exprs)}\n"
@@ -379,7 +441,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
 CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
                                        p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
 RETURNS SETOF public.{view}
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $fn$
+LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
 DECLARE
     v_client text := redkey.current_client_id();
     v_query tsquery := redkey.prefix_tsquery(p_query);
@@ -432,27 +494,30 @@ def sort_index_sql(w: Workspace) -> list[str]:
     ]
 
 
+_ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
+
+
 def grants_sql() -> list[str]:
-    out = []
-    views = list(CONTRACT)
-    out.append(f"REVOKE ALL ON {', '.join('public.' + v for v in views)} FROM PUBLIC")
-    out.append(f"GRANT SELECT ON {', '.join('public.' + v for v in views)} "
-               "TO redkey_readonly, redkey_operational, redkey_strategic")
-    out.append("GRANT INSERT ON public.crm_contacts, public.crm_companies, public.crm_deals, public.crm_activities "
-               "TO redkey_operational")
-    out.append("GRANT INSERT ON public.crm_activities TO redkey_strategic")
-    for view, cols in OPERATIONAL.items():
-        out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_operational")
-    for view, cols in STRATEGIC.items():
-        out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_strategic")
-    # Approved merges: re-point activities to the survivor, soft-delete the loser via the view.
-    out.append("GRANT UPDATE (contact_id, company_id) ON public.crm_activities TO redkey_operational")
-    out.append("GRANT DELETE ON public.crm_contacts, public.crm_companies TO redkey_operational")
+    """Privileges on the stable views, from the field registry: SELECT to every role; column-level
+    UPDATE and INSERT to the role that owns each column; DELETE to the view's deleter. Everything the
+    roles held before is revoked first, so a field that changes owner loses its old grant."""
+    views = ", ".join(f"public.{v}" for v in CONTRACT)
+    out = [f"REVOKE ALL ON {views} FROM PUBLIC",
+           f"REVOKE ALL ON {views} FROM {_ROLES}",
+           f"GRANT SELECT ON {views} TO {_ROLES}"]
+    for view, meta in VIEWS.items():
+        for role in WRITE_ROLES:
+            cols = insertable_by(role, view)
+            if cols:
+                out.append(f"GRANT INSERT ({', '.join(cols)}) ON public.{view} TO redkey_{role}")
+            cols = updatable_by(role, view)
+            if cols:
+                out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_{role}")
+        if meta.deleter:
+            out.append(f"GRANT DELETE ON public.{view} TO redkey_{meta.deleter}")
     out.append("REVOKE ALL ON FUNCTION public.crm_move_deal(uuid, text) FROM PUBLIC")
     out.append("GRANT EXECUTE ON FUNCTION public.crm_move_deal(uuid, text) TO redkey_strategic")
     for fn in SEARCHES.values():
         out.append(f"REVOKE ALL ON FUNCTION public.{fn}(text, integer, text, uuid) FROM PUBLIC")
-        out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}(text, integer, text, uuid) "
-                   "TO redkey_readonly, redkey_operational, redkey_strategic")
+        out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}(text, integer, text, uuid) TO {_ROLES}")
     return out
-

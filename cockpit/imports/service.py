@@ -98,8 +98,9 @@ async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: s
 
 
 async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingManifest | None = None, *,
-                     progress: Progress | None = None) -> ImportReport:
-    """Normalize under ``manifest`` (default: the proposed one), find dedup candidates and write it all."""
+                     progress: Progress | None = None, review_all: bool = False) -> ImportReport:
+    """Normalize under ``manifest`` (default: the proposed one), find dedup candidates and write it all.
+    ``review_all`` sends even new records without a candidate to Approvals (no low-risk auto commit)."""
     manifest = manifest or staged.manifest
     if manifest.batch_id != staged.batch.batch_id:
         raise ValidationFailed("that manifest belongs to another import batch")
@@ -117,6 +118,8 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     tick("finding duplicates", 1, 1)
     tick("planning proposals", 0, len(rows))
     planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
+    if review_all:
+        planned.proposals = [p.model_copy(update={"review_required": True}) for p in planned.proposals]
     tick("planning proposals", len(rows), len(rows))
     lines = {r.number: r.line for r in staged.parsed.rows}
     records: list[tuple[int, list[str], list[dict[str, Any]]]] = []

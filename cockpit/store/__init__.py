@@ -17,6 +17,8 @@ from cockpit.store.arlo import ArloMixin
 from cockpit.store.dossier import DossierMixin
 from cockpit.store.schema import SchemaMixin
 from cockpit.store.schema_doc import SchemaDocRepo
+from cockpit.store.mail import MailRepo
+from cockpit.store.calendar import CalendarRepo
 from cockpit.store.imports import ImportsMixin
 from cockpit.store.approvals import ApprovalsMixin
 from cockpit.store.context import ContextMixin
@@ -37,6 +39,14 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
     @cached_property
     def schema_doc(self) -> SchemaDocRepo:
         return SchemaDocRepo(self)
+
+    @cached_property
+    def mail(self) -> MailRepo:
+        return MailRepo(self)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self, self.mail)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from cockpit.db.views import CONTRACT, OPERATIONAL, STRATEGIC
 from cockpit.errors import NotFound, ValidationFailed
+from cockpit.fields import VIEWS, insertable_by
 from cockpit.store.approvals import RoleConn
 
 Op = dict[str, Any]
@@ -37,18 +38,21 @@ async def committed_target(rc: RoleConn, proposal_id: str) -> str | None:
 
 
 async def insert_record(rc: RoleConn, view: str, fields: dict[str, Any]) -> Op:
+    """INSERT as the role that creates the view's records, with the fields it may set; then the rest
+    as their owners (a contact's strategic fields under the strategic role)."""
     known = {c for c, _ in CONTRACT[view]}
     bad = sorted(set(fields) - known)
     if bad:
         raise ValidationFailed(f"{view} has no field {', '.join(bad)}")
-    strategic = {k: v for k, v in fields.items() if k in STRATEGIC.get(view, [])}
-    base = {k: v for k, v in fields.items() if k not in strategic}
-    await rc.as_role("operational")
+    creator = VIEWS[view].creators[0]
+    base = {k: v for k, v in fields.items() if k in insertable_by(creator, view)}
+    rest = {k: v for k, v in fields.items() if k not in base}
+    await rc.as_role(creator)
     cols = list(base)
     await rc.conn.execute(f"INSERT INTO {view} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",
                           [base[c] for c in cols])
-    if strategic:
-        await update_fields(rc, view, fields["id"], strategic)
+    if rest:
+        await update_fields(rc, view, fields["id"], rest)
     return {"op": "create", "entity_type": _ENTITY[view], "entity_ref": str(fields["id"]),
             "fields": _jsonable(fields)}
 

@@ -15,7 +15,7 @@ from psycopg.rows import class_row, dict_row
 from psycopg.types.json import Jsonb
 
 from cockpit.db.like import contains_pattern
-from cockpit.db.views import CONTRACT
+from cockpit.db.views import CONTRACT, VIEWS
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import (
     Activity,
@@ -203,7 +203,9 @@ class CrmMixin(StoreBase):
         return await self.update_record(view, record_id, fields, role="operational")
 
     async def insert_record(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"],
-                            fields: dict[str, Any], *, role: Role = "operational") -> Any:
+                            fields: dict[str, Any], *, role: Role | None = None) -> Any:
+        """INSERT one record through its view, by default as the role that creates the view's records."""
+        role = role or VIEWS[view].creators[0]
         known = {c for c, _ in CONTRACT[view]}
         unknown = sorted(set(fields) - known)
         if unknown:
