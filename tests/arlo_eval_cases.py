@@ -174,7 +174,7 @@ CASES: list[Case] = [
     W("Brightline close date end of Q1", {BRIGHT: {"close_date": "2027-03-31"}}),
     W("Meridian should close by Jan 12th", {MERIDIAN: {"close_date": "2027-01-12"}}),
     W("Volta deal: expected close next month", {VOLTA: {"close_date": "2026-12-01"}}),
-    W("York & Blake pilot worth $45,000", {"York & Blake — Pilot": {"amount": 45000, "currency": "USD"}}),
+    W("York & Blake pilot worth $45,000", {"York & Blake — Pilot": {"amount": 45000}}),  # already USD
     W("Stanton Logistics deal is worth 30k now", {"Stanton Logistics — Pilot": {"amount": 30000}}),
     W("Tran LLC — Pilot amount 80000", {"Tran LLC — Pilot": {"amount": 80000}}),
     W("English & Solis expansion closes end of Q2", {"English & Solis — Expansion": {"close_date": "2027-06-30"}}),
@@ -308,6 +308,8 @@ CASES += [
     Q("Rodney -> negotiation", "couldn't find"),
     W("York & Blake: high priority", {"York & Blake": {"priority": "high"}}),
     Q("Blake pilot -> demo", "couldn't find"),
+    Q("Meridian deal is worth 130 now", "worth 120,000 now", "130,000"),
+    W("Meridian deal is worth 125,500", {MERIDIAN: {"amount": 125500}}),
 ]
 # The no-instruction note above is a question, not a write: keep one entry per sentence.
 CASES = [c for c in CASES if not (c.text == "Tyler Boyer — met at SaaStr, knows our CEO" and not c.question)]

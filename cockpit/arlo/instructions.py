@@ -87,7 +87,7 @@ def parse_when(expr: str, today: date) -> date | None:
 
 # --- the rule-based parser ---------------------------------------------------------------------------
 _PLACE = re.compile(r"⟦([md])(\d+)⟧")
-_SEP = re.compile(r"\s*(?:;|(?<!\d)\.(?=\s|$)|!+|\?|,|\s[—–]\s|\s-{1,2}\s|[—–]|\s(?:and|but|also|then|plus|&|\+)\s"
+_SEP = re.compile(r"\s*(?:;|(?<!\d)\.(?=\s|$)|!+|\?|,(?!\d{3}\b)|\s[—–]\s|\s-{1,2}\s|[—–]|\s(?:and|but|also|then|plus|&|\+)\s"
                   r"|:(?=\s))\s*", re.I)
 _DASH = re.compile(r"[—–]|\s-{1,2}\s")
 UNKNOWN = ("I couldn't tell what to change from that. I understand instructions like \"The Acme deal is stalled — "

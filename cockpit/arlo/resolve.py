@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -335,7 +336,8 @@ class Resolver:
             elif change.field == "priority":
                 self.set(w, rec, "priority", change.value, f"priority {change.value}", said, already)
             elif change.field == "amount":
-                self.set(w, rec, "amount", change.value, f"amount {change.value:,.0f}", said, already)
+                amount = self.amount(change, rec)
+                self.set(w, rec, "amount", amount, f"amount {amount:,.0f}", said, already)
             elif change.field == "currency":
                 self.set(w, rec, "currency", change.value, f"currency {change.value}", said, already)
             elif change.field == "close_date":
@@ -355,6 +357,18 @@ class Resolver:
                                    "by an instruction."))
         return Plan([w for w in writes.values() if w.fields or w.stage_id or w.note_entry], said, already,
                     list(intent.unused))
+
+    def amount(self, change: Change, rec: Record) -> Any:
+        """The amount to set; one twenty times off the current one is asked about ("130" for 130,000?)."""
+        key = f"amount:{change.target}"
+        if key in self.bindings:
+            return Decimal(str(self.bindings[key]))
+        new, old = Decimal(change.value), rec.row.amount
+        if old and new and (new * 20 < old or new > old * 20):
+            options = [new] + ([new * 1000] if new < 1000 else [new / 1000] if new >= 1_000_000 else [])
+            raise Ask(Question(f"{rec.label} is worth {old:,.0f} now: set it to {new:,.0f}?",
+                               [Choice(str(n), f"{v:,.0f}", {key: str(v)}) for n, v in enumerate(options, start=1)]))
+        return new
 
     def check_all(self, changes: list[Change]) -> None:
         """Ask about records first: a question about the rest makes sense only once they are clear."""
