@@ -120,19 +120,18 @@ def test_the_evaluation_set_is_large_and_varied() -> None:
     several = sum(sum(len(f) for f in c.writes.values()) > 1 for c in CASES)
     assert sum(c.question for c in CASES) >= 30 and several >= 15
     assert sum(" — " in c.text for c in CASES) >= 15  # names as the cockpit displays them
+    assert sum(c.deal_terms for c in CASES) >= 15
 
 
 async def test_evaluation(eval_store: Store, settings, conn) -> None:
     store = eval_store
-    cur = await conn.execute("SELECT has_column_privilege('redkey_strategic', 'public.crm_deals', 'amount', 'UPDATE')")
-    terms_granted = (await cur.fetchone())[0]
     arlo = Arlo(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser(),
                                           clock=lambda: FIXED_NOW))
     base = await snapshot(conn)
     names = _names(base)
     wrong: list[str] = []
     missed: list[str] = []
-    stats = {"writes": 0, "applied": 0, "questions": 0, "asked": 0, "asked_right": 0, "terms_skipped": 0}
+    stats = {"writes": 0, "applied": 0, "questions": 0, "asked": 0, "asked_right": 0}
     try:
         for case in CASES:
             task = await arlo.tell(case.text, "bezeliq")
@@ -150,17 +149,6 @@ async def test_evaluation(eval_store: Store, settings, conn) -> None:
                     missed.append(f"{case.text!r}: expected a question, got {done.status}: {done.summary}")
                 elif not all(p.lower() in done.output["question"].lower() for p in case.asks):
                     missed.append(f"{case.text!r}: the question lacks {case.asks}: {done.output['question']}")
-            elif case.deal_terms and not terms_granted:
-                stats["terms_skipped"] += 1   # the strategic role may not write deal terms here yet
-                assert not changed, f"{case.text!r} wrote without the privilege: {changed}"
-                # what it would have written must still be exactly the expected records
-                planned = {p["record"]: p["fields"] for p in (done.output or {}).get("planned", [])}
-                wanted = {names[n][0]: f for n, f in case.writes.items()}
-                labels = {k: base[k].get("name") or base[k].get("full_name") for k in wanted}
-                for rec, fields in planned.items():
-                    key = next((k for k, lab in labels.items() if rec == lab or rec.startswith(lab + " (")), None)
-                    if key is None or not set(fields) <= set(wanted[key]):
-                        wrong.append(f"{case.text!r}: WRONG TARGET would have written {rec} {fields}")
             else:
                 stats["writes"] += 1
                 if not problems and done.status == "complete":
@@ -176,7 +164,7 @@ async def test_evaluation(eval_store: Store, settings, conn) -> None:
     right = stats["asked_right"] / max(stats["asked"], 1)
     print(f"\nevaluation: {len(CASES)} instructions; applied correctly {stats['applied']}/{stats['writes']} "
           f"({applied:.0%}); questions right to ask {stats['asked_right']}/{stats['asked']} ({right:.0%}); "
-          f"wrong writes {len(wrong)}; deal-term cases without the privilege {stats['terms_skipped']}")
+          f"wrong writes {len(wrong)}")
     for m in missed:
         print("  miss:", m)
     assert not wrong, "\n".join(wrong)
