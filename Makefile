@@ -20,6 +20,7 @@ run: install
 	$(BIN)/cockpit
 
 test: install
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -n 2
 
 bench: install

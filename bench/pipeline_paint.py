@@ -25,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cockpit.app import CockpitApp  # noqa: E402
+from screens.pipeline import PipelineScreen  # noqa: E402
+from widgets.stage_column import StageColumn  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.db.connect import connect  # noqa: E402
 
@@ -54,19 +56,22 @@ async def one_run(url: str, tmp: Path) -> tuple[float, float]:
     app = CockpitApp(settings, clock=lambda: NOW)
     t0 = time.perf_counter()
     async with app.run_test(size=(160, 48)) as pilot:
-        while not hasattr(app.screen, "loaded"):
+        while not isinstance(app.screen, PipelineScreen):
             await pilot.pause(0.001)
         screen = app.screen
         # the store opens in a worker; measure from the moment the screen can query
         while app.connection_state != "connected":
             await pilot.pause(0.001)
         connected = time.perf_counter()
-        await screen.loaded.wait()  # type: ignore[attr-defined]
-        # painted = the first screen refresh (layout + compositor render) after the columns were filled
+        # painted = the first screen refresh (layout + compositor render) with the columns in place
         painted = asyncio.get_running_loop().create_future()
-        screen.screen_layout_refresh_signal.subscribe(
-            app, lambda _s: painted.done() or painted.set_result(time.perf_counter()), immediate=True)
-        done = await painted
+
+        def refreshed(_screen: object) -> None:
+            if not painted.done() and screen.query(StageColumn):
+                painted.set_result(time.perf_counter())
+
+        screen.screen_layout_refresh_signal.subscribe(app, refreshed, immediate=True)
+        done = await asyncio.wait_for(painted, 60)
     return done - connected, done - t0
 
 

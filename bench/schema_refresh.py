@@ -119,16 +119,16 @@ async def explorer_in_app(settings: Settings, runs: int = 5) -> list[float]:
             await pilot.pause(0.01)
         t0 = time.perf_counter()
         await pilot.press("g", "s")
-        while not (isinstance(app.screen, SchemaScreen) and app.screen.loaded):
+        while not (isinstance(app.screen, SchemaScreen) and app.screen.snapshot is not None):
             await pilot.pause(0.005)
         await pilot.pause()
         out.append(time.perf_counter() - t0)
         screen = app.screen
         for _ in range(runs - 1):
-            screen.loaded = False
+            shown = screen.snapshot
             t0 = time.perf_counter()
             screen.reload()
-            while not screen.loaded:
+            while screen.snapshot is shown:  # each load shows a new snapshot object
                 await pilot.pause(0.005)
             await pilot.pause()
             out.append(time.perf_counter() - t0)

@@ -1,7 +1,7 @@
 """The ``cockpit`` command: the TUI by default, plus migrate, demo, doctor and workspace management.
 
 Every command reports failure as one line (``error: what — what to do``) and a non-zero exit code; no
-traceback reaches the user. Unexpected exceptions are written to ``<data_dir>/logs/cockpit.log``.
+traceback reaches the user. Unexpected exceptions go to the error log (:mod:`cockpit.errorlog`).
 Features add their subcommands with ``@main.command()`` in their own module, registered in
 :data:`EXTENSIONS` so importing the CLI stays cheap.
 """
@@ -12,15 +12,13 @@ import asyncio
 import importlib
 import logging
 import sys
-import traceback
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from cockpit.config import Settings, load_settings
+from cockpit.errorlog import record_exception
 from cockpit.errors import CockpitError
 
 T = TypeVar("T")
@@ -38,11 +36,6 @@ EXTENSIONS: list[str] = [
 ]
 
 
-def _log_path(settings: Settings | None) -> Path:
-    base = settings.data_dir if settings else Path.home() / ".local" / "share" / "redkey-cockpit"
-    return base / "logs" / "cockpit.log"
-
-
 def fail(message: str, code: int = 1) -> None:
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
@@ -57,14 +50,8 @@ def run(coro_fn: Callable[[], Awaitable[T]], settings: Settings | None = None) -
     except KeyboardInterrupt:
         fail("interrupted", 130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: no tracebacks for users
-        path = _log_path(settings)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(f"--- {datetime.now(timezone.utc).isoformat()}\n{traceback.format_exc()}\n")
-            where = f" (details in {path})"
-        except OSError:
-            where = ""
+        path = record_exception(exc, settings.data_dir if settings else None)
+        where = f" (details in {path})" if path else ""
         fail(f"unexpected {type(exc).__name__}: {exc}{where}")
     raise AssertionError("unreachable")
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.coordinate import Coordinate
@@ -49,11 +49,6 @@ class FeedNewer(Message):
     rows: list[Activity]
     names: dict[UUID, str]
     filter: ActivityFilter
-
-
-@dataclass
-class FeedFailed(Message):
-    error: CockpitError
 
 
 def _when(a: Activity, year: int | None) -> str:
@@ -91,7 +86,6 @@ class ActivityScreen(CockpitScreen):
         self._loading_older = False
         self._client: str | None = None
         self._wide = False
-        self.updates = 0  # applied live updates (tests wait on it)
 
     @property
     def page_size(self) -> int:
@@ -128,43 +122,35 @@ class ActivityScreen(CockpitScreen):
         self.apply_filter(self.state.filter)
         self.watch_live()
 
-    def _failed(self, exc: CockpitError) -> None:
-        self.post_message(FeedFailed(exc))
-
-    # --- workers (I/O only; results come back as messages) --------------------------------------
-    async def _names_for(self, rows: list[Activity]) -> dict[UUID, str]:
+    # --- store calls (I/O only; results come back as messages) ----------------------------------
+    async def _names_for(self, store: Any, rows: list[Activity]) -> dict[UUID, str]:
         contacts = {a.contact_id for a in rows if a.contact_id and a.contact_id not in self.names}
         deals = {a.deal_id for a in rows if a.deal_id and a.deal_id not in self.names}
         if not contacts and not deals:
             return {}
-        return await self.store.record_names(contacts, deals)  # type: ignore[no-any-return]
+        return await store.record_names(contacts, deals)  # type: ignore[no-any-return]
 
-    @work(exclusive=True, group="feed-load", exit_on_error=False)
-    async def load_first(self, f: ActivityFilter) -> None:
-        if self.store is None:
-            return
-        try:
-            page = await self.store.feed_page(f, limit=self.page_size)
-            self.post_message(FeedLoaded(page, await self._names_for(page.items), f, older=False))
-        except CockpitError as exc:
-            self.post_message(FeedFailed(exc))
+    def load_first(self, f: ActivityFilter) -> None:
+        async def fetch(store: Any) -> FeedLoaded:
+            page = await store.feed_page(f, limit=self.page_size)
+            return FeedLoaded(page, await self._names_for(store, page.items), f, older=False)
 
-    @work(exclusive=True, group="feed-older", exit_on_error=False)
-    async def load_older(self, f: ActivityFilter, before: Any) -> None:
-        try:
-            page = await self.store.feed_page(f, before=before, limit=self.page_size)
-            self.post_message(FeedLoaded(page, await self._names_for(page.items), f, older=True))
-        except CockpitError as exc:
-            self.post_message(FeedFailed(exc))
+        self.call_store(fetch, self.post_message, group="feed-load")
 
-    @work(exclusive=True, group="feed-live", exit_on_error=False)
-    async def watch_live(self) -> None:
+    def load_older(self, f: ActivityFilter, before: Any) -> None:
+        async def fetch(store: Any) -> FeedLoaded:
+            page = await store.feed_page(f, before=before, limit=self.page_size)
+            return FeedLoaded(page, await self._names_for(store, page.items), f, older=True)
+
+        def failed(_exc: BaseException) -> None:
+            self._loading_older = False
+
+        self.call_store(fetch, self.post_message, group="feed-older", failed=failed)
+
+    def watch_live(self) -> None:
         """Runs for the screen's life: one signal -> one fetch of the rows newer than the head (plus
         the notified rows, which may be back-dated)."""
-        store = self.store
-        if store is None:
-            return
-        try:
+        async def watch(store: Any) -> None:
             async for signal in store.activity_signals(poll_seconds=self.poll_seconds):
                 f, head = self.state.filter, self.state.head
                 if not self.state.loaded:
@@ -173,10 +159,10 @@ class ActivityScreen(CockpitScreen):
                 seen = {a.id for a in rows}
                 late = [i for i in signal.ids if i not in seen]  # back-dated rows the head check misses
                 rows += await store.feed_by_ids(f, late) if late else []
-                if rows:
-                    self.post_message(FeedNewer(rows, await self._names_for(rows), f))
-        except CockpitError as exc:
-            self.post_message(FeedFailed(exc))
+                if rows and self.store is store:
+                    self.post_message(FeedNewer(rows, await self._names_for(store, rows), f))
+
+        self.call_store(watch, group="feed-live")
 
     # --- applying results ---------------------------------------------------------------------
     def _setup_columns(self, wide: bool) -> None:
@@ -243,13 +229,7 @@ class ActivityScreen(CockpitScreen):
         if self.state.add_newer(msg.rows) and self.state.following:
             self._rebuild()
             table.move_cursor(row=0)
-        self.updates += 1
         self._render_status()
-
-    @on(FeedFailed)
-    def _on_failed(self, msg: FeedFailed) -> None:
-        self._loading_older = False
-        self.cockpit.report_error(msg.error)  # a lost database raises the banner and reconnects
 
     @on(DataTable.RowHighlighted, "#feed-table")
     def _on_highlight(self, event: DataTable.RowHighlighted) -> None:

@@ -7,7 +7,6 @@ more on demand), the total is counted in SQL. Errors become notifications (the f
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 from typing import Any
 
@@ -48,7 +47,6 @@ class ApprovalsScreen(CockpitScreen):
         self._page_seq = 0
         self.total = 0
         # set when a page / a detail / a decision has been shown (tests and the frame can await them)
-        self.page_loaded, self.detail_loaded, self.decided = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -100,7 +98,6 @@ class ApprovalsScreen(CockpitScreen):
         if not table.row_count:
             self.selected = None
             self.query_one("#detail-text", Static).update("Nothing waits for approval.")
-        self.page_loaded.set()
 
     @on(DataTable.RowHighlighted, "#proposals")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -134,7 +131,6 @@ class ApprovalsScreen(CockpitScreen):
             text.append(f"{d.after}\n", style="green")
         self.query_one("#detail-text", Static).update(text)
         self.shown = str(v.row.proposal_id)
-        self.detail_loaded.set()
 
     # --- deciding -----------------------------------------------------------------------------
     def action_focus_note(self) -> None:
@@ -190,4 +186,3 @@ class ApprovalsScreen(CockpitScreen):
             self.selected = key
             if key:
                 self._load_detail(key)
-        self.decided.set()

@@ -1,6 +1,6 @@
 """The Arlo screen: each loop's last run, next run, last result and errors; the task queue with hold,
-resume and cancel; Justin's exec inbox. Plus :class:`ArloRuntime`, which runs arlo's loops as async
-workers inside the cockpit's process.
+resume and cancel; Justin's exec inbox. arlo's loops themselves run in :mod:`cockpit.arlo.runtime`
+(the app starts them); this screen shows them.
 
 No SQL here: everything goes through the store (cockpit/store/tasks.py) in the frame's workers
 (``call_store``), and results come back as messages.
@@ -9,8 +9,6 @@ No SQL here: everything goes through the store (cockpit/store/tasks.py) in the f
 from __future__ import annotations
 
 import asyncio
-import gc
-import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -194,15 +192,15 @@ class ArloScreen(CockpitScreen):
         _restore(table, selected)
 
     def _show_runtime(self) -> None:
-        runtime = getattr(self.app, "arlo_runtime", None)
+        arlo = self.cockpit.arlo_runtime.arlo
         widget = self.query_one("#arlo-runtime", Static)
-        if runtime is None or runtime.arlo is None:
+        if arlo is None:
             widget.update(Text("arlo is not running in this process (COCKPIT_ARLO_ENABLED=false, or run "
                                "`cockpit arlo` as a service); its queue is shown below", style="dim"))
             return
-        st = runtime.arlo.status
+        st = arlo.status
         now = self.view.now
-        parts = [f"arlo {runtime.arlo.agent}",
+        parts = [f"arlo {arlo.agent}",
                  f"engine: {_ago(st.engine.last_run, now)} · {st.engine.last_result or '—'}",
                  f"worker: {_ago(st.worker.last_run, now)} · {(st.worker.last_result or 'idle')[:60]}"]
         errors = [e for e in (st.engine.last_error, st.worker.last_error) if e]
@@ -257,9 +255,7 @@ class ArloScreen(CockpitScreen):
 
         def done(task: Task) -> None:
             self.notify(f"task {task.id}: {task.status.replace('_', ' ')}")
-            runtime = getattr(self.app, "arlo_runtime", None)
-            if runtime is not None and runtime.arlo is not None:
-                runtime.arlo.wake()
+            self.cockpit.arlo_runtime.wake()
             self.reload()
 
         self._call(lambda s: s.control_task(key, action, reason="from the Arlo screen"), done, group="arlo-control")
@@ -281,41 +277,3 @@ def _restore(table: DataTable[Any], key: str | None) -> None:
         table.move_cursor(row=table.get_row_index(key))
     except Exception:  # noqa: BLE001 - the row is gone
         pass
-
-
-class ArloRuntime:
-    """arlo's loops inside the cockpit process: an async worker on the app (never a thread, so it holds no
-    executor slot); started when the store is ready and settings.arlo_enabled, stopped on exit."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.arlo: Any = None
-        self._started = False
-        self._stop = asyncio.Event()
-
-    def start(self, store: Any, settings: Any, services: Any = None) -> None:
-        if not settings.arlo_enabled or self._started:
-            return
-        self._started = True
-        self._stop = asyncio.Event()
-        self.app.run_worker(self._run(store, settings, services), group="arlo-loops", exclusive=True,
-                            exit_on_error=False)
-
-    async def _run(self, store: Any, settings: Any, services: Any) -> None:
-        # arlo's modules (httpx, rapidfuzz, dateutil...) are imported off the event loop: an import on it
-        # was a 110 ms frame gap in bench/arlo_ui_stall.py.
-        runner = await asyncio.to_thread(importlib.import_module, "cockpit.arlo.runner")
-        if services is None:
-            services = await asyncio.to_thread(runner.Services.from_settings, settings)
-        # Move everything alive now (Textual, widgets, modules) out of the cyclic collector's reach: arlo's
-        # loops churn objects in this process, and full collections that re-scan the whole app took
-        # 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen, they take under 10 ms.
-        gc.freeze()
-        self.arlo = runner.Arlo(store, settings, services)
-        try:
-            await self.arlo.run_forever(self._stop)
-        finally:
-            await self.arlo.aclose()
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -71,5 +71,5 @@ class CockpitScreen(Screen[None]):
 
     def call_store(self, fn: Callable[["Store"], Awaitable[T]], done: Callable[[T], Any] | None = None, *,
                    group: str = "default", exclusive: bool = True,
-                   failed: Callable[[BaseException], Any] | None = None) -> Worker[None] | None:
+                   failed: Callable[[BaseException], Any] | None = None) -> Worker[bool] | None:
         return self.cockpit.call_store(self, fn, done, group=group, exclusive=exclusive, failed=failed)

@@ -103,8 +103,6 @@ class ContactsScreen(CockpitScreen):
         self.pinned: UUID | None = None  # a contact opened on purpose: the list cursor does not replace it
         self._search_timer: Timer | None = None
         self._detail_timer: Timer | None = None
-        self.list_loaded = asyncio.Event()
-        self.detail_loaded = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -130,7 +128,6 @@ class ContactsScreen(CockpitScreen):
         return self.cockpit.settings.page_size
 
     def reload(self) -> None:
-        self.list_loaded.clear()
         query, limit = self.query_text, self.page_size
 
         async def first(store: "Store") -> Page[Contact]:
@@ -157,7 +154,6 @@ class ContactsScreen(CockpitScreen):
         self.query_one("#contact-count", Static).update(f"{len(self.contacts):,}{more} contacts {what}")
         if not append and self.contacts:
             ol.highlighted = ol.get_option_index(keep) if keep in self.contacts else 0
-        self.list_loaded.set()
 
     @staticmethod
     def _row(c: Contact) -> Text:
@@ -218,7 +214,6 @@ class ContactsScreen(CockpitScreen):
     def _apply_search(self, value: str) -> None:
         if value != self.query_text:
             self.query_text = value
-            self.list_loaded.clear()
             limit = self.page_size
 
             async def search(store: "Store") -> Page[Contact]:
@@ -243,7 +238,6 @@ class ContactsScreen(CockpitScreen):
             self.query_one("#contact-detail").focus()
 
     def _load_detail(self, contact_id: UUID) -> None:
-        self.detail_loaded.clear()
         self.call_store(lambda store: load_dossier(store, contact_id), self._show_dossier, group="contact-detail")
 
     def _show_dossier(self, d: Dossier) -> None:
@@ -291,7 +285,6 @@ class ContactsScreen(CockpitScreen):
         else:
             hist = Text("no history yet", style="dim")
         self._box("#contact-history", "Context history", hist)
-        self.detail_loaded.set()
 
     def _box(self, selector: str, title: str, body: Any) -> None:
         widget = self.query_one(selector, Static)

@@ -51,7 +51,6 @@ class ImportScreen(CockpitScreen):
         self.staged: StagedImport | None = None
         self.manifest: ImportMappingManifest | None = None
         self.running = False
-        self.staged_event, self.finished = asyncio.Event(), asyncio.Event()
         self.report: ImportReport | None = None
 
     def compose(self) -> ComposeResult:
@@ -99,7 +98,6 @@ class ImportScreen(CockpitScreen):
         self.query_one("#run-import", Button).disabled = False
         self.query_one("#import-report", Static).update(
             "\n".join(self.manifest.resolver_notes) or "Check the mapping, then Import (ctrl+s).")
-        self.staged_event.set()
 
     def _show_manifest(self) -> None:
         table = self.query_one("#mapping", DataTable)
@@ -168,7 +166,6 @@ class ImportScreen(CockpitScreen):
         self.query_one("#import-report", Static).update(text)
         self.query_one("#import-phase", Static).update("done")
         self.notify(r.summary(), timeout=6)
-        self.finished.set()
 
     def _failed(self, _exc: BaseException) -> None:
         self.running = False

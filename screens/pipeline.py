@@ -60,7 +60,6 @@ class PipelineScreen(CockpitScreen):
         self._filter_timer: Timer | None = None
         self._focus_target: StageColumn | None = None
         self._move_lock = asyncio.Lock()  # moves reach the database in the order they were made
-        self.loaded = asyncio.Event()  # set after each completed (re)load; tests and the bench await it
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -82,7 +81,6 @@ class PipelineScreen(CockpitScreen):
 
     # --- loading --------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.loaded.clear()
         sort, text, limit = self.sort, self.filter_text or None, self.first_page_size
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
@@ -158,7 +156,6 @@ class PipelineScreen(CockpitScreen):
             if target.collapsed:
                 target = next((c for c in self.columns.values() if not c.collapsed), target)
             self._focus_column(target)
-        self.loaded.set()
 
     def _update_info(self) -> None:
         parts = [f"sort: {SORT_LABEL[self.sort]}"]

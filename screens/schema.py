@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -97,7 +98,6 @@ class SchemaScreen(CockpitScreen):
         self.detail: TableDetail | None = None
         self.mark: Relation | None = None
         self.pane = "empty"  # what the right pane shows: detail / map / path / lint
-        self.loaded = False
         self.refresh_note = ""
         self.pane_renderable: RenderableType = ""
 
@@ -127,22 +127,20 @@ class SchemaScreen(CockpitScreen):
         """The cache is the same for every client; reload re-reads it (e.g. after a reconnect)."""
         self.load(refresh=False)
 
-    # --- workers ------------------------------------------------------------------------------
-    @work(exclusive=True, group="schema-load", exit_on_error=False)
-    async def load(self, refresh: bool) -> None:
+    # --- store calls (results come back as messages) --------------------------------------------
+    def load(self, refresh: bool) -> None:
         """Snapshot of the cache -> graph -> groups (graph and grouping in a thread: pure CPU)."""
-        if self.store is None:
-            return
-        try:
+        include = self.include_system
+        rules = parse_rules(self._rules_text())
+
+        async def fetch(store: Any) -> SchemaLoaded:
             took = None
             if refresh:
-                took = (await self.store.refresh_schema_cache()).duration_ms
-            snap = await self.store.schema_snapshot()
+                took = (await store.refresh_schema_cache()).duration_ms
+            snap = await store.schema_snapshot()
             if snap.refreshed_at is None:  # never refreshed: fill the cache once
-                took = (await self.store.refresh_schema_cache()).duration_ms
-                snap = await self.store.schema_snapshot()
-            include = self.include_system
-            rules = parse_rules(self._rules_text())
+                took = (await store.refresh_schema_cache()).duration_ms
+                snap = await store.schema_snapshot()
 
             def build() -> tuple[SchemaGraph, list[Group]]:
                 graph = SchemaGraph(snap, include_system=include)
@@ -151,46 +149,45 @@ class SchemaScreen(CockpitScreen):
                                               include_system=include)
 
             graph, groups = await asyncio.to_thread(build)
-            self.post_message(SchemaLoaded(snap, graph, groups, include, took))
-        except CockpitError as exc:
-            self.post_message(SchemaFailed(exc))
+            return SchemaLoaded(snap, graph, groups, include, took)
 
-    @work(exclusive=True, group="schema-detail", exit_on_error=False)
-    async def load_detail(self, table_oid: int) -> None:
-        try:
-            self.post_message(DetailLoaded(await self.store.table_detail(table_oid)))
-        except CockpitError as exc:
-            self.post_message(SchemaFailed(exc))
+        self.call_store(fetch, self.post_message, group="schema-load")
 
-    @work(exclusive=True, group="schema-diagram", exit_on_error=False)
-    async def write_diagram(self, key: str) -> None:
+    def load_detail(self, table_oid: int) -> None:
+        async def fetch(store: Any) -> DetailLoaded:
+            return DetailLoaded(await store.table_detail(table_oid))
+
+        self.call_store(fetch, self.post_message, group="schema-detail")
+
+    def run_search(self, text: str) -> None:
+        include = self.include_system
+
+        async def fetch(store: Any) -> SearchDone:
+            return SearchDone(text, await store.search_schema(text, include_system=include))
+
+        self.call_store(fetch, self.post_message, group="schema-search")
+
+    def write_diagram(self, key: str) -> None:
         """The selected table's neighbourhood as a file (SVG when Graphviz is installed, Mermaid otherwise)."""
         from cockpit.schema.publish import diagram_format, write_neighbourhood_diagram
 
         fmt = diagram_format()
-        try:
-            path = await write_neighbourhood_diagram(self.store, key, self.cockpit.settings.data_dir / "diagrams",
-                                                     fmt=fmt, include_system=self.include_system)
-        except CockpitError as exc:
-            self.post_message(SchemaFailed(exc))
-            return
-        note = "" if fmt == "svg" else " (Mermaid: install graphviz for SVG)"
-        self.notify(f"{key}: neighbourhood diagram written to {path}{note}", title="Diagram", timeout=10)
+        include, folder = self.include_system, self.cockpit.settings.data_dir / "diagrams"
 
-    @work(exclusive=True, group="schema-search", exit_on_error=False)
-    async def run_search(self, text: str) -> None:
-        try:
-            hits = await self.store.search_schema(text, include_system=self.include_system)
-            self.post_message(SearchDone(text, hits))
-        except CockpitError as exc:
-            self.post_message(SchemaFailed(exc))
+        async def write(store: Any) -> Any:
+            return await write_neighbourhood_diagram(store, key, folder, fmt=fmt, include_system=include)
+
+        def written(path: Any) -> None:
+            note = "" if fmt == "svg" else " (Mermaid: install graphviz for SVG)"
+            self.notify(f"{key}: neighbourhood diagram written to {path}{note}", title="Diagram", timeout=10)
+
+        self.call_store(write, written, group="schema-diagram")
 
     # --- applying results ---------------------------------------------------------------------
     @on(SchemaLoaded)
     def _on_loaded(self, msg: SchemaLoaded) -> None:
         self.snapshot, self.graph, self.groups = msg.snapshot, msg.graph, msg.groups
         self.include_system = msg.include_system
-        self.loaded = True
         if msg.refreshed_ms is not None:
             self.refresh_note = f"refreshed in {msg.refreshed_ms:.0f} ms"
         tree = self.query_one("#schema-tree", Tree)

@@ -36,7 +36,6 @@ class SequencesScreen(CockpitScreen):
     def __init__(self) -> None:
         super().__init__()
         self.overview: Overview | None = None
-        self.loaded = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -50,7 +49,6 @@ class SequencesScreen(CockpitScreen):
         super().on_mount()
 
     def reload(self) -> None:
-        self.loaded.clear()
         now = self.cockpit.clock()
 
         async def load(store: "Store") -> Overview:
@@ -86,7 +84,6 @@ class SequencesScreen(CockpitScreen):
         if not self.cockpit.settings.resend_api_key:
             summary.append("   offline: no Resend key, steps produce drafts", style="yellow")
         self.query_one("#seq-summary", Static).update(summary)
-        self.loaded.set()
 
     def action_run_step(self) -> None:
         settings, now = self.cockpit.settings, self.cockpit.clock()

@@ -1,6 +1,7 @@
 """The "tell arlo" box, reachable from every screen: Justin types an instruction or a question, arlo
 files it as a task (strategic write or ad-hoc query), runs it, and the result (or arlo's question)
-appears here when it is done. The work runs in an async worker; the UI never waits on it."""
+appears here when it is done. The work runs in a worker (the app's ``call_store``) through arlo's runtime
+in this process (:mod:`cockpit.arlo.runtime`); the UI never waits on it."""
 
 from __future__ import annotations
 
@@ -62,26 +63,19 @@ class TellArlo(ModalScreen[Task | None]):
             return
         event.input.disabled = True
         self.query_one("#tell-result", Static).update("[dim]arlo is on it…[/dim]")
-        self.run_worker(self._tell(store, client, text), group="tell-arlo", exclusive=True, exit_on_error=False)
+        runtime = self.app.arlo_runtime  # type: ignore[attr-defined]
 
-    async def _tell(self, store: Any, client: str, text: str) -> None:
-        from cockpit.arlo.runner import Arlo
+        async def tell(store: Any) -> Task | CockpitError:
+            try:
+                return await runtime.tell(store, client, text)
+            except CockpitError as exc:  # shown in the box, where Justin is looking
+                return exc
 
-        runtime = getattr(self.app, "arlo_runtime", None)
-        arlo = runtime.arlo if runtime is not None and runtime.arlo is not None else None
-        own = arlo is None
-        if own:
-            arlo = Arlo(store, self.app.settings)  # type: ignore[attr-defined]
-        try:
-            task = await arlo.tell(text, client)
-            done = await arlo.run_task(task.id)
-        except CockpitError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        finally:
-            if own:
-                await arlo.aclose()
-        self.post_message(self.Done(done))
+        def done(result: Task | CockpitError) -> None:
+            self.post_message(self.Done(result) if isinstance(result, Task) else self.Failed(str(result)))
+
+        self.app.call_store(self, tell, done, group="tell-arlo",  # type: ignore[attr-defined]
+                            failed=lambda exc: self.post_message(self.Failed(f"unexpected {type(exc).__name__}: {exc}")))
 
     @on(Done)
     def _done(self, message: Done) -> None:

@@ -31,6 +31,7 @@ from cockpit.db.embedded import start_embedded, with_database
 from cockpit.db.migrate import migrate
 from cockpit.demo import seed_demo
 from cockpit.store import Store
+from tests.tui_support import Waiter, watching
 
 FIXED_NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 DEMO_DEALS = 60
@@ -148,3 +149,10 @@ async def conn(db_url: str) -> AsyncIterator[psycopg.AsyncConnection]:
         yield c
     finally:
         await c.close()
+
+
+@pytest.fixture
+def waiter() -> Iterator[Waiter]:
+    """Sees every message of the apps the test runs (see tests/tui_support.py)."""
+    with watching() as w:
+        yield w

@@ -26,5 +26,5 @@ async def open_mode(pilot: Pilot[Any], mode: str, cls: type) -> Any:
     return app.screen
 
 
-async def until(pilot: Pilot[Any], predicate: Any, timeout: float = 5.0, what: str = "condition") -> None:
+async def until(pilot: Pilot[Any], predicate: Any, timeout: float = 10.0, what: str = "condition") -> None:
     await wait_until(pilot, predicate, timeout=timeout, what=what)

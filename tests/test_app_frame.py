@@ -14,7 +14,7 @@ from screens import ScreenSpec, available_screens
 from screens.contacts import ContactsScreen
 from screens.pipeline import PipelineScreen
 from screens.record_detail import DealDetail
-from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_event, wait_until
+from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
 def test_registry_offers_only_screens_that_exist() -> None:
@@ -22,26 +22,26 @@ def test_registry_offers_only_screens_that_exist() -> None:
     assert not ScreenSpec("nope", "Nope", "n", "screens.does_not_exist:X").available()
 
 
-async def _ready(app: CockpitApp, pilot) -> PipelineScreen:  # type: ignore[no-untyped-def]
+async def _ready(app: CockpitApp, pilot, waiter) -> PipelineScreen:  # type: ignore[no-untyped-def]
     await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
     await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
-    await wait_event(app.screen.loaded)  # type: ignore[attr-defined]
+    await waiter.worker(pilot, "board")
     return app.screen  # type: ignore[return-value]
 
 
-async def test_app_opens_its_own_store_and_picks_the_first_client(db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_app_opens_its_own_store_and_picks_the_first_client(db_url, tmp_path, waiter) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(database_url=db_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     app = CockpitApp(settings, clock=fixed_clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         assert app.store is not None and app.store.client_id == "bezeliq"
         assert "BezelIQ" in screen_text(app) and "connected" in screen_text(app)
 
 
-async def test_help_lists_every_binding_and_go_keys(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_help_lists_every_binding_and_go_keys(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 48)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help")
         await wait_until(pilot, lambda: "Keys  (esc closes)" in screen_text(app), what="help painted")
@@ -54,10 +54,10 @@ async def test_help_lists_every_binding_and_go_keys(settings, store) -> None:  #
         assert isinstance(app.screen, PipelineScreen)
 
 
-async def test_palette_jumps_to_a_deal_found_in_the_database(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_palette_jumps_to_a_deal_found_in_the_database(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         await pilot.press("colon", *"volta")
         await wait_until(pilot, lambda: "deal: Volta Energy" in screen_text(app), what="deal hit")
         # move to the deal hit and open it
@@ -67,7 +67,7 @@ async def test_palette_jumps_to_a_deal_found_in_the_database(settings, store, co
             await pilot.press("down")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DealDetail), what="deal detail")
-        await app.workers.wait_for_complete()
+        await waiter.idle(pilot)
         await pilot.pause()
         assert isinstance(app.screen, DealDetail)
         contacts = await scoped_rows(conn, "bezeliq", "SELECT p.full_name FROM crm_deals d JOIN crm_contacts p "
@@ -76,26 +76,26 @@ async def test_palette_jumps_to_a_deal_found_in_the_database(settings, store, co
         assert "Volta Energy — Pilot" in text and any(name in text for (name,) in contacts)
 
 
-async def test_client_switcher_rescopes_and_reloads(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_client_switcher_rescopes_and_reloads(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        board = await _ready(app, pilot)
+        board = await _ready(app, pilot, waiter)
         assert "PROSPECT" in board.columns
-        board.loaded.clear()
+        since = waiter.mark()
         await pilot.press("C")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ClientPicker", what="picker")
         await pilot.press("j", "enter")
-        await wait_event(board.loaded)
+        await waiter.worker(pilot, "board", since=since)
         assert app.store is not None and app.store.client_id == "northwind"
         assert list(board.columns)[0] == "NEW"
         assert "Northwind Labs" in screen_text(app)
 
 
-async def test_settings_clients_restrict_the_switcher(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_settings_clients_restrict_the_switcher(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     settings.clients = ["bezeliq"]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         assert app.clients == [("bezeliq", "BezelIQ")]
         assert app.check_action("switch_client", ()) is False
 
@@ -109,10 +109,10 @@ async def test_no_client_shows_what_to_do(empty_db_url, tmp_path) -> None:  # ty
         await wait_until(pilot, lambda: "cockpit demo" in screen_text(app), what="the banner saying what to do")
 
 
-async def test_ui_answers_keys_while_a_slow_query_runs(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_ui_answers_keys_while_a_slow_query_runs(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        board = await _ready(app, pilot)
+        board = await _ready(app, pilot, waiter)
         slow = board.call_store(lambda s: s.fetch_value("SELECT pg_sleep(3)"), group="slow")
         assert slow is not None
         start = board.selected()
@@ -123,12 +123,12 @@ async def test_ui_answers_keys_while_a_slow_query_runs(settings, store) -> None:
         slow.cancel()
 
 
-async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url, pg_server_url) -> None:  # type: ignore[no-untyped-def]
+async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url, pg_server_url, waiter) -> None:  # type: ignore[no-untyped-def]
     dbname = psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
-    app.backoff_start, app.backoff_max = 0.1, 0.2
+    app.connection.backoff_start, app.connection.backoff_max = 0.1, 0.2
     async with app.run_test(size=(120, 40)) as pilot:
-        board = await _ready(app, pilot)
+        board = await _ready(app, pilot, waiter)
         admin = await psycopg.AsyncConnection.connect(pg_server_url, autocommit=True)
         try:
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(dbname)))
@@ -136,36 +136,36 @@ async def test_database_loss_shows_a_banner_and_recovers(settings, store, db_url
             board.reload()
             await wait_until(pilot, lambda: app.connection_state == "lost", what="lost state")
             assert "database lost" in screen_text(app)
-            board.loaded.clear()
+            since = waiter.mark()
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
             await wait_until(pilot, lambda: app.connection_state == "connected", timeout=10, what="reconnect")
-            await wait_event(board.loaded)  # the screen refreshed itself
+            await waiter.worker(pilot, "board", since=since)  # the screen refreshed itself
             assert "database lost" not in screen_text(app)
         finally:
             await admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(dbname)))
             await admin.close()
 
 
-async def test_deal_detail_jumps_to_its_contact(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_deal_detail_jumps_to_its_contact(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        board = await _ready(app, pilot)
+        board = await _ready(app, pilot, waiter)
         _stage, card = board.selected()  # type: ignore[misc]
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DealDetail), what="deal detail")
-        await app.workers.wait_for_complete()
+        await waiter.idle(pilot)
         await pilot.press("c")
         await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts")
         contacts = app.screen
         [(contact_id,)] = await scoped_rows(conn, "bezeliq", "SELECT contact_id FROM crm_deals WHERE id = %s", (card.id,))
         await wait_until(pilot, lambda: contacts.dossier is not None  # type: ignore[attr-defined]
                          and contacts.dossier.contact.id == contact_id, what="the deal's contact")  # type: ignore[attr-defined]
-        await wait_event(contacts.list_loaded)  # the list's first page arrived too ...
-        await app.workers.wait_for_complete()
+        await waiter.worker(pilot, "contact-list")  # the list's first page arrived too ...
+        await waiter.idle(pilot)
         assert contacts.dossier.contact.id == contact_id  # ... and did not replace the contact  # type: ignore[attr-defined]
 
 
-async def test_go_keys_typed_in_one_burst(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_go_keys_typed_in_one_burst(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     """A terminal delivers "gc" typed fast as two queued key events, before the ``g`` binding has run:
     the second key must still pick the screen (it once fell through to the old screen)."""
     from textual import events
@@ -174,7 +174,7 @@ async def test_go_keys_typed_in_one_burst(settings, store) -> None:  # type: ign
 
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         app.post_message(events.Key("g", "g"))
         app.post_message(events.Key("c", "c"))
         await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts after a burst")
@@ -183,7 +183,7 @@ async def test_go_keys_typed_in_one_burst(settings, store) -> None:  # type: ign
         await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline after a burst")
 
 
-async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     """"/volta" typed fast: every key reaches the terminal before "/" has focused the filter. The
     letters must land in the filter (not move the board: "l" is next-column there)."""
     from textual import events
@@ -191,7 +191,7 @@ async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store) ->
 
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 30)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         for ch in "/volta":
             app.post_message(events.Key("slash" if ch == "/" else ch, ch))
         await wait_until(pilot, lambda: isinstance(app.focused, Input) and app.focused.value == "volta",
@@ -200,17 +200,40 @@ async def test_filter_typed_in_one_burst_lands_in_the_filter(settings, store) ->
                          what="the board filtered")
 
 
-async def test_escape_leaves_a_text_field_so_go_keys_work_again(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_escape_leaves_a_text_field_so_go_keys_work_again(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     from textual.widgets import Input
 
     from screens.contacts import ContactsScreen
 
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(100, 30)) as pilot:
-        await _ready(app, pilot)
+        await _ready(app, pilot, waiter)
         await pilot.press("g", "i")  # the import screen opens with its path field focused
         await wait_until(pilot, lambda: isinstance(app.focused, Input), what="a focused text field")
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.focused, Input), what="the field released")
         await pilot.press("g", "c")
         await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts")
+
+
+async def test_a_worker_that_fails_unexpectedly_is_shown_and_logged(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
+    """Any worker of the app, even one started without call_store, that ends in an error nobody
+    handled becomes a notification and an error-log record with its traceback."""
+    from textual.worker import Worker, WorkerState
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        board = await _ready(app, pilot, waiter)
+
+        async def broken_refresh() -> None:
+            raise KeyError("stage_id")
+
+        since = waiter.mark()
+        board.run_worker(broken_refresh(), group="broken", exit_on_error=False)
+        await waiter.wait(Worker.StateChanged, lambda m: m.worker.group == "broken" and m.state == WorkerState.ERROR,
+                          since=since)
+        await wait_until(pilot, lambda: any("unexpected KeyError" in (n.title or "") for n in app._notifications),
+                         what="the notification")
+        log = (settings.data_dir / "logs" / "cockpit.log").read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" in log and "in broken_refresh" in log and "KeyError: 'stage_id'" in log
+        assert isinstance(app.screen, PipelineScreen) and app.is_running  # the app carries on

@@ -167,7 +167,7 @@ CONTINUED: list[str] = []
 
 async def _gated(ctx: TaskContext) -> dict:
     GATE["started"].set()
-    await GATE["proceed"].wait()
+    await asyncio.wait_for(GATE["proceed"].wait(), 30)
     await ctx.checkpoint()          # notices the hold: raises TaskInterrupted
     CONTINUED.append(ctx.task.id)
     return {"summary": "should not be recorded"}

@@ -3,7 +3,6 @@ database."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from textual.widgets import DataTable, Input, Static
@@ -15,7 +14,7 @@ from cockpit.arlo.instructions import RuleBasedParser
 from cockpit.arlo.runner import Arlo
 from cockpit.store import Store
 from screens.arlo import ArloScreen
-from tests.tui_support import fixed_clock, screen_text, wait_until
+from tests.tui_support import Waiter, fixed_clock, screen_text, wait_until
 from screens.tell_arlo import TellArlo
 
 
@@ -23,30 +22,6 @@ async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> Non
     await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
     await pilot.press("g", "r")  # the go-key from the screen registry
     await wait_until(pilot, lambda: isinstance(app.screen, ArloScreen), what="arlo screen")
-
-
-class Waiter:
-    """Collects posted messages; ``wait`` returns once one of a type (matching ``pred``) arrives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-        self._event = asyncio.Event()
-
-    def hook(self, message: Any) -> None:
-        self.messages.append(message)
-        self._event.set()
-
-    async def wait(self, kind: type, pred=lambda m: True, timeout: float = 20.0) -> Any:  # type: ignore[no-untyped-def]
-        async def find() -> Any:
-            seen = 0
-            while True:
-                for m in self.messages[seen:]:
-                    if isinstance(m, kind) and pred(m):
-                        return m
-                seen = len(self.messages)
-                self._event.clear()
-                await self._event.wait()
-        return await asyncio.wait_for(find(), timeout)
 
 
 async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Store, settings) -> None:
@@ -129,7 +104,7 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
-        app.arlo_runtime.start(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
+        app.start_arlo(Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
         loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
                               timeout=30)
         assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
@@ -138,3 +113,40 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
         await pilot.pause()
         assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())
         assert "Arlo" in screen_text(app) and "Task queue" in screen_text(app)
+
+
+async def test_an_unexpected_error_in_tell_is_shown_logged_and_gives_the_box_back(store: Store, settings,
+                                                                                  waiter: Waiter) -> None:
+    """A failure nobody planned for must not leave the box disabled under "arlo is on it…": it becomes a
+    notification and an error-log record with its traceback, and the box takes the next instruction."""
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    real_tell = app.arlo_runtime.tell
+
+    async def tell_that_fails_unexpectedly(_store: Any, _client: str, _text: str) -> Any:
+        raise RuntimeError("parser exploded")
+
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+        await pilot.press("t")
+        assert isinstance(app.screen, TellArlo)
+        box = app.screen.query_one("#tell-input", Input)
+        box.value = "Mark Sarah at Meridian as a priority"
+        app.arlo_runtime.tell = tell_that_fails_unexpectedly  # type: ignore[method-assign]
+        since = waiter.mark()
+        await pilot.press("enter")
+        await waiter.wait(TellArlo.Failed, since=since)
+        await pilot.pause()
+        assert not box.disabled and "arlo is on it" not in str(app.screen.query_one("#tell-result", Static).render())
+        assert "unexpected RuntimeError: parser exploded" in str(app.screen.query_one("#tell-result", Static).render())
+        titles = [n.title for n in app._notifications]
+        assert any("unexpected RuntimeError: parser exploded" in t for t in titles), titles
+        log = (settings.data_dir / "logs" / "cockpit.log").read_text(encoding="utf-8")
+        assert "Traceback (most recent call last)" in log and "RuntimeError: parser exploded" in log
+        assert "tell_that_fails_unexpectedly" in log  # the traceback reaches the failing frame
+
+        app.arlo_runtime.tell = real_tell  # type: ignore[method-assign]
+        box.value = "Mark Sarah at Meridian as a priority - strong champion"
+        box.focus()
+        await pilot.press("enter")  # the box works again, for real this time
+        done = await waiter.wait(TellArlo.Done, timeout=20)
+        assert done.task.status == "complete"

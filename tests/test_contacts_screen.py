@@ -10,10 +10,10 @@ from cockpit.config import Settings
 from cockpit.store import Store
 from screens.contacts import ContactsScreen
 from screens.strategic_editor import StrategicEditor
-from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_event, wait_until
+from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
-async def _contacts(settings: Settings, store: Store, pilot, app: CockpitApp) -> ContactsScreen:  # type: ignore[no-untyped-def]
+async def _contacts(settings: Settings, store: Store, pilot, app: CockpitApp, waiter) -> ContactsScreen:  # type: ignore[no-untyped-def]
     await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
     await pilot.press("g")
     await wait_until(pilot, lambda: type(app.screen).__name__ == "GoScreen", what="go prompt")
@@ -21,22 +21,22 @@ async def _contacts(settings: Settings, store: Store, pilot, app: CockpitApp) ->
     await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts screen")
     screen = app.screen
     assert isinstance(screen, ContactsScreen)
-    await wait_event(screen.list_loaded)
+    await waiter.worker(pilot, "contact-list")
     return screen
 
 
-async def _search(pilot, screen: ContactsScreen, text: str) -> None:  # type: ignore[no-untyped-def]
-    screen.list_loaded.clear()
+async def _search(pilot, screen: ContactsScreen, text: str, waiter) -> None:  # type: ignore[no-untyped-def]
+    since = waiter.mark()
     await pilot.press("slash", *text)
-    await wait_event(screen.list_loaded)  # the debounced search ran in the database
+    await waiter.worker(pilot, "contact-list", since=since)  # the debounced search ran in the database
 
 
-async def test_search_as_you_type_runs_full_text_search(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_search_as_you_type_runs_full_text_search(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
+        screen = await _contacts(settings, store, pilot, app, waiter)
         everyone = len(screen.contacts)
-        await _search(pilot, screen, "sarah")
+        await _search(pilot, screen, "sarah", waiter)
         names = sorted(c.full_name for c in screen.contacts.values())
         expected = await scoped_rows(conn, "bezeliq", "SELECT full_name FROM crm_search_contacts('sarah', 100)")
         assert names == sorted(r[0] for r in expected)
@@ -44,11 +44,11 @@ async def test_search_as_you_type_runs_full_text_search(settings, store, conn) -
         assert "matching “sarah”" in screen_text(app)
 
 
-async def test_list_pages_with_the_cursor(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_list_pages_with_the_cursor(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     settings.page_size = 10
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
+        screen = await _contacts(settings, store, pilot, app, waiter)
         assert len(screen.contacts) == 10
         for _ in range(6):
             await pilot.press("j")
@@ -57,14 +57,14 @@ async def test_list_pages_with_the_cursor(settings, store, conn) -> None:  # typ
         assert list(screen.contacts) == [str(r[0]) for r in first_20]
 
 
-async def test_detail_shows_context_fields_apart_and_history(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_detail_shows_context_fields_apart_and_history(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
-        await _search(pilot, screen, "sarah chen")
-        screen.detail_loaded.clear()
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "sarah chen", waiter)
+        since = waiter.mark()
         await pilot.press("enter", "enter")  # leave the search box, open the highlighted contact
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         await pilot.pause()
         text = screen_text(app)
         for needle in ("Sarah Chen", "CFO", "Meridian Health", "Client context", "warm", "needs reply",
@@ -74,21 +74,21 @@ async def test_detail_shows_context_fields_apart_and_history(settings, store) ->
             assert needle in text, needle
 
 
-async def test_editing_strategic_fields_saves_under_the_strategic_role(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_editing_strategic_fields_saves_under_the_strategic_role(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
-        await _search(pilot, screen, "sarah chen")
-        screen.detail_loaded.clear()
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "sarah chen", waiter)
+        since = waiter.mark()
         await pilot.press("enter", "enter")
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         sarah = screen.dossier.contact  # type: ignore[union-attr]
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, StrategicEditor), what="editor")
         await pilot.press("tab", *"expand", "tab", "tab", *"2027-07-01")
-        screen.detail_loaded.clear()
+        since = waiter.mark()
         await pilot.press("ctrl+s")
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         [(note, recontact, priority)] = await scoped_rows(
             conn, "bezeliq", "SELECT strategy_note, recontact_at, priority FROM crm_contacts WHERE id = %s", (sarah.id,))
         assert (note, recontact, priority) == ("expand", date(2027, 7, 1), "high")
@@ -97,14 +97,14 @@ async def test_editing_strategic_fields_saves_under_the_strategic_role(settings,
         assert "expand" in text and "2027-07-01" in text
 
 
-async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_saved(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_saved(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
-        await _search(pilot, screen, "sarah chen")
-        screen.detail_loaded.clear()
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "sarah chen", waiter)
+        since = waiter.mark()
         await pilot.press("enter", "enter")
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         sarah = screen.dossier.contact  # type: ignore[union-attr]
         before = await scoped_rows(conn, "bezeliq", "SELECT strategy_note, relationship_note, recontact_at, updated_at "
                                    "FROM crm_contacts WHERE id = %s", (sarah.id,))
@@ -114,7 +114,7 @@ async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_saved(setting
         await pilot.pause()
         assert isinstance(app.screen, StrategicEditor)  # still open, with the reason
         assert "recontact date 'soonish' is not a date" in screen_text(app)
-        await app.workers.wait_for_complete()
+        await waiter.idle(pilot)
         after = await scoped_rows(conn, "bezeliq", "SELECT strategy_note, relationship_note, recontact_at, updated_at "
                                   "FROM crm_contacts WHERE id = %s", (sarah.id,))
         assert after == before
@@ -122,15 +122,15 @@ async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_saved(setting
         assert isinstance(app.screen, ContactsScreen)
 
 
-async def test_narrow_terminal_shows_list_then_detail(settings, store) -> None:  # type: ignore[no-untyped-def]
+async def test_narrow_terminal_shows_list_then_detail(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
+        screen = await _contacts(settings, store, pilot, app, waiter)
         assert screen.has_class("-narrow")
         assert not screen.query_one("#contact-detail").display
-        screen.detail_loaded.clear()
+        since = waiter.mark()
         await pilot.press("enter")
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         assert screen.query_one("#contact-detail").display
         assert not screen.query_one("#contacts-list-pane").display
         await pilot.press("escape")

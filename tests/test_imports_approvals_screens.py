@@ -14,7 +14,7 @@ from cockpit.imports.service import run_import, stage_import
 from cockpit.store import Store
 from screens.approvals import ApprovalsScreen
 from screens.imports import ImportScreen
-from tests.tui_support import fixed_clock, screen_text, wait_event, wait_until
+from tests.tui_support import fixed_clock, screen_text, wait_until
 
 SARAH = "sarah.chen@meridianhealth.com"
 
@@ -40,7 +40,7 @@ async def _select(pilot: Any, screen: ApprovalsScreen, key: str) -> None:
     await pilot.pause()
 
 
-async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings, store: Store) -> None:
+async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings, store: Store, waiter) -> None:
     data = f"Name,Email,Title\nSarah Chen,{SARAH},Chief Financial Officer\nNameless Lead,,\n".encode()
     await run_import(store, await stage_import(store, data, "screen.csv", uploaded_by="justin"))
     ours = [str(p.proposal_id) for p in (await store.pending_proposals(kind="entity")).items]
@@ -48,7 +48,7 @@ async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(150, 44)) as pilot:
         screen = await _go(pilot, app, "v", ApprovalsScreen)
-        await wait_event(screen.page_loaded)
+        await waiter.worker(pilot, "approvals-page")
         table = screen.query_one("#proposals", DataTable)
         assert table.row_count == 4  # the import's two + arlo's two demo writebacks
         assert "4 pending" in _text(screen, "#approvals-title")
@@ -63,18 +63,18 @@ async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings
         assert app.focused is screen.query_one("#decision-note", Input)  # the note box asks for the why
         # approve, with a note typed into the note box (enter returns to the list)
         await pilot.press(*"promoted", "enter")
-        screen.decided.clear()
+        since = waiter.mark()
         await pilot.press("a")
-        await wait_event(screen.decided)
+        await waiter.worker(pilot, "approvals-decide", since=since)
         assert (await store.get_proposal(ours[0])).status == "committed"
         assert (await store.contact_by_email(SARAH)).job_title == "Chief Financial Officer"
         assert table.row_count == 3 and "3 pending" in _text(screen, "#approvals-title")
         # reject the other, with a note
         await _select(pilot, screen, ours[1])
         await pilot.press("n", *"not a real lead", "enter")
-        screen.decided.clear()
+        since = waiter.mark()
         await pilot.press("x")
-        await wait_event(screen.decided)
+        await waiter.worker(pilot, "approvals-decide", since=since)
         assert (await store.get_proposal(ours[1])).status == "rejected"
     decisions = await store.fetch_dicts("SELECT decision, decision_notes FROM redkey.approval_decisions "
                                         "ORDER BY decided_at")
@@ -82,7 +82,7 @@ async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings
         ("approved", "promoted"), ("rejected", "not a real lead")]
 
 
-async def test_import_screen_maps_imports_and_reports(settings: Settings, store: Store, tmp_path: Path) -> None:
+async def test_import_screen_maps_imports_and_reports(settings: Settings, store: Store, tmp_path: Path, waiter) -> None:
     f = tmp_path / "leads.csv"
     f.write_bytes(b"Who,Email,Company\nAda Lovelace,ada@engines.example,Engines\nBad,nope,X\n")
     app = CockpitApp(settings, store=store, clock=fixed_clock)
@@ -96,7 +96,7 @@ async def test_import_screen_maps_imports_and_reports(settings: Settings, store:
         assert screen.staged is None
         path.value = str(f)
         await pilot.press("enter")
-        await wait_event(screen.staged_event)
+        await waiter.worker(pilot, "import-stage")
         assert "2 rows" in _text(screen, "#import-title")
         assert screen.query_one("#mapping", DataTable).row_count == 3
         assert screen.manifest is not None and [m.source_column for m in screen.manifest.unresolved] == ["Who"]
@@ -105,7 +105,7 @@ async def test_import_screen_maps_imports_and_reports(settings: Settings, store:
         await pilot.pause()
         assert not screen.manifest.unresolved
         await pilot.press("ctrl+s")
-        await wait_event(screen.finished)
+        await waiter.worker(pilot, "import-run")
         await pilot.pause()
         report = _text(screen, "#import-report")
         assert "2 rows -> 2 proposals" in report and "bad_email" in report

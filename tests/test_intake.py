@@ -59,7 +59,9 @@ async def test_file_intake_attaches_note_and_next_steps(store: Store) -> None:
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
+    deadline = asyncio.get_running_loop().time() + 10
     while not server.started:
+        assert asyncio.get_running_loop().time() < deadline and not task.done(), "the server did not start"
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     return server, task, f"http://127.0.0.1:{port}"

@@ -113,7 +113,9 @@ async def test_intake_on_a_real_port(served) -> None:  # type: ignore[no-untyped
     url, server, sock = served
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
+        deadline = asyncio.get_running_loop().time() + 10
         while not server.started:
+            assert asyncio.get_running_loop().time() < deadline and not task.done(), "the server did not start"
             await asyncio.sleep(0.01)
         async with httpx.AsyncClient(base_url=url) as client:
             assert (await client.get("/healthz")).json() == {"ok": True}

@@ -233,3 +233,42 @@ def test_cli_sync_doctor_and_arlo_task(imap: Dovecot, db_url: str, tmp_path) -> 
     assert proc.returncode == 0, proc.stderr
     proc = cockpit("--client", "bezeliq", "task", "list", env=env)
     assert "mail_sync" in proc.stdout
+
+
+async def test_idle_files_a_sync_the_moment_mail_arrives(imap: Dovecot, store: Store, settings: Settings,
+                                                          people: dict[str, Any]) -> None:
+    import asyncio
+    import time
+
+    from cockpit.arlo.runner import Arlo
+
+    _clear(imap)
+    s = _settings(settings, imap, mail_client="bezeliq", mail_sync_interval_seconds=86_400, arlo_tick_seconds=0.5,
+                  enrichment_interval_seconds=86_400, pipeline_health_interval_seconds=86_400,
+                  sequence_interval_seconds=86_400)
+    arlo = Arlo(store, s)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(arlo.run_forever(stop))
+    try:
+        async def mail_tasks() -> list[dict[str, Any]]:
+            return await store.fetch_dicts("SELECT created_by, status FROM redkey.tasks WHERE task_type = 'mail_sync' "
+                                           "ORDER BY created_at", role="owner")
+
+        deadline = time.monotonic() + 60
+        while not any(t["status"] == "complete" for t in await mail_tasks()):  # the timer's first sync
+            assert time.monotonic() < deadline, "the first mail sync never completed"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # the watcher is in IDLE by now
+        a = people["a"]
+        when = datetime.now(timezone.utc)
+        await asyncio.to_thread(_append, imap, "INBOX", _msg(f"A <{a['email']}>", [ME], "Right now", "Can you talk?",
+                                                             msg_id="<idle1@client.example>", when=when), when)
+        deadline = time.monotonic() + 60
+        while not await store.fetch_dicts("SELECT 1 FROM crm_activities WHERE source = 'mail' AND subject = 'Right now'"):
+            assert time.monotonic() < deadline, "IDLE never brought the new message in"
+            await asyncio.sleep(0.2)
+        assert [t["created_by"] for t in await mail_tasks()] == ["engine", "arlo"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, timeout=40)
+        await arlo.aclose()

@@ -41,7 +41,7 @@ def _screen(app: CockpitApp) -> SchemaScreen:
 
 async def _ready(pilot: Any) -> SchemaScreen:
     screen = await open_mode(pilot, "schema", SchemaScreen)
-    await until(pilot, lambda: screen.loaded, what="the explorer open", timeout=10)
+    await until(pilot, lambda: screen.snapshot is not None, what="the explorer open", timeout=10)
     return screen
 
 

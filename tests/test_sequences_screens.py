@@ -7,7 +7,7 @@ from cockpit.app import CockpitApp
 from screens.sequence_actions import SequenceActions
 from screens.sequences import SequencesScreen
 from tests.test_contacts_screen import _contacts, _search
-from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_event, wait_until
+from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
 async def _status(conn, contact_id) -> list[tuple[str, str, str | None]]:  # type: ignore[no-untyped-def]
@@ -16,14 +16,14 @@ async def _status(conn, contact_id) -> list[tuple[str, str, str | None]]:  # typ
                          "JOIN crm_sequences s ON s.id = e.sequence_id WHERE e.contact_id = %s", (contact_id,))]
 
 
-async def test_enroll_pause_resume_unenroll_from_contacts(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_enroll_pause_resume_unenroll_from_contacts(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
-        screen = await _contacts(settings, store, pilot, app)
-        await _search(pilot, screen, "priya raman")
-        screen.detail_loaded.clear()
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "priya raman", waiter)
+        since = waiter.mark()
         await pilot.press("enter", "enter")
-        await wait_event(screen.detail_loaded)
+        await waiter.worker(pilot, "contact-detail", since=since)
         priya = screen.dossier.contact  # type: ignore[union-attr]
         await pilot.press("S")
         await wait_until(pilot, lambda: isinstance(app.screen, SequenceActions), what="sequence actions")
@@ -47,14 +47,14 @@ async def test_enroll_pause_resume_unenroll_from_contacts(settings, store, conn)
         await pilot.press("n")  # the finished sequence is no longer offered: this enrolls in the next one
         await wait_until(pilot, lambda: len(modal.data.enrollments) == 2, what="second enrollment")  # type: ignore[union-attr]
         assert len(await _status(conn, priya.id)) == 2
-        screen.detail_loaded.clear()
+        since = waiter.mark()
         await pilot.press("escape")
-        await wait_event(screen.detail_loaded)  # the contact's detail reloads with the sequence box
+        await waiter.worker(pilot, "contact-detail", since=since)  # the contact's detail reloads with the sequence box
         await pilot.pause()
         assert "unenrolled by user" in screen_text(app)
 
 
-async def test_sequences_overview_counts_and_offline_step(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+async def test_sequences_overview_counts_and_offline_step(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
@@ -62,7 +62,7 @@ async def test_sequences_overview_counts_and_offline_step(settings, store, conn)
         await wait_until(pilot, lambda: isinstance(app.screen, SequencesScreen), what="sequences screen")
         screen = app.screen
         assert isinstance(screen, SequencesScreen)
-        await wait_event(screen.loaded)
+        await waiter.worker(pilot, "seq-overview")
         await pilot.pause()
         text = screen_text(app)
         for name, in await scoped_rows(conn, "bezeliq", "SELECT name FROM crm_sequences"):
@@ -71,10 +71,10 @@ async def test_sequences_overview_counts_and_offline_step(settings, store, conn)
                                         "SELECT count(*) FROM crm_sequence_contacts WHERE status = 'active'")
         shown = sum(c.count for c in screen.overview.counts if c.status == "active")  # type: ignore[union-attr]
         assert shown == active and "offline: no Resend key" in text
-        screen.loaded.clear()
+        since = waiter.mark()
         await pilot.press("x")
-        await wait_event(screen.loaded, timeout=10)
+        await waiter.worker(pilot, "seq-overview", since=since, timeout=10)
         assert screen.overview.outbox.draft > 0  # type: ignore[union-attr]
         [(drafts,)] = await scoped_rows(conn, "bezeliq", "SELECT count(*) FROM redkey.email_outbox WHERE status = 'draft'")
         assert drafts == screen.overview.outbox.draft  # type: ignore[union-attr]
-        await app.workers.wait_for_complete()
+        await waiter.idle(pilot)

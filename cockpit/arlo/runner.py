@@ -26,11 +26,11 @@ from cockpit.errors import CockpitError, ValidationFailed
 log = logging.getLogger("cockpit.arlo")
 
 
-def periodic_types(settings: Settings) -> dict[str, float]:
-    """The engine's timers: task type -> interval (seconds), from settings."""
+def periodic_types(settings: Settings, client_id: str | None = None) -> dict[str, float]:
+    """The engine's timers for a client: task type -> interval (seconds), from settings."""
     return {ENRICHMENT_SCAN: settings.enrichment_interval_seconds,
             PIPELINE_HEALTH: settings.pipeline_health_interval_seconds,
-            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings)}
+            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings, client_id)}
 
 
 @dataclass
@@ -74,7 +74,7 @@ class Arlo:
         """Create whatever periodic tasks are due, for every client."""
         created = []
         for client in await self.clients():
-            for task_type, interval in periodic_types(self.settings).items():
+            for task_type, interval in periodic_types(self.settings, client).items():
                 task = await self.store.create_periodic_task(client, task_type, interval)
                 if task:
                     created.append(task)
@@ -168,8 +168,11 @@ class Arlo:
                 await _wait(stop, self.settings.arlo_tick_seconds, self._wake)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Engine and worker until ``stop`` is set; the task in hand finishes (or its lease expires)."""
-        await asyncio.gather(self.engine_loop(stop), self.worker_loop(stop))
+        """Engine and worker (and the mailboxes' IDLE watchers) until ``stop`` is set; the task in hand
+        finishes (or its lease expires)."""
+        from cockpit.mail.idle import idle_loop
+
+        await asyncio.gather(self.engine_loop(stop), self.worker_loop(stop), idle_loop(self, self.settings, stop))
 
     def wake(self) -> None:
         self._wake.set()

@@ -16,9 +16,12 @@ def sync_client(settings: Settings) -> str | None:
     return settings.mail_client or settings.client_id
 
 
-def periodic(settings: Settings) -> dict[str, float]:
-    """The sync timers that apply: only what is configured."""
+def periodic(settings: Settings, client_id: str | None = None) -> dict[str, float]:
+    """The sync timers that apply to ``client_id``: what is configured, for the client it belongs to."""
     out: dict[str, float] = {}
+    owner = sync_client(settings)
+    if client_id is not None and owner is not None and client_id != owner:
+        return out
     if settings.imap_url:
         out[MAIL_SYNC] = settings.mail_sync_interval_seconds
     if settings.caldav_url or settings.ics_urls:

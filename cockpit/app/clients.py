@@ -1,0 +1,58 @@
+"""Which client the session is scoped to: the configured one, else the first registered (restricted by
+``settings.clients``), and ``C`` to switch to another on the same pool; every screen then reloads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cockpit.errors import ScopeError
+
+if TYPE_CHECKING:
+    from cockpit.app import CockpitApp
+
+
+class ClientSwitcher:
+    """The clients this session may switch between, as (client_id, name)."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+        self.offered: list[tuple[str, str]] = []
+
+    async def choose(self) -> None:
+        """Scope the store to the configured client, else the first one offered."""
+        app = self.app
+        assert app.store is not None
+        registered = await app.store.clients()
+        allowed = set(app.settings.clients)
+        self.offered = [(c.client_id, c.name) for c in registered if not allowed or c.client_id in allowed]
+        if not self.offered:
+            raise ScopeError("no client is registered", "run `cockpit demo` or `cockpit workspace add`")
+        ids = [cid for cid, _ in self.offered]
+        wanted = app.store.client_id or app.settings.client_id
+        if wanted and wanted not in ids:
+            raise ScopeError(f"client {wanted!r} is not registered or not allowed",
+                             f"use one of: {', '.join(ids)}")
+        chosen = wanted or ids[0]
+        if app.store.client_id != chosen:
+            app.store = app.store.scoped(chosen)
+        app.client_name = dict(self.offered)[chosen]
+
+    def pick(self) -> None:
+        """``C``: the picker over the offered clients."""
+        from screens.client_picker import ClientPicker
+
+        app = self.app
+        if len(self.offered) < 2 or app.store is None:
+            app.notify("only one client is available", timeout=3)
+            return
+        app.push_screen(ClientPicker(self.offered, app.store.client_id), self.switch)
+
+    def switch(self, client_id: str | None) -> None:
+        """Re-scope the session (same pool) and reload every screen."""
+        app = self.app
+        if not client_id or app.store is None or client_id == app.store.client_id:
+            return
+        app.store = app.store.scoped(client_id)
+        app.client_name = dict(self.offered).get(client_id, client_id)
+        app.notify(f"now scoped to {app.client_name}", timeout=3)
+        app.notify_screens()
