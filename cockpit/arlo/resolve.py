@@ -21,7 +21,7 @@ from cockpit.arlo import lexicon as lx
 from cockpit.arlo.dates import shown
 from cockpit.arlo.instructions import Change, Intent, Target
 from cockpit.arlo.mentions import Match, Record, Vocabulary
-from cockpit.fields import FIELDS, strategic_whitelist
+from cockpit.fields import FIELDS
 from cockpit.models import Stage
 from cockpit.store.instructions import PlannedWrite
 
@@ -350,11 +350,6 @@ class Resolver:
             rec = self.record(ti)
             w = writes.setdefault((VIEW[rec.kind], rec.id), PlannedWrite(VIEW[rec.kind], rec.id, rec.label))
             self.note(w, rec, "", said, state)
-        for w in writes.values():   # the registry says what an instruction may set on each kind of record
-            stray = sorted({*w.fields, *([w.note_field] if w.note_field else [])} - set(strategic_whitelist(w.view)))
-            if stray:
-                raise Ask(Question(f"{w.label}: {', '.join(s.replace('_', ' ') for s in stray)} cannot be set "
-                                   "by an instruction."))
         return Plan([w for w in writes.values() if w.fields or w.stage_id or w.note_entry], said, already,
                     list(intent.unused))
 

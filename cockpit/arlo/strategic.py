@@ -17,6 +17,7 @@ from cockpit.arlo.context import TaskContext
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Ask, Question, resolve
 from cockpit.errors import CockpitError
+from cockpit.fields import strategic_whitelist
 from cockpit.store.instructions import jsonable
 
 
@@ -66,6 +67,11 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
             return {"summary": "Nothing to change: " + "; ".join(plan.already) + ".", "written": False,
                     "changes": [], "parser": ctx.services.parser.name}
         raise TaskBlocked(Question("I couldn't tell what to change from that.").output())
+    for w in plan.writes:   # the registry says what an instruction may set on each kind of record
+        stray = sorted({*w.fields, *([w.note_field] if w.note_field else [])} - set(strategic_whitelist(w.view)))
+        if stray:
+            raise TaskBlocked(Question(f"{w.label}: {', '.join(f.replace('_', ' ') for f in stray)} cannot be set "
+                                       "by an instruction.").output())
     await ctx.checkpoint()
     planned = [{"record": w.label, "id": str(w.record_id), "view": w.view,
                 "fields": sorted([*w.fields, *([w.note_field] if w.note_field else []),
