@@ -62,27 +62,27 @@ async def main(activities: int, twenty: int) -> None:
 
         store = await Store.open(settings, url=url, min_size=1, max_size=2)
         f = ActivityFilter()
-        first = await store.feed_page(f, limit=100)
+        first = await store.activity.feed_page(f, limit=100)
         deep = first
         for _ in range(50):
-            deep = await store.feed_page(f, before=deep.next_after, limit=100)  # type: ignore[arg-type]
-        head = await store.feed_head()
+            deep = await store.activity.feed_page(f, before=deep.next_after, limit=100)  # type: ignore[arg-type]
+        head = await store.activity.feed_head()
         older_head = (head[0] - timedelta(minutes=30), head[1])  # type: ignore[index]
-        async with store.tx("readonly") as c:
+        async with store.db.tx("readonly") as c:
             cur = await c.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT * FROM crm_activities "
                                   "WHERE occurred_at >= now() - interval '1 day' "
                                   "ORDER BY occurred_at DESC, id DESC LIMIT 101")
             plan = "\n".join(r[0] for r in await cur.fetchall())
         print(f"{activities:,} redkey activities + {twenty:,} Twenty timeline rows (+ demo)\n")
         print("plan of the first page (its first, one-day window):\n" + plan + "\n")
-        print(f"{'first page (100 rows)':<36} {await timed(lambda: store.feed_page(f, limit=100))}")
+        print(f"{'first page (100 rows)':<36} {await timed(lambda: store.activity.feed_page(f, limit=100))}")
         print(f"{'page 51 (keyset, 5,000 rows back)':<36} "
-              f"{await timed(lambda: store.feed_page(f, before=deep.next_after, limit=100))}")
-        print(f"{'rows newer than head - 30 min':<36} {await timed(lambda: store.feed_newer(f, older_head))}")
-        print(f"{'head (feed open)':<36} {await timed(store.feed_head)}")
-        print(f"{'poll: newer than the head?':<36} {await timed(lambda: store.feed_head(head))}")
+              f"{await timed(lambda: store.activity.feed_page(f, before=deep.next_after, limit=100))}")
+        print(f"{'rows newer than head - 30 min':<36} {await timed(lambda: store.activity.feed_newer(f, older_head))}")
+        print(f"{'head (feed open)':<36} {await timed(store.activity.feed_head)}")
+        print(f"{'poll: newer than the head?':<36} {await timed(lambda: store.activity.feed_head(head))}")
         print(f"{'filtered first page (kind=call)':<36} "
-              f"{await timed(lambda: store.feed_page(ActivityFilter(kinds=('call',)), limit=100))}")
+              f"{await timed(lambda: store.activity.feed_page(ActivityFilter(kinds=('call',)), limit=100))}")
         await store.close()
     finally:
         if os.environ.get("KEEP"):

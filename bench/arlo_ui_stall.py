@@ -117,7 +117,7 @@ async def main(contacts: int) -> int:
             done = None
             while done is None or not done.is_final:
                 await asyncio.sleep(0.5)
-                tasks = await store.tasks_page(statuses=["complete", "blocked"], limit=10)
+                tasks = await store.tasks.tasks_page(statuses=["complete", "blocked"], limit=10)
                 done = next((t for t in tasks if t.task_type == "enrichment_scan"), None)
             scan_s = time.perf_counter() - t1
             during = list(meter.gaps[mark:])

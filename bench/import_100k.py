@@ -58,7 +58,7 @@ async def main(rows: int) -> None:
     await seed_demo(conn, deals=240, contacts=1200)
     await conn.close()
     store = await Store.open(settings)
-    existing = [r["email"] for r in await store.fetch_dicts("SELECT email FROM crm_contacts WHERE email <> '' LIMIT 500")]
+    existing = [r["email"] for r in await store.db.fetch_dicts("SELECT email FROM crm_contacts WHERE email <> '' LIMIT 500")]
     data = make_csv(rows, existing)
     print(f"CSV: {rows:,} rows, {len(data) / 1e6:.1f} MB")
     phases: dict[str, float] = {}

@@ -67,7 +67,7 @@ async def main(n: int) -> None:
         settings = Settings(database_url=url, client_id="bezeliq", data_dir=Path(tempfile.mkdtemp()),
                             _env_file=None)  # type: ignore[call-arg]
         store = await Store.open(settings, url=url, min_size=1, max_size=2)
-        contacts = [r["email"] for r in await store.fetch_dicts(
+        contacts = [r["email"] for r in await store.db.fetch_dicts(
             "SELECT email FROM crm_contacts WHERE email LIKE '%%@%%' ORDER BY id LIMIT 2000")]
         rng = random.Random(7)
         outsiders = [f"person{i}@{rng.choice(['gmail.com', 'acme-labs.io', 'northwind.example', 'hotmail.com'])}"

@@ -83,13 +83,13 @@ async def store_only(url: str) -> None:
     try:
         for _ in range(3):
             t = time.perf_counter()
-            stages, _totals = await asyncio.gather(store.pipeline(), store.stage_totals(None))
+            stages, _totals = await asyncio.gather(store.crm.pipeline(), store.crm.stage_totals(None))
             t1 = time.perf_counter()
-            await store.board(limit=16)
+            await store.crm.board(limit=16)
             t2 = time.perf_counter()
-            await asyncio.gather(*(store.deal_cards(st.stage_id, limit=16) for st in stages))
+            await asyncio.gather(*(store.crm.deal_cards(st.stage_id, limit=16) for st in stages))
             t3 = time.perf_counter()
-            await asyncio.gather(store.pipeline(), store.stage_totals(None), store.board(limit=16))
+            await asyncio.gather(store.crm.pipeline(), store.crm.stage_totals(None), store.crm.board(limit=16))
             t4 = time.perf_counter()
             print(f"store only: pipeline+totals {t1 - t:.3f}s, first pages in one query {t2 - t1:.3f}s "
                   f"(7 per-stage queries: {t3 - t2:.3f}s), all the screen's queries together {t4 - t3:.3f}s")

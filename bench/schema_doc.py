@@ -61,7 +61,7 @@ async def main(tables: int, columns: int, fks: int) -> None:
         await conn.execute("ANALYZE")
         await conn.close()
         store = await Store.open(settings, url=url, min_size=1, max_size=2)
-        res = await store.refresh_schema_cache()
+        res = await store.schema.refresh_schema_cache()
         print(f"schema: {res.relations:,} relations, {res.columns:,} column rows, {res.foreign_keys:,} FKs")
 
         t0 = time.perf_counter()

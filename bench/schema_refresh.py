@@ -111,7 +111,7 @@ async def explorer_in_app(settings: Settings, runs: int = 5) -> list[float]:
     from screens.schema import SchemaScreen
 
     store = await Store.open(settings, min_size=1, max_size=4)
-    await store.ensure_client("bench", "Bench")  # the frame scopes the session to a client first
+    await store.admin.ensure_client("bench", "Bench")  # the frame scopes the session to a client first
     app = CockpitApp(settings.model_copy(update={"client_id": "bench"}), store=store)
     out: list[float] = []
     async with app.run_test(size=(160, 48)) as pilot:
@@ -153,13 +153,13 @@ async def main(tables: int, columns: int, fks: int, runs: int) -> None:
         print(f"generated the schema in {time.perf_counter() - t0:.1f}s")
 
         store = await Store.open(settings, url=url, min_size=1, max_size=2)
-        res = await store.refresh_schema_cache()  # warm-up
+        res = await store.schema.refresh_schema_cache()  # warm-up
         print(f"schema: {res.relations:,} relations, {res.columns:,} column rows, {res.foreign_keys:,} FKs")
 
-        refresh = await atimed(store.refresh_schema_cache, runs)
+        refresh = await atimed(store.schema.refresh_schema_cache, runs)
 
         async def open_explorer() -> None:
-            snap = await store.schema_snapshot()
+            snap = await store.schema.schema_snapshot()
             graph = SchemaGraph(snap, include_system=False)
             graph.undirected  # noqa: B018 - the join-path view is built when the explorer opens
             group_relations(snap.relations, parse_rules(""), workspaces=snap.workspaces)

@@ -63,7 +63,7 @@ API_KEY = "re_test_key"
 
 async def backend_cpu(store: Store) -> dict[int, float]:
     """CPU seconds (user + system) used so far by each PostgreSQL backend of this database (Linux /proc)."""
-    rows = await store.fetch_dicts("SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
+    rows = await store.db.fetch_dicts("SELECT pid FROM pg_stat_activity WHERE datname = current_database()",
                                    role="owner")
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
@@ -81,7 +81,7 @@ async def tick(url: str, fake_url: str, concurrency: int, planners: int) -> None
                         resend_base_url=fake_url, sender_daily_cap=1_000_000, _env_file=None)
     store = await Store.open(settings, min_size=1, max_size=concurrency + planners + 1, source="arlo")
     try:
-        due = await store.fetch_value("SELECT count(*) FROM crm_sequence_contacts WHERE next_due_at <= %s", (NOW,))
+        due = await store.db.fetch_value("SELECT count(*) FROM crm_sequence_contacts WHERE next_due_at <= %s", (NOW,))
         before = await backend_cpu(store)
         async with ResendClient(API_KEY, fake_url) as client:
             cpu0 = time.process_time()

@@ -197,7 +197,7 @@ def workspace_add(ctx: click.Context, schema: str, client_id: str, label: str | 
     async def body() -> None:
         store = await open_store(settings)
         try:
-            info = await store.register_workspace(schema, client_id, label=label)
+            info = await store.admin.register_workspace(schema, client_id, label=label)
         finally:
             await store.close()
         click.echo(f"registered {info.schema_name} for {info.client_name} ({info.client_id}); views regenerated")
@@ -214,7 +214,7 @@ def workspace_list(ctx: click.Context) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            rows = await store.workspaces()
+            rows = await store.admin.workspaces()
         finally:
             await store.close()
         if not rows:

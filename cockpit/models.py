@@ -6,6 +6,7 @@ checks that each model's fields are exactly its view's columns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
@@ -186,3 +187,9 @@ class MoveResult(Row):
     deal_id: UUID
     from_stage: str | None
     to_stage: str
+
+
+@dataclass(frozen=True)
+class FormResult:
+    contact_id: UUID
+    created: bool

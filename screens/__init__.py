@@ -1,6 +1,6 @@
 """The screen registry: every top-level screen of the cockpit, one line each.
 
-The app (cockpit/app/) turns each :class:`ScreenSpec` into a Textual mode, a ``g <key>`` go-to key
+The app (cockpit/app.py) turns each :class:`ScreenSpec` into a Textual mode, a ``g <key>`` go-to key
 and a command palette entry. A spec names its Screen class by import path, so a screen module is only
 imported when the user first opens it, and a screen whose module is missing is simply not offered.
 

@@ -128,18 +128,18 @@ class ActivityScreen(CockpitScreen):
         deals = {a.deal_id for a in rows if a.deal_id and a.deal_id not in self.names}
         if not contacts and not deals:
             return {}
-        return await store.record_names(contacts, deals)  # type: ignore[no-any-return]
+        return await store.activity.record_names(contacts, deals)  # type: ignore[no-any-return]
 
     def load_first(self, f: ActivityFilter) -> None:
         async def fetch(store: Any) -> FeedLoaded:
-            page = await store.feed_page(f, limit=self.page_size)
+            page = await store.activity.feed_page(f, limit=self.page_size)
             return FeedLoaded(page, await self._names_for(store, page.items), f, older=False)
 
         self.call_store(fetch, self.post_message, group="feed-load")
 
     def load_older(self, f: ActivityFilter, before: Any) -> None:
         async def fetch(store: Any) -> FeedLoaded:
-            page = await store.feed_page(f, before=before, limit=self.page_size)
+            page = await store.activity.feed_page(f, before=before, limit=self.page_size)
             return FeedLoaded(page, await self._names_for(store, page.items), f, older=True)
 
         def failed(_exc: BaseException) -> None:
@@ -151,14 +151,14 @@ class ActivityScreen(CockpitScreen):
         """Runs for the screen's life: one signal -> one fetch of the rows newer than the head (plus
         the notified rows, which may be back-dated)."""
         async def watch(store: Any) -> None:
-            async for signal in store.activity_signals(poll_seconds=self.poll_seconds):
+            async for signal in store.activity.activity_signals(poll_seconds=self.poll_seconds):
                 f, head = self.state.filter, self.state.head
                 if not self.state.loaded:
                     continue
-                rows = await store.feed_newer(f, head)
+                rows = await store.activity.feed_newer(f, head)
                 seen = {a.id for a in rows}
                 late = [i for i in signal.ids if i not in seen]  # back-dated rows the head check misses
-                rows += await store.feed_by_ids(f, late) if late else []
+                rows += await store.activity.feed_by_ids(f, late) if late else []
                 if rows and self.store is store:
                     self.post_message(FeedNewer(rows, await self._names_for(store, rows), f))
 

@@ -77,7 +77,7 @@ class ApprovalsScreen(CockpitScreen):
 
     def _load_page(self, after: Any, append: bool) -> None:
         async def fetch(store: Any) -> tuple[Any, int]:
-            return await store.pending_proposals(after=after, limit=PAGE), await store.pending_count()
+            return await store.approvals.pending_proposals(after=after, limit=PAGE), await store.approvals.pending_count()
 
         # not exclusive: a reload right after mount would cancel a worker that never started; a newer
         # load simply wins (older results are dropped by their sequence number)

@@ -53,9 +53,9 @@ class ArloView:
 
 
 async def load_view(store: Any, limit: int = 50, *, hide_routine: bool = False) -> ArloView:
-    return ArloView(loops=await store.loop_statuses(),
-                    tasks=await store.tasks_page(limit=limit, hide_routine=hide_routine),
-                    counts=await store.task_counts(), inbox=await store.exec_inbox(limit=30))
+    return ArloView(loops=await store.tasks.loop_statuses(),
+                    tasks=await store.tasks.tasks_page(limit=limit, hide_routine=hide_routine),
+                    counts=await store.tasks.task_counts(), inbox=await store.tasks.exec_inbox(limit=30))
 
 
 class ArloScreen(CockpitScreen):
@@ -244,7 +244,7 @@ class ArloScreen(CockpitScreen):
             return
         self.query_one("#arlo-detail", Static).update(Text.assemble((item.title, "bold"), "\n", item.body))
         if item.read_at is None:
-            self._call(lambda s: s.mark_inbox_read(item.id), None, group="arlo-read")
+            self._call(lambda s: s.tasks.mark_inbox_read(item.id), None, group="arlo-read")
 
     def action_control(self, action: str) -> None:
         table = self.query_one("#arlo-tasks", DataTable)
@@ -258,7 +258,7 @@ class ArloScreen(CockpitScreen):
             self.cockpit.arlo_runtime.wake()
             self.reload()
 
-        self._call(lambda s: s.control_task(key, action, reason="from the Arlo screen"), done, group="arlo-control")
+        self._call(lambda s: s.tasks.control_task(key, action, reason="from the Arlo screen"), done, group="arlo-control")
 
 
 def _selected_key(table: DataTable[Any]) -> str | None:

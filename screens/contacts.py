@@ -31,7 +31,8 @@ from widgets.timeline import render_timeline
 
 if TYPE_CHECKING:
     from cockpit.store import Store
-    from cockpit.store.dossier import ClientContext, ContextSnapshot, Enrollment
+    from cockpit.context.models import ClientContext, ContextSnapshot
+    from cockpit.sequences.models import Enrollment
 
 SEARCH_DEBOUNCE = 0.25
 PREFETCH_MARGIN = 8
@@ -48,13 +49,13 @@ class Dossier:
 
 
 async def load_dossier(store: "Store", contact_id: UUID) -> Dossier:
-    contact = await store.contact(contact_id)
+    contact = await store.crm.contact(contact_id)
     company, context, acts, enrollments, history = await asyncio.gather(
-        store.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
-        store.client_context(contact_id),
-        store.activities_page(contact_id=contact_id, limit=12),
-        store.enrollments(contact_id),
-        store.context_history(contact_id, limit=8))
+        store.crm.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
+        store.context.client_context(contact_id),
+        store.activity.activities_page(contact_id=contact_id, limit=12),
+        store.sequences.enrollments_of_contact(contact_id),
+        store.context.context_history(contact_id, limit=8))
     return Dossier(contact, company, context, acts.items, enrollments, history)
 
 
@@ -131,7 +132,7 @@ class ContactsScreen(CockpitScreen):
         query, limit = self.query_text, self.page_size
 
         async def first(store: "Store") -> Page[Contact]:
-            return await store.contacts_page(query or None, limit=limit)
+            return await store.crm.contacts_page(query or None, limit=limit)
 
         self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
         if self.dossier is not None:
@@ -172,7 +173,7 @@ class ContactsScreen(CockpitScreen):
         query, after, limit = self.query_text, self.next_after, self.page_size
 
         async def more(store: "Store") -> Page[Contact]:
-            return await store.contacts_page(query or None, after=after, limit=limit)
+            return await store.crm.contacts_page(query or None, after=after, limit=limit)
 
         def show(page: Page[Contact]) -> None:
             if self.next_after == after:
@@ -217,7 +218,7 @@ class ContactsScreen(CockpitScreen):
             limit = self.page_size
 
             async def search(store: "Store") -> Page[Contact]:
-                return await store.contacts_page(value or None, limit=limit)
+                return await store.crm.contacts_page(value or None, limit=limit)
 
             self.call_store(search, lambda page: self._show_page(page, append=False), group="contact-list")
 

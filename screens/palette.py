@@ -50,9 +50,9 @@ class CockpitProvider(Provider):
             return
         app = self.cockpit
         try:
-            deals = await store.search_deals(query, PER_KIND)
-            contacts = await store.contacts_page(query, limit=PER_KIND)
-            companies = await store.companies_page(query, limit=PER_KIND)
+            deals = await store.crm.search_deals(query, PER_KIND)
+            contacts = await store.crm.contacts_page(query, limit=PER_KIND)
+            companies = await store.crm.companies_page(query, limit=PER_KIND)
         except CockpitError as exc:
             app.report_error(exc)
             return

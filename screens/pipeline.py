@@ -1,8 +1,8 @@
 """The pipeline board (the default screen): one column per crm_pipeline stage.
 
-Each column header shows the stage's exact count and summed amount (SQL, ``Store.stage_totals``), and
-its cards load a page at a time (``Store.deal_cards`` keyset pages). Moves go through ``crm_move_deal``
-under the strategic role (``Store.move_deal``): the card moves at once, and the totals are re-read from
+Each column header shows the stage's exact count and summed amount (SQL, ``Store.crm.stage_totals``), and
+its cards load a page at a time (``Store.crm.deal_cards`` keyset pages). Moves go through ``crm_move_deal``
+under the strategic role (``Store.crm.move_deal``): the card moves at once, and the totals are re-read from
 the database when the move is confirmed (or the board reloads if the database refused it).
 """
 
@@ -85,8 +85,8 @@ class PipelineScreen(CockpitScreen):
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
             stages, totals, pages = await asyncio.gather(
-                store.pipeline(), store.stage_totals(text),
-                store.board(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
+                store.crm.pipeline(), store.crm.stage_totals(text),
+                store.crm.board(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
             empty: Page[DealCard] = Page(items=[])
             return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
 
@@ -172,7 +172,7 @@ class PipelineScreen(CockpitScreen):
         sort, text, limit = self.sort, self.filter_text or None, self.page_size
 
         async def more(store: "Store") -> Page[DealCard]:
-            return await store.deal_cards(stage_id, sort=sort, after=after, limit=limit, text=text)  # type: ignore[arg-type]
+            return await store.crm.deal_cards(stage_id, sort=sort, after=after, limit=limit, text=text)  # type: ignore[arg-type]
 
         def show(page: Page[DealCard]) -> None:
             if column.next_after == after:  # not reloaded meanwhile
@@ -254,8 +254,8 @@ class PipelineScreen(CockpitScreen):
 
         async def move(store: "Store") -> dict[str, StageTotal]:
             async with self._move_lock:
-                await store.move_deal(deal_id, to_stage)
-            return await store.stage_totals(text)
+                await store.crm.move_deal(deal_id, to_stage)
+            return await store.crm.stage_totals(text)
 
         def confirmed(totals: dict[str, StageTotal]) -> None:
             for sid, col in self.columns.items():

@@ -65,10 +65,10 @@ class DealDetail(DetailModal):
         deal_id = self.deal_id
 
         async def load(store: Any) -> tuple[Deal, Contact | None, Company | None, list[Activity]]:
-            deal = await store.deal(deal_id)
-            contact = await store.contact(deal.contact_id) if deal.contact_id else None
-            company = await store.company(deal.company_id) if deal.company_id else None
-            acts = (await store.activities_page(deal_id=deal_id, limit=12)).items
+            deal = await store.crm.deal(deal_id)
+            contact = await store.crm.contact(deal.contact_id) if deal.contact_id else None
+            company = await store.crm.company(deal.company_id) if deal.company_id else None
+            acts = (await store.activity.activities_page(deal_id=deal_id, limit=12)).items
             return deal, contact, company, acts
 
         self.app.call_store(self, load, self._loaded, group="detail")  # type: ignore[attr-defined]
@@ -108,9 +108,9 @@ class CompanyDetail(DetailModal):
         company_id = self.company_id
 
         async def load(store: Any) -> tuple[Company, list[Contact], list[Deal]]:
-            company = await store.company(company_id)
-            return (company, await store.contacts_of_company(company_id, limit=20),
-                    await store.deals_of(company_id=company_id, limit=20))
+            company = await store.crm.company(company_id)
+            return (company, await store.crm.contacts_of_company(company_id, limit=20),
+                    await store.crm.deals_of(company_id=company_id, limit=20))
 
         self.app.call_store(self, load, self._loaded, group="detail")  # type: ignore[attr-defined]
 

@@ -136,11 +136,11 @@ class SchemaScreen(CockpitScreen):
         async def fetch(store: Any) -> SchemaLoaded:
             took = None
             if refresh:
-                took = (await store.refresh_schema_cache()).duration_ms
-            snap = await store.schema_snapshot()
+                took = (await store.schema.refresh_schema_cache()).duration_ms
+            snap = await store.schema.schema_snapshot()
             if snap.refreshed_at is None:  # never refreshed: fill the cache once
-                took = (await store.refresh_schema_cache()).duration_ms
-                snap = await store.schema_snapshot()
+                took = (await store.schema.refresh_schema_cache()).duration_ms
+                snap = await store.schema.schema_snapshot()
 
             def build() -> tuple[SchemaGraph, list[Group]]:
                 graph = SchemaGraph(snap, include_system=include)
@@ -155,7 +155,7 @@ class SchemaScreen(CockpitScreen):
 
     def load_detail(self, table_oid: int) -> None:
         async def fetch(store: Any) -> DetailLoaded:
-            return DetailLoaded(await store.table_detail(table_oid))
+            return DetailLoaded(await store.schema.table_detail(table_oid))
 
         self.call_store(fetch, self.post_message, group="schema-detail")
 
@@ -163,7 +163,7 @@ class SchemaScreen(CockpitScreen):
         include = self.include_system
 
         async def fetch(store: Any) -> SearchDone:
-            return SearchDone(text, await store.search_schema(text, include_system=include))
+            return SearchDone(text, await store.schema.search_schema(text, include_system=include))
 
         self.call_store(fetch, self.post_message, group="schema-search")
 

@@ -32,7 +32,7 @@ class ContactSequences:
 
 
 async def load_contact_sequences(store: "Store", contact_id: UUID) -> ContactSequences:
-    return ContactSequences(await store.enrollments_of_contact(contact_id), await store.sequences())
+    return ContactSequences(await store.sequences.enrollments_of_contact(contact_id), await store.sequences.sequences())
 
 
 class SequenceActions(ModalScreen[bool]):
@@ -130,9 +130,9 @@ class SequenceActions(ModalScreen[bool]):
             self._say("pick an enrollment first", error=True)
             return
         if e.status == "active":
-            self._run(lambda store: store.pause_enrollment(e.id), f"paused {e.sequence_name}")
+            self._run(lambda store: store.sequences.pause_enrollment(e.id), f"paused {e.sequence_name}")
         elif e.status == "paused":
-            self._run(lambda store: store.resume_enrollment(e.id, now=self.app.clock()),  # type: ignore[attr-defined]
+            self._run(lambda store: store.sequences.resume_enrollment(e.id, now=self.app.clock()),  # type: ignore[attr-defined]
                       f"resumed {e.sequence_name}")
         else:
             self._say(f"{e.sequence_name} is {e.status}", error=True)
@@ -142,7 +142,7 @@ class SequenceActions(ModalScreen[bool]):
         if e is None or e.status == "complete":
             self._say("pick an active or paused enrollment", error=True)
             return
-        self._run(lambda store: store.unenroll(e.id), f"unenrolled from {e.sequence_name}")
+        self._run(lambda store: store.sequences.unenroll(e.id), f"unenrolled from {e.sequence_name}")
 
     @on(OptionList.OptionSelected, "#seq-available")
     def _enroll_selected(self) -> None:
@@ -155,7 +155,7 @@ class SequenceActions(ModalScreen[bool]):
             self._say("no sequence to enroll in", error=True)
             return
         sequence_id, contact_id = UUID(option.id), self.contact.id
-        self._run(lambda store: store.enroll(contact_id, sequence_id, now=self.app.clock()),  # type: ignore[attr-defined]
+        self._run(lambda store: store.sequences.enroll(contact_id, sequence_id, now=self.app.clock()),  # type: ignore[attr-defined]
                   "enrolled")
 
     def action_close(self) -> None:

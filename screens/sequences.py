@@ -53,7 +53,7 @@ class SequencesScreen(CockpitScreen):
 
         async def load(store: "Store") -> Overview:
             sequences, counts, outbox = await asyncio.gather(
-                store.sequences(), store.sequence_overview(now=now), store.outbox_counts())
+                store.sequences.sequences(), store.sequences.sequence_overview(now=now), store.sequences.outbox_counts())
             return Overview(sequences, counts, outbox)
 
         self.call_store(load, self._show, group="seq-overview")

@@ -84,7 +84,7 @@ class StrategicEditor(ModalScreen[Contact | None]):
         contact_id = self.contact.id
 
         async def save(store: "Store") -> Contact:
-            return await store.update_strategic("crm_contacts", contact_id, **changes)  # type: ignore[no-any-return]
+            return await store.crm.update_strategic("crm_contacts", contact_id, **changes)  # type: ignore[no-any-return]
 
         def failed(exc: BaseException) -> None:
             self.saving = False

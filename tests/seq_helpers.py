@@ -22,7 +22,7 @@ STEPS: list[dict[str, Any]] = [
 
 
 async def contacts_with_email(store: Store, n: int) -> list[UUID]:
-    rows = await store.fetch_dicts(
+    rows = await store.db.fetch_dicts(
         "SELECT id FROM crm_contacts WHERE email LIKE '%%@%%' AND first_name <> '' ORDER BY id LIMIT %s", (n,))
     assert len(rows) == n
     return [r["id"] for r in rows]
@@ -30,10 +30,10 @@ async def contacts_with_email(store: Store, n: int) -> list[UUID]:
 
 async def enroll_many(store: Store, n: int, *, name: str = "Intro", steps: list[dict[str, Any]] | None = None,
                       now: datetime = NOW, sender: str | None = None) -> list[UUID]:
-    seq = await store.create_sequence(name, steps or STEPS, sender=sender)
+    seq = await store.sequences.create_sequence(name, steps or STEPS, sender=sender)
     out = []
     for cid in await contacts_with_email(store, n):
-        out.append((await store.enroll(cid, seq.id, now=now)).id)
+        out.append((await store.sequences.enroll(cid, seq.id, now=now)).id)
     return out
 
 

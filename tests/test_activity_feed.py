@@ -29,12 +29,12 @@ async def _count(conn: psycopg.AsyncConnection, where: str = "true") -> int:
 
 async def test_pages_walk_all_history_newest_first(store: Store, conn: psycopg.AsyncConnection) -> None:
     seen: list[Activity] = []
-    page = await store.feed_page(ActivityFilter(), limit=40)
+    page = await store.activity.feed_page(ActivityFilter(), limit=40)
     while True:
         seen.extend(page.items)
         if not page.has_more:
             break
-        page = await store.feed_page(ActivityFilter(), before=page.next_after, limit=40)  # type: ignore[arg-type]
+        page = await store.activity.feed_page(ActivityFilter(), before=page.next_after, limit=40)  # type: ignore[arg-type]
     assert len(seen) == len({a.id for a in seen}) == await _count(conn) > 40
     keys = [key_of(a) for a in seen]
     assert keys == sorted(keys, reverse=True)
@@ -42,36 +42,36 @@ async def test_pages_walk_all_history_newest_first(store: Store, conn: psycopg.A
 
 
 async def test_filters_match_sql(store: Store, conn: psycopg.AsyncConnection) -> None:
-    first = (await store.feed_page(ActivityFilter(), limit=200)).items
+    first = (await store.activity.feed_page(ActivityFilter(), limit=200)).items
     contact = next(a.contact_id for a in first if a.contact_id and a.kind in ("note", "email_sent"))
     f = parse_filter(f"kind=note,email_sent contact={contact}")
-    rows = (await store.feed_page(f, limit=500)).items
+    rows = (await store.activity.feed_page(f, limit=500)).items
     assert rows and all(a.kind in ("note", "email_sent") and a.contact_id == contact for a in rows)
     assert len(rows) == await _count(conn, f"kind IN ('note', 'email_sent') AND contact_id = '{contact}'")
-    by_source = (await store.feed_page(parse_filter("source=twenty"), limit=500)).items
+    by_source = (await store.activity.feed_page(parse_filter("source=twenty"), limit=500)).items
     assert by_source and {a.source for a in by_source} == {"twenty"}
     word = next(a.subject for a in first if a.subject).split()[0]
-    texty = (await store.feed_page(ActivityFilter(text=word.upper()), limit=500)).items
+    texty = (await store.activity.feed_page(ActivityFilter(text=word.upper()), limit=500)).items
     assert texty and all(word.lower() in f"{a.subject} {a.summary}".lower() for a in texty)
-    none = await store.feed_page(ActivityFilter(text="50%_off-no-such-thing"))
+    none = await store.activity.feed_page(ActivityFilter(text="50%_off-no-such-thing"))
     assert none.items == [] and not none.has_more
 
 
 async def test_newer_than_head_and_names(store: Store) -> None:
-    page = await store.feed_page(ActivityFilter(), limit=10)
+    page = await store.activity.feed_page(ActivityFilter(), limit=10)
     head = key_of(page.items[0])
-    assert await store.feed_newer(ActivityFilter(), head) == []
-    a1 = await store.log_activity(kind="call", channel="phone", subject="Called Ada", source="cockpit",
+    assert await store.activity.feed_newer(ActivityFilter(), head) == []
+    a1 = await store.crm.log_activity(kind="call", channel="phone", subject="Called Ada", source="cockpit",
                                   occurred_at=head[0] + timedelta(minutes=1), contact_id=page.items[0].contact_id)
-    a2 = await store.log_activity(kind="note", subject="Filed", source="cockpit",
+    a2 = await store.crm.log_activity(kind="note", subject="Filed", source="cockpit",
                                   occurred_at=head[0] + timedelta(minutes=2))
-    newer = await store.feed_newer(ActivityFilter(), head)
+    newer = await store.activity.feed_newer(ActivityFilter(), head)
     assert [a.id for a in newer] == [a2.id, a1.id]  # type: ignore[union-attr]
-    assert [a.id for a in await store.feed_newer(ActivityFilter(kinds=("call",)), head)] == [a1.id]  # type: ignore[union-attr]
-    assert await store.feed_head() == key_of(a2)  # type: ignore[arg-type]
+    assert [a.id for a in await store.activity.feed_newer(ActivityFilter(kinds=("call",)), head)] == [a1.id]  # type: ignore[union-attr]
+    assert await store.activity.feed_head() == key_of(a2)  # type: ignore[arg-type]
     contacts = {a.contact_id for a in page.items if a.contact_id}
     deals = {a.deal_id for a in page.items if a.deal_id}
-    names = await store.record_names(contacts, deals)
+    names = await store.activity.record_names(contacts, deals)
     assert set(names) == contacts | deals and all(names.values())
 
 
@@ -81,7 +81,7 @@ async def _signals(store: Store, poll: float) -> AsyncIterator[asyncio.Queue[Any
     ready = asyncio.Event()
 
     async def pump() -> None:
-        async for sig in store.activity_signals(poll_seconds=poll, ready=ready):
+        async for sig in store.activity.activity_signals(poll_seconds=poll, ready=ready):
             await queue.put(sig)
 
     task = asyncio.create_task(pump())
@@ -97,10 +97,10 @@ async def _signals(store: Store, poll: float) -> AsyncIterator[asyncio.Queue[Any
 async def test_notify_on_writes_through_the_view_only_for_this_client(store: Store) -> None:
     other = store.scoped("northwind")
     async with _signals(store, poll=60) as queue:
-        await other.log_activity(kind="note", subject="Northwind only", source="cockpit")
+        await other.crm.log_activity(kind="note", subject="Northwind only", source="cockpit")
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(queue.get(), 0.4)  # another client's write is not ours
-        ours = await store.log_activity(kind="note", subject="Ours", source="cockpit")
+        ours = await store.crm.log_activity(kind="note", subject="Ours", source="cockpit")
         sig = await asyncio.wait_for(queue.get(), 5)
         assert sig.kind == "notify" and sig.ids == (ours.id,)  # type: ignore[union-attr]
 
@@ -113,7 +113,7 @@ async def test_poll_finds_rows_twenty_writes(store: Store, conn: psycopg.AsyncCo
         await conn.execute(f'INSERT INTO "{ws}"."timelineActivity" (id, "happensAt", name) VALUES (%s, %s, %s)',
                            (uuid4(), datetime.now(timezone.utc) + timedelta(days=400), "person.created"))
         assert (await asyncio.wait_for(queue.get(), 5)).kind == "poll"
-    head = await store.feed_head()
+    head = await store.activity.feed_head()
     assert head is not None and head[0] > datetime.now(timezone.utc)
 
 

@@ -43,12 +43,12 @@ async def test_newest_first_and_live_while_following(settings: Settings, store: 
     app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
-        first = (await store.feed_page(screen.state.filter, limit=30)).items
+        first = (await store.activity.feed_page(screen.state.filter, limit=30)).items
         assert [a.id for a in screen.state.rows] == [a.id for a in first]
         assert _table(app).get_row_at(0)[0] == first[0].occurred_at.strftime("%d %b %H:%M")
         assert _table(app).get_row_at(0)[5] == " ".join((first[0].subject or first[0].summary or "").split())
         assert "● live" in _status(app)
-        new = await store.log_activity(kind="call", channel="phone", subject="Live call with Ada", source="cockpit",
+        new = await store.crm.log_activity(kind="call", channel="phone", subject="Live call with Ada", source="cockpit",
                                        occurred_at=first[0].occurred_at + timedelta(minutes=5))
         # no keypress: the NOTIFY brings it in
         await until(pilot, lambda: screen.state.rows[0].id == new.id, what="the new row")  # type: ignore[union-attr]
@@ -63,7 +63,7 @@ async def test_reading_is_not_disturbed_then_f_follows(settings: Settings, store
         reading = screen.current()
         assert reading is not None and _table(app).cursor_row == 3 and not screen.state.following
         before = list(screen.state.rows)
-        new = await store.log_activity(kind="note", subject="Arrived while reading", source="cockpit",
+        new = await store.crm.log_activity(kind="note", subject="Arrived while reading", source="cockpit",
                                        occurred_at=before[0].occurred_at + timedelta(minutes=1))
         await until(pilot, lambda: len(screen.state.pending) == 1, what="the pending row")
         assert screen.state.rows == before and _table(app).cursor_row == 3 and screen.current() == reading
@@ -140,7 +140,7 @@ async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store
         await until(pilot, lambda: isinstance(app.screen, ActivityScreen), what="back to the feed")
         assert _table(app).cursor_row == index  # the feed kept its place
         deal_id = next(a.deal_id for a in screen.state.rows if a.deal_id)
-        note = await store.log_activity(kind="note", subject="Deal-only note", deal_id=deal_id, source="cockpit",
+        note = await store.crm.log_activity(kind="note", subject="Deal-only note", deal_id=deal_id, source="cockpit",
                                         occurred_at=screen.state.rows[0].occurred_at + timedelta(minutes=1))
         await until(pilot, lambda: note.id in {a.id for a in screen.state.rows + screen.state.pending},  # type: ignore[union-attr]
                     what="the note")
@@ -173,9 +173,9 @@ async def test_client_switch_rescopes_the_feed_and_its_live_watch(settings: Sett
                     and {a.client_id for a in screen.state.rows} == {"northwind"}, what="Northwind's feed")
         assert screen.state.filter.is_empty  # ... does not follow to another client
         top = screen.state.rows[0]
-        await store.log_activity(kind="note", subject="BezelIQ only", source="cockpit",
+        await store.crm.log_activity(kind="note", subject="BezelIQ only", source="cockpit",
                                  occurred_at=top.occurred_at + timedelta(days=1))
-        new = await store.scoped("northwind").log_activity(kind="note", subject="Northwind news", source="cockpit",
+        new = await store.scoped("northwind").crm.log_activity(kind="note", subject="Northwind news", source="cockpit",
                                                            occurred_at=top.occurred_at + timedelta(hours=1))
         await until(pilot, lambda: screen.state.rows[0].id == new.id, what="Northwind's new row")  # type: ignore[union-attr]
         assert all(a.subject != "BezelIQ only" for a in screen.state.rows)
@@ -187,7 +187,7 @@ async def test_back_dated_write_through_the_view_appears(settings: Settings, sto
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
         second = screen.state.rows[1]
-        late = await store.log_activity(kind="email_opened", channel="email", subject="Opened (late webhook)",
+        late = await store.crm.log_activity(kind="email_opened", channel="email", subject="Opened (late webhook)",
                                         source="resend", occurred_at=second.occurred_at + timedelta(seconds=1))
         await until(pilot, lambda: any(a.id == late.id for a in screen.state.rows), what="the late row")  # type: ignore[union-attr]
         assert [a.id for a in screen.state.rows].index(late.id) == 1  # type: ignore[union-attr]
@@ -200,7 +200,7 @@ async def test_an_edited_row_changes_in_place(settings: Settings, store: Store) 
         await pilot.press("down", "down")
         index = next(i for i, a in enumerate(screen.state.rows) if a.source != "twenty" and i > 2)
         target = screen.state.rows[index]
-        await store.update_record("crm_activities", target.id, {"subject": "Edited by arlo"}, role="operational")
+        await store.crm.update_record("crm_activities", target.id, {"subject": "Edited by arlo"}, role="operational")
         await until(pilot, lambda: screen.state.rows[index].subject == "Edited by arlo", what="the edit")
         assert _table(app).get_row_at(index)[5] == "Edited by arlo"
         assert _table(app).cursor_row == 2 and not screen.state.pending  # no jump, nothing "new"

@@ -113,7 +113,7 @@ async def test_ui_answers_keys_while_a_slow_query_runs(settings, store, waiter) 
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         board = await _ready(app, pilot, waiter)
-        slow = board.call_store(lambda s: s.fetch_value("SELECT pg_sleep(3)"), group="slow")
+        slow = board.call_store(lambda s: s.db.fetch_value("SELECT pg_sleep(3)"), group="slow")
         assert slow is not None
         start = board.selected()
         await pilot.press("l", "j")

@@ -18,7 +18,7 @@ SARAH = "sarah.chen@meridianhealth.com"
 
 
 async def _sarah(store: Store):  # type: ignore[no-untyped-def]
-    page = await store.contacts_page("sarah chen")
+    page = await store.crm.contacts_page("sarah chen")
     return next(c for c in page.items if c.email == SARAH)
 
 
@@ -28,8 +28,8 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
     staged = await stage_import(store, data, "update.csv", uploaded_by="justin")
     report = await run_import(store, staged)
     assert report.queued == 1 and report.auto_committed == 0
-    page = await store.pending_proposals(limit=10, kind="entity")
-    assert [p.action for p in page.items] == ["update"] and await store.pending_count("entity") == 1
+    page = await store.approvals.pending_proposals(limit=10, kind="entity")
+    assert [p.action for p in page.items] == ["update"] and await store.approvals.pending_count("entity") == 1
     view = await review(store, page.items[0].proposal_id)
     diff = {d.field: (d.before, d.after) for d in view.diff}
     assert diff["job_title"] == (sarah.job_title, "Chief Financial Officer")
@@ -37,10 +37,10 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
     assert any("already a contact" in e for e in view.evidence)
     ops = await approve(store, page.items[0].proposal_id, reviewer="justin", note="she was promoted")
     assert ops[0]["op"] == "update"
-    after = await store.contact(sarah.id)
+    after = await store.crm.contact(sarah.id)
     assert after.job_title == "Chief Financial Officer" and (after.phone or "").endswith("555 0100")
     assert after.priority == sarah.priority  # strategic field untouched
-    assert await store.pending_count("entity") == 0
+    assert await store.approvals.pending_count("entity") == 0
     # the decision is immutable and the delta was recorded
     did = (await (await conn.execute("SELECT decision_id FROM redkey.approval_decisions")).fetchone())[0]
     for stmt in ("UPDATE redkey.approval_decisions SET decision = 'rejected' WHERE decision_id = %s",
@@ -56,18 +56,18 @@ async def test_import_update_reviewed_then_approved_through_view(store: Store, c
 async def test_reject_needs_note_and_changes_nothing(store: Store) -> None:
     staged = await stage_import(store, f"Email,Name\n{SARAH},Sarah Q. Chen\n".encode(), "r.csv", uploaded_by="j")
     await run_import(store, staged)
-    pid = (await store.pending_proposals(kind="entity")).items[0].proposal_id
+    pid = (await store.approvals.pending_proposals(kind="entity")).items[0].proposal_id
     with pytest.raises(ValidationFailed, match="needs a note"):
         await reject(store, pid, reviewer="justin", note="  ")
     await reject(store, pid, reviewer="justin", note="wrong person")
     assert (await _sarah(store)).last_name == "Chen"
-    assert (await store.get_proposal(pid)).status == "rejected"
+    assert (await store.approvals.get_proposal(pid)).status == "rejected"
 
 
 async def test_database_refuses_commit_without_approval(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
     staged = await stage_import(store, f"Email,Name\n{SARAH},Sarah Q. Chen\n".encode(), "r.csv", uploaded_by="j")
     await run_import(store, staged)
-    pid = (await store.pending_proposals(kind="entity")).items[0].proposal_id
+    pid = (await store.approvals.pending_proposals(kind="entity")).items[0].proposal_id
     with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="without an approval"):
         await conn.execute("UPDATE redkey.proposals SET status = 'committed', committed_at = now(), "
                            "auto_rule = NULL WHERE proposal_id = %s", (pid,))
@@ -87,21 +87,21 @@ async def test_database_refuses_commit_without_approval(store: Store, conn) -> N
 
 async def test_merge_keeps_both_histories(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
     sarah = await _sarah(store)
-    dup = await store.insert_record("crm_contacts", {"first_name": "Sarah", "last_name": "Chen",
+    dup = await store.crm.insert_record("crm_contacts", {"first_name": "Sarah", "last_name": "Chen",
                                                      "email": "schen@meridianhealth.com", "city": "Boston"})
-    await store.log_activity(kind="call", channel="phone", subject="call with the duplicate", contact_id=dup.id,
+    await store.crm.log_activity(kind="call", channel="phone", subject="call with the duplicate", contact_id=dup.id,
                              source="arlo", external_id="dup-call-1")
-    before = len((await store.activities_page(contact_id=sarah.id, limit=500)).items)
+    before = len((await store.activity.activities_page(contact_id=sarah.id, limit=500)).items)
     p = await propose_merge(store, sarah.id, dup.id, created_by="arlo", reasons=["same person, two emails"])
     view = await review(store, p.proposal_id)
     assert any(d.field == "activities moved to survivor" and d.after == 1 for d in view.diff)
     await approve(store, p.proposal_id, reviewer="justin", note="same person")
-    acts = (await store.activities_page(contact_id=sarah.id, limit=500)).items
+    acts = (await store.activity.activities_page(contact_id=sarah.id, limit=500)).items
     assert len(acts) == before + 1 and any(a.subject == "call with the duplicate" for a in acts)
-    page = await store.contacts_page("schen")
+    page = await store.crm.contacts_page("schen")
     assert all(c.id != dup.id for c in page.items)  # soft-deleted: gone from the view
-    assert await store.merged_into(sarah.id) == [dup.id]
-    assert (await store.contact(sarah.id)).city  # filled from the duplicate if Sarah had none
+    assert await store.approvals.merged_into(sarah.id) == [dup.id]
+    assert (await store.crm.contact(sarah.id)).city  # filled from the duplicate if Sarah had none
     with pytest.raises(ValidationFailed):
         await propose_merge(store, sarah.id, sarah.id, created_by="arlo")
 
@@ -118,7 +118,7 @@ async def test_writeback_applies_strategic_fields_as_strategic(store: Store) -> 
     assert {d.field for d in view.diff} == {"strategy_note", "job_title"}
     ops = await approve(store, wb.proposal_id, reviewer="justin")
     assert ops[0]["before"]["job_title"] == sarah.job_title
-    after = await store.contact(sarah.id)
+    after = await store.crm.contact(sarah.id)
     assert after.strategy_note == "Lead with the ROI model" and after.job_title == "CFO & COO"
     with pytest.raises(ValidationFailed, match="strategic"):
         await propose_writeback(store, {**wb.model_dump(exclude={"artifact_id", "proposal_id"}),
@@ -130,25 +130,25 @@ async def test_pending_pages_are_keyset_paginated(store: Store) -> None:
     staged = await stage_import(store, f"Name,Email\n{rows}".encode(), "noemail.csv", uploaded_by="j")
     report = await run_import(store, staged)
     assert report.queued == 7
-    first = await store.pending_proposals(limit=5, kind="entity")
+    first = await store.approvals.pending_proposals(limit=5, kind="entity")
     assert len(first.items) == 5 and first.next_after
-    second = await store.pending_proposals(limit=5, after=first.next_after, kind="entity")
+    second = await store.approvals.pending_proposals(limit=5, after=first.next_after, kind="entity")
     assert len(second.items) == 2 and second.next_after is None
     assert not {p.proposal_id for p in first.items} & {p.proposal_id for p in second.items}
     ops = await approve(store, second.items[0].proposal_id, reviewer="justin", note="real lead")
     assert ops[0]["op"] == "create"
-    assert (await store.contact(UUID(ops[0]["entity_ref"]))).first_name == "Lead"
+    assert (await store.crm.contact(UUID(ops[0]["entity_ref"]))).first_name == "Lead"
 
 
 async def test_demo_has_arlos_writebacks_waiting(store: Store) -> None:
-    page = await store.pending_proposals(kind="writeback")
+    page = await store.approvals.pending_proposals(kind="writeback")
     assert [p.created_by for p in page.items] == ["arlo", "arlo"]
     strategic = next(p for p in page.items if "recontact_at" in p.payload)
     view = await review(store, strategic.proposal_id)
     assert {d.field for d in view.diff} == {"recontact_at", "strategy_note"}
     assert any("budget freeze" in e for e in view.evidence)
     await approve(store, strategic.proposal_id, reviewer="justin", note="yes")
-    dan = await store.contact(strategic.target_id)
+    dan = await store.crm.contact(strategic.target_id)
     assert str(dan.recontact_at) == "2027-07-01" and dan.strategy_note.startswith("Budget freeze")
 
 
@@ -157,7 +157,7 @@ async def test_duplicate_finder_proposes_merges_once(store: Store) -> None:
 
     sarah = await _sarah(store)
     assert await propose_duplicate_merges(store) == []
-    dup = await store.insert_record("crm_contacts", {"first_name": "Sarah", "last_name": "Chen",
+    dup = await store.crm.insert_record("crm_contacts", {"first_name": "Sarah", "last_name": "Chen",
                                                      "email": "s.chen@meridianhealth.com",
                                                      "company_id": sarah.company_id})
     proposed = await propose_duplicate_merges(store)
@@ -165,16 +165,16 @@ async def test_duplicate_finder_proposes_merges_once(store: Store) -> None:
         (str(sarah.id), str(dup.id))]
     assert await propose_duplicate_merges(store) == []  # already waiting: not proposed twice
     await approve(store, proposed[0].proposal_id, reviewer="justin", note="same person")
-    assert await store.merged_into(sarah.id) == [dup.id]
+    assert await store.approvals.merged_into(sarah.id) == [dup.id]
     assert await propose_duplicate_merges(store) == []  # the duplicate is gone from the view
 
 
 async def test_another_clients_proposals_are_out_of_reach(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
     from cockpit.errors import NotFound
 
-    pid = (await store.pending_proposals(kind="writeback")).items[0].proposal_id
+    pid = (await store.approvals.pending_proposals(kind="writeback")).items[0].proposal_id
     northwind = store.scoped("northwind")
-    assert await northwind.pending_count() == 0
+    assert await northwind.approvals.pending_count() == 0
     with pytest.raises(NotFound):
         await approve(northwind, pid, reviewer="justin")
     # and the database refuses a decision recorded under the wrong client

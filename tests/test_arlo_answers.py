@@ -28,11 +28,11 @@ async def _tell(arlo: Arlo, text: str):
 
 
 async def _contact(store: Store, name: str):
-    return next(c for c in (await store.contacts_page(name)).items if c.full_name == name)
+    return next(c for c in (await store.crm.contacts_page(name)).items if c.full_name == name)
 
 
 async def _deal(store: Store, name: str):
-    return next(d for d in await store.search_deals(name.split(" — ")[0], 20) if d.name == name)
+    return next(d for d in await store.crm.search_deals(name.split(" — ")[0], 20) if d.name == name)
 
 
 async def test_a_question_lists_its_choices_and_the_answer_is_applied(arlo: Arlo, store: Store) -> None:
@@ -49,7 +49,7 @@ async def test_a_question_lists_its_choices_and_the_answer_is_applied(arlo: Arlo
     assert done.output["changes"] == [{"record": "Sarah Okafor (Brightline Logistics)", "id": done.output["changes"][0]["id"],
                                        "view": "crm_contacts", "field": "priority", "before": None, "after": "high"}]
     assert await open_questions(store) == []                # answered: no dead question left behind
-    log = [m.message_type for m in await store.task_log(asked.id)]
+    log = [m.message_type for m in await store.tasks.task_log(asked.id)]
     assert log.count("arlo.answered") == 1 and log[-1] == "task.complete"
 
 
@@ -62,7 +62,7 @@ async def test_two_questions_on_one_task_stage_first_then_the_deal(arlo: Arlo, s
     pilot = next(c for c in again.output["choices"] if "Proposal" in c["label"])
     done = await answer_and_run(arlo, asked.id, pilot["key"])
     assert done.status == "complete", done.output
-    moved = [d for d in await store.search_deals("Osborn", 20) if d.name == "Osborn Energy — Pilot"]
+    moved = [d for d in await store.crm.search_deals("Osborn", 20) if d.name == "Osborn Energy — Pilot"]
     assert sorted(d.stage_id for d in moved) == ["QUALIFY", "QUALIFY"]   # the Proposal one moved; the other was there
 
 
@@ -72,7 +72,7 @@ async def test_dropping_and_superseding_close_the_question(arlo: Arlo, store: St
     assert dropped.status == "cancelled"
     second = await _tell(arlo, "ping Alex next week")
     third = await _tell(arlo, "ping Alex next week")     # said again: the older question is superseded
-    assert (await store.task(second.id)).status == "cancelled"
+    assert (await store.tasks.task(second.id)).status == "cancelled"
     cur = await conn.execute("SELECT replaced_by FROM redkey.tasks WHERE id = %s", (second.id,))
     assert (await cur.fetchone())[0] == third.id
     assert [q.task_id for q in await open_questions(store)] == [third.id]
@@ -104,17 +104,17 @@ async def test_undo_restores_every_field_and_only_once(arlo: Arlo, store: Store)
     assert said.startswith("Undone:") and "stage back to 'Proposal'" in said
     deal = await _deal(store, "Volta Energy — Pilot")
     assert deal.stage_id == "PROPOSAL" and deal.recontact_at is None
-    moves = await store.activities_page(deal_id=deal.id, kinds=["stage_change"])
+    moves = await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])
     assert len(moves.items) == 2   # the move and its undo are both on the timeline
     with pytest.raises(ValidationFailed, match="already undone"):
         await undo(store, done.id)
-    assert "arlo.undone" in [m.message_type for m in await store.task_log(done.id)]
+    assert "arlo.undone" in [m.message_type for m in await store.tasks.task_log(done.id)]
 
 
 async def test_undo_is_refused_when_the_field_changed_since(arlo: Arlo, store: Store) -> None:
     done = await _tell(arlo, "Mark Tyler Boyer as high priority")
     tyler = await _contact(store, "Tyler Boyer")
-    await store.update_strategic("crm_contacts", tyler.id, priority="low")   # Justin changed it in the cockpit
+    await store.crm.update_strategic("crm_contacts", tyler.id, priority="low")   # Justin changed it in the cockpit
     with pytest.raises(ValidationFailed, match="was changed since"):
         await undo(store, done.id)
     assert (await _contact(store, "Tyler Boyer")).priority == "low"
@@ -179,15 +179,15 @@ async def test_questions_with_nothing_to_choose_do_not_pile_up(arlo: Arlo, store
     assert [c["key"] for c in lost.output["choices"]] == ["0"]          # it can be dropped
     which = await _tell(arlo, "Mark Sarah as a priority")               # a real choice: stays open
     await _tell(arlo, "Move the Volta deal to Negotiation")             # Justin moved on
-    assert (await store.task(lost.id)).status == "cancelled"
+    assert (await store.tasks.task(lost.id)).status == "cancelled"
     assert [q.task_id for q in await open_questions(store)] == [which.id]
 
 
 async def test_names_match_with_or_without_accents(arlo: Arlo, store: Store) -> None:
-    meridian = next(c for c in (await store.companies_page("meridian")).items if c.name == "Meridian Health")
-    jose = await store.insert_record("crm_contacts", {"first_name": "José", "last_name": "Núñez",
+    meridian = next(c for c in (await store.crm.companies_page("meridian")).items if c.name == "Meridian Health")
+    jose = await store.crm.insert_record("crm_contacts", {"first_name": "José", "last_name": "Núñez",
                                                       "email": "jose.nunez@meridianhealth.com",
                                                       "company_id": meridian.id})
     done = await _tell(arlo, "mark jose nunez high priority")
     assert done.status == "complete", done.output
-    assert (await store.contact(jose.id)).priority == "high"
+    assert (await store.crm.contact(jose.id)).priority == "high"

@@ -104,12 +104,12 @@ def judge(case: Case, base: dict, changed: dict, names: dict) -> list[str]:
 async def eval_store(store: Store) -> Store:
     companies = {}
     for name, domain in EXTRA_COMPANIES:
-        companies[name] = await store.insert_record("crm_companies", {"name": name, "domain": domain})
+        companies[name] = await store.crm.insert_record("crm_companies", {"name": name, "domain": domain})
     for name, stage, amount, company in EXTRA_DEALS:
-        await store.insert_record("crm_deals", {"name": name, "stage_id": stage, "amount": amount, "currency": "USD",
+        await store.crm.insert_record("crm_deals", {"name": name, "stage_id": stage, "amount": amount, "currency": "USD",
                                                 "company_id": companies[company].id, "close_date": date(2027, 2, 26)})
-    hawkins = next(c for c in (await store.companies_page("hawkins")).items if c.name == "Hawkins LLC")
-    await store.insert_record("crm_contacts", {"first_name": "Megan", "last_name": "York",
+    hawkins = next(c for c in (await store.crm.companies_page("hawkins")).items if c.name == "Hawkins LLC")
+    await store.crm.insert_record("crm_contacts", {"first_name": "Megan", "last_name": "York",
                                                "email": "megan.york@hawkinsllc.com", "company_id": hawkins.id})
     return store
 

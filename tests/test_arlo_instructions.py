@@ -41,24 +41,24 @@ async def seed_records(store: Store) -> None:
     their named deals; should any other deal sit at one of them, move it to another company."""
     from cockpit.demo import NAMED_COMPANIES, NAMED_DEALS, NAMED_PEOPLE
 
-    companies = {c.name: c for c in (await store.companies_page(limit=500)).items}
+    companies = {c.name: c for c in (await store.crm.companies_page(limit=500)).items}
     named_ids = {companies[n].id for n, _, _ in NAMED_COMPANIES}
     elsewhere = next(c for c in companies.values() if c.id not in named_ids)
-    emails = {c.id: c.email for c in (await store.contacts_page(limit=500)).items}
+    emails = {c.id: c.email for c in (await store.crm.contacts_page(limit=500)).items}
     wanted = {(name, NAMED_PEOPLE[pi][4]) for name, _, _, _, pi, _ in NAMED_DEALS}
     seen: set = set()
-    for stage in await store.pipeline():
-        page = await store.deal_cards(stage.stage_id, limit=500)
+    for stage in await store.crm.pipeline():
+        page = await store.crm.deal_cards(stage.stage_id, limit=500)
         for i, d in enumerate(page.items):
             key = (d.name, emails.get(d.contact_id))
             if d.company_id in named_ids and (key not in wanted or key in seen):
-                await store.update_record("crm_deals", d.id, {"name": f"Side deal {stage.stage_id} {i}",
-                                                              "company_id": elsewhere.id}, role="owner")
+                await store.crm.update_record("crm_deals", d.id, {"name": f"Side deal {stage.stage_id} {i}",
+                                                                   "company_id": elsewhere.id}, role="owner")
             seen.add(key)
 
 
 async def _deal(store: Store, name: str):
-    return (await store.search_deals(name, 5))[0]
+    return (await store.crm.search_deals(name, 5))[0]
 
 
 async def _tell(arlo: Arlo, text: str):
@@ -78,11 +78,11 @@ async def test_acme_stalled_recontact_in_july(arlo: Arlo, store: Store, seed_rec
 async def test_mark_sarah_at_meridian_as_priority(arlo: Arlo, store: Store, seed_records) -> None:
     done = await _tell(arlo, "Mark Sarah at Meridian as a priority — strong champion, CFO relationship")
     assert done.status == "complete", done.output
-    sarah = (await store.contacts_page("sarah chen")).items[0]
+    sarah = (await store.crm.contacts_page("sarah chen")).items[0]
     assert sarah.priority == "high"
     # appended under the note that was there, dated
     assert sarah.relationship_note == "Strong champion; CFO relationship\n2026-11-20: Strong champion, CFO relationship"
-    okafor = (await store.contacts_page("sarah okafor")).items[0]
+    okafor = (await store.crm.contacts_page("sarah okafor")).items[0]
     assert okafor.priority is None and okafor.relationship_note is None
 
 
@@ -91,7 +91,7 @@ async def test_move_volta_to_negotiation(arlo: Arlo, store: Store, conn, seed_re
     assert done.status == "complete", done.output
     deal = await _deal(store, "Volta")
     assert deal.stage_id == "NEGOTIATE"
-    page = await store.activities_page(deal_id=deal.id, kinds=["stage_change"])
+    page = await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])
     assert page.items and page.items[0].source == "arlo"
 
 
@@ -113,7 +113,7 @@ async def test_unclear_instructions_ask_and_write_nothing(arlo: Arlo, store: Sto
                                                          asks: list[str]) -> None:
     if "Acme Corp — Renewal" in asks:  # a second deal at Acme makes "the Acme deal" ambiguous
         acme = await _deal(store, "Acme")
-        await store.insert_record("crm_deals", {"name": "Acme Corp — Renewal", "stage_id": "QUALIFY",
+        await store.crm.insert_record("crm_deals", {"name": "Acme Corp — Renewal", "stage_id": "QUALIFY",
                                                 "company_id": acme.company_id, "amount": 12000})
     before = await _strategic_snapshot(conn)
     done = await _tell(arlo, text)
@@ -130,7 +130,7 @@ async def test_instruction_runs_under_the_strategic_role(arlo: Arlo, store: Stor
     from cockpit.errors import PermissionDenied
     deal = await _deal(store, "Acme")
     with pytest.raises(PermissionDenied):
-        await store.update_operational("crm_deals", deal.id, strategy_note="sneaky")
+        await store.crm.update_operational("crm_deals", deal.id, strategy_note="sneaky")
     done = await _tell(arlo, "The Acme deal is stalled — budget freeze")
     assert done.status == "complete"
     assert (await _deal(store, "Acme")).strategy_note == "2026-11-20: Stalled — budget freeze"
@@ -144,6 +144,6 @@ async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, se
     # a field the strategic role may not write (Postgres refuses it) rolls back the move made with it
     from cockpit.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
-        await store.apply_strategic("crm_deals", deal.id, {"last_activity_at": "2026-01-01T00:00:00Z"},
-                                    stage_id="DEMO")
-    assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"
+        await store.arlo.apply_strategic("crm_deals", deal.id, {"last_activity_at": "2026-01-01T00:00:00Z"},
+                                         stage_id="DEMO")
+    assert (await store.crm.deal(deal.id)).stage_id == "NEGOTIATE"

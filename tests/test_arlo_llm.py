@@ -32,7 +32,7 @@ async def test_llm_parser_writes_strategic_fields_and_records_cost(store: Store,
     done = await arlo.run_task((await arlo.tell(
         "Sarah at Meridian is key — make her high priority, she's our CFO champion", "bezeliq")).id)
     assert done.status == "complete", done.output
-    sarah = (await store.contacts_page("sarah chen")).items[0]
+    sarah = (await store.crm.contacts_page("sarah chen")).items[0]
     assert sarah.priority == "high"
     assert sarah.relationship_note == "Strong champion; CFO relationship\n2026-11-20: CFO champion"  # appended
     assert float(done.cost_usd) == pytest.approx((1000 * 3 + 200 * 15) / 1e6)
@@ -49,13 +49,13 @@ async def test_llm_dates_are_read_by_our_rules(store: Store, settings, fake) -> 
     done = await arlo.run_task((await arlo.tell("Let's circle back with Acme's fleet deal after the summer",
                                                 "bezeliq")).id)
     assert done.status == "complete", done.output
-    deal = next(d for d in await store.search_deals("acme", 10) if d.name == "Acme — Fleet Analytics")
+    deal = next(d for d in await store.crm.search_deals("acme", 10) if d.name == "Acme — Fleet Analytics")
     assert deal.recontact_at.isoformat() == "2027-09-01"
     await arlo.aclose()
 
 
 async def test_llm_question_and_errors_write_nothing(store: Store, settings, fake) -> None:
-    before = (await store.contacts_page("sarah chen")).items[0]
+    before = (await store.crm.contacts_page("sarah chen")).items[0]
     arlo = await _arlo(store, settings, fake.url)
     asked = await arlo.run_task((await arlo.tell("do the thing", "bezeliq")).id)
     assert asked.status == "blocked" and "Which record" in asked.output["question"]
@@ -69,7 +69,7 @@ async def test_llm_question_and_errors_write_nothing(store: Store, settings, fak
         down.close()
     assert failed.status == "blocked" and "HTTP 529" in failed.output["error"]
     assert len(down.requests) == 3  # one try + two retries
-    assert (await store.contacts_page("sarah chen")).items[0] == before
+    assert (await store.crm.contacts_page("sarah chen")).items[0] == before
 
 
 async def test_llm_phrases_adhoc_answers_from_our_facts(store: Store, settings, fake) -> None:
@@ -88,13 +88,13 @@ async def test_llm_intents_go_through_the_same_resolution_and_rule(store: Store,
                                                     "bezeliq")).id)
         assert done.status == "complete", done.output
         assert done.output["parser"] == "llm"
-        deal = next(d for d in await store.search_deals("volta", 5) if d.name == "Volta Energy — Pilot")
-        priya = (await store.contacts_page("priya raman")).items[0]
+        deal = next(d for d in await store.crm.search_deals("volta", 5) if d.name == "Volta Energy — Pilot")
+        priya = (await store.crm.contacts_page("priya raman")).items[0]
         assert deal.stage_id == "NEGOTIATE" and priya.recontact_at.isoformat() == "2027-03-31"
         lost = await arlo.run_task((await arlo.tell("Stanton is lost", "bezeliq")).id)
         assert lost.status == "blocked" and "no lost stage" in lost.output["question"]
         sarah = await arlo.run_task((await arlo.tell("make Sarah high priority", "bezeliq")).id)
         assert sarah.status == "blocked" and "Sarah Okafor" in sarah.output["question"]
-        assert (await store.contacts_page("sarah okafor")).items[0].priority is None
+        assert (await store.crm.contacts_page("sarah okafor")).items[0].priority is None
     finally:
         await arlo.aclose()

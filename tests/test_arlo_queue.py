@@ -34,14 +34,14 @@ def _services() -> Services:
 
 
 async def test_lifecycle_is_logged_first_and_state_follows(store: Store, settings, conn) -> None:
-    task = await store.create_task("test_count", brief="count once", params={"n": 1})
+    task = await store.tasks.create_task("test_count", brief="count once", params={"n": 1})
     assert task.status == "created" and task.id.startswith("0.0.") and task.client_id == "bezeliq"
     worker = Worker(store, settings, _services(), agent="arlo-a")
     done = await worker.run_one()
     assert done is not None and done.id == task.id and done.status == "complete"
     assert done.output == {"summary": f"counted {task.id} for bezeliq", "client": "bezeliq"}
     assert done.duration_seconds is not None and done.attempts == 1
-    log = await store.task_log(task.id)
+    log = await store.tasks.task_log(task.id)
     assert [m.message_type for m in log] == ["task.created", "task.claimed", "task.started", "task.complete"]
     assert done.last_log_seq == log[-1].seq
     # the role topic announced it
@@ -55,7 +55,7 @@ async def test_lifecycle_is_logged_first_and_state_follows(store: Store, setting
 
 async def test_two_workers_race_over_1000_tasks(store: Store, settings, conn) -> None:
     RUNS.clear()
-    created = await store.create_tasks("test_count", ["bezeliq" if i % 2 else "northwind" for i in range(1000)],
+    created = await store.tasks.create_tasks("test_count", ["bezeliq" if i % 2 else "northwind" for i in range(1000)],
                                        created_by="test")
     ids = [t.id for t in created]
     assert len(set(ids)) == 1000
@@ -86,11 +86,11 @@ async def test_two_workers_race_over_1000_tasks(store: Store, settings, conn) ->
 
 async def test_killed_workers_lease_runs_out_and_task_is_retried(store: Store, settings, conn) -> None:
     RUNS.clear()
-    task = await store.create_task("test_count")
+    task = await store.tasks.create_task("test_count")
     # worker A claims and starts, then "dies" (never finishes)
-    claimed = await store.claim_task("arlo-dead", lease_seconds=30)
+    claimed = await store.tasks.claim_task("arlo-dead", lease_seconds=30)
     assert claimed is not None and claimed.id == task.id
-    assert await store.start_task(claimed, "arlo-dead", 30) is not None
+    assert await store.tasks.start_task(claimed, "arlo-dead", 30) is not None
     live = Worker(store, settings, _services(), agent="arlo-live")
     assert await live.run_one() is None  # lease still valid: not claimable
     # the lease runs out (moved into the past rather than sleeping)
@@ -99,64 +99,64 @@ async def test_killed_workers_lease_runs_out_and_task_is_retried(store: Store, s
     assert done is not None and done.status == "complete" and done.agent == "arlo-live" and done.attempts == 2
     assert RUNS[task.id] == 1
     # the dead worker coming back cannot record a result any more (fencing by agent + attempt)
-    assert await store.finish_task(claimed, "arlo-dead", blocked=False, output={"summary": "late"}) is None
-    assert (await store.task(task.id)).output["summary"].startswith("counted")
+    assert await store.tasks.finish_task(claimed, "arlo-dead", blocked=False, output={"summary": "late"}) is None
+    assert (await store.tasks.task(task.id)).output["summary"].startswith("counted")
 
 
 async def test_control_messages_hold_resume_cancel(store: Store, settings) -> None:
     RUNS.clear()
     worker = Worker(store, settings, _services(), agent="arlo-a")
-    t1 = await store.create_task("test_count")
-    held = await store.control_task(t1.id, "hold", reason="wait for Q3")
+    t1 = await store.tasks.create_task("test_count")
+    held = await store.tasks.control_task(t1.id, "hold", reason="wait for Q3")
     assert held.status == "on_hold"
     assert await worker.run_one() is None  # a held task is not claimable
-    resumed = await store.control_task(t1.id, "resume")
+    resumed = await store.tasks.control_task(t1.id, "resume")
     assert resumed.status == "created"
     assert (await worker.run_one()).status == "complete"
 
-    t2 = await store.create_task("test_count")
-    assert (await store.control_task(t2.id, "cancel", reason="not needed")).status == "cancelled"
+    t2 = await store.tasks.create_task("test_count")
+    assert (await store.tasks.control_task(t2.id, "cancel", reason="not needed")).status == "cancelled"
     assert await worker.run_one() is None and RUNS[t2.id] == 0
     with pytest.raises(ValidationFailed):
-        await store.control_task(t2.id, "resume")  # a cancelled task stays cancelled
+        await store.tasks.control_task(t2.id, "resume")  # a cancelled task stays cancelled
     with pytest.raises(ValidationFailed):
-        await store.control_task(t1.id, "cancel")  # complete stays complete
-    assert [m.message_type for m in await store.task_log(t2.id)] == ["task.created", "task.cancelled"]
+        await store.tasks.control_task(t1.id, "cancel")  # complete stays complete
+    assert [m.message_type for m in await store.tasks.task_log(t2.id)] == ["task.created", "task.cancelled"]
 
     # held while running: the running worker's result is dropped, the task waits for resume
-    t3 = await store.create_task("test_count")
-    claimed = await store.claim_task("arlo-x", 60)
-    started = await store.start_task(claimed, "arlo-x", 60)
-    await store.control_task(t3.id, "hold")
-    assert await store.finish_task(started, "arlo-x", blocked=False, output={"summary": "x"}) is None
-    assert (await store.task(t3.id)).status == "on_hold"
+    t3 = await store.tasks.create_task("test_count")
+    claimed = await store.tasks.claim_task("arlo-x", 60)
+    started = await store.tasks.start_task(claimed, "arlo-x", 60)
+    await store.tasks.control_task(t3.id, "hold")
+    assert await store.tasks.finish_task(started, "arlo-x", blocked=False, output={"summary": "x"}) is None
+    assert (await store.tasks.task(t3.id)).status == "on_hold"
 
 
 async def test_listener_applies_messages_appended_by_anyone(store: Store, conn) -> None:
     """A control message written straight to the log (no Python) still changes current state."""
-    task = await store.create_task("test_count")
+    task = await store.tasks.create_task("test_count")
     await conn.execute("INSERT INTO redkey.topic_log (topic_id, message_type, payload) "
                        "VALUES (%s, 'task.on_hold', '{\"reason\": \"from psql\"}')", (task.id,))
-    assert (await store.task(task.id)).status == "on_hold"
+    assert (await store.tasks.task(task.id)).status == "on_hold"
     # an impossible transition is refused together with its log entry
     with pytest.raises(psycopg.Error):
         await conn.execute("INSERT INTO redkey.topic_log (topic_id, message_type, payload) "
                            "VALUES (%s, 'task.complete', '{\"agent\": \"nobody\", \"attempt\": 0}')", (task.id,))
-    log = await store.task_log(task.id)
+    log = await store.tasks.task_log(task.id)
     assert [m.message_type for m in log] == ["task.created", "task.on_hold"]
 
 
 async def test_engine_creates_no_second_periodic_task_while_one_is_pending(store: Store) -> None:
-    first = await store.create_periodic_task("bezeliq", "enrichment_scan", 3600)
+    first = await store.tasks.create_periodic_task("bezeliq", "enrichment_scan", 3600)
     assert first is not None
-    assert await store.create_periodic_task("bezeliq", "enrichment_scan", 0.0) is None  # pending
-    await store.control_task(first.id, "cancel")
-    assert await store.create_periodic_task("bezeliq", "enrichment_scan", 3600) is None  # not due yet
-    again = await store.create_periodic_task("bezeliq", "enrichment_scan", 0.0)
+    assert await store.tasks.create_periodic_task("bezeliq", "enrichment_scan", 0.0) is None  # pending
+    await store.tasks.control_task(first.id, "cancel")
+    assert await store.tasks.create_periodic_task("bezeliq", "enrichment_scan", 3600) is None  # not due yet
+    again = await store.tasks.create_periodic_task("bezeliq", "enrichment_scan", 0.0)
     assert again is not None and again.id != first.id
     # racing engines (two processes): exactly one creates
-    await store.control_task(again.id, "cancel")
-    results = await asyncio.gather(*(store.create_periodic_task("northwind", "pipeline_health", 0.0)
+    await store.tasks.control_task(again.id, "cancel")
+    results = await asyncio.gather(*(store.tasks.create_periodic_task("northwind", "pipeline_health", 0.0)
                                      for _ in range(5)))
     assert sum(r is not None for r in results) == 1
 
@@ -179,12 +179,12 @@ register("test_gated", _gated)
 async def test_hold_reaches_a_running_handler_at_its_next_checkpoint(store: Store, settings) -> None:
     GATE.update(started=asyncio.Event(), proceed=asyncio.Event())
     CONTINUED.clear()
-    task = await store.create_task("test_gated")
+    task = await store.tasks.create_task("test_gated")
     worker = Worker(store, settings, _services(), agent="arlo-a")
     running = asyncio.create_task(worker.run_one())
     await asyncio.wait_for(GATE["started"].wait(), 10)
-    assert (await store.task(task.id)).status == "in_progress"
-    await store.control_task(task.id, "hold", reason="wait")
+    assert (await store.tasks.task(task.id)).status == "in_progress"
+    await store.tasks.control_task(task.id, "hold", reason="wait")
     GATE["proceed"].set()
     result = await asyncio.wait_for(running, 10)
     assert result is not None and result.status == "on_hold" and result.output is None
@@ -255,7 +255,7 @@ async def test_a_killed_worker_process_is_retried_after_its_lease_runs_out(store
 
     register("test_hang", _count)   # in this process the same task type completes
     RUNS.clear()
-    task = await store.create_task("test_hang")
+    task = await store.tasks.create_task("test_hang")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-c", KILLED_WORKER, db_url,
                                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -266,7 +266,7 @@ async def test_a_killed_worker_process_is_retried_after_its_lease_runs_out(store
     finally:
         if proc.returncode is None:
             proc.kill()
-    held = await store.task(task.id)
+    held = await store.tasks.task(task.id)
     assert held.status == "in_progress" and held.agent == "arlo-doomed"
     live = Worker(store, settings, _services(), agent="arlo-live")
     loop = asyncio.get_running_loop()
@@ -277,5 +277,5 @@ async def test_a_killed_worker_process_is_retried_after_its_lease_runs_out(store
         if done is None:
             await asyncio.sleep(0.1)
     assert done is not None and done.status == "complete" and done.attempts == 2 and RUNS[task.id] == 1
-    claims = [m.payload["agent"] for m in await store.task_log(task.id) if m.message_type == "task.claimed"]
+    claims = [m.payload["agent"] for m in await store.tasks.task_log(task.id) if m.message_type == "task.claimed"]
     assert claims == ["arlo-doomed", "arlo-live"]

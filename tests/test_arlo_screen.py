@@ -27,7 +27,7 @@ async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> Non
 async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Store, settings) -> None:
     arlo = Arlo(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
     await arlo.run_once()                       # loops have run: enrichment, health (inbox), sequences
-    waiting = await store.create_task("strategic_write", brief="Move the Volta deal to Demo",
+    waiting = await store.tasks.create_task("strategic_write", brief="Move the Volta deal to Demo",
                                       params={"text": "Move the Volta deal to Demo"})
     w = Waiter()
     app = CockpitApp(settings, store=store, clock=fixed_clock)
@@ -58,8 +58,8 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
             await pilot.press(key)
             await w.wait(ArloScreen.Loaded, lambda m: any(t.id == waiting.id and t.status == status
                                                           for t in m.view.tasks))
-            assert (await store.task(waiting.id)).status == status, (key, len(w.messages) - n)
-        assert [m.message_type for m in await store.task_log(waiting.id)] == [
+            assert (await store.tasks.task(waiting.id)).status == status, (key, len(w.messages) - n)
+        assert [m.message_type for m in await store.tasks.task_log(waiting.id)] == [
             "task.created", "task.on_hold", "task.resumed", "task.cancelled"]
 
         inbox.focus()
@@ -84,7 +84,7 @@ async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, setting
         await pilot.pause()
         shown = str(app.screen.query_one("#tell-result", Static).render())
         assert "Sarah Chen (Meridian Health)" in shown and "Strong champion" in shown and "priority high" in shown
-        sarah = (await store.contacts_page("sarah chen")).items[0]
+        sarah = (await store.crm.contacts_page("sarah chen")).items[0]
         assert sarah.relationship_note.endswith(": Strong champion")   # appended to the note that was there, dated
 
         box.value = "Mark Sarah as a priority"

@@ -44,7 +44,7 @@ async def test_atlas_files_a_strategic_task_and_reads_the_result(http: httpx.Asy
     assert filed.json()["result_url"] == f"/atlas/tasks/{task_id}"
     pending = await http.get(f"/atlas/tasks/{task_id}", headers=AUTH)
     assert pending.json()["status"] == "created" and pending.json()["output"] is None
-    task = await store.task(task_id)
+    task = await store.tasks.task(task_id)
     assert task.task_type == "strategic_write" and task.created_by == "atlas" and task.client_id == "bezeliq"
     arlo = Arlo(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser(),
                                           clock=lambda: FIXED_NOW))
@@ -61,7 +61,7 @@ async def test_atlas_files_a_strategic_task_and_reads_the_result(http: httpx.Asy
 async def test_auto_kind_files_questions_as_adhoc(http: httpx.AsyncClient, store: Store) -> None:
     filed = await http.post("/atlas/tasks", headers=AUTH, json={"client_id": "bezeliq", "text": "who needs a follow-up?"})
     assert filed.status_code == 201
-    assert (await store.task(filed.json()["task_id"])).task_type == "adhoc_query"
+    assert (await store.tasks.task(filed.json()["task_id"])).task_type == "adhoc_query"
 
 
 async def test_atlas_route_refuses_without_the_token_and_checks_the_body(http: httpx.AsyncClient, store: Store,
@@ -78,11 +78,11 @@ async def test_atlas_route_refuses_without_the_token_and_checks_the_body(http: h
     assert unknown.status_code == 404 and "no client acme-co" in unknown.json()["error"]
     assert (await http.get("/atlas/tasks/0.0.999999", headers=AUTH)).status_code == 404
     # a task that was not filed through Atlas is not Atlas's to read
-    own = await store.create_task("strategic_write", client_id="bezeliq", brief="x", params={"text": "x"})
+    own = await store.tasks.create_task("strategic_write", client_id="bezeliq", brief="x", params={"text": "x"})
     assert (await http.get(f"/atlas/tasks/{own.id}", headers=AUTH)).status_code == 404
     async with await _client(store, settings, None) as off:
         assert (await off.post("/atlas/tasks", json=body, headers=AUTH)).status_code == 503
-    assert await store.tasks_page(limit=10) == [own]
+    assert await store.tasks.tasks_page(limit=10) == [own]
 
 
 async def test_the_sql_function_as_atlas_s_role(conn: psycopg.AsyncConnection, store: Store) -> None:
@@ -99,4 +99,4 @@ async def test_the_sql_function_as_atlas_s_role(conn: psycopg.AsyncConnection, s
         with pytest.raises(psycopg.errors.InvalidParameterValue, match="empty"):
             async with conn.transaction():
                 await conn.execute("SELECT redkey.atlas_file_task('bezeliq', '   ')")
-    assert (await store.task(task_id)).brief == "Mark Sarah at Meridian as a priority"
+    assert (await store.tasks.task(task_id)).brief == "Mark Sarah at Meridian as a priority"

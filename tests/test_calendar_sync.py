@@ -42,13 +42,13 @@ def _vevent(uid: str, start: str, end: str, summary: str, attendees: list[str], 
 
 @pytest.fixture
 async def contacts(store: Store) -> list[dict[str, Any]]:
-    rows = await store.fetch_dicts("SELECT id, email FROM crm_contacts WHERE email LIKE '%%@%%' ORDER BY id LIMIT 2")
+    rows = await store.db.fetch_dicts("SELECT id, email FROM crm_contacts WHERE email LIKE '%%@%%' ORDER BY id LIMIT 2")
     assert len(rows) == 2
     return rows
 
 
 async def _meetings(store: Store) -> list[dict[str, Any]]:
-    return await store.fetch_dicts("SELECT occurred_at, subject, contact_id, properties FROM crm_activities "
+    return await store.db.fetch_dicts("SELECT occurred_at, subject, contact_id, properties FROM crm_activities "
                                    "WHERE source = 'calendar' AND kind = 'meeting' ORDER BY occurred_at, subject")
 
 

@@ -152,24 +152,24 @@ async def test_a_priority_outside_the_registry_is_refused_by_the_table(conn) -> 
 
 
 async def test_operational_role_cannot_touch_deal_terms(store: Store) -> None:
-    deal = (await store.search_deals("acme"))[0]
+    deal = (await store.crm.search_deals("acme"))[0]
     for name, value in (("name", "Renamed"), ("amount", 1), ("currency", "USD"), ("close_date", "2027-01-01")):
         with pytest.raises(PermissionDenied) as info:
-            await store.update_operational("crm_deals", deal.id, **{name: value})
+            await store.crm.update_operational("crm_deals", deal.id, **{name: value})
         assert name in str(info.value)
-    assert await store.deal(deal.id) == deal
-    await store.update_strategic("crm_deals", deal.id, name="Acme — Fleet renewal", amount=51000,
+    assert await store.crm.deal(deal.id) == deal
+    await store.crm.update_strategic("crm_deals", deal.id, name="Acme — Fleet renewal", amount=51000,
                                  currency="eur", close_date="2027-03-31")
-    updated = await store.deal(deal.id)
+    updated = await store.crm.deal(deal.id)
     assert (updated.name, updated.amount, updated.currency, str(updated.close_date)) == (
         "Acme — Fleet renewal", Decimal("51000.00"), "EUR", "2027-03-31")
 
 
 async def test_deals_are_created_under_the_strategic_role(store: Store) -> None:
-    company = (await store.companies_page(limit=1)).items[0]
+    company = (await store.crm.companies_page(limit=1)).items[0]
     with pytest.raises(PermissionDenied):
-        await store.insert_record("crm_deals", {"name": "Sneaky", "company_id": company.id}, role="operational")
-    deal = await store.insert_record("crm_deals", {"name": "Müller GmbH – Pilot", "stage_id": "QUALIFY",
+        await store.crm.insert_record("crm_deals", {"name": "Sneaky", "company_id": company.id}, role="operational")
+    deal = await store.crm.insert_record("crm_deals", {"name": "Müller GmbH – Pilot", "stage_id": "QUALIFY",
                                                    "company_id": company.id, "amount": 12000, "currency": "EUR"})
     assert (deal.name, deal.stage_id, deal.company_id) == ("Müller GmbH – Pilot", "QUALIFY", company.id)
 

@@ -33,7 +33,7 @@ async def test_clean_import_commits_new_records_and_keeps_raw_bytes(store: Store
     assert report.rows == 2 and report.errors == 0
     assert report.auto_committed == 3 and report.queued == 0  # 1 company + 2 contacts
     assert staged.manifest.unmapped_columns == ["Notes"]
-    assert await store.raw_batch_bytes(staged.batch.batch_id) == data
+    assert await store.imports.raw_batch_bytes(staged.batch.batch_id) == data
     await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
     rows = await (await conn.execute(
         "SELECT p.email, c.name, c.domain FROM crm_contacts p JOIN crm_companies c ON c.id = p.company_id "
@@ -67,7 +67,7 @@ async def test_nasty_file_rows_reported_one_by_one(store: Store, conn) -> None: 
     assert "skipped a UTF-8 byte order mark" in staged.parsed.notes
     # José was read correctly (the BOM did not end up in the first header)
     assert staged.manifest.column_mappings[0].target_field == "contact.full_name"
-    pending = await store.fetch_dicts(
+    pending = await store.db.fetch_dicts(
         "SELECT row_number, action, review_required, merge_candidate_refs FROM redkey.proposals "
         "WHERE batch_id = %s AND status = 'pending' ORDER BY row_number", (staged.batch.batch_id,))
     actions = {r["row_number"]: r["action"] for r in pending}
@@ -85,7 +85,7 @@ async def test_latin1_file_is_read_as_legacy_export(store: Store) -> None:
     data = "Name,Email\nRené Lévesque,rene@quebec.example\n".encode("latin-1")
     staged, report = await _import(store, data)
     assert staged.batch.encoding == "cp1252" and report.errors == 0 and report.auto_committed == 1
-    contact = (await store.contacts_page("rene"))
+    contact = (await store.crm.contacts_page("rene"))
     assert [c.first_name for c in contact.items] == ["René"]
 
 
@@ -107,7 +107,7 @@ async def test_edited_manifest_maps_an_unresolved_column(store: Store) -> None:
     edited = edit_manifest(staged.manifest, {"Who": "full_name", "Mail Addr": "contact.email"}, edited_by="justin")
     report = await run_import(store, staged, edited)
     assert report.auto_committed == 2  # company (domain from the email) + contact
-    states = await store.fetch_dicts("SELECT status FROM redkey.import_manifests WHERE batch_id = %s ORDER BY status",
+    states = await store.db.fetch_dicts("SELECT status FROM redkey.import_manifests WHERE batch_id = %s ORDER BY status",
                                      (staged.batch.batch_id,))
     assert [s["status"] for s in states] == ["confirmed", "superseded"]
     with pytest.raises(ValidationFailed, match="not a field"):
@@ -152,7 +152,7 @@ async def test_semicolon_file_and_twenty_export_profile(store: Store) -> None:
     staged, report = await _import(store, data)
     assert staged.manifest.source_profile == "twenty_export" and staged.parsed.delimiter == ";"
     assert report.auto_committed == 1
-    c = next(c for c in (await store.contacts_page("grace hopper")).items if c.email == "grace@navy.example")
+    c = next(c for c in (await store.crm.contacts_page("grace hopper")).items if c.email == "grace@navy.example")
     assert (c.first_name, c.last_name, c.job_title) == ("Grace", "Hopper", "Rear Admiral")
 
 

@@ -43,7 +43,7 @@ async def _select(pilot: Any, screen: ApprovalsScreen, key: str) -> None:
 async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings, store: Store, waiter) -> None:
     data = f"Name,Email,Title\nSarah Chen,{SARAH},Chief Financial Officer\nNameless Lead,,\n".encode()
     await run_import(store, await stage_import(store, data, "screen.csv", uploaded_by="justin"))
-    ours = [str(p.proposal_id) for p in (await store.pending_proposals(kind="entity")).items]
+    ours = [str(p.proposal_id) for p in (await store.approvals.pending_proposals(kind="entity")).items]
     assert len(ours) == 2
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(150, 44)) as pilot:
@@ -59,15 +59,15 @@ async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings
         # reject without a note is refused in the UI: nothing is decided
         await pilot.press("x")
         await pilot.pause()
-        assert (await store.get_proposal(ours[0])).status == "pending"
+        assert (await store.approvals.get_proposal(ours[0])).status == "pending"
         assert app.focused is screen.query_one("#decision-note", Input)  # the note box asks for the why
         # approve, with a note typed into the note box (enter returns to the list)
         await pilot.press(*"promoted", "enter")
         since = waiter.mark()
         await pilot.press("a")
         await waiter.worker(pilot, "approvals-decide", since=since)
-        assert (await store.get_proposal(ours[0])).status == "committed"
-        assert (await store.contact_by_email(SARAH)).job_title == "Chief Financial Officer"
+        assert (await store.approvals.get_proposal(ours[0])).status == "committed"
+        assert (await store.context.contact_by_email(SARAH)).job_title == "Chief Financial Officer"
         assert table.row_count == 3 and "3 pending" in _text(screen, "#approvals-title")
         # reject the other, with a note
         await _select(pilot, screen, ours[1])
@@ -75,8 +75,8 @@ async def test_approvals_screen_approve_and_reject_with_notes(settings: Settings
         since = waiter.mark()
         await pilot.press("x")
         await waiter.worker(pilot, "approvals-decide", since=since)
-        assert (await store.get_proposal(ours[1])).status == "rejected"
-    decisions = await store.fetch_dicts("SELECT decision, decision_notes FROM redkey.approval_decisions "
+        assert (await store.approvals.get_proposal(ours[1])).status == "rejected"
+    decisions = await store.db.fetch_dicts("SELECT decision, decision_notes FROM redkey.approval_decisions "
                                         "ORDER BY decided_at")
     assert [(d["decision"], d["decision_notes"]) for d in decisions] == [
         ("approved", "promoted"), ("rejected", "not a real lead")]
@@ -109,5 +109,5 @@ async def test_import_screen_maps_imports_and_reports(settings: Settings, store:
         await pilot.pause()
         report = _text(screen, "#import-report")
         assert "2 rows -> 2 proposals" in report and "bad_email" in report
-    ada = await store.contact_by_email("ada@engines.example")
+    ada = await store.context.contact_by_email("ada@engines.example")
     assert ada is not None and ada.last_name == "Lovelace"

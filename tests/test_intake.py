@@ -46,14 +46,14 @@ async def test_file_intake_attaches_note_and_next_steps(store: Store) -> None:
     r = await intake(store, {"interaction": bundle(), "transcripts": [TRANSCRIPT]})
     assert r.next_steps == ["Send SOC2 report", "Book technical demo", "loop in the CISO"]
     assert not r.duplicate and r.transcripts == ["tr-1"]
-    acts = (await store.activities_page(contact_id=r.contact_id, sources=["quill"])).items
+    acts = (await store.activity.activities_page(contact_id=r.contact_id, sources=["quill"])).items
     assert len(acts) == 1 and acts[0].kind == "meeting" and acts[0].subject == "Security review with Sarah"
     assert acts[0].properties["event_refs"] == ["quill:evt:991", "gcal:abc"]  # raw refs kept
-    ctx = (await store.client_context(r.contact_id)).context
+    ctx = (await store.context.client_context(r.contact_id)).context
     thread = next(t for t in ctx["open_threads"] if t["thread_id"] == "quill:quill-mtg-1")
     assert thread["next_steps"] == r.next_steps and thread["needs_reply"] is True
     again = await intake(store, bundle())
-    assert again.duplicate and len((await store.activities_page(contact_id=r.contact_id, sources=["quill"])).items) == 1
+    assert again.duplicate and len((await store.activity.activities_page(contact_id=r.contact_id, sources=["quill"])).items) == 1
 
 
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
@@ -100,7 +100,7 @@ async def test_webhook_over_http_with_signature(store: Store) -> None:
     finally:
         server.should_exit = True
         await task
-    acts = (await store.activities_page(sources=["quill"])).items
+    acts = (await store.activity.activities_page(sources=["quill"])).items
     assert [a.kind for a in acts] == ["note"]
 
 
@@ -114,7 +114,7 @@ async def test_qd_signal_feeds_client360(store: Store) -> None:
            "source_system": "arlo", "created_by": "arlo", "confidence": 0.7, "provenance": {"method": "rule"}}
     assert (await intake_any(store, sig))["duplicate"] is False
     assert (await intake_any(store, sig))["duplicate"] is True
-    contact = await store.contact_by_email(SARAH)
+    contact = await store.context.contact_by_email(SARAH)
     snap = await build_client360(store, contact.id)
     assert snap.qd_overview["engagement"]["value"] == 0.82
     assert snap.qd_overview["engagement"]["evidence"] == ["activity:1", "activity:2"]

@@ -43,20 +43,20 @@ async def test_form_creates_a_contact_tagged_form(http: httpx.AsyncClient, store
                                                 "last_name": "Okoro", "company": "Okoro Freight",
                                                 "message": "Please call me", "form": "pricing"})
     assert r.status_code == 201 and r.json()["created"] is True
-    contact = await store.contact(r.json()["contact_id"])
+    contact = await store.crm.contact(r.json()["contact_id"])
     assert (contact.first_name, contact.last_name, contact.email) == ("Nia", "Okoro", "new.lead@example.com")
-    assert (await store.email_prefs(contact.id))["lead_source"] == "form"
-    acts = await store.fetch_dicts("SELECT kind, source, summary, properties FROM crm_activities WHERE contact_id = %s",
+    assert (await store.sequences.email_prefs(contact.id))["lead_source"] == "form"
+    acts = await store.db.fetch_dicts("SELECT kind, source, summary, properties FROM crm_activities WHERE contact_id = %s",
                                    (contact.id,))
     assert [(a["kind"], a["source"]) for a in acts] == [("form_submission", "form")]
     assert acts[0]["properties"]["form"] == "pricing" and acts[0]["summary"] == "Please call me"
     # The same address again: logged on the same contact, no duplicate contact.
     again = await http.post("/forms/bezeliq", data={"email": "new.lead@example.com", "message": "Still keen"})
     assert again.status_code == 200 and again.json() == {"ok": True, "contact_id": str(contact.id), "created": False}
-    assert await store.fetch_value("SELECT count(*) FROM crm_contacts WHERE lower(email) = 'new.lead@example.com'") == 1
+    assert await store.db.fetch_value("SELECT count(*) FROM crm_contacts WHERE lower(email) = 'new.lead@example.com'") == 1
     # Northwind's scope never sees BezelIQ's lead.
     other = store.scoped("northwind")
-    assert await other.fetch_value("SELECT count(*) FROM crm_contacts WHERE email = 'new.lead@example.com'") == 0
+    assert await other.db.fetch_value("SELECT count(*) FROM crm_contacts WHERE email = 'new.lead@example.com'") == 0
 
 
 async def test_form_validation_errors_are_specific(store: Store, settings: Settings) -> None:
@@ -66,7 +66,7 @@ async def test_form_validation_errors_are_specific(store: Store, settings: Setti
 
 
 async def _validation(http: httpx.AsyncClient, store: Store) -> None:
-    before = await store.fetch_value("SELECT count(*) FROM crm_contacts")
+    before = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
     r = await http.post("/forms/bezeliq", json={"first_name": "No email"})
     assert r.status_code == 422 and r.json()["fields"] == {"email": "required"}
     r = await http.post("/forms/bezeliq", json={"email": "not-an-email", "first_name": "x" * 101,
@@ -83,7 +83,7 @@ async def _validation(http: httpx.AsyncClient, store: Store) -> None:
     assert big.status_code == 413
     honeypot = await http.post("/forms/bezeliq", json={"email": "bot@example.com", "website": "http://spam"})
     assert honeypot.status_code == 202
-    assert await store.fetch_value("SELECT count(*) FROM crm_contacts") == before
+    assert await store.db.fetch_value("SELECT count(*) FROM crm_contacts") == before
 
 
 async def test_form_rate_limit(http: httpx.AsyncClient, clock: Clock) -> None:

@@ -22,29 +22,29 @@ RENAMES = [
 
 
 async def _every_read(store: Store) -> dict[str, Any]:
-    deal = (await store.search_deals("acme"))[0]
-    contact = (await store.contacts_page("sarah chen")).items[0]
+    deal = (await store.crm.search_deals("acme"))[0]
+    contact = (await store.crm.contacts_page("sarah chen")).items[0]
     return {
-        "pipeline": await store.pipeline(),
-        "totals": await store.stage_totals(),
-        "filtered_totals": await store.stage_totals("acme"),
-        "cards": (await store.deal_cards("PROPOSAL", sort="staleness")).items,
-        "contacts": (await store.contacts_page(limit=20)).items,
-        "search": (await store.contacts_page("sar")).items,
-        "companies": (await store.companies_page(limit=20)).items,
-        "company_search": (await store.companies_page("meridian")).items,
-        "deal": await store.deal(deal.id),
-        "contact": await store.contact(contact.id),
-        "activities": (await store.activities_page(limit=200)).items,
-        "deal_activities": (await store.activities_page(deal_id=deal.id)).items,
-        "twenty_activities": (await store.activities_page(sources=["twenty"], limit=200)).items,
+        "pipeline": await store.crm.pipeline(),
+        "totals": await store.crm.stage_totals(),
+        "filtered_totals": await store.crm.stage_totals("acme"),
+        "cards": (await store.crm.deal_cards("PROPOSAL", sort="staleness")).items,
+        "contacts": (await store.crm.contacts_page(limit=20)).items,
+        "search": (await store.crm.contacts_page("sar")).items,
+        "companies": (await store.crm.companies_page(limit=20)).items,
+        "company_search": (await store.crm.companies_page("meridian")).items,
+        "deal": await store.crm.deal(deal.id),
+        "contact": await store.crm.contact(contact.id),
+        "activities": (await store.activity.activities_page(limit=200)).items,
+        "deal_activities": (await store.activity.activities_page(deal_id=deal.id)).items,
+        "twenty_activities": (await store.activity.activities_page(sources=["twenty"], limit=200)).items,
     }
 
 
 async def test_rename_then_regenerate_keeps_every_store_call_working(store: Store, db_url: str) -> None:
     before = await _every_read(store)
     assert before["twenty_activities"] and any(a.deal_id for a in before["twenty_activities"])
-    ws = (await store.workspaces())[0].schema_name
+    ws = (await store.admin.workspaces())[0].schema_name
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         for table, old, new in RENAMES:
@@ -58,10 +58,10 @@ async def test_rename_then_regenerate_keeps_every_store_call_working(store: Stor
 
     # writes still route correctly too
     deal = before["deal"]
-    await store.move_deal(deal.id, "NEGOTIATE")
-    await store.update_strategic("crm_deals", deal.id, priority="low")
-    new = await store.insert_record("crm_contacts", {"first_name": "Post", "last_name": "Upgrade"})
-    logged = await store.log_activity(kind="note", contact_id=new.id, summary="after the upgrade")
+    await store.crm.move_deal(deal.id, "NEGOTIATE")
+    await store.crm.update_strategic("crm_deals", deal.id, priority="low")
+    new = await store.crm.insert_record("crm_contacts", {"first_name": "Post", "last_name": "Upgrade"})
+    logged = await store.crm.log_activity(kind="note", contact_id=new.id, summary="after the upgrade")
     assert logged is not None
-    assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"
-    assert (await store.contact(new.id)).last_activity_at is not None
+    assert (await store.crm.deal(deal.id)).stage_id == "NEGOTIATE"
+    assert (await store.crm.contact(new.id)).last_activity_at is not None

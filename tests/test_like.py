@@ -27,9 +27,9 @@ async def test_wildcards_and_backslashes_match_literally(conn: psycopg.AsyncConn
 
 
 async def test_store_searches_take_wildcards_literally(store: Store) -> None:
-    assert await store.search_deals("acme", 10)            # the demo has Acme deals...
-    assert await store.search_deals("%", 10) == []         # ...and none with a literal % in its name
-    await store.refresh_schema_cache()
-    hits = await store.search_schema("_", limit=5000)      # table and column names with an underscore
+    assert await store.crm.search_deals("acme", 10)            # the demo has Acme deals...
+    assert await store.crm.search_deals("%", 10) == []         # ...and none with a literal % in its name
+    await store.schema.refresh_schema_cache()
+    hits = await store.schema.search_schema("_", limit=5000)      # table and column names with an underscore
     names = {h.column_name or h.table_name for h in hits}
     assert "client_id" in names and all("_" in name for name in names)

@@ -78,14 +78,14 @@ def _clear(d: Dovecot) -> None:
 @pytest.fixture
 async def people(store: Store, conn: psycopg.AsyncConnection) -> dict[str, Any]:
     """Two demo contacts with emails (one enrolled in a sequence) and the id of an open deal of the first."""
-    rows = await store.fetch_dicts(
+    rows = await store.db.fetch_dicts(
         "SELECT c.id, c.email, c.first_name, c.last_name, c.company_id, d.id AS deal_id FROM crm_contacts c "
         "JOIN crm_deals d ON d.contact_id = c.id JOIN crm_pipeline p ON p.stage_id = d.stage_id AND NOT p.is_closed "
         "WHERE c.email LIKE '%%@%%' ORDER BY c.id LIMIT 2")
     assert len(rows) == 2
     await conn.execute("DELETE FROM redkey.sequences")
-    seq = await store.create_sequence("Intro", [{"subject": "Hi {{first_name|there}}", "body": "Hello", "wait_days": 0}])
-    enrollment = await store.enroll(rows[1]["id"], seq.id, now=NOW - timedelta(days=3))
+    seq = await store.sequences.create_sequence("Intro", [{"subject": "Hi {{first_name|there}}", "body": "Hello", "wait_days": 0}])
+    enrollment = await store.sequences.enroll(rows[1]["id"], seq.id, now=NOW - timedelta(days=3))
     return {"a": rows[0], "b": rows[1], "enrollment": enrollment.id}
 
 
@@ -94,7 +94,7 @@ def _settings(settings: Settings, d: Dovecot, **kw: Any) -> Settings:
 
 
 async def _activities(store: Store, source: str = "mail") -> list[dict[str, Any]]:
-    return await store.fetch_dicts("SELECT kind, direction, subject, summary, contact_id, company_id, deal_id, "
+    return await store.db.fetch_dicts("SELECT kind, direction, subject, summary, contact_id, company_id, deal_id, "
                                    "external_id, properties FROM crm_activities WHERE source = %s "
                                    "ORDER BY occurred_at, external_id", (source,))
 
@@ -148,11 +148,11 @@ async def test_first_sync_incremental_and_uidvalidity(imap: Dovecot, store: Stor
                                        (people["enrollment"],))).fetchone()
     assert status == ("complete", "replied") and report.stopped_sequences == 1
     # discovery: only the business correspondent, waiting in Approvals; never gmail or no-reply
-    props = await store.fetch_dicts("SELECT payload, status FROM redkey.proposals WHERE entity_type = 'contact' "
+    props = await store.db.fetch_dicts("SELECT payload, status FROM redkey.proposals WHERE entity_type = 'contact' "
                                     "AND created_by = 'arlo:mail-sync'")
     emails = sorted(p["payload"].get("email") for p in props)
     assert emails == ["ana.pena@ferrovia-analytics.es"] and {p["status"] for p in props} == {"pending"}
-    assert not await store.fetch_dicts("SELECT 1 FROM crm_contacts WHERE email = 'old.friend@gmail.com'")
+    assert not await store.db.fetch_dicts("SELECT 1 FROM crm_contacts WHERE email = 'old.friend@gmail.com'")
 
     # incremental: nothing new -> nothing recorded, one new message -> one activity
     again = await sync_mail(store, s, now=NOW)
@@ -192,10 +192,10 @@ async def test_resend_copies_are_not_doubled_and_auto_mode_commits(imap: Dovecot
     assert not report.errors
     assert sum(f.skipped_resend for f in report.folders) == 1
     assert not [x for x in await _activities(store) if x["subject"] == "Hi there"]
-    created = await store.fetch_dicts("SELECT first_name, last_name, company_id FROM crm_contacts "
+    created = await store.db.fetch_dicts("SELECT first_name, last_name, company_id FROM crm_contacts "
                                       "WHERE email = 'kai@tidewater-robotics.com'")
     assert created and created[0]["first_name"] == "Kai" and created[0]["last_name"] == "Nakamura"
-    company = await store.fetch_dicts("SELECT domain FROM crm_companies WHERE id = %s", (created[0]["company_id"],))
+    company = await store.db.fetch_dicts("SELECT domain FROM crm_companies WHERE id = %s", (created[0]["company_id"],))
     assert company == [{"domain": "tidewater-robotics.com"}]
 
 
@@ -251,7 +251,7 @@ async def test_idle_files_a_sync_the_moment_mail_arrives(imap: Dovecot, store: S
     runner = asyncio.create_task(arlo.run_forever(stop))
     try:
         async def mail_tasks() -> list[dict[str, Any]]:
-            return await store.fetch_dicts("SELECT created_by, status FROM redkey.tasks WHERE task_type = 'mail_sync' "
+            return await store.db.fetch_dicts("SELECT created_by, status FROM redkey.tasks WHERE task_type = 'mail_sync' "
                                            "ORDER BY created_at", role="owner")
 
         deadline = time.monotonic() + 60
@@ -264,7 +264,7 @@ async def test_idle_files_a_sync_the_moment_mail_arrives(imap: Dovecot, store: S
         await asyncio.to_thread(_append, imap, "INBOX", _msg(f"A <{a['email']}>", [ME], "Right now", "Can you talk?",
                                                              msg_id="<idle1@client.example>", when=when), when)
         deadline = time.monotonic() + 60
-        while not await store.fetch_dicts("SELECT 1 FROM crm_activities WHERE source = 'mail' AND subject = 'Right now'"):
+        while not await store.db.fetch_dicts("SELECT 1 FROM crm_activities WHERE source = 'mail' AND subject = 'Right now'"):
             assert time.monotonic() < deadline, "IDLE never brought the new message in"
             await asyncio.sleep(0.2)
         assert [t["created_by"] for t in await mail_tasks()] == ["engine", "arlo"]

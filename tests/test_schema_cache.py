@@ -50,15 +50,15 @@ async def _rows(conn: psycopg.AsyncConnection, query: str, *params: object) -> l
 async def test_refresh_reports_counts_and_is_repeatable(schema_store: Store,
                                                       sconn: psycopg.AsyncConnection) -> None:
     store, conn = schema_store, sconn
-    first = await store.refresh_schema_cache()
-    second = await store.refresh_schema_cache()
+    first = await store.schema.refresh_schema_cache()
+    second = await store.schema.refresh_schema_cache()
     assert first.relations == second.relations > 20
     assert first.foreign_keys == second.foreign_keys
     (n,) = (await _rows(sconn, "SELECT count(*) FROM redkey.system_schema_relations"))[0]
     assert n == second.relations  # the second refresh replaced, not appended
     (fks,) = (await _rows(sconn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conparentid = 0"))[0]
     assert second.foreign_keys == fks
-    assert (await store.schema_refreshed_at()) is not None
+    assert (await store.schema.schema_refreshed_at()) is not None
 
 
 async def test_composite_fk_keeps_its_column_pairs_in_key_order(schema_store: Store,
@@ -72,35 +72,35 @@ async def test_composite_fk_keeps_its_column_pairs_in_key_order(schema_store: St
         ("region_code", 1, "sales", "region", "code", "CASCADE", "RESTRICT"),
         ("country", 2, "sales", "region", "country", "CASCADE", "RESTRICT"),
     ]
-    detail = await schema_store.table_detail((await schema_store.find_relation("sales.store")).table_oid)
+    detail = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.store")).table_oid)
     fk = next(f for f in detail.outgoing if f.constraint_name == "store_region_fk")
     assert (fk.columns, fk.ref_columns, fk.target) == (["region_code", "country"], ["code", "country"], "sales.region")
 
 
 async def test_cross_schema_mixed_case_and_column_in_two_fks(schema_store: Store) -> None:
-    rel = await schema_store.find_relation('Ledger.InvoiceLine')
+    rel = await schema_store.schema.find_relation('Ledger.InvoiceLine')
     assert (rel.schema_name, rel.table_name) == ("Ledger", "InvoiceLine")
-    detail = await schema_store.table_detail(rel.table_oid)
+    detail = await schema_store.schema.table_detail(rel.table_oid)
     store_id = next(c for c in detail.columns if c.name == "storeId")
     assert sorted(store_id.fks) == ["sales.store.id via InvoiceLine_storeId_fkey",
                                     "sales.store.id via InvoiceLine_store_country_fk"]
     assert [c.name for c in detail.columns] == ["lineId", "storeId", "Country"]  # one row per column
     assert detail.columns[0].metadata == {"identity": "a"}
     assert {f.target for f in detail.outgoing} == {"sales.store"}
-    store = await schema_store.table_detail((await schema_store.find_relation("sales.store")).table_oid)
+    store = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.store")).table_oid)
     assert {(f.source, f.constraint_name) for f in store.incoming} >= {
         ("Ledger.InvoiceLine", "InvoiceLine_store_country_fk"), ("secret.keys", "keys_store_id_fkey")}
 
 
 async def test_columns_types_nullability_defaults_comments(schema_store: Store) -> None:
-    region = await schema_store.table_detail((await schema_store.find_relation("sales.region")).table_oid)
+    region = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.region")).table_oid)
     cols = {c.name: c for c in region.columns}
     assert cols["code"].data_type == "sales.code" and cols["code"].nullable is False  # domain NOT NULL
     assert cols["code"].is_pk and cols["country"].is_pk and not cols["name"].is_pk
     assert cols["name"].default_value == "'unnamed'::text"
     assert region.relation.comment == "Sales regions per country"
     assert region.relation.row_estimate == 0  # analysed, empty
-    store = await schema_store.table_detail((await schema_store.find_relation("sales.store")).table_oid)
+    store = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.store")).table_oid)
     assert {c.name: c.comment for c in store.columns}["region_code"] == "Region within the country"
     kinds = {c.constraint_name: c.kind for c in store.constraints}
     assert kinds["store_pkey"] == "PRIMARY KEY" and kinds["store_region_fk"] == "FOREIGN KEY"
@@ -109,17 +109,17 @@ async def test_columns_types_nullability_defaults_comments(schema_store: Store) 
 
 
 async def test_self_reference(schema_store: Store) -> None:
-    emp = await schema_store.table_detail((await schema_store.find_relation("sales.employee")).table_oid)
+    emp = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.employee")).table_oid)
     self_fk = [f for f in emp.outgoing if f.target == "sales.employee"]
     assert [(f.columns, f.ref_columns) for f in self_fk] == [(["manager_id"], ["id"])]
     assert any(f.source == "sales.employee" for f in emp.incoming)
 
 
 async def test_view_over_views_lineage_from_pg_depend(schema_store: Store) -> None:
-    names = await schema_store.table_detail((await schema_store.find_relation("sales.v_store_names")).table_oid)
+    names = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.v_store_names")).table_oid)
     assert [(r.source, r.source_relkind) for r in names.reads] == [("sales.v_store", "v")]
     assert sorted(names.reads[0].columns) == ["id", "region_name"]
-    v_store = await schema_store.table_detail((await schema_store.find_relation("sales.v_store")).table_oid)
+    v_store = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.v_store")).table_oid)
     assert {r.source for r in v_store.reads} == {"sales.region", "sales.store"}
     assert [r.view for r in v_store.read_by] == ["sales.v_store_names"]
     assert v_store.relation.kind == "view" and "JOIN sales.region" in (v_store.view_definition or "")
@@ -133,10 +133,10 @@ async def test_partitions_hidden_and_fk_declared_once(schema_store: Store, sconn
     assert parts == [("event", False, None, None),
                      ("event_2025", True, "partition", "sales.event"),
                      ("event_2026", True, "partition", "sales.event")]
-    event = await schema_store.table_detail((await schema_store.find_relation("sales.event")).table_oid)
+    event = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.event")).table_oid)
     assert event.relation.kind == "partitioned"
     assert [f.constraint_name for f in event.outgoing] == ["event_store_id_fkey"]
-    store = await schema_store.table_detail((await schema_store.find_relation("sales.store")).table_oid)
+    store = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.store")).table_oid)
     assert [f.source for f in store.incoming if "event" in f.source] == ["sales.event"]
 
 
@@ -147,25 +147,25 @@ async def test_unreadable_table_is_still_listed(schema_store: Store, sconn: psyc
             await sconn.execute("SET LOCAL ROLE redkey_readonly")
             await sconn.execute("SELECT * FROM secret.keys")
     # ... yet the explorer (running as that role) lists it with its columns and its FK
-    rel = await schema_store.find_relation("secret.keys")
+    rel = await schema_store.schema.find_relation("secret.keys")
     assert rel.browsable is False and rel.is_system is False
-    detail = await schema_store.table_detail(rel.table_oid)
+    detail = await schema_store.schema.table_detail(rel.table_oid)
     assert [c.name for c in detail.columns] == ["id", "store_id", "material"]
     assert [f.target for f in detail.outgoing] == ["sales.store"]
-    assert (await schema_store.find_relation("sales.store")).browsable is False  # no grant either
-    assert (await schema_store.find_relation("public.crm_deals")).browsable is True
+    assert (await schema_store.schema.find_relation("sales.store")).browsable is False  # no grant either
+    assert (await schema_store.schema.find_relation("public.crm_deals")).browsable is True
 
 
 async def test_system_schemas_and_extension_tables_flagged(schema_store: Store) -> None:
-    users = await schema_store.find_relation("auth.users")
+    users = await schema_store.schema.find_relation("auth.users")
     assert (users.is_system, users.hidden_reason) == (True, "system schema")
-    ext = await schema_store.find_relation("sales.ext_owned")
+    ext = await schema_store.schema.find_relation("sales.ext_owned")
     assert (ext.is_system, ext.hidden_reason, ext.extension) == (True, "extension plpgsql", "plpgsql")
-    assert (await schema_store.find_relation("public.profiles")).is_system is False
+    assert (await schema_store.schema.find_relation("public.profiles")).is_system is False
 
 
 async def test_rls_flags_and_policies(schema_store: Store) -> None:
-    store = await schema_store.table_detail((await schema_store.find_relation("sales.store")).table_oid)
+    store = await schema_store.schema.table_detail((await schema_store.schema.find_relation("sales.store")).table_oid)
     assert store.relation.rls_enabled and not store.relation.rls_forced
     assert [(p.policy_name, p.command, p.permissive, p.roles, p.using_expr) for p in store.policies] == [
         ("store_dutch", "SELECT", True, ["redkey_readonly"], "(country = 'NL'::text)")]
@@ -175,28 +175,28 @@ async def test_relation_without_columns_keeps_a_row(schema_store: Store, sconn: 
     rows = await _rows(sconn, "SELECT column_name FROM redkey.system_schema_cache "
                              "WHERE schema_name = 'sales' AND table_name = 'no_columns'")
     assert rows == [(None,)]
-    detail = await schema_store.table_detail((await schema_store.find_relation("no_columns")).table_oid)
+    detail = await schema_store.schema.table_detail((await schema_store.schema.find_relation("no_columns")).table_oid)
     assert detail.columns == []
 
 
 async def test_search_and_lookup_errors(schema_store: Store) -> None:
-    hits = await schema_store.search_schema("store")
+    hits = await schema_store.schema.search_schema("store")
     keys = [(h.key, h.column_name) for h in hits]
     assert ("sales.store", None) in keys and ("Ledger.InvoiceLine", "storeId") in keys
     assert keys.index(("sales.store", None)) < keys.index(("Ledger.InvoiceLine", "storeId"))  # tables first
-    assert not any(h.key.startswith("sales.event_") for h in await schema_store.search_schema("event"))
-    assert any(h.key == "sales.event_2025" for h in await schema_store.search_schema("event", include_system=True))
-    assert await schema_store.search_schema("  ") == []
-    assert (await schema_store.find_relation("invoiceline")).table_name == "InvoiceLine"  # case-insensitive
+    assert not any(h.key.startswith("sales.event_") for h in await schema_store.schema.search_schema("event"))
+    assert any(h.key == "sales.event_2025" for h in await schema_store.schema.search_schema("event", include_system=True))
+    assert await schema_store.schema.search_schema("  ") == []
+    assert (await schema_store.schema.find_relation("invoiceline")).table_name == "InvoiceLine"  # case-insensitive
     with pytest.raises(NotFound):
-        await schema_store.find_relation("sales.nope")
+        await schema_store.schema.find_relation("sales.nope")
     with pytest.raises(ValidationFailed):
-        await schema_store.find_relation("region")  # sales.region and "Ledger".region
+        await schema_store.schema.find_relation("region")  # sales.region and "Ledger".region
 
 
 async def test_snapshot_and_demo_layer2_lineage(store: Store) -> None:
-    await store.refresh_schema_cache()
-    snap = await store.schema_snapshot()
+    await store.schema.refresh_schema_cache()
+    snap = await store.schema.schema_snapshot()
     keys = {r.key for r in snap.relations}
     assert {"public.crm_deals", "redkey.activities", "redkey.system_schema_cache"} <= keys
     assert not any(k.startswith(("pg_catalog.", "information_schema.")) for k in keys)

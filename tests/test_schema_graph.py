@@ -31,7 +31,7 @@ def snapshot(schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> Schem
     async def read() -> SchemaSnapshot:
         store = await Store.open(settings, min_size=0, max_size=1)
         try:
-            return await store.schema_snapshot()
+            return await store.schema.schema_snapshot()
         finally:
             await store.close()
 

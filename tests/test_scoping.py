@@ -51,17 +51,17 @@ async def test_scope_by_jwt_claim(conn) -> None:  # type: ignore[no-untyped-def]
 
 async def test_unknown_client_sees_nothing(store: Store) -> None:
     nobody = store.scoped("no-such-client")
-    assert (await nobody.contacts_page()).items == []
-    assert await nobody.pipeline() == []
-    assert await nobody.stage_totals() == {}
+    assert (await nobody.crm.contacts_page()).items == []
+    assert await nobody.crm.pipeline() == []
+    assert await nobody.crm.stage_totals() == {}
 
 
 async def test_cannot_write_into_another_client(store: Store) -> None:
     with pytest.raises(PermissionDenied):
-        await store.insert_record("crm_contacts", {"client_id": "northwind", "first_name": "Eve"})
+        await store.crm.insert_record("crm_contacts", {"client_id": "northwind", "first_name": "Eve"})
     other = store.scoped("northwind")
-    deal = (await store.deal_cards("PROPOSAL")).items[0]
+    deal = (await store.crm.deal_cards("PROPOSAL")).items[0]
     # a northwind session cannot see, so cannot update, a bezeliq deal
     with pytest.raises(Exception):
-        await other.update_strategic("crm_deals", deal.id, priority="low")
-    assert (await store.deal(deal.id)).priority == deal.priority
+        await other.crm.update_strategic("crm_deals", deal.id, priority="low")
+    assert (await store.crm.deal(deal.id)).priority == deal.priority

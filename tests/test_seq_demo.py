@@ -12,18 +12,18 @@ from tests.conftest import FIXED_NOW
 
 
 async def test_demo_sequences_have_due_enrollments_and_draft_offline(store: Store, settings: Settings) -> None:
-    seqs = await store.sequences()
+    seqs = await store.sequences.sequences()
     assert len(seqs) == 3 and all(s.sender for s in seqs)
-    overview = await store.sequence_overview(now=FIXED_NOW)
+    overview = await store.sequences.sequence_overview(now=FIXED_NOW)
     assert sum(c.due for c in overview) >= 10
     assert {c.status for c in overview} == {"active", "paused", "complete"}
     # Northwind has none: demo sequences are BezelIQ's.
-    assert await store.scoped("northwind").sequences() == []
+    assert await store.scoped("northwind").sequences.sequences() == []
     # Mid-afternoon in Chicago, on a weekday: some contacts are inside their window, others are not.
     now = FIXED_NOW + timedelta(hours=20)
     report = await sequence_step(store, settings, now=now)
     assert report.offline and report.drafted > 0 and report.drafted + report.rescheduled + report.paused == report.due
-    assert (await store.outbox_counts()).draft == report.drafted
+    assert (await store.sequences.outbox_counts()).draft == report.drafted
 
 
 class _Ctx:

@@ -109,17 +109,17 @@ def test_step_definitions_are_validated() -> None:
 
 
 async def test_step_uses_the_contacts_zone_across_dst(store: Store, settings: Settings) -> None:
-    async with store.tx("owner") as conn:  # only this test's enrollment is due
+    async with store.db.tx("owner") as conn:  # only this test's enrollment is due
         await conn.execute("DELETE FROM crm_sequences")
         await conn.execute("DELETE FROM redkey.contact_email_prefs")
-    seq = await store.create_sequence("Zones", [{"subject": "Hello {{first_name|there}}", "body": "One"},
+    seq = await store.sequences.create_sequence("Zones", [{"subject": "Hello {{first_name|there}}", "body": "One"},
                                                 {"subject": "Again", "body": "Two", "wait_days": 1}])
     [cid] = await contacts_with_email(store, 1)
-    await store.set_contact_time_zone(cid, "America/New_York")
+    await store.sequences.set_contact_time_zone(cid, "America/New_York")
     friday = utc(2026, 3, 6, 13, 30)  # 08:30 EST: before the window
-    enrollment = await store.enroll(cid, seq.id, now=friday)
+    enrollment = await store.sequences.enroll(cid, seq.id, now=friday)
     report = await sequence_step(store, settings, now=friday)  # offline: scheduling still applies
     assert report.rescheduled == 1 and report.drafted == 0
-    assert (await store.enrollment(enrollment.id)).next_due_at == utc(2026, 3, 6, 14)  # 09:00 EST
+    assert (await store.sequences.enrollment(enrollment.id)).next_due_at == utc(2026, 3, 6, 14)  # 09:00 EST
     with pytest.raises(ValidationFailed, match="unknown time zone"):
-        await store.set_contact_time_zone(cid, "Nowhere/Special")
+        await store.sequences.set_contact_time_zone(cid, "Nowhere/Special")

@@ -52,7 +52,7 @@ def client_for(fake: FakeResend, sleeps: list[float] | None = None, on_sleep=Non
 
 
 async def outbox(store: Store) -> list[dict]:
-    return await store.fetch_dicts(
+    return await store.db.fetch_dicts(
         "SELECT step, status, resend_email_id, error, to_email, enrollment_id FROM redkey.email_outbox "
         "WHERE client_id = redkey.current_client_id() ORDER BY to_email, step")
 
@@ -82,13 +82,13 @@ async def test_batch_send_headers_activities_and_advance(store: Store, online: S
         assert email["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "{{" not in email["subject"] + email["text"]
         assert {t["name"] for t in email["tags"]} >= {"client_id", "enrollment_id", "step", "outbox_id"}
-    e = await store.enrollment(enrollments[0])
+    e = await store.sequences.enrollment(enrollments[0])
     # Friday 15:00 UTC + 2 business days -> Tuesday at the window start (09:00 UTC).
     assert (e.current_step, e.status, e.next_due_at) == (1, "active", datetime(2026, 11, 24, 9, tzinfo=timezone.utc))
-    acts = await store.fetch_dicts("SELECT external_id, contact_id FROM crm_activities WHERE kind = 'email_sent' "
+    acts = await store.db.fetch_dicts("SELECT external_id, contact_id FROM crm_activities WHERE kind = 'email_sent' "
                                    "AND source = 'resend'")
     assert len(acts) == 5
-    contact = await store.contact(e.contact_id)
+    contact = await store.crm.contact(e.contact_id)
     assert contact.sequence_step == 1 and contact.email_thread_count >= 1 and contact.last_activity_at == NOW
     # Nothing is due any more: a second tick at the same instant sends nothing.
     assert (await sequence_step(store, online, now=NOW, **SERIAL)).sent == 0 and len(fake.sent) == 5
@@ -97,7 +97,7 @@ async def test_batch_send_headers_activities_and_advance(store: Store, online: S
     assert (await sequence_step(store, online, now=tue, **SERIAL)).sent == 5
     last = datetime(2026, 11, 27, 10, tzinfo=timezone.utc)
     assert (await sequence_step(store, online, now=last, **SERIAL)).sent == 5
-    done = await store.enrollment(enrollments[0])
+    done = await store.sequences.enrollment(enrollments[0])
     assert (done.status, done.status_reason, done.current_step) == ("complete", "finished", 3)
     assert len(fake.sent) == 15
 
@@ -201,17 +201,17 @@ async def test_quota_error_is_not_retried_and_rows_wait(store: Store, online: Se
 
 
 async def test_batch_with_one_invalid_address(store: Store, online: Settings, fake: FakeResend) -> None:
-    seq = await store.create_sequence("Intro", STEPS)
+    seq = await store.sequences.create_sequence("Intro", STEPS)
     good = await contacts_with_email(store, 2)
-    bad = await store.insert_record("crm_contacts", {"first_name": "Bad", "last_name": "Address",
+    bad = await store.crm.insert_record("crm_contacts", {"first_name": "Bad", "last_name": "Address",
                                                      "email": "bad-address@"})
     for cid in [*good, bad.id]:
-        await store.enroll(cid, seq.id, now=NOW)
+        await store.sequences.enroll(cid, seq.id, now=NOW)
     report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert report.sent == 2 and report.failed == 1
-    good_emails = [(await store.contact(c)).email for c in good]
+    good_emails = [(await store.crm.contact(c)).email for c in good]
     assert sorted(e["to"][0] for e in fake.sent) == sorted(good_emails)
-    [paused] = [e for e in await store.enrollments_of_contact(bad.id)]
+    [paused] = [e for e in await store.sequences.enrollments_of_contact(bad.id)]
     assert paused.status == "paused" and "Invalid `to` field" in (paused.status_reason or "")
     # The good ones are not re-sent on the next tick.
     assert (await sequence_step(store, online, now=NOW, **SERIAL)).sent == 0 and len(fake.sent) == 2
@@ -219,14 +219,14 @@ async def test_batch_with_one_invalid_address(store: Store, online: Settings, fa
 
 async def test_missing_merge_field_pauses_and_nothing_goes_out(store: Store, online: Settings,
                                                                fake: FakeResend) -> None:
-    seq = await store.create_sequence("Intro", STEPS)
-    nameless = await store.insert_record("crm_contacts", {"last_name": "Nameless", "email": "nameless@example.com"})
-    await store.enroll(nameless.id, seq.id, now=NOW)
+    seq = await store.sequences.create_sequence("Intro", STEPS)
+    nameless = await store.crm.insert_record("crm_contacts", {"last_name": "Nameless", "email": "nameless@example.com"})
+    await store.sequences.enroll(nameless.id, seq.id, now=NOW)
     assert (await sequence_step(store, online, now=NOW)).sent == 1  # step 1 has a fallback: "Hi there"
     assert fake.sent[0]["text"].startswith("Hi there,")
     report = await sequence_step(store, online, now=datetime(2026, 11, 24, 10, tzinfo=timezone.utc))
     assert report.sent == 0 and report.paused == 1
-    [e] = await store.enrollments_of_contact(nameless.id)
+    [e] = await store.sequences.enrollments_of_contact(nameless.id)
     assert e.status == "paused" and "missing merge field first_name" in (e.status_reason or "")
     assert len(fake.sent) == 1 and len(await outbox(store)) == 1
 
@@ -236,7 +236,7 @@ async def test_daily_cap_per_sender(store: Store, online: Settings, fake: FakeRe
     await enroll_many(store, 5)
     report = await sequence_step(store, capped, now=NOW)
     assert report.sent == 3 and report.rescheduled == 2
-    due = await store.fetch_dicts("SELECT next_due_at FROM crm_sequence_contacts WHERE current_step = 0")
+    due = await store.db.fetch_dicts("SELECT next_due_at FROM crm_sequence_contacts WHERE current_step = 0")
     assert {r["next_due_at"] for r in due} == {datetime(2026, 11, 23, 9, tzinfo=timezone.utc)}  # Monday 09:00
     monday = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)
     assert (await sequence_step(store, capped, now=monday)).sent == 2
@@ -256,28 +256,28 @@ async def test_pause_between_planning_and_sending_then_resume_sends_the_step(sto
 
     [eid] = await enroll_many(store, 1)
     policy = PlanPolicy("bezeliq", online.sender_email, 100, online.unsubscribe_base_url)
-    await store.plan_due(NOW, lambda rows, t, s: decide_all(rows, t, s, now=NOW, policy=policy))
-    assert (await store.enrollment(eid)).current_step == 1  # planned: the outbox holds step 1's email
-    await store.pause_enrollment(eid)
+    await store.outbox.plan_due(NOW, lambda rows, t, s: decide_all(rows, t, s, now=NOW, policy=policy))
+    assert (await store.sequences.enrollment(eid)).current_step == 1  # planned: the outbox holds step 1's email
+    await store.sequences.pause_enrollment(eid)
     assert {r["status"] for r in await outbox(store)} == {"cancelled"}
     assert (await sequence_step(store, online, now=NOW)).sent == 0
-    resumed = await store.resume_enrollment(eid, now=NOW)
+    resumed = await store.sequences.resume_enrollment(eid, now=NOW)
     assert (resumed.status, resumed.current_step) == ("active", 0)
     report = await sequence_step(store, online, now=NOW)
     assert report.sent == 1 and len(fake.sent) == 1 and fake.sent[0]["subject"].startswith("Quick question")
-    assert (await store.enrollment(eid)).current_step == 1
+    assert (await store.sequences.enrollment(eid)).current_step == 1
 
 
 async def test_refused_address_fixed_then_resumed_is_sent_with_a_new_key(store: Store, online: Settings,
                                                                          fake: FakeResend) -> None:
-    seq = await store.create_sequence("Intro", STEPS)
-    bad = await store.insert_record("crm_contacts", {"first_name": "Bo", "email": "bo@"})
-    [e] = [await store.enroll(bad.id, seq.id, now=NOW)]
+    seq = await store.sequences.create_sequence("Intro", STEPS)
+    bad = await store.crm.insert_record("crm_contacts", {"first_name": "Bo", "email": "bo@"})
+    [e] = [await store.sequences.enroll(bad.id, seq.id, now=NOW)]
     assert (await sequence_step(store, online, now=NOW, **SERIAL)).failed == 1
-    paused = await store.enrollment(e.id)
+    paused = await store.sequences.enrollment(e.id)
     assert (paused.status, paused.current_step) == ("paused", 0)
-    await store.update_record("crm_contacts", bad.id, {"email": "bo@example.com"}, role="owner")
-    await store.resume_enrollment(e.id, now=NOW)
+    await store.crm.update_record("crm_contacts", bad.id, {"email": "bo@example.com"}, role="owner")
+    await store.sequences.resume_enrollment(e.id, now=NOW)
     report = await sequence_step(store, online, now=NOW, **SERIAL)
     assert report.sent == 1 and fake.sent[0]["to"] == ["bo@example.com"]
     assert fake.requests[-1]["key"] == f"seq-{e.id}-0-r1"
@@ -293,7 +293,7 @@ async def test_daily_cap_holds_across_ticks_and_concurrent_planners(store: Store
                                    sequence_step(store, capped, now=NOW, plan_limit=3, planners=2))
     assert sum(r.sent for r in reports) == 7 and len(fake.sent) == 7
     assert (await sequence_step(store, capped, now=NOW + timedelta(minutes=5))).sent == 0  # same day: still capped
-    sent = await store.fetch_value("SELECT sent FROM redkey.sender_daily WHERE day = %s", (NOW.date(),))
+    sent = await store.db.fetch_value("SELECT sent FROM redkey.sender_daily WHERE day = %s", (NOW.date(),))
     assert sent == 7
 
 
@@ -308,7 +308,7 @@ async def test_arlo_runs_the_sequence_step_task(store: Store, online: Settings, 
 
     assert not is_default(SEQUENCE_STEP) and TASK_TYPES[SEQUENCE_STEP].__name__ == "run_sequence_step"
     await enroll_many(store, 3)
-    task = await store.create_task(SEQUENCE_STEP, brief="sequence step")
+    task = await store.tasks.create_task(SEQUENCE_STEP, brief="sequence step")
     worker = Worker(store, online, Services(enrichment=OfflineProvider(), parser=RuleBasedParser(),
                                             clock=lambda: NOW), agent="arlo-test")
     done = await worker.run_one()

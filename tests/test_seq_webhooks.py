@@ -72,13 +72,13 @@ async def sent_emails(store: Store, online: Settings, fake: FakeResend, n: int) 
 
 
 async def counts(store: Store) -> tuple[int, int]:
-    events = await store.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner")
-    acts = await store.fetch_value("SELECT count(*) FROM crm_activities WHERE source = 'resend'")
+    events = await store.db.fetch_value("SELECT count(*) FROM redkey.webhook_events", role="owner")
+    acts = await store.db.fetch_value("SELECT count(*) FROM crm_activities WHERE source = 'resend'")
     return int(events), int(acts)
 
 
 async def contact_of(store: Store, email: dict[str, Any]) -> UUID:
-    rows = await store.fetch_dicts("SELECT id FROM crm_contacts WHERE email = %s", (email["to"][0],))
+    rows = await store.db.fetch_dicts("SELECT id FROM crm_contacts WHERE email = %s", (email["to"][0],))
     return rows[0]["id"]
 
 
@@ -105,7 +105,7 @@ async def test_signature_good_bad_stale_and_missing(store: Store, online: Settin
     headers["svix-signature"] = "v1,bm9wZQ== " + headers["svix-signature"]
     ok = await http.post("/webhooks/resend", content=body, headers=headers)
     assert ok.status_code == 200 and ok.json()["outcome"] == "recorded"
-    status = await store.fetch_value("SELECT delivery_status FROM redkey.email_outbox WHERE resend_email_id = %s",
+    status = await store.db.fetch_value("SELECT delivery_status FROM redkey.email_outbox WHERE resend_email_id = %s",
                                      (email["id"],))
     assert status == "delivered"
 
@@ -114,24 +114,24 @@ async def test_replayed_and_out_of_order_webhooks(store: Store, online: Settings
                                                   http: httpx.AsyncClient) -> None:
     [email] = await sent_emails(store, online, fake, 1)
     cid = await contact_of(store, email)
-    opens_before = (await store.contact(cid)).open_count
+    opens_before = (await store.crm.contact(cid)).open_count
     opened = event("email.opened", email)
     first = await post(http, opened, msg_id="msg_open_1")
     replay = await post(http, opened, msg_id="msg_open_1")  # Svix retries keep the svix-id
     assert first.json()["outcome"] == "recorded" and replay.json()["outcome"] == "duplicate"
-    assert (await store.contact(cid)).open_count == opens_before + 1
+    assert (await store.crm.contact(cid)).open_count == opens_before + 1
     # delivered arrives after opened: recorded as a fact, but the status never moves backwards.
     assert (await post(http, event("email.delivered", email))).status_code == 200
-    assert await store.fetch_value("SELECT delivery_status FROM redkey.email_outbox WHERE resend_email_id = %s",
+    assert await store.db.fetch_value("SELECT delivery_status FROM redkey.email_outbox WHERE resend_email_id = %s",
                                    (email["id"],)) == "opened"
     # email.sent from the webhook is the same fact the step already logged: one activity, not two.
     await post(http, event("email.sent", email))
-    kinds = await store.fetch_dicts("SELECT kind, count(*)::int AS n FROM crm_activities WHERE contact_id = %s "
+    kinds = await store.db.fetch_dicts("SELECT kind, count(*)::int AS n FROM crm_activities WHERE contact_id = %s "
                                     "AND source = 'resend' GROUP BY kind", (cid,))
     assert {r["kind"]: r["n"] for r in kinds} == {"email_sent": 1, "email_opened": 1, "email_delivered": 1}
     # A second genuine open (new svix-id) counts again.
     await post(http, opened)
-    assert (await store.contact(cid)).open_count == opens_before + 2
+    assert (await store.crm.contact(cid)).open_count == opens_before + 2
 
 
 async def test_unmatched_and_unknown_events_are_acknowledged(http: httpx.AsyncClient, store: Store) -> None:
@@ -159,18 +159,18 @@ async def test_stop_on_reply_but_not_on_auto_reply_or_own_copy(store: Store, onl
                       "subject": "Re: Quick question"}}
     r = await post(http, reply)
     assert r.json()["outcome"] == "stopped 1 enrollment(s): replied"
-    statuses = {r["email"]: (r["status"], r["status_reason"]) for r in await store.fetch_dicts(
+    statuses = {r["email"]: (r["status"], r["status_reason"]) for r in await store.db.fetch_dicts(
         "SELECT c.email, e.status, e.status_reason FROM crm_sequence_contacts e JOIN crm_contacts c "
         "ON c.id = e.contact_id")}
     assert statuses[replier["to"][0]] == ("complete", "replied")
     assert statuses[auto["to"][0]][0] == "active" and statuses[other["to"][0]][0] == "active"
     # arlo learnt from the reply: the contact's client context has a thread that needs a reply
-    context = await store.fetch_value(
+    context = await store.db.fetch_value(
         "SELECT context_json FROM crm_client_context x JOIN crm_contacts c ON c.id = x.contact_id "
         "WHERE c.email = %s", (replier["to"][0],))
     threads = context["open_threads"]
     assert any(t.get("needs_reply") and t.get("topic") == "Re: Quick question" for t in threads), threads
-    received = await store.fetch_value("SELECT count(*) FROM crm_activities WHERE kind = 'email_received' "
+    received = await store.db.fetch_value("SELECT count(*) FROM crm_activities WHERE kind = 'email_received' "
                                        "AND source = 'resend'")
     assert received == 2
     # The next follow-up goes to the two who did not reply, not to the one who did.
@@ -189,12 +189,12 @@ async def test_bounce_and_complaint_stop_and_suppress(store: Store, online: Sett
     r = await post(http, event("email.complained", complainer))
     assert r.json()["outcome"] == "stopped 1 enrollment(s): complained"
     hard_id = await contact_of(store, hard)
-    prefs = await store.email_prefs(hard_id)
+    prefs = await store.sequences.email_prefs(hard_id)
     assert prefs["suppressed_at"] is not None and prefs["suppression_reason"] == "bounced"
-    seq = (await store.sequences())[0]
-    other = await store.create_sequence("Another", [{"subject": "x", "body": "y"}])
+    seq = (await store.sequences.sequences())[0]
+    other = await store.sequences.create_sequence("Another", [{"subject": "x", "body": "y"}])
     with pytest.raises(Exception, match="suppressed"):
-        await store.enroll(hard_id, other.id, now=NOW)
+        await store.sequences.enroll(hard_id, other.id, now=NOW)
     assert seq.name == "Intro"
     fake.sent.clear()
     assert (await sequence_step(store, online, now=NOW + timedelta(days=4))).sent == 1  # only the soft bounce
@@ -208,12 +208,12 @@ async def test_one_click_unsubscribe(store: Store, online: Settings, fake: FakeR
     page = await http.get(path)  # a link scanner's GET changes nothing
     assert page.status_code == 200 and "<form" in page.text
     cid = await contact_of(store, email)
-    assert not (await store.email_prefs(cid)).get("unsubscribed_at")
+    assert not (await store.sequences.email_prefs(cid)).get("unsubscribed_at")
     r = await http.post(path, content=b"List-Unsubscribe=One-Click",
                         headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 200
-    assert (await store.email_prefs(cid))["unsubscribed_at"] is not None
-    [e] = await store.enrollments_of_contact(cid)
+    assert (await store.sequences.email_prefs(cid))["unsubscribed_at"] is not None
+    [e] = await store.sequences.enrollments_of_contact(cid)
     assert (e.status, e.status_reason) == ("complete", "unsubscribed")
     assert (await http.post(path)).status_code == 200  # idempotent
     assert (await http.post("/unsubscribe/not-a-token")).status_code == 404
@@ -239,7 +239,7 @@ async def test_unknown_outcome_reconciled_from_email_sent(store: Store, online: 
           "data": {"email_id": email["id"], "from": email["from"], "to": email["to"], "subject": email["subject"],
                    "tags": {t["name"]: t["value"] for t in email["tags"]}}}
     assert (await post(http, ev)).json()["outcome"] == "reconciled"
-    row = (await store.fetch_dicts("SELECT status, resend_email_id FROM redkey.email_outbox"))[0]
+    row = (await store.db.fetch_dicts("SELECT status, resend_email_id FROM redkey.email_outbox"))[0]
     assert row == {"status": "sent", "resend_email_id": email["id"]}
     assert len(fake.sent) == 1
 

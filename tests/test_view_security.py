@@ -27,7 +27,7 @@ async def _pwned(conn) -> bool:  # type: ignore[no-untyped-def]
 async def _renamed_fixture(store: Store, conn, name: str) -> None:  # type: ignore[no-untyped-def]
     """A real Twenty-shaped workspace schema, renamed to ``name`` (what an attacker with DDL could do)."""
     base = "workspace_" + uuid.uuid4().hex[:12]
-    await store.create_fixture_workspace(base)
+    await store.admin.create_fixture_workspace(base)
     await conn.execute(sql.SQL("ALTER SCHEMA {} RENAME TO {}").format(sql.Identifier(base), sql.Identifier(name)))
 
 
@@ -36,10 +36,10 @@ async def test_workspace_add_refuses_names_twenty_never_creates(store: Store, co
     if name != "public":
         await _renamed_fixture(store, conn, name)
     with pytest.raises(WorkspaceRejected) as info:
-        await store.register_workspace(name, "intruder")
+        await store.admin.register_workspace(name, "intruder")
     assert "not a usable Twenty workspace" in str(info.value) and "workspace_<id>" in str(info.value)
     assert not await _pwned(conn)
-    assert name not in [w.schema_name for w in await store.workspaces()]
+    assert name not in [w.schema_name for w in await store.admin.workspaces()]
 
 
 async def test_generation_refuses_a_bad_name_registered_behind_its_back(store: Store, conn) -> None:
@@ -92,7 +92,7 @@ async def test_an_operational_insert_cannot_set_strategic_fields(store: Store, c
                                                                  fields: dict) -> None:  # type: ignore[type-arg]
     before = await _count(conn, view)
     with pytest.raises(PermissionDenied):
-        await store.insert_record(view, fields, role="operational")  # type: ignore[arg-type]
+        await store.crm.insert_record(view, fields, role="operational")  # type: ignore[arg-type]
     assert await _count(conn, view) == before
 
 
@@ -177,7 +177,7 @@ async def test_every_writable_view_refuses_a_row_for_another_client(conn) -> Non
 # --- the row's client, not the session's current scope ----------------------------------------------
 
 async def test_switching_scope_mid_statement_writes_nothing_under_the_other_client(store: Store, conn) -> None:
-    contact = (await store.contacts_page("sarah chen")).items[0]
+    contact = (await store.crm.contacts_page("sarah chen")).items[0]
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="record of client bezeliq"):
         async with conn.transaction():
             await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', true), "
@@ -189,12 +189,12 @@ async def test_switching_scope_mid_statement_writes_nothing_under_the_other_clie
         "SELECT count(*) FROM redkey.contact_ext WHERE record_id = %s AND client_id <> 'bezeliq'",
         (contact.id,))).fetchone())[0]
     assert planted == 0
-    assert (await store.contact(contact.id)).industry == contact.industry
+    assert (await store.crm.contact(contact.id)).industry == contact.industry
 
 
 async def test_switching_scope_mid_statement_cannot_touch_an_activity(store: Store, conn) -> None:
-    contact = (await store.contacts_page("sarah chen")).items[0]
-    act = await store.log_activity(kind="note", subject="call notes", contact_id=contact.id)
+    contact = (await store.crm.contacts_page("sarah chen")).items[0]
+    act = await store.crm.log_activity(kind="note", subject="call notes", contact_id=contact.id)
     assert act is not None
     try:  # refused, or (depending on the plan) the row is out of scope by the time it is reached
         async with conn.transaction():
@@ -212,7 +212,7 @@ async def test_switching_scope_mid_statement_cannot_touch_an_activity(store: Sto
 # --- SECURITY DEFINER functions: pg_temp last ------------------------------------------------------
 
 async def test_a_temp_table_named_tsquery_does_not_break_search(store: Store) -> None:
-    async with store.tx("readonly") as c:
+    async with store.db.tx("readonly") as c:
         await c.execute("CREATE TEMP TABLE tsquery (x int) ON COMMIT DROP")
         rows = await (await c.execute("SELECT full_name FROM crm_search_contacts('sarah', 5)")).fetchall()
     assert rows and all("Sarah" in r[0] for r in rows)

@@ -24,8 +24,8 @@ async def test_view_columns_are_exactly_the_registry(conn) -> None:  # type: ign
 
 
 async def test_writes_route_to_layer1_and_extension(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
-    company = await store.insert_record("crm_companies", {"name": "Quill & Co", "domain": "quill.co"})
-    contact = await store.insert_record("crm_contacts", {
+    company = await store.crm.insert_record("crm_companies", {"name": "Quill & Co", "domain": "quill.co"})
+    contact = await store.crm.insert_record("crm_contacts", {
         "first_name": "Ada", "last_name": "Lovelace", "email": "ADA@Quill.co", "company_id": company.id,
         "enriched_at": "2026-11-01T00:00:00Z", "industry": "SaaS"})
     assert contact.full_name == "Ada Lovelace" and contact.email == "ada@quill.co"
@@ -47,12 +47,12 @@ async def test_writes_route_to_layer1_and_extension(store: Store, conn) -> None:
 
 
 async def test_delete_is_a_soft_delete(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
-    page = await store.contacts_page(limit=1)
+    page = await store.crm.contacts_page(limit=1)
     victim = page.items[0]
-    async with store.tx("owner") as c:
+    async with store.db.tx("owner") as c:
         await c.execute("DELETE FROM crm_contacts WHERE id = %s", (victim.id,))
     with pytest.raises(NotFound):
-        await store.contact(victim.id)
+        await store.crm.contact(victim.id)
     ws = (await (await conn.execute(
         "SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")).fetchone())[0]
     deleted = (await (await conn.execute(
@@ -63,88 +63,88 @@ async def test_delete_is_a_soft_delete(store: Store, conn) -> None:  # type: ign
 async def test_pipeline_is_read_only(store: Store) -> None:
     for role in ("owner", "operational", "strategic"):
         with pytest.raises(Exception) as info:
-            async with store.tx(role) as c:  # type: ignore[arg-type]
+            async with store.db.tx(role) as c:  # type: ignore[arg-type]
                 await c.execute("UPDATE crm_pipeline SET label = 'x'")
         assert "crm_pipeline" in str(info.value) or "permission" in str(info.value).lower()
-    assert [s.label for s in await store.pipeline()][:2] == ["Prospect", "Qualify"]
+    assert [s.label for s in await store.crm.pipeline()][:2] == ["Prospect", "Qualify"]
 
 
 async def test_pipeline_stages_in_order_with_closed_flags(store: Store) -> None:
-    stages = await store.pipeline()
+    stages = await store.crm.pipeline()
     assert [s.stage_id for s in stages] == ["PROSPECT", "QUALIFY", "DEMO", "PROPOSAL", "NEGOTIATE", "CLOSE", "ONBOARD"]
     assert [s.position for s in stages] == list(range(7))
     assert {s.stage_id for s in stages if s.is_closed} == {"CLOSE", "ONBOARD"}
-    northwind = await store.scoped("northwind").pipeline()
+    northwind = await store.scoped("northwind").crm.pipeline()
     assert [s.stage_id for s in northwind] == ["NEW", "SCREENING", "MEETING", "PROPOSAL", "CUSTOMER"]
 
 
 async def test_move_deal_validates_and_logs_stage_change(store: Store) -> None:
-    deal = (await store.search_deals("volta"))[0]
+    deal = (await store.crm.search_deals("volta"))[0]
     assert deal.stage_id == "PROPOSAL"
-    result = await store.move_deal(deal.id, "NEGOTIATE")
+    result = await store.crm.move_deal(deal.id, "NEGOTIATE")
     assert (result.from_stage, result.to_stage) == ("PROPOSAL", "NEGOTIATE")
-    assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"
-    acts = (await store.activities_page(deal_id=deal.id, kinds=["stage_change"])).items
+    assert (await store.crm.deal(deal.id)).stage_id == "NEGOTIATE"
+    acts = (await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])).items
     assert len(acts) == 1
     assert acts[0].properties["from"] == "PROPOSAL" and acts[0].properties["to"] == "NEGOTIATE"
     assert acts[0].source == "cockpit"
 
     with pytest.raises(ValidationFailed) as info:
-        await store.move_deal(deal.id, "WON")
+        await store.crm.move_deal(deal.id, "WON")
     assert "unknown stage WON" in str(info.value) and "NEGOTIATE" in str(info.value)
     # a Northwind stage is unknown for BezelIQ
     with pytest.raises(ValidationFailed):
-        await store.move_deal(deal.id, "CUSTOMER")
-    assert (await store.deal(deal.id)).stage_id == "NEGOTIATE"
-    assert len((await store.activities_page(deal_id=deal.id, kinds=["stage_change"])).items) == 1
+        await store.crm.move_deal(deal.id, "CUSTOMER")
+    assert (await store.crm.deal(deal.id)).stage_id == "NEGOTIATE"
+    assert len((await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])).items) == 1
 
 
 async def test_move_unknown_deal(store: Store) -> None:
     import uuid
 
     with pytest.raises(NotFound):
-        await store.move_deal(uuid.uuid4(), "DEMO")
+        await store.crm.move_deal(uuid.uuid4(), "DEMO")
 
 
 async def test_activity_dedupe_and_last_activity(store: Store) -> None:
-    contact = (await store.contacts_page("sarah chen")).items[0]
-    first = await store.log_activity(kind="email_received", channel="email", direction="inbound",
+    contact = (await store.crm.contacts_page("sarah chen")).items[0]
+    first = await store.crm.log_activity(kind="email_received", channel="email", direction="inbound",
                                      subject="Re: security", contact_id=contact.id, source="resend",
                                      external_id="msg-1", occurred_at="2026-11-21T10:00:00Z")
     assert first is not None
-    again = await store.log_activity(kind="email_received", channel="email", direction="inbound",
+    again = await store.crm.log_activity(kind="email_received", channel="email", direction="inbound",
                                      subject="Re: security", contact_id=contact.id, source="resend",
                                      external_id="msg-1", occurred_at="2026-11-21T10:00:00Z")
     assert again is None
-    fresh = await store.contact(contact.id)
+    fresh = await store.crm.contact(contact.id)
     assert fresh.last_activity_at is not None and fresh.last_activity_at.isoformat().startswith("2026-11-21T10:00")
     # older activities never move last_activity_at backwards
-    await store.log_activity(kind="note", contact_id=contact.id, occurred_at="2020-01-01T00:00:00Z")
-    assert (await store.contact(contact.id)).last_activity_at == fresh.last_activity_at
+    await store.crm.log_activity(kind="note", contact_id=contact.id, occurred_at="2020-01-01T00:00:00Z")
+    assert (await store.crm.contact(contact.id)).last_activity_at == fresh.last_activity_at
 
 
 async def test_twenty_rows_are_read_only_through_crm_activities(store: Store) -> None:
-    twenty = (await store.activities_page(sources=["twenty"], limit=1)).items
+    twenty = (await store.activity.activities_page(sources=["twenty"], limit=1)).items
     assert twenty, "demo data has Twenty timeline rows"
     with pytest.raises(Exception) as info:
-        await store.update_record("crm_activities", twenty[0].id, {"summary": "x"}, role="operational")
+        await store.crm.update_record("crm_activities", twenty[0].id, {"summary": "x"}, role="operational")
     assert "read-only" in str(info.value)
 
 
 async def test_bad_values_are_refused_and_nothing_changes(store: Store) -> None:
-    contact = (await store.contacts_page(limit=1)).items[0]
+    contact = (await store.crm.contacts_page(limit=1)).items[0]
     with pytest.raises(ValidationFailed):
-        await store.update_strategic("crm_contacts", contact.id, recontact_at="next tuesday-ish")
+        await store.crm.update_strategic("crm_contacts", contact.id, recontact_at="next tuesday-ish")
     with pytest.raises(ValidationFailed):
-        await store.update_strategic("crm_contacts", contact.id, priority="urgent!!")
+        await store.crm.update_strategic("crm_contacts", contact.id, priority="urgent!!")
     with pytest.raises(ValidationFailed):
-        await store.update_strategic("crm_contacts", contact.id, no_such_field=1)
-    after = await store.contact(contact.id)
+        await store.crm.update_strategic("crm_contacts", contact.id, no_such_field=1)
+    after = await store.crm.contact(contact.id)
     assert (after.priority, after.recontact_at) == (contact.priority, contact.recontact_at)
 
 
 async def test_duplicate_email_is_a_clear_error(store: Store) -> None:
     with pytest.raises(ValidationFailed) as info:
-        await store.insert_record("crm_contacts", {"first_name": "Dup", "email": "sarah.chen@meridianhealth.com"})
+        await store.crm.insert_record("crm_contacts", {"first_name": "Dup", "email": "sarah.chen@meridianhealth.com"})
     assert "duplicate" in str(info.value)
     assert not isinstance(info.value, psycopg.Error)

@@ -23,8 +23,8 @@ def approvals_list(ctx: click.Context, limit: int) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            total = await store.pending_count()
-            page = await store.pending_proposals(limit=limit)
+            total = await store.approvals.pending_count()
+            page = await store.approvals.pending_proposals(limit=limit)
         finally:
             await store.close()
         click.echo(f"{total:,} pending")

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+from cockpit.approvals.models import ProposalRow
+from cockpit.context.policy import apply_approved
 from cockpit.contracts import (
     ApprovalDecision,
     ClientGraphDelta,
@@ -23,7 +25,8 @@ from cockpit.contracts import (
 )
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.store import apply as ap
-from cockpit.store.approvals import ProposalRow, RoleConn
+from cockpit.store.approvals import RoleConn
+from cockpit.store.context import apply_context_change
 
 VIEW_OF = {"contact": "crm_contacts", "company": "crm_companies", "deal": "crm_deals"}
 
@@ -56,7 +59,7 @@ async def propose_merge(store: Any, winner_id: UUID | str, loser_id: UUID | str,
     """Queue the merge of two duplicate contacts (always reviewed: merging is destructive)."""
     if str(winner_id) == str(loser_id):
         raise ValidationFailed("a contact cannot be merged into itself")
-    winner, loser = await store.contact(UUID(str(winner_id))), await store.contact(UUID(str(loser_id)))
+    winner, loser = await store.crm.contact(UUID(str(winner_id))), await store.crm.contact(UUID(str(loser_id)))
     p = validate(NormalizedEntityProposal, {
         "batch_id": None, "entity_type": "contact", "action": "merge", "target_id": str(winner.id),
         "canonical_payload": {"winner_id": str(winner.id), "loser_id": str(loser.id)},
@@ -65,7 +68,7 @@ async def propose_merge(store: Any, winner_id: UUID | str, loser_id: UUID | str,
         "provenance": Provenance(method="rule" if created_by == "arlo" else "human",
                                  evidence_refs=[f"contact:{winner.id}", f"contact:{loser.id}"]),
         "reasons": reasons or [f"{loser.display_name} looks like a duplicate of {winner.display_name}"]})
-    await store.insert_proposal(
+    await store.approvals.insert_proposal(
         proposal_id=p.proposal_id, kind="merge", artifact=p.to_json(), entity_type="contact", action="merge",
         target_id=p.target_id, payload=p.canonical_payload, merge_candidate_refs=p.merge_candidate_refs,
         review_required=True, confidence=p.confidence, created_by=created_by,
@@ -77,7 +80,7 @@ async def propose_duplicate_merges(store: Any, *, created_by: str = "arlo", limi
     """Queue a merge for each pair of contacts with the same name at the same company (never merged
     automatically: a human confirms each)."""
     out = []
-    for pair in await store.duplicate_contact_pairs(limit):
+    for pair in await store.approvals.duplicate_contact_pairs(limit):
         out.append(await propose_merge(store, pair["winner_id"], pair["loser_id"], created_by=created_by,
                                        confidence=0.7,
                                        reasons=["same name at the same company; different records"]))
@@ -94,9 +97,9 @@ async def propose_writeback(store: Any, proposal: OracleWritebackProposal | dict
     except ValueError:
         raise ValidationFailed(f"target_entity_ref {p.target_entity_ref!r} is not a record id") from None
     if p.target_domain != "client_context":
-        record = await store.get(p.target_domain, target)  # NotFound if it is not this client's
+        record = await store.crm.get(p.target_domain, target)  # NotFound if it is not this client's
         p = p.model_copy(update={"current_values": {k: getattr(record, k, None) for k in p.proposed_change}})
-    await store.insert_proposal(
+    await store.approvals.insert_proposal(
         proposal_id=p.proposal_id, kind="writeback", artifact=p.to_json(), entity_type=entity, action="writeback",
         target_id=str(target), payload=p.proposed_change, merge_candidate_refs=[], review_required=True,
         confidence=p.confidence, created_by=p.created_by,
@@ -106,7 +109,7 @@ async def propose_writeback(store: Any, proposal: OracleWritebackProposal | dict
 
 async def review(store: Any, proposal_id: UUID | str) -> ProposalView:
     """Evidence and diff for one proposal, read fresh (the record may have changed since it was proposed)."""
-    row = await store.get_proposal(proposal_id)
+    row = await store.approvals.get_proposal(proposal_id)
     view = ProposalView(row)
     art = row.artifact
     view.evidence.extend(art.get("reasons") or [])
@@ -116,7 +119,7 @@ async def review(store: Any, proposal_id: UUID | str) -> ProposalView:
     view.evidence.extend(f"evidence: {r}" for r in dict.fromkeys(refs))
     view.evidence.append(f"proposed by {row.created_by} ({art.get('source_system')}), confidence {row.confidence:.2f}")
     if row.batch_id and row.row_number:
-        ev = await store.import_row_evidence(row.batch_id, row.row_number)
+        ev = await store.approvals.import_row_evidence(row.batch_id, row.row_number)
         if ev:
             cols = ev["columns"] or []
             pairs = ", ".join(f"{c}={v!r}" for c, v in zip(cols, ev["raw_values"], strict=False))
@@ -127,7 +130,7 @@ async def review(store: Any, proposal_id: UUID | str) -> ProposalView:
 
 async def _record(store: Any, entity: str, record_id: Any) -> Any:
     try:
-        return await store.get(VIEW_OF[entity], UUID(str(record_id)))
+        return await store.crm.get(VIEW_OF[entity], UUID(str(record_id)))
     except (NotFound, ValueError, KeyError):
         return None
 
@@ -144,7 +147,7 @@ async def _diff(store: Any, row: ProposalRow) -> list[DiffLine]:
             if f not in ("id", "client_id", "created_at", "updated_at", "full_name") and v not in (None, "", 0) \
                     and getattr(winner, f, None) in (None, "", 0):
                 lines.append(DiffLine(f, None, v))
-        acts = await store.activities_page(contact_id=loser.id, limit=1000)
+        acts = await store.activity.activities_page(contact_id=loser.id, limit=1000)
         lines.append(DiffLine("activities moved to survivor", "", len(acts.items)))
         return lines
     if row.kind == "context":
@@ -168,15 +171,15 @@ def _decision(row: ProposalRow, reviewer: str, verdict: str, note: str) -> Appro
 
 
 async def reject(store: Any, proposal_id: UUID | str, *, reviewer: str, note: str) -> ApprovalDecision:
-    row = await store.get_proposal(proposal_id)
+    row = await store.approvals.get_proposal(proposal_id)
     decision = _decision(row, reviewer, "rejected", note)
-    await store.decide(decision, None)
+    await store.approvals.decide(decision, None)
     return decision
 
 
 async def approve(store: Any, proposal_id: UUID | str, *, reviewer: str, note: str = "") -> list[dict[str, Any]]:
     """Record the approval and apply the change; returns the graph operations performed."""
-    row = await store.get_proposal(proposal_id)
+    row = await store.approvals.get_proposal(proposal_id)
     decision = _decision(row, reviewer, "approved", note)
 
     async def apply(rc: RoleConn) -> list[dict[str, Any]]:
@@ -184,12 +187,12 @@ async def approve(store: Any, proposal_id: UUID | str, *, reviewer: str, note: s
 
     def delta(ops: list[dict[str, Any]]) -> ClientGraphDelta:
         return validate(ClientGraphDelta, {
-            "client_ref": store.require_scope(), "proposal_ref": str(row.proposal_id),
+            "client_ref": store.db.require_scope(), "proposal_ref": str(row.proposal_id),
             "approval_ref": decision.decision_id, "operations": ops, "source_system": "cockpit",
             "created_by": reviewer, "confidence": 1.0,
             "provenance": Provenance(method="human", source_ref=f"decision:{decision.decision_id}")})
 
-    return await store.decide(decision, apply, delta)
+    return await store.approvals.decide(decision, apply, delta)
 
 
 async def _apply(rc: RoleConn, row: ProposalRow, decision: ApprovalDecision) -> list[dict[str, Any]]:
@@ -197,9 +200,8 @@ async def _apply(rc: RoleConn, row: ProposalRow, decision: ApprovalDecision) -> 
     if row.kind == "merge":
         return await ap.merge_contacts(rc, p["winner_id"], p["loser_id"], decision.decision_id)
     if row.kind in ("context", "writeback") and row.entity_type == "client_context":
-        from cockpit.store.context import apply_context_change
-
-        return await apply_context_change(rc, str(row.target_id), row.kind, p, decision.decision_id)
+        return await apply_context_change(rc, str(row.target_id), lambda current: apply_approved(current, row.kind, p),
+                                          p, decision.decision_id)
     view = VIEW_OF[row.entity_type]
     ops: list[dict[str, Any]] = []
     ref = p.pop("company_ref", None)

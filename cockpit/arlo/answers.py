@@ -14,11 +14,11 @@ from cockpit.formatting import money
 
 
 async def _pipeline_summary(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
-    stages = await ctx.store.pipeline()
-    totals = await ctx.store.stage_totals()
+    stages = await ctx.store.crm.pipeline()
+    totals = await ctx.store.crm.stage_totals()
     open_count = sum(totals[s.stage_id].count for s in stages if not s.is_closed and s.stage_id in totals)
     open_value = sum(totals[s.stage_id].amount for s in stages if not s.is_closed and s.stage_id in totals)
-    stale, rows = await ctx.store.stale_deals(ctx.settings.health_threshold_by_stage, ctx.settings.health_threshold_days,
+    stale, rows = await ctx.store.arlo.stale_deals(ctx.settings.health_threshold_by_stage, ctx.settings.health_threshold_days,
                                               limit=3)
     lines = [f"Pipeline: {open_count} open deals worth {money(open_value)}."]
     for s in stages:
@@ -34,7 +34,7 @@ async def _pipeline_summary(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
 
 
 async def _follow_ups(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
-    rows = await ctx.store.follow_up_candidates(today=ctx.now().date(), stale_days=ctx.settings.stale_days, limit=15)
+    rows = await ctx.store.arlo.follow_up_candidates(today=ctx.now().date(), stale_days=ctx.settings.stale_days, limit=15)
     if not rows:
         return "Nobody needs a follow-up right now: no recontact dates due this week and no idle open deals.", {}
     lines = [f"{len(rows)} {'people need' if len(rows) != 1 else 'person needs'} a follow-up (most urgent first):"]
@@ -55,8 +55,8 @@ async def _draft(ctx: TaskContext, who: str) -> tuple[str, dict[str, Any]]:
         q = f"I couldn't find a contact matching '{who}'. Who should the follow-up go to?"
         raise TaskBlocked({"question": q, "summary": q})
     contact = res.match.record
-    deals = await ctx.store.deals_of(contact_id=contact.id, limit=1)
-    last = await ctx.store.last_activity_of(contact.id)
+    deals = await ctx.store.crm.deals_of(contact_id=contact.id, limit=1)
+    last = await ctx.store.arlo.last_activity_of(contact.id)
     first = contact.first_name or contact.full_name or "there"
     topic = deals[0].name if deals else "our conversation"
     recall = (f"Following up on our last exchange ({last['subject'] or last['kind'].replace('_', ' ')}, "

@@ -22,7 +22,7 @@ def _line(task: Any) -> str:
 async def _client_for(store: Any, settings: Any) -> str:
     if settings.client_id:
         return str(settings.client_id)
-    ids = await store.arlo_client_ids()
+    ids = await store.tasks.arlo_client_ids()
     if len(ids) == 1:
         return str(ids[0])
     raise ScopeError("which client is this for?", "pass --client ID (e.g. cockpit --client bezeliq tell ...)"
@@ -154,7 +154,7 @@ def task_list(ctx: click.Context, all_clients: bool, limit: int) -> None:
         try:
             if not all_clients:
                 store = store.scoped(await _client_for(store, settings))
-            for task in await store.tasks_page(limit=limit, all_clients=all_clients):
+            for task in await store.tasks.tasks_page(limit=limit, all_clients=all_clients):
                 click.echo(_line(task))
         finally:
             await store.close()
@@ -172,8 +172,8 @@ def task_show(ctx: click.Context, task_id: str) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            task = await store.task(task_id)
-            log = await store.task_log(task_id)
+            task = await store.tasks.task(task_id)
+            log = await store.tasks.task_log(task_id)
         finally:
             await store.close()
         click.echo(_line(task))
@@ -202,7 +202,7 @@ def _control(action: str) -> Any:
         async def body() -> None:
             store = await open_store(settings)
             try:
-                task = await store.control_task(task_id, action, reason=reason)  # type: ignore[arg-type]
+                task = await store.tasks.control_task(task_id, action, reason=reason)  # type: ignore[arg-type]
             finally:
                 await store.close()
             click.echo(_line(task))

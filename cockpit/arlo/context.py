@@ -76,10 +76,10 @@ class TaskContext:
         :class:`TaskInterrupted`) when the task was held, cancelled or re-claimed meanwhile."""
         lease = self.settings.lease_seconds
         if time.monotonic() - self._last_beat >= lease / 3:
-            held = await self.queue.heartbeat(self.task, self.agent, lease)
+            held = await self.queue.tasks.heartbeat(self.task, self.agent, lease)
             self._last_beat = time.monotonic()
         else:
-            current = await self.queue.task(self.task.id)
+            current = await self.queue.tasks.task(self.task.id)
             held = current if (current.status in ("claimed", "in_progress") and current.agent == self.agent
                                and current.attempts == self.task.attempts) else None
         if held is None:

@@ -13,7 +13,7 @@ from cockpit.formatting import money
 
 async def pipeline_health(ctx: TaskContext) -> dict[str, Any]:
     s = ctx.settings
-    total, rows = await ctx.store.stale_deals(s.health_threshold_by_stage, s.health_threshold_days,
+    total, rows = await ctx.store.arlo.stale_deals(s.health_threshold_by_stage, s.health_threshold_days,
                                               now=ctx.task.params.get("now"), limit=25)
     if total == 0:
         title = "Pipeline health: every open deal has recent activity"
@@ -31,7 +31,7 @@ async def pipeline_health(ctx: TaskContext) -> dict[str, Any]:
         if total > len(rows):
             lines.append(f"… and {total - len(rows)} more.")
         body = "\n".join(lines)
-    inbox_id = await ctx.store.post_to_exec(title, body, task_id=ctx.task.id)
+    inbox_id = await ctx.store.tasks.post_to_exec(title, body, task_id=ctx.task.id)
     return {"summary": title, "stale": total, "inbox_id": inbox_id,
             "deals": [{"id": str(r["id"]), "name": r["name"], "idle_days": r["idle_days"]} for r in rows]}
 

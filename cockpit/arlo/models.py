@@ -1,15 +1,18 @@
 """Arlo's typed rows: tasks (created → claimed → in_progress →
-complete | blocked | cancelled), loop status, Justin's inbox, topic log messages.
+complete | blocked | cancelled), loop status, Justin's inbox, topic log messages, and the enrichment
+writes its loops hand to the store.
 
 Kept apart from :mod:`cockpit.models` (the Layer 2 contract) because these describe RedKey's own
-bookkeeping tables, which only the store's task mixin reads.
+bookkeeping tables, which only the store's task repository reads.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import Field
 
@@ -81,3 +84,19 @@ class InboxItem(Row):
     body: str = ""
     created_at: datetime
     read_at: datetime | None = None
+
+
+@dataclass
+class EnrichmentWrite:
+    """One record's enrichment: the operational fields to set and the activity to log."""
+
+    record_id: UUID
+    fields: dict[str, Any]
+    summary: str
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WriteOutcome:
+    written: list[UUID] = field(default_factory=list)
+    failed: dict[UUID, str] = field(default_factory=dict)

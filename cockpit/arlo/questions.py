@@ -58,7 +58,7 @@ def pick(choices: list[dict[str, Any]], answer_text: str) -> dict[str, Any]:
 
 async def answer(store: Any, task_id: str, answer_text: str, *, by: str = "justin") -> Task:
     """Record the answer to ``task_id``'s question; returns the task (created again, or cancelled)."""
-    task = await store.task(task_id)
+    task = await store.tasks.task(task_id)
     choices = list((task.output or {}).get("choices") or [])
     if task.status != "blocked" or not choices:
         raise ValidationFailed(f"task {task_id} is {task.status.replace('_', ' ')}, not waiting on an answer",
@@ -74,10 +74,10 @@ async def answer_and_run(arlo: Any, task_id: str, answer_text: str, *, by: str =
 
 async def undo(store: Any, task_id: str, *, by: str = "justin") -> str:
     """Restore what ``task_id`` wrote; returns what was restored, one line per field."""
-    task = await store.task(task_id)
+    task = await store.tasks.task(task_id)
     scoped = store.scoped(task.client_id)
     rows = await scoped.instructions.undo(task_id, by=by)
-    labels = {s.stage_id: s.label for s in await scoped.pipeline()}
+    labels = {s.stage_id: s.label for s in await scoped.crm.pipeline()}
     parts = []
     for r in rows:
         field = "stage" if r["field"] == "stage_id" else r["field"].replace("_", " ").removesuffix(" at")

@@ -67,7 +67,7 @@ class Arlo:
 
     # --- one step each ----------------------------------------------------------------------------
     async def clients(self) -> list[str]:
-        ids = await self.store.arlo_client_ids()
+        ids = await self.store.tasks.arlo_client_ids()
         return [c for c in ids if c in self.settings.clients] if self.settings.clients else ids
 
     async def engine_tick(self) -> list[Task]:
@@ -75,7 +75,7 @@ class Arlo:
         created = []
         for client in await self.clients():
             for task_type, interval in periodic_types(self.settings, client).items():
-                task = await self.store.create_periodic_task(client, task_type, interval)
+                task = await self.store.tasks.create_periodic_task(client, task_type, interval)
                 if task:
                     created.append(task)
         st = self.status.engine
@@ -114,7 +114,7 @@ class Arlo:
         if not text:
             raise ValidationFailed("tell arlo what to do", 'e.g. cockpit tell "Move the Volta deal to Negotiation"')
         kind = ADHOC_QUERY if looks_like_query(text) else STRATEGIC_WRITE
-        task = await self.store.create_task(kind, client_id=client_id, brief=text, params={"text": text},
+        task = await self.store.tasks.create_task(kind, client_id=client_id, brief=text, params={"text": text},
                                             created_by=created_by)
         self._wake.set()
         return task
@@ -133,7 +133,7 @@ class Arlo:
                                    "arlo is busy; check it later with the Arlo screen")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
-            task = await self.store.task(task_id)
+            task = await self.store.tasks.task(task_id)
             if task.status == "created":
                 task = await self.run_one(task_id) or task
         return task

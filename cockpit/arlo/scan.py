@@ -14,7 +14,7 @@ from cockpit.arlo.context import TaskContext
 from cockpit.arlo.enrichment import EnrichmentAuthError, EnrichmentError, EnrichmentResult
 from cockpit.arlo.registry import ENRICHMENT_SCAN, TaskBlocked, register
 from cockpit.models import Company, Contact
-from cockpit.store.arlo import EnrichmentWrite
+from cockpit.arlo.models import EnrichmentWrite
 
 PAGE = 100
 
@@ -34,13 +34,13 @@ async def _scan_view(ctx: TaskContext, view: str, stats: dict[str, Any], limit: 
     provider = ctx.services.enrichment
     after: UUID | None = None
     while limit is None or stats["scanned"] < limit:
-        page = await ctx.store.unenriched_page(view, after=after, limit=PAGE)  # type: ignore[arg-type]
+        page = await ctx.store.arlo.unenriched_page(view, after=after, limit=PAGE)  # type: ignore[arg-type]
         if not page:
             return
         after = page[-1].id
         companies: dict[UUID, Company] = {}
         if view == "crm_contacts":
-            companies = await ctx.store.companies_by_ids(list({c.company_id for c in page if c.company_id}))
+            companies = await ctx.store.arlo.companies_by_ids(list({c.company_id for c in page if c.company_id}))
         writes: list[EnrichmentWrite] = []
         for record in page:
             try:
@@ -59,7 +59,7 @@ async def _scan_view(ctx: TaskContext, view: str, stats: dict[str, Any], limit: 
             stats["credits"] += result.credits_used
             writes.append(_write(record.id, result, provider.name, ctx.now()))
         if writes:
-            outcome = await ctx.store.write_enrichment(view, writes)  # type: ignore[arg-type]
+            outcome = await ctx.store.arlo.write_enrichment(view, writes)  # type: ignore[arg-type]
             stats["written"] += len(outcome.written)
             stats["failed"] += len(outcome.failed)
             stats["errors"].extend(f"{view.removeprefix('crm_')} {rid}: {msg}" for rid, msg in outcome.failed.items())
@@ -75,7 +75,7 @@ class _Stop(Exception):
 async def enrichment_scan(ctx: TaskContext) -> dict[str, Any]:
     provider = ctx.services.enrichment
     if not provider.configured:
-        counts = await ctx.store.unenriched_counts()
+        counts = await ctx.store.arlo.unenriched_counts()
         return {"summary": f"enrichment not configured (offline): nothing enriched; {counts['contacts']} contacts "
                            f"and {counts['companies']} companies await enrichment — set COCKPIT_ENRICHMENT_URL and "
                            "COCKPIT_ENRICHMENT_API_KEY", "provider": provider.name, "written": 0, **counts}

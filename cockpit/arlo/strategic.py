@@ -57,7 +57,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     vocab = await repo.vocabulary(text)
     intent = await ctx.services.parser.parse(text, now=ctx.now(), vocabulary=vocab)
     ctx.add_cost(intent.cost_usd)
-    stages = await ctx.store.pipeline()
+    stages = await ctx.store.crm.pipeline()
     try:
         plan = resolve(intent, vocab, stages, bindings, today)
     except Ask as ask:

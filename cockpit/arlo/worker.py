@@ -36,12 +36,12 @@ class Worker:
     async def run_one(self, task_id: str | None = None) -> Task | None:
         """Claim and run one task (the oldest claimable, or ``task_id``). None when there was none."""
         lease = self.settings.lease_seconds
-        claimed = await self.queue.claim_task(self.agent, lease, task_id=task_id)
+        claimed = await self.queue.tasks.claim_task(self.agent, lease, task_id=task_id)
         if claimed is None:
             return None
-        started = await self.queue.start_task(claimed, self.agent, lease)
+        started = await self.queue.tasks.start_task(claimed, self.agent, lease)
         if started is None:  # held or cancelled between claim and start
-            return await self.queue.task(claimed.id)
+            return await self.queue.tasks.task(claimed.id)
         self.current = started
         try:
             return await self._execute(started)
@@ -60,7 +60,7 @@ class Worker:
             output = await handler(ctx)
         except TaskInterrupted:
             log.info("task %s was held, cancelled or re-claimed while running; result dropped", task.id)
-            return await self.queue.task(task.id)
+            return await self.queue.tasks.task(task.id)
         except TaskBlocked as exc:
             output, blocked = exc.output, True
         except CockpitError as exc:
@@ -68,11 +68,11 @@ class Worker:
         except Exception as exc:  # noqa: BLE001 - a handler bug blocks its task, never the worker
             log.exception("task %s (%s) failed", task.id, task.task_type)
             output, blocked = {"error": f"unexpected {type(exc).__name__}: {exc}"}, True
-        finished = await self.queue.finish_task(task, self.agent, blocked=blocked, output=output,
+        finished = await self.queue.tasks.finish_task(task, self.agent, blocked=blocked, output=output,
                                                 cost_usd=ctx.cost_usd, duration_seconds=time.monotonic() - t0)
         if finished is None:
             log.info("task %s changed hands while running; its result was not recorded", task.id)
-            return await self.queue.task(task.id)
+            return await self.queue.tasks.task(task.id)
         if finished.created_by == "engine":
-            await self.queue.record_loop_result(finished)
+            await self.queue.tasks.record_loop_result(finished)
         return finished

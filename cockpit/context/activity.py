@@ -8,11 +8,16 @@ appends them, or proposes them when they contradict what is known).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from uuid import UUID
 
 from cockpit.context.policy import ContextUpdate
 from cockpit.context.service import update_context
+from cockpit.errors import CockpitError
 from cockpit.models import Activity
+
+log = logging.getLogger(__name__)
 
 
 def lesson_of(activity: Activity) -> ContextUpdate | None:
@@ -47,3 +52,14 @@ async def update_context_after(store: Any, activity: Activity) -> dict[str, Any]
     if update is None:
         return None
     return await update_context(store, activity.contact_id, update, changed_by=activity.source or "arlo")
+
+
+async def learn_from_reply(store: Any, contact_id: UUID) -> None:
+    """A reply opens a needs-reply thread in the contact's client context (appended, snapshotted to
+    history). Best effort: the event itself is already recorded."""
+    page = await store.activity.activities_page(contact_id=contact_id, kinds=["email_received"], limit=1)
+    if page.items:
+        try:
+            await update_context_after(store, page.items[0])
+        except CockpitError:
+            log.warning("client context not updated after a reply from %s", contact_id, exc_info=True)

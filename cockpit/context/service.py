@@ -38,7 +38,7 @@ async def update_context(store: Any, contact_id: UUID | str, update: ContextUpda
     """Append what was learned, keep what is known, propose what contradicts it; snapshot to history.
     Returns ``{"context", "added", "proposed"}``."""
     cid = UUID(str(contact_id))
-    await store.contact(cid)  # NotFound outside this client's scope
+    await store.crm.contact(cid)  # NotFound outside this client's scope
     outcome: dict[str, Any] = {}
 
     def merge(current: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
@@ -49,7 +49,7 @@ async def update_context(store: Any, contact_id: UUID | str, update: ContextUpda
         outcome["added"], outcome["proposed"] = notes, contradictions
         return new, contradictions, notes
 
-    outcome["context"] = await store.update_context(
+    outcome["context"] = await store.context.update_context(
         cid, merge, changed_by=changed_by,
         proposal_rows=lambda cs: [_proposal(str(cid), c, changed_by) for c in cs])
     return outcome
@@ -63,7 +63,7 @@ async def build_client360(store: Any, contact_id: UUID | str, *, now: datetime |
     """The derived read model of one contact: identity, account, open deals, recent interactions,
     interests, tasks, QD signals and risk flags. Built on demand; never read back as truth."""
     now = now or datetime.now(timezone.utc)
-    parts = await store.client360_parts(UUID(str(contact_id)))
+    parts = await store.context.client360_parts(UUID(str(contact_id)))
     c, ctx = parts["contact"], parts["context"]
     identity = {k: getattr(c, k) for k in ("full_name", "email", "phone", "job_title", "city", "linkedin_url",
                                            "priority", "relationship_note", "strategy_note", "recontact_at")}

@@ -8,23 +8,14 @@ only when it creates a new record and has no merge candidate (in the CRM or earl
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cockpit.contracts import NormalizedEntityProposal, Provenance
+from cockpit.imports.models import Existing
 from cockpit.imports.normalize import NormalizedRow
 
-AUTO_RULE = "import.new_record_no_candidate"
 _COMPARE = ("first_name", "last_name", "phone", "job_title", "city", "linkedin_url")
-
-
-@dataclass
-class Existing:
-    """What the CRM already holds for the keys in this file."""
-
-    contacts: dict[str, dict[str, Any]] = field(default_factory=dict)   # email -> contact row
-    company_domains: dict[str, str] = field(default_factory=dict)        # domain -> company id
-    company_names: dict[str, str] = field(default_factory=dict)          # lower(name) -> company id
 
 
 @dataclass

@@ -19,7 +19,7 @@ from cockpit.imports.mapping import propose_manifest
 from cockpit.imports.normalize import normalize_rows
 from cockpit.imports.proposals import plan_proposals
 from cockpit.imports.reader import ParsedFile, parse_csv
-from cockpit.store.imports import Progress
+from cockpit.imports.models import Progress
 
 MAX_BYTES = 512 * 1024 * 1024
 
@@ -90,10 +90,10 @@ async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: s
         "uploaded_filename": Path(filename).name or "upload.csv", "mime_type": "text/csv",
         "storage_ref": f"redkey.import_batches/{batch_id}", "row_count": len(parsed.rows), "uploaded_by": uploaded_by,
         "sha256": digest, "byte_size": len(data), "encoding": parsed.encoding})
-    await store.save_raw_batch(batch, data)
+    await store.imports.save_raw_batch(batch, data)
     manifest = propose_manifest(batch_id=batch.batch_id, headers=parsed.header, created_by=uploaded_by,
                                 notes=parsed.notes)
-    await store.save_manifest(manifest)
+    await store.imports.save_manifest(manifest)
     return StagedImport(batch, parsed, manifest)
 
 
@@ -114,7 +114,7 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     names = sorted({r.company["name"].lower() for r in rows
                     if r.company and not r.company.get("domain") and r.company.get("name")})
     tick("finding duplicates", 0, 1)
-    existing = await store.existing_for_import(emails, domains, names)
+    existing = await store.imports.existing_for_import(emails, domains, names)
     tick("finding duplicates", 1, 1)
     tick("planning proposals", 0, len(rows))
     planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
@@ -133,7 +133,7 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
             report.problems.extend(RowProblem(r.number, lines.get(r.number, 0), e["code"], e["message"], e["column"])
                                    for e in errs)
         records.append((r.number, r.values, errs))
-    counts = await store.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
+    counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
                                       rows=records, proposals=planned.proposals, progress=progress)
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]

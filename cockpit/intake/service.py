@@ -61,10 +61,10 @@ def split_payload(data: Any) -> tuple[InteractionBundle, list[TranscriptBundle]]
 
 async def _resolve_contact(store: Any, ref: str) -> Any:
     try:
-        return await store.contact(UUID(ref))
+        return await store.crm.contact(UUID(ref))
     except ValueError:
         pass
-    found = await store.contact_by_email(ref)
+    found = await store.context.contact_by_email(ref)
     if found is None:
         raise NotFound(f"no contact {ref!r} in this client", "add the contact (or import it) and send the notes again")
     return found
@@ -76,17 +76,17 @@ async def intake(store: Any, data: Any) -> IntakeResult:
     deal = None
     if bundle.deal_ref:
         try:
-            deal = await store.deal(UUID(bundle.deal_ref))
+            deal = await store.crm.deal(UUID(bundle.deal_ref))
         except ValueError:
             raise ValidationFailed(f"deal_ref {bundle.deal_ref!r} is not a deal id") from None
     given = "\n".join(f"- [ ] {s}" for s in bundle.next_steps)  # steps the sender already listed come first
     steps = extract_next_steps(given, bundle.summary, bundle.notes,
                                *(s.text for t in transcripts for s in t.speaker_segments))
-    fresh = await store.save_artifact(bundle, contact_id=contact.id, deal_id=deal.id if deal else None)
+    fresh = await store.context.save_artifact(bundle, contact_id=contact.id, deal_id=deal.id if deal else None)
     for t in transcripts:
-        await store.save_artifact(t, contact_id=contact.id, deal_id=deal.id if deal else None)
+        await store.context.save_artifact(t, contact_id=contact.id, deal_id=deal.id if deal else None)
     kind = "note" if bundle.channel == "note" else "meeting"
-    activity = await store.log_activity(
+    activity = await store.crm.log_activity(
         kind=kind, channel=bundle.channel, direction="internal" if kind == "note" else "outbound",
         subject=bundle.title or f"{bundle.channel.title()} notes", summary=bundle.summary,
         contact_id=contact.id, company_id=contact.company_id, deal_id=deal.id if deal else None,
@@ -112,7 +112,7 @@ async def record_signal(store: Any, data: Any) -> tuple[QdSignalBundle, bool]:
     shows the latest per score type. Returns (signal, stored) — False when it was already stored."""
     signal = read_artifact(data, QdSignalBundle)
     contact = await _resolve_contact(store, signal.client_ref)
-    return signal, await store.save_artifact(signal, contact_id=contact.id)
+    return signal, await store.context.save_artifact(signal, contact_id=contact.id)
 
 
 async def intake_any(store: Any, data: Any) -> dict[str, Any]:

@@ -45,7 +45,7 @@ async def _watch(arlo: Any, settings: Settings, box: Mailbox, client: str, stop:
             await asyncio.to_thread(session.select, "INBOX")
             while not stop.is_set():
                 if await asyncio.to_thread(session.idle, ROUND_SECONDS):
-                    await arlo.store.create_task(MAIL_SYNC, client_id=client, brief="new mail (IMAP IDLE)",
+                    await arlo.store.tasks.create_task(MAIL_SYNC, client_id=client, brief="new mail (IMAP IDLE)",
                                                  params={}, created_by="arlo")
                     arlo.wake()
         except (CockpitError, OSError) as exc:

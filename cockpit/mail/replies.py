@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from cockpit.context.activity import learn_from_reply
+
 CONTEXT_DAYS = 14  # a first sync reads months of mail: only recent replies open a needs-reply thread
 
 
@@ -15,5 +17,5 @@ async def apply_replies(store: Any, replies: list[tuple[UUID, datetime]], *, now
     stopped = await store.mail.stop_sequences_on_reply(replies, now=now)
     recent = sorted({cid for cid, at in replies if at >= now - timedelta(days=CONTEXT_DAYS)}, key=str)
     for cid in recent:
-        await store._learn_from_reply(cid)
+        await learn_from_reply(store, cid)
     return stopped

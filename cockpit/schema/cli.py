@@ -25,7 +25,7 @@ def refresh_cmd(ctx: click.Context) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            res = await store.refresh_schema_cache()
+            res = await store.schema.refresh_schema_cache()
         finally:
             await store.close()
         click.echo(f"schema cache refreshed in {res.duration_ms:.0f} ms: {res.relations:,} relations, "
@@ -39,10 +39,10 @@ async def _graph(settings, include_system: bool):  # type: ignore[no-untyped-def
 
     store = await open_store(settings)
     try:
-        snap = await store.schema_snapshot()
+        snap = await store.schema.schema_snapshot()
         if snap.refreshed_at is None:
-            await store.refresh_schema_cache()
-            snap = await store.schema_snapshot()
+            await store.schema.refresh_schema_cache()
+            snap = await store.schema.schema_snapshot()
     finally:
         await store.close()
     return SchemaGraph(snap, include_system=include_system)
@@ -222,7 +222,7 @@ def diff_cmd(ctx: click.Context, old: Path, new: Path | None, exit_code: bool, i
         else:
             store = await open_store(settings)
             try:
-                await store.refresh_schema_cache()
+                await store.schema.refresh_schema_cache()
                 after = await publish.live_snapshot(store, include_system=include_system)
             finally:
                 await store.close()

@@ -35,7 +35,7 @@ async def load_catalog(store: Any, keys: list[str] | None = None) -> Catalog:
     """Every relation with its detail (or only ``keys``'); refreshes the cache first if it was never filled."""
     snap, details = await store.schema_doc.catalog(keys)
     if snap.refreshed_at is None:
-        await store.refresh_schema_cache()
+        await store.schema.refresh_schema_cache()
         snap, details = await store.schema_doc.catalog(keys)
     return Catalog(snap, details)
 
@@ -43,10 +43,10 @@ async def load_catalog(store: Any, keys: list[str] | None = None) -> Catalog:
 async def diagram_catalog(store: Any, *, table: str | None, radius: int, group: str | None,
                           include_system: bool) -> tuple[Catalog, diagram.Selection, str]:
     """What a diagram draws, reading the detail of the drawn relations only."""
-    snap = await store.schema_snapshot()
+    snap = await store.schema.schema_snapshot()
     if snap.refreshed_at is None:
-        await store.refresh_schema_cache()
-        snap = await store.schema_snapshot()
+        await store.schema.refresh_schema_cache()
+        snap = await store.schema.schema_snapshot()
     keys, title = selection_keys(snap, table=table, radius=radius, group=group, include_system=include_system)
     cat = await load_catalog(store, keys)
     return cat, diagram.select(cat.details, keys), title

@@ -34,9 +34,9 @@ def seq_list(ctx: click.Context) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            seqs = await store.sequences()
-            overview = await store.sequence_overview()
-            outbox = await store.outbox_counts()
+            seqs = await store.sequences.sequences()
+            overview = await store.sequences.sequence_overview()
+            outbox = await store.sequences.outbox_counts()
         finally:
             await store.close()
         if not seqs:
@@ -73,7 +73,7 @@ def seq_create(ctx: click.Context, name: str, steps_file: Path, sender: str | No
             raise ValidationFailed(f"{steps_file} must hold a JSON list of steps")
         store = await open_store(settings)
         try:
-            seq = await store.create_sequence(name, steps, sender=sender)
+            seq = await store.sequences.create_sequence(name, steps, sender=sender)
         finally:
             await store.close()
         click.echo(f"created {seq.name} ({len(seq.steps)} steps, id {seq.id})")
@@ -92,7 +92,7 @@ def seq_enroll(ctx: click.Context, contact_id: str, sequence: str) -> None:
     async def body() -> None:
         store = await open_store(settings)
         try:
-            e = await store.enroll(_uuid(contact_id, "CONTACT_ID"), sequence)
+            e = await store.sequences.enroll(_uuid(contact_id, "CONTACT_ID"), sequence)
         finally:
             await store.close()
         click.echo(f"enrolled in {e.sequence_name}; first email due {e.next_due_at:%Y-%m-%d %H:%M} UTC (id {e.id})")
@@ -110,7 +110,7 @@ def _enrollment_cmd(name: str, method: str, help_text: str) -> None:
         async def body() -> None:
             store = await open_store(settings)
             try:
-                e = await getattr(store, method)(_uuid(enrollment_id, "ENROLLMENT_ID"))
+                e = await getattr(store.sequences, method)(_uuid(enrollment_id, "ENROLLMENT_ID"))
             finally:
                 await store.close()
             click.echo(f"{e.sequence_name}: {e.status}" + (f" ({e.status_reason})" if e.status_reason else ""))

@@ -1,8 +1,10 @@
 """Typed rows and inputs for sequences (field names equal the crm_sequences / crm_sequence_contacts
-columns, so rows map onto them with no translation)."""
+columns, so rows map onto them with no translation), the planner's decisions, the outbox rows the
+sender claims, and what a delivery webhook did."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -72,6 +74,7 @@ class Enrollment(Row):
     enrolled_at: datetime
     updated_at: datetime
     sequence_name: str | None = None
+    total_steps: int | None = None
 
 
 class StepCount(BaseModel):
@@ -95,3 +98,83 @@ class OutboxCounts(BaseModel):
     failed: int = 0
     unknown: int = 0
     cancelled: int = 0
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    """What one Resend event did (``outcome``, the HTTP answer); ``reply_from`` names the contact whose
+    reply it recorded, in ``client_id``'s scope."""
+
+    outcome: str
+    client_id: str | None = None
+    reply_from: UUID | None = None
+
+
+@dataclass
+class PlannedEmail:
+    step: int
+    sequence_id: UUID
+    contact_id: UUID
+    sender: str
+    to_email: str
+    subject: str
+    body_text: str
+    headers: dict[str, str]
+    tags: list[dict[str, str]]
+
+
+@dataclass
+class Decision:
+    """What the planner decided for one due enrollment."""
+
+    enrollment_id: UUID
+    action: str  # send | draft | reschedule | pause | complete
+    current_step: int
+    next_due_at: datetime | None
+    status: str = "active"
+    reason: str | None = None
+    email: PlannedEmail | None = None
+
+
+@dataclass
+class OutboxRow:
+    id: UUID
+    enrollment_id: UUID
+    step: int
+    sequence_id: UUID
+    contact_id: UUID
+    sender: str
+    to_email: str
+    subject: str
+    body_text: str
+    headers: dict[str, str]
+    tags: list[dict[str, str]]
+    attempts: int
+    send_mode: str | None = None
+    batch_id: UUID | None = None
+    first_attempt_at: datetime | None = None
+    revision: int = 0
+
+    @property
+    def idempotency_key(self) -> str:
+        """Per (enrollment, step) for a single send (and per revision after a refused one); per frozen
+        batch for a batch."""
+        if self.send_mode == "batch" and self.batch_id is not None:
+            return f"batch-{self.batch_id}"
+        return f"seq-{self.enrollment_id}-{self.step}" + (f"-r{self.revision}" if self.revision else "")
+
+
+@dataclass
+class WorkUnit:
+    mode: str  # batch | single
+    rows: list[OutboxRow]
+
+    @property
+    def idempotency_key(self) -> str:
+        return self.rows[0].idempotency_key
+
+
+@dataclass
+class ClaimResult:
+    units: list[WorkUnit] = field(default_factory=list)
+    expired: int = 0  # rows turned unknown (past the idempotency window)

@@ -14,10 +14,9 @@ from typing import Any
 from uuid import UUID
 
 from cockpit.errors import ValidationFailed
-from cockpit.sequences.models import SequenceStep
+from cockpit.sequences.models import Decision, PlannedEmail, SequenceStep
 from cockpit.sequences.schedule import SendWindow, due_after, in_window, next_open, zone
 from cockpit.sequences.templates import MissingMergeField, render
-from cockpit.store.outbox import Decision, PlannedEmail
 
 
 @dataclass(frozen=True)

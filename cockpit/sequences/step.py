@@ -35,8 +35,8 @@ from cockpit.email.resend import (
     ResendUnavailable,
     ResendValidationError,
 )
+from cockpit.sequences.models import OutboxRow, WorkUnit
 from cockpit.sequences.planner import PlanPolicy, decide_all
-from cockpit.store.outbox import OutboxRow, WorkUnit
 
 
 @dataclass
@@ -104,7 +104,7 @@ async def sequence_step(store: Any, settings: Settings, *, now: datetime | None 
     ``planners`` how many planning transactions run side by side."""
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
-    client_id = store.require_scope()
+    client_id = store.db.require_scope()
     offline = resend is None and not settings.resend_api_key
     report = StepReport(client_id=client_id, now=now, offline=offline)
     policy = PlanPolicy(client_id=client_id, default_sender=settings.sender_email, daily_cap=settings.sender_daily_cap,
@@ -174,7 +174,7 @@ async def _plan_all(store: Any, now: datetime, decide: Any, plan_limit: int, rep
         if state is not None and state.stop:
             return
         t0 = time.perf_counter()
-        decisions = await store.plan_due(now, decide, limit=plan_limit, default_sender=sender,
+        decisions = await store.outbox.plan_due(now, decide, limit=plan_limit, default_sender=sender,
                                          daily_cap=None if offline else daily_cap)
         report.plan_seconds += time.perf_counter() - t0
         report.due += len(decisions)
@@ -200,7 +200,7 @@ async def _worker(store: Any, client: ResendClient, now: datetime, settings: Set
     while state.stop is None:
         # Read before claiming: an empty claim after the last committed pass means there is nothing left.
         done_before, seen = state.planning_done, state.passes
-        claim = await store.claim_outbox(now, lease_seconds=settings.lease_seconds, max_new=BATCH)
+        claim = await store.outbox.claim_outbox(now, lease_seconds=settings.lease_seconds, max_new=BATCH)
         report.unknown += claim.expired
         if not claim.units:
             if done_before:
@@ -225,9 +225,9 @@ async def _give_back(store: Any, rows: list[OutboxRow], error: str, now: datetim
     fresh = [r for r in rows if r.first_attempt_at is None]
     frozen = [r for r in rows if r.first_attempt_at is not None]
     if fresh:
-        await store.release(fresh, error, now, unfreeze=True)
+        await store.outbox.release(fresh, error, now, unfreeze=True)
     if frozen:
-        await store.release(frozen, error, now, unfreeze=False)
+        await store.outbox.release(frozen, error, now, unfreeze=False)
 
 
 async def _deliver(store: Any, client: ResendClient, unit: WorkUnit, now: datetime, report: StepReport,
@@ -241,7 +241,7 @@ async def _deliver(store: Any, client: ResendClient, unit: WorkUnit, now: dateti
             except ResendValidationError as exc:
                 # Strict batches fail whole: nothing went out. Send each on its own key instead.
                 report.notes.append(f"batch refused ({exc.message}); sending its {len(unit.rows)} emails one by one")
-                await store.split_batch(unit.rows, now)
+                await store.outbox.split_batch(unit.rows, now)
                 for row in unit.rows:
                     stop = await _deliver(store, client, WorkUnit("single", [row]), now, report, crash)
                     if stop:
@@ -252,16 +252,16 @@ async def _deliver(store: Any, client: ResendClient, unit: WorkUnit, now: dateti
             try:
                 ids = [await client.send(_message(row), idempotency_key=row.idempotency_key)]
             except ResendValidationError as exc:
-                await store.record_failed([row], exc.message, now)
+                await store.outbox.record_failed([row], exc.message, now)
                 report.failed += 1
                 return None
         if crash is not None:
             crash(unit)
-        await store.record_sent(unit.rows, ids, now)
+        await store.outbox.record_sent(unit.rows, ids, now)
         report.sent += len(unit.rows)
         return None
     except ResendIdempotencyConflict as exc:
-        await store.record_unknown(unit.rows, exc.message, now)
+        await store.outbox.record_unknown(unit.rows, exc.message, now)
         report.unknown += len(unit.rows)
         return None
     except (ResendQuotaError, ResendAuthError) as exc:  # refused before processing: unfreeze the fresh ones
@@ -270,12 +270,12 @@ async def _deliver(store: Any, client: ResendClient, unit: WorkUnit, now: dateti
         report.errors.append(str(exc))
         return exc.message
     except ResendUnavailable as exc:  # the outcome may be unknown: keep the request frozen
-        await store.release(unit.rows, exc.message, now, unfreeze=False)
+        await store.outbox.release(unit.rows, exc.message, now, unfreeze=False)
         report.released += len(unit.rows)
         report.errors.append(str(exc))
         return exc.message
     except ResendError as exc:
-        await store.release(unit.rows, exc.message, now, unfreeze=False)
+        await store.outbox.release(unit.rows, exc.message, now, unfreeze=False)
         report.released += len(unit.rows)
         report.errors.append(str(exc))
         return exc.message

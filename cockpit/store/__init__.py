@@ -1,52 +1,45 @@
 """The store: every read and write the cockpit and arlo make, through Layer 2 and redkey.* only.
 
-Features add a mixin module here (one concern each) and list it in :class:`Store`'s bases.
+:class:`Store` composes one repository per concern over one :class:`~cockpit.store.core.Db` (the pool,
+the client scope, transactions under a role). A repository is a class in its own module here whose
+constructor takes the db and the other repositories it calls; it imports models, never services.
+A new concern adds its module and one ``cached_property`` below.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 
+from psycopg_pool import AsyncConnectionPool
+
 from cockpit.config import Settings
 from cockpit.db.connect import open_pool, resolve_url
-from cockpit.store.activity import ActivityMixin
-from cockpit.store.admin import AdminMixin
-from cockpit.store.core import StoreBase
-from cockpit.store.crm import CrmMixin
-from cockpit.store.arlo import ArloMixin
-from cockpit.store.dossier import DossierMixin
-from cockpit.store.schema import SchemaMixin
-from cockpit.store.schema_doc import SchemaDocRepo
-from cockpit.store.mail import MailRepo
+from cockpit.store.activity import ActivityRepo
+from cockpit.store.admin import AdminRepo
+from cockpit.store.approvals import ApprovalsRepo
+from cockpit.store.arlo import ArloRepo
 from cockpit.store.calendar import CalendarRepo
-from cockpit.store.imports import ImportsMixin
-from cockpit.store.approvals import ApprovalsMixin
-from cockpit.store.context import ContextMixin
-from cockpit.store.tasks import TasksMixin
-from cockpit.store.email_events import EmailEventsMixin
-from cockpit.store.forms import FormsMixin
-from cockpit.store.outbox import OutboxMixin
-from cockpit.store.sequences import SequencesMixin
+from cockpit.store.context import ContextRepo
+from cockpit.store.core import Db
+from cockpit.store.crm import CrmRepo
+from cockpit.store.email_events import EmailEventsRepo
+from cockpit.store.forms import FormsRepo
+from cockpit.store.imports import ImportsRepo
 from cockpit.store.instructions import InstructionsRepo
+from cockpit.store.mail import MailRepo
+from cockpit.store.outbox import OutboxRepo
+from cockpit.store.schema import SchemaRepo
+from cockpit.store.schema_doc import SchemaDocRepo
+from cockpit.store.sequences import SequencesRepo
+from cockpit.store.tasks import TasksRepo
 
 
-class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, SchemaMixin, ImportsMixin, ApprovalsMixin,
-            ContextMixin, SequencesMixin, OutboxMixin, EmailEventsMixin, FormsMixin, AdminMixin, StoreBase):
-    """All store capabilities over one pool, scoped to one client."""
+class Store:
+    """All repositories over one pool, scoped to one client (and acting as one source/actor)."""
 
-    instructions = cached_property(InstructionsRepo)  # strategic instructions: vocabulary, writes, undo, answers
-
-    @cached_property
-    def schema_doc(self) -> SchemaDocRepo:
-        return SchemaDocRepo(self)
-
-    @cached_property
-    def mail(self) -> MailRepo:
-        return MailRepo(self)
-
-    @cached_property
-    def calendar(self) -> CalendarRepo:
-        return CalendarRepo(self, self.mail)
+    def __init__(self, pool: AsyncConnectionPool, client_id: str | None = None, *,
+                 source: str = "cockpit", actor: str | None = None) -> None:
+        self.db = Db(pool, client_id, source=source, actor=actor)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
@@ -55,5 +48,85 @@ class Store(TasksMixin, ArloMixin, DossierMixin, CrmMixin, ActivityMixin, Schema
         pool = await open_pool(url, settings, min_size=min_size, max_size=max_size)
         return cls(pool, client_id if client_id is not None else settings.client_id, source=source)
 
+    @property
+    def client_id(self) -> str | None:
+        return self.db.client_id
 
-__all__ = ["Store"]
+    def scoped(self, client_id: str | None, *, source: str | None = None, actor: str | None = None) -> "Store":
+        """The same store (same pool) scoped to another client or acting as another source."""
+        return Store(self.db.pool, client_id, source=source or self.db.source, actor=actor or self.db.actor)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @cached_property
+    def crm(self) -> CrmRepo:
+        return CrmRepo(self.db)
+
+    @cached_property
+    def activity(self) -> ActivityRepo:
+        return ActivityRepo(self.db)
+
+    @cached_property
+    def context(self) -> ContextRepo:
+        return ContextRepo(self.db, self.crm)
+
+    @cached_property
+    def sequences(self) -> SequencesRepo:
+        return SequencesRepo(self.db, self.crm)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.db)
+
+    @cached_property
+    def email_events(self) -> EmailEventsRepo:
+        return EmailEventsRepo(self.db)
+
+    @cached_property
+    def forms(self) -> FormsRepo:
+        return FormsRepo(self.db)
+
+    @cached_property
+    def tasks(self) -> TasksRepo:
+        return TasksRepo(self.db)
+
+    @cached_property
+    def instructions(self) -> InstructionsRepo:
+        """Strategic instructions: vocabulary, writes with before/after, undo, questions and answers."""
+        return InstructionsRepo(self.db)
+
+    @cached_property
+    def arlo(self) -> ArloRepo:
+        return ArloRepo(self.db)
+
+    @cached_property
+    def approvals(self) -> ApprovalsRepo:
+        return ApprovalsRepo(self.db)
+
+    @cached_property
+    def imports(self) -> ImportsRepo:
+        return ImportsRepo(self.db)
+
+    @cached_property
+    def schema(self) -> SchemaRepo:
+        return SchemaRepo(self.db)
+
+    @cached_property
+    def schema_doc(self) -> SchemaDocRepo:
+        return SchemaDocRepo(self.db)
+
+    @cached_property
+    def mail(self) -> MailRepo:
+        return MailRepo(self.db)
+
+    @cached_property
+    def calendar(self) -> CalendarRepo:
+        return CalendarRepo(self.db, self.mail)
+
+    @cached_property
+    def admin(self) -> AdminRepo:
+        return AdminRepo(self.db)
+
+
+__all__ = ["Db", "Store"]

@@ -13,32 +13,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from cockpit.activity.filters import ActivityFilter
+from cockpit.activity.models import Signal
 from cockpit.db.like import contains_pattern
 from cockpit.errors import DatabaseUnavailable
 from cockpit.models import Activity, Page
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db, keyset_page
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "redkey_activity"
 Key = tuple[datetime, UUID]
 
-
-@dataclass(frozen=True)
-class Signal:
-    """The feed may have changed: ``notify`` names the ids written through the views (they may be
-    back-dated, e.g. a webhook's event time); ``poll`` found a newer head (rows Twenty wrote)."""
-
-    kind: Literal["notify", "poll"]
-    ids: tuple[UUID, ...] = ()
 
 _MAX_WINDOW = timedelta(days=4000)
 
@@ -60,7 +52,10 @@ def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
     return ("WHERE " + " AND ".join(conds)) if conds else ""
 
 
-class ActivityMixin(StoreBase):
+class ActivityRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     _feed_window: timedelta = timedelta(days=1)
 
     async def feed_page(self, f: ActivityFilter, *, before: Key | None = None, limit: int = 100) -> Page[Activity]:
@@ -78,10 +73,17 @@ class ActivityMixin(StoreBase):
             if len(rows) > limit or window is None:
                 break
             window = window * 8 if window < _MAX_WINDOW else None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return Page(items=rows, next_after=(rows[-1].occurred_at, rows[-1].id))
-        return Page(items=rows, next_after=None)
+        return keyset_page(rows, limit, lambda a: (a.occurred_at, a.id))
+
+    async def activities_page(self, *, before: Key | None = None, limit: int = 50,
+                              contact_id: UUID | None = None, company_id: UUID | None = None,
+                              deal_id: UUID | None = None, kinds: list[str] | None = None,
+                              channels: list[str] | None = None, sources: list[str] | None = None,
+                              text: str | None = None) -> Page[Activity]:
+        """A timeline page (a contact's, a deal's, a company's): :meth:`feed_page` with the filter as keywords."""
+        f = ActivityFilter(text=text, kinds=tuple(kinds or ()), channels=tuple(channels or ()),
+                           sources=tuple(sources or ()), contact_id=contact_id, company_id=company_id, deal_id=deal_id)
+        return await self.feed_page(f, before=before, limit=limit)
 
     async def _feed_query(self, f: ActivityFilter, before: Key | None,
                           lower: tuple[datetime | None, timedelta] | None, limit: int) -> list[Activity]:
@@ -95,7 +97,7 @@ class ActivityMixin(StoreBase):
             extra.append("occurred_at >= coalesce(%s::timestamptz, now()) - %s::interval")
             params.extend([anchor, span])
         where = _where(f, extra, params)
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s",
             [*params, limit])
 
@@ -105,7 +107,7 @@ class ActivityMixin(StoreBase):
             return (await self.feed_page(f, limit=limit)).items
         params: list[Any] = [after[0], *after]
         where = _where(f, ["occurred_at >= %s", "(occurred_at, id) > (%s, %s)"], params)
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s",
             [*params, limit])
 
@@ -123,9 +125,9 @@ class ActivityMixin(StoreBase):
         """Yield whenever the client's feed may have new rows: at once on a NOTIFY for this client,
         otherwise when the polled head changes. Runs until cancelled; holds one extra connection
         (LISTEN needs its own session). ``ready`` is set once listening (tests await it)."""
-        client = self.require_scope()
+        client = self.db.require_scope()
         try:
-            listener = await psycopg.AsyncConnection.connect(self.pool.conninfo, autocommit=True)
+            listener = await psycopg.AsyncConnection.connect(self.db.pool.conninfo, autocommit=True)
         except psycopg.Error as exc:
             raise DatabaseUnavailable("cannot open the live feed connection", str(exc).strip()) from exc
         try:
@@ -168,13 +170,13 @@ class ActivityMixin(StoreBase):
             return []
         params: list[Any] = [list(ids)]
         where = _where(f, ["id = ANY(%s)"], params)
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC", params)
 
     async def record_names(self, contact_ids: set[UUID], deal_ids: set[UUID]) -> dict[UUID, str]:
         """Display names of the contacts and deals a page of activities mentions (two indexed lookups)."""
         names: dict[UUID, str] = {}
-        async with self.tx("readonly") as conn:
+        async with self.db.tx("readonly") as conn:
             if contact_ids:
                 cur = await conn.execute("SELECT id, full_name FROM crm_contacts WHERE id = ANY(%s)", (list(contact_ids),))
                 names.update({r[0]: r[1] for r in await cur.fetchall()})

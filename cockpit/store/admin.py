@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import re
 
-from psycopg.rows import class_row
 
 from cockpit.db import layer2
 from cockpit.db.layer1 import read_shape
 from cockpit.errors import ValidationFailed, WorkspaceRejected
 from cockpit.models import Client, WorkspaceInfo
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db
 
 CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-class AdminMixin(StoreBase):
+class AdminRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     async def clients(self) -> list[Client]:
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Client,
             "SELECT c.client_id, c.name, coalesce(array_agg(w.schema_name ORDER BY w.schema_name) "
             "FILTER (WHERE w.schema_name IS NOT NULL), '{}') AS workspaces "
@@ -31,7 +33,7 @@ class AdminMixin(StoreBase):
         return None
 
     async def workspaces(self) -> list[WorkspaceInfo]:
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             WorkspaceInfo,
             "SELECT w.schema_name, w.client_id, c.name AS client_name, w.label, w.is_fixture, w.added_at "
             "FROM redkey.workspaces w JOIN redkey.clients c USING (client_id) ORDER BY c.name, w.schema_name",
@@ -41,7 +43,7 @@ class AdminMixin(StoreBase):
         if not CLIENT_ID.match(client_id):
             raise ValidationFailed(f"client id {client_id!r} is not valid",
                                    "use lowercase letters, digits, '-' or '_' (e.g. bezeliq)")
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute(
                 "INSERT INTO redkey.clients (client_id, name) VALUES (%s, %s) "
                 "ON CONFLICT (client_id) DO UPDATE SET name = coalesce(%s, redkey.clients.name)",
@@ -57,7 +59,7 @@ class AdminMixin(StoreBase):
         if not CLIENT_ID.match(client_id):
             raise ValidationFailed(f"client id {client_id!r} is not valid",
                                    "use lowercase letters, digits, '-' or '_' (e.g. bezeliq)")
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             shape = await read_shape(conn, schema)
             layer2.check_shape(shape)
             cur = await conn.execute("SELECT client_id FROM redkey.workspaces WHERE schema_name = %s", (schema,))
@@ -78,18 +80,5 @@ class AdminMixin(StoreBase):
 
     async def create_fixture_workspace(self, schema: str, stages: list[str] | None = None) -> None:
         """Create a Twenty-shaped fixture schema (embedded/demo/tests only)."""
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute("SELECT redkey.create_twenty_fixture(%s, %s)", (schema, stages))
-
-    async def set_stage_settings(self, client_id: str, stage_id: str, *, label: str | None = None,
-                                 color: str | None = None, is_closed: bool = False) -> None:
-        async with self.tx("owner") as conn:
-            await conn.execute(
-                "INSERT INTO redkey.stage_settings (client_id, stage_id, label, color, is_closed) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (client_id, stage_id) DO UPDATE SET "
-                "label = EXCLUDED.label, color = EXCLUDED.color, is_closed = EXCLUDED.is_closed",
-                (client_id, stage_id, label, color, is_closed))
-
-    async def regenerate_layer2(self) -> None:
-        async with self.tx("owner") as conn:
-            await layer2.regenerate(conn)

@@ -1,7 +1,7 @@
 """Applying approved proposals to the CRM, through the stable views only, each write under the role
 that owns its fields (identity/operational fields as ``operational``, strategic fields as ``strategic``).
 
-Every function runs inside the decision transaction (:meth:`ApprovalsMixin.decide`) and returns the
+Every function runs inside the decision transaction (:meth:`ApprovalsRepo.decide`) and returns the
 graph operations it performed, which become the ClientGraphDelta of that decision.
 """
 
@@ -126,10 +126,3 @@ async def merge_contacts(rc: RoleConn, winner_id: str, loser_id: str, decision_i
         "ON CONFLICT (client_id, contact_id) DO NOTHING", (winner_id, winner_id, loser_id))
     ops.append({"op": "merge", "entity_type": "contact", "entity_ref": winner_id, "fields": {"merged": loser_id}})
     return ops
-
-
-async def record_counts(rc: RoleConn, contact_id: str) -> dict[str, int]:
-    row = await rc.one(
-        "SELECT (SELECT count(*) FROM crm_activities WHERE contact_id = %s) AS activities, "
-        "(SELECT count(*) FROM crm_deals WHERE contact_id = %s) AS deals", (contact_id, contact_id))
-    return {k: int(v) for k, v in (row or {}).items()}

@@ -17,35 +17,12 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from pydantic import BaseModel, ConfigDict
 
+from cockpit.approvals.models import ProposalRow
 from cockpit.contracts import ApprovalDecision, ClientGraphDelta
 from cockpit.errors import NotFound
 from cockpit.models import Page
-from cockpit.store.core import ROLE_NAMES, StoreBase
-
-
-class ProposalRow(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    proposal_id: UUID
-    kind: str
-    artifact_type: str
-    entity_type: str
-    action: str
-    target_id: UUID | None = None
-    payload: dict[str, Any]
-    merge_candidate_refs: list[Any]
-    review_required: bool
-    confidence: float
-    summary: str
-    status: str
-    batch_id: UUID | None = None
-    row_number: int | None = None
-    created_by: str
-    created_at: datetime
-    decision_id: UUID | None = None
-    artifact: dict[str, Any]
+from cockpit.store.core import ROLE_NAMES, Db, keyset_page
 
 
 _COLS = ("proposal_id, kind, artifact_type, entity_type, action, target_id, payload, merge_candidate_refs, "
@@ -75,73 +52,73 @@ class RoleConn:
         return rows[0] if rows else None
 
 
-class ApprovalsMixin(StoreBase):
+class ApprovalsRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     async def pending_count(self, kind: str | None = None) -> int:
-        return int(await self.fetch_value(
+        return int(await self.db.fetch_value(
             "SELECT count(*) FROM redkey.proposals WHERE client_id = %s AND status = 'pending' "
-            "AND (%s::text IS NULL OR kind = %s)", (self.require_scope(), kind, kind)) or 0)
+            "AND (%s::text IS NULL OR kind = %s)", (self.db.require_scope(), kind, kind)) or 0)
 
     async def pending_proposals(self, *, after: tuple[datetime, UUID] | None = None, limit: int = 50,
                                 kind: str | None = None) -> Page[ProposalRow]:
         """Oldest first, keyset-paginated on (created_at, proposal_id)."""
-        params: list[Any] = [self.require_scope(), kind, kind]
+        params: list[Any] = [self.db.require_scope(), kind, kind]
         cond = ""
         if after is not None:
             cond = " AND (created_at, proposal_id) > (%s, %s)"
             params.extend(after)
         params.append(limit + 1)
-        rows = await self.fetch_models(
+        rows = await self.db.fetch_models(
             ProposalRow, f"SELECT {_COLS} FROM redkey.proposals WHERE client_id = %s AND status = 'pending' "
                          f"AND (%s::text IS NULL OR kind = %s){cond} ORDER BY created_at, proposal_id LIMIT %s", params)
-        if len(rows) > limit:
-            rows = rows[:limit]
-            return Page(items=rows, next_after=(rows[-1].created_at, rows[-1].proposal_id))
-        return Page(items=rows, next_after=None)
+        return keyset_page(rows, limit, lambda p: (p.created_at, p.proposal_id))
 
     async def get_proposal(self, proposal_id: UUID | str) -> ProposalRow:
-        row = await self.fetch_model(
+        row = await self.db.fetch_model(
             ProposalRow, f"SELECT {_COLS} FROM redkey.proposals WHERE client_id = %s AND proposal_id = %s",
-            (self.require_scope(), str(proposal_id)))
+            (self.db.require_scope(), str(proposal_id)))
         if row is None:
             raise NotFound(f"no proposal {proposal_id} for this client")
         return row
 
     async def import_row_evidence(self, batch_id: UUID, row_number: int) -> dict[str, Any] | None:
         """The raw row a proposal came from, with the file's column names."""
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT r.raw_values, b.uploaded_filename, "
             "  (SELECT m.artifact->'source_columns' FROM redkey.import_manifests m WHERE m.batch_id = r.batch_id "
             "   ORDER BY (m.status = 'confirmed') DESC, m.created_at DESC LIMIT 1) AS columns "
             "FROM redkey.import_rows r JOIN redkey.import_batches b USING (batch_id) "
             "WHERE r.batch_id = %s AND r.row_number = %s AND r.client_id = %s",
-            (batch_id, row_number, self.require_scope()))
+            (batch_id, row_number, self.db.require_scope()))
         return rows[0] if rows else None
 
     async def insert_proposal(self, *, proposal_id: str, kind: str, artifact: dict[str, Any], entity_type: str,
                               action: str, target_id: str | None, payload: dict[str, Any],
                               merge_candidate_refs: list[str], review_required: bool, confidence: float,
                               summary: str, created_by: str, batch_id: str | None = None) -> None:
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute(
                 "INSERT INTO redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, "
                 "entity_type, action, target_id, payload, merge_candidate_refs, review_required, confidence, summary, "
                 "created_by, created_at, artifact) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
                 "%s, %s, %s)",
-                (proposal_id, self.require_scope(), kind, artifact["artifact_type"], artifact["schema_version"],
+                (proposal_id, self.db.require_scope(), kind, artifact["artifact_type"], artifact["schema_version"],
                  batch_id, entity_type, action, target_id, json.dumps(payload, default=str),
                  json.dumps(merge_candidate_refs), review_required, confidence, summary, created_by,
                  artifact["created_at"], json.dumps(artifact, default=str)))
 
     @asynccontextmanager
     async def _owner_tx(self) -> AsyncIterator[RoleConn]:
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             yield RoleConn(conn)
 
     async def decide(self, decision: ApprovalDecision, apply: Apply | None,
                      delta: Callable[[list[dict[str, Any]]], ClientGraphDelta] | None = None) -> list[dict[str, Any]]:
         """Record ``decision``; when approved run ``apply`` (which switches roles as it needs) and mark the
         proposal committed — one transaction: a failed apply records no decision and changes nothing."""
-        client = self.require_scope()
+        client = self.db.require_scope()
         async with self._owner_tx() as rc:
             await rc.conn.execute(
                 "INSERT INTO redkey.approval_decisions (decision_id, client_id, proposal_ref, reviewer_ref, decision, "
@@ -170,20 +147,20 @@ class ApprovalsMixin(StoreBase):
     async def duplicate_contact_pairs(self, limit: int = 50) -> list[dict[str, Any]]:
         """Contacts that look like one person: the same name at the same company (different emails, or
         none). The older record survives. Pairs already waiting as a merge proposal are left out."""
-        return await self.fetch_dicts(
+        return await self.db.fetch_dicts(
             "WITH d AS (SELECT id, lower(full_name) AS n, company_id, created_at, "
             "  first_value(id) OVER (PARTITION BY lower(full_name), company_id ORDER BY created_at, id) AS winner "
             "  FROM crm_contacts WHERE btrim(full_name) <> '' AND company_id IS NOT NULL) "
             "SELECT d.winner AS winner_id, d.id AS loser_id FROM d WHERE d.id <> d.winner "
             "AND NOT EXISTS (SELECT 1 FROM redkey.proposals p WHERE p.client_id = %s AND p.kind = 'merge' "
             "  AND p.status = 'pending' AND p.payload->>'loser_id' = d.id::text) "
-            "ORDER BY d.created_at, d.id LIMIT %s", (self.require_scope(), limit))
+            "ORDER BY d.created_at, d.id LIMIT %s", (self.db.require_scope(), limit))
 
     async def merged_into(self, winner_id: UUID) -> list[UUID]:
         """Records merged into ``winner_id`` (their histories belong to it)."""
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT loser_id FROM redkey.record_merges WHERE client_id = %s AND winner_id = %s",
-            (self.require_scope(), winner_id))
+            (self.db.require_scope(), winner_id))
         return [r["loser_id"] for r in rows]
 
 

@@ -7,42 +7,29 @@ failure (a refused value, a record deleted meanwhile) rolls back that record onl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from psycopg.rows import class_row, dict_row
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 import psycopg
 
 from cockpit.db.connect import explain_write_error
 from cockpit.db.views import CONTRACT
 from cockpit.errors import NotFound, ValidationFailed
+from cockpit.arlo.models import EnrichmentWrite, WriteOutcome
 from cockpit.models import Company, Contact
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db
 
 EnrichView = Literal["crm_contacts", "crm_companies"]
 _COLUMNS = {view: {c for c, _ in CONTRACT[view]} for view in ("crm_contacts", "crm_companies")}
 
 
-@dataclass
-class EnrichmentWrite:
-    """One record's enrichment: the operational fields to set and the activity to log."""
+class ArloRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
 
-    record_id: UUID
-    fields: dict[str, Any]
-    summary: str
-    properties: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class WriteOutcome:
-    written: list[UUID] = field(default_factory=list)
-    failed: dict[UUID, str] = field(default_factory=dict)
-
-
-class ArloMixin(StoreBase):
     # --- enrichment -----------------------------------------------------------------------------
     async def unenriched_page(self, view: EnrichView, *, after: UUID | None = None,
                               limit: int = 100) -> list[Any]:
@@ -50,11 +37,11 @@ class ArloMixin(StoreBase):
         model = Contact if view == "crm_contacts" else Company
         cond = " AND id > %s" if after else ""
         params: list[Any] = ([after] if after else []) + [limit]
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             model, f"SELECT * FROM {view} WHERE enriched_at IS NULL{cond} ORDER BY id LIMIT %s", params)
 
     async def unenriched_counts(self) -> dict[str, int]:
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT (SELECT count(*) FROM crm_contacts WHERE enriched_at IS NULL)::int AS contacts,"
             " (SELECT count(*) FROM crm_companies WHERE enriched_at IS NULL)::int AS companies")
         return rows[0]
@@ -66,7 +53,7 @@ class ArloMixin(StoreBase):
         outcome = WriteOutcome()
         known = _COLUMNS[view]
         link = "contact_id" if view == "crm_contacts" else "company_id"
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             for w in writes:
                 unknown = sorted(set(w.fields) - known)
                 if unknown:
@@ -105,7 +92,7 @@ class ArloMixin(StoreBase):
             raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
         cols = list(fields) + (["stage_id"] if stage_id else [])
         from_stage = None
-        async with self.tx("strategic", columns=cols) as conn:
+        async with self.db.tx("strategic", columns=cols) as conn:
             if stage_id:
                 cur = await conn.execute("SELECT from_stage FROM crm_move_deal(%s, %s)", (record_id, stage_id))
                 from_stage = (await cur.fetchone())[0]  # type: ignore[index]
@@ -129,7 +116,7 @@ class ArloMixin(StoreBase):
             "coalesce(%(now)s::timestamptz, now()) - make_interval(days => coalesce((%(t)s::jsonb ->> d.stage_id)::int,"
             " (%(t)s::jsonb ->> p.label)::int, %(d)s))")
         params = {"now": now, "t": Jsonb(thresholds), "d": default_days, "limit": limit}
-        async with self.tx("readonly") as conn:
+        async with self.db.tx("readonly") as conn:
             cur = await conn.execute(f"SELECT count(*) {base}", params)
             total = int((await cur.fetchone())[0])  # type: ignore[index]
             dcur = conn.cursor(row_factory=dict_row)
@@ -147,7 +134,7 @@ class ArloMixin(StoreBase):
         return await self._follow_ups(today, stale_days, limit)
 
     async def _follow_ups(self, today: date, stale_days: int, limit: int) -> list[dict[str, Any]]:
-        return await self.fetch_dicts(
+        return await self.db.fetch_dicts(
             "SELECT * FROM ("
             " SELECT DISTINCT ON (contact_id) * FROM ("
             "  SELECT p.id AS contact_id, p.full_name, c.name AS company_name, NULL::text AS deal_name,"
@@ -170,7 +157,7 @@ class ArloMixin(StoreBase):
             {"today": today, "stale": stale_days, "limit": limit})
 
     async def last_activity_of(self, contact_id: UUID) -> dict[str, Any] | None:
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT occurred_at, kind, subject, summary FROM crm_activities WHERE contact_id = %s "
             "ORDER BY occurred_at DESC, id DESC LIMIT 1", (contact_id,))
         return rows[0] if rows else None
@@ -178,5 +165,5 @@ class ArloMixin(StoreBase):
     async def companies_by_ids(self, ids: list[UUID]) -> dict[UUID, Company]:
         if not ids:
             return {}
-        rows = await self.fetch_models(Company, "SELECT * FROM crm_companies WHERE id = ANY(%s)", (ids,))
+        rows = await self.db.fetch_models(Company, "SELECT * FROM crm_companies WHERE id = ANY(%s)", (ids,))
         return {c.id: c for c in rows}

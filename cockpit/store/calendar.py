@@ -10,11 +10,12 @@ import json
 from datetime import datetime
 from typing import Any
 
+from cockpit.store.core import Db
 from cockpit.store.mail import MailRepo
 
 
 class CalendarRepo:
-    def __init__(self, db: Any, mail: MailRepo) -> None:
+    def __init__(self, db: Db, mail: MailRepo) -> None:
         self.db = db
         self.mail = mail
 

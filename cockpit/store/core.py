@@ -9,7 +9,7 @@ with a message fit for the user.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -21,9 +21,10 @@ from pydantic import BaseModel
 
 from cockpit.db.connect import explain_db_error, explain_write_error
 from cockpit.errors import CockpitError, DatabaseUnavailable, ScopeError
-from cockpit.models import Role
+from cockpit.models import Page, Role
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 ROLE_NAMES: dict[str, str | None] = {
     "readonly": "redkey_readonly",
@@ -33,8 +34,18 @@ ROLE_NAMES: dict[str, str | None] = {
 }
 
 
-class StoreBase:
-    """Pool + scope. Cheap to copy: :meth:`scoped` shares the pool."""
+def keyset_page(rows: list[R], limit: int, key: Callable[[R], tuple[Any, ...]]) -> Page[R]:
+    """A page from ``limit + 1`` fetched rows: the extra row only says there is more; the cursor is
+    ``key`` of the last row kept."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(items=rows, next_after=key(rows[-1]))
+    return Page(items=rows, next_after=None)
+
+
+class Db:
+    """Pool + scope, what every repository runs its transactions on. Cheap to copy: :meth:`scoped`
+    shares the pool."""
 
     def __init__(self, pool: AsyncConnectionPool, client_id: str | None = None, *,
                  source: str = "cockpit", actor: str | None = None) -> None:
@@ -43,12 +54,23 @@ class StoreBase:
         self.source = source
         self.actor = actor
 
-    def scoped(self, client_id: str | None, *, source: str | None = None, actor: str | None = None):  # type: ignore[no-untyped-def]
-        """The same store (same pool) scoped to another client or acting as another source."""
-        return type(self)(self.pool, client_id, source=source or self.source, actor=actor or self.actor)
+    def scoped(self, client_id: str | None, *, source: str | None = None, actor: str | None = None) -> "Db":
+        """The same pool scoped to another client or acting as another source."""
+        return Db(self.pool, client_id, source=source or self.source, actor=actor or self.actor)
 
     async def close(self) -> None:
         await self.pool.close()
+
+    async def ping(self) -> None:
+        """Round-trip to the database (raises DatabaseUnavailable when it is gone).
+
+        First drops the pool's connections that died with the server, so after a restart the next
+        query gets a fresh one instead of failing once per stale connection."""
+        try:
+            await self.pool.check()
+        except Exception:  # noqa: BLE001 - check() itself needs the server; the query below reports it
+            pass
+        await self.fetch_value("SELECT 1")
 
     def require_scope(self) -> str:
         if not self.client_id:

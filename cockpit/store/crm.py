@@ -7,7 +7,6 @@ Counts and sums are computed in SQL, never from loaded rows.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -29,7 +28,7 @@ from cockpit.models import (
     Stage,
     StageTotal,
 )
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db, keyset_page
 
 DealSort = Literal["amount", "close_date", "staleness"]
 
@@ -59,22 +58,18 @@ def _adapt(value: Any) -> Any:
     return value
 
 
-def _page(rows: list[Any], limit: int, key) -> Page[Any]:  # type: ignore[no-untyped-def]
-    if len(rows) > limit:
-        rows = rows[:limit]
-        return Page(items=rows, next_after=key(rows[-1]))
-    return Page(items=rows, next_after=None)
+class CrmRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
 
-
-class CrmMixin(StoreBase):
     # --- pipeline -----------------------------------------------------------------------------
     async def pipeline(self) -> list[Stage]:
-        return await self.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
+        return await self.db.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
 
     async def stage_totals(self, text: str | None = None) -> dict[str, StageTotal]:
         """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name."""
         where, params = self._deal_filter(text)
-        rows = await self.fetch_models(
+        rows = await self.db.fetch_models(
             StageTotal,
             "SELECT d.stage_id, count(*)::int AS count, coalesce(sum(d.amount), 0) AS amount "
             f"FROM crm_deals d {where} GROUP BY d.stage_id", params)
@@ -108,8 +103,8 @@ class CrmMixin(StoreBase):
             f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d {where} "
             f"ORDER BY {key} {direction}, d.id {direction} LIMIT %s) d "
             f"ORDER BY d.sort_key {direction}, d.id {direction}")
-        rows = await self.fetch_dicts(query, params)
-        page = _page(rows, limit, lambda r: (r["sort_key"], r["id"]))
+        rows = await self.db.fetch_dicts(query, params)
+        page = keyset_page(rows, limit, lambda r: (r["sort_key"], r["id"]))
         return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
 
     async def board(self, *, sort: DealSort = "amount", limit: int = 30,
@@ -132,7 +127,7 @@ class CrmMixin(StoreBase):
             f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
             "WHERE d.id = ANY (ARRAY(SELECT id FROM ranked))) d "
             f"ORDER BY d.stage_id, d.sort_key {direction}, d.id {direction}")
-        async with self.tx("readonly") as conn:
+        async with self.db.tx("readonly") as conn:
             await conn.execute(f"SET LOCAL work_mem = '{_BOARD_WORK_MEM}'")
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
@@ -142,13 +137,13 @@ class CrmMixin(StoreBase):
             by_stage.setdefault(r["stage_id"], []).append(r)
         out: dict[str, Page[DealCard]] = {}
         for stage, stage_rows in by_stage.items():
-            page = _page(stage_rows, limit, lambda r: (r["sort_key"], r["id"]))
+            page = keyset_page(stage_rows, limit, lambda r: (r["sort_key"], r["id"]))
             out[stage] = Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
         return out
 
     async def move_deal(self, deal_id: UUID, stage_id: str) -> MoveResult:
         """Move a deal (Justin's strategic call): crm_move_deal validates the stage and logs the change."""
-        async with self.tx("strategic", columns=["stage_id"]) as conn:
+        async with self.db.tx("strategic", columns=["stage_id"]) as conn:
             cur = conn.cursor(row_factory=class_row(MoveResult))
             await cur.execute("SELECT * FROM crm_move_deal(%s, %s)", (deal_id, stage_id))
             row = await cur.fetchone()
@@ -158,7 +153,7 @@ class CrmMixin(StoreBase):
     # --- single records -----------------------------------------------------------------------
     async def get(self, view: Literal["crm_contacts", "crm_companies", "crm_deals"], record_id: UUID) -> Any:
         model = _VIEW_MODEL[view]
-        row = await self.fetch_model(model, f"SELECT * FROM {view} WHERE id = %s", (record_id,))
+        row = await self.db.fetch_model(model, f"SELECT * FROM {view} WHERE id = %s", (record_id,))
         if row is None:
             raise NotFound(f"no such {view.removeprefix('crm_').rstrip('s')} in this client's scope")
         return row
@@ -185,7 +180,7 @@ class CrmMixin(StoreBase):
         cols = list(fields)
         sets = ", ".join(f"{c} = %s" for c in cols)
         model = _VIEW_MODEL.get(view, Activity)
-        async with self.tx(role, columns=cols) as conn:
+        async with self.db.tx(role, columns=cols) as conn:
             cur = conn.cursor(row_factory=class_row(model))
             await cur.execute(f"UPDATE {view} SET {sets} WHERE id = %s RETURNING *",
                               [_adapt(fields[c]) for c in cols] + [record_id])
@@ -211,7 +206,7 @@ class CrmMixin(StoreBase):
         if unknown:
             raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
         cols = list(fields)
-        async with self.tx(role, columns=cols) as conn:
+        async with self.db.tx(role, columns=cols) as conn:
             cur = await conn.execute(
                 f"INSERT INTO {view} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
                 [_adapt(fields[c]) for c in cols])
@@ -225,22 +220,22 @@ class CrmMixin(StoreBase):
         """Contacts ordered by name; with ``query``, full-text prefix search. Both go through the
         generated crm_search_contacts, which picks the fast plan for the data (see writes.py)."""
         after_name, after_id = after if after else (None, None)
-        rows = await self.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
+        rows = await self.db.fetch_models(Contact, "SELECT * FROM crm_search_contacts(%s, %s, %s, %s)",
                                        (query or None, limit + 1, after_name, after_id))
-        return _page(rows, limit, lambda c: (c.full_name, c.id))
+        return keyset_page(rows, limit, lambda c: (c.full_name, c.id))
 
     async def companies_page(self, query: str | None = None, *, after: tuple[Any, ...] | None = None,
                              limit: int = 50) -> Page[Company]:
         after_name, after_id = after if after else (None, None)
-        rows = await self.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
+        rows = await self.db.fetch_models(Company, "SELECT * FROM crm_search_companies(%s, %s, %s, %s)",
                                        (query or None, limit + 1, after_name, after_id))
-        return _page(rows, limit, lambda c: (c.name, c.id))
+        return keyset_page(rows, limit, lambda c: (c.name, c.id))
 
     async def search_deals(self, query: str, limit: int = 20) -> list[Deal]:
-        return await self.fetch_models(Deal, "SELECT * FROM crm_search_deals(%s, %s)", (query, limit))
+        return await self.db.fetch_models(Deal, "SELECT * FROM crm_search_deals(%s, %s)", (query, limit))
 
     async def contacts_of_company(self, company_id: UUID, limit: int = 50) -> list[Contact]:
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Contact, "SELECT * FROM crm_contacts WHERE company_id = %s ORDER BY full_name, id LIMIT %s",
             (company_id, limit))
 
@@ -249,38 +244,10 @@ class CrmMixin(StoreBase):
         if contact_id is None and company_id is None:
             raise ValidationFailed("deals_of needs a contact or a company")
         col, value = ("contact_id", contact_id) if contact_id else ("company_id", company_id)
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Deal, f"SELECT * FROM crm_deals WHERE {col} = %s ORDER BY updated_at DESC, id LIMIT %s", (value, limit))
 
     # --- activities ---------------------------------------------------------------------------
-    async def activities_page(self, *, before: tuple[datetime, UUID] | None = None, limit: int = 50,
-                              contact_id: UUID | None = None, company_id: UUID | None = None,
-                              deal_id: UUID | None = None, kinds: list[str] | None = None,
-                              channels: list[str] | None = None, sources: list[str] | None = None,
-                              text: str | None = None) -> Page[Activity]:
-        """Newest first; ``before`` is the (occurred_at, id) of the last row of the previous page."""
-        conds: list[str] = []
-        params: list[Any] = []
-        for col, value in (("contact_id", contact_id), ("company_id", company_id), ("deal_id", deal_id)):
-            if value is not None:
-                conds.append(f"{col} = %s")
-                params.append(value)
-        for col, values in (("kind", kinds), ("channel", channels), ("source", sources)):
-            if values:
-                conds.append(f"{col} = ANY(%s)")
-                params.append(list(values))
-        if text and text.strip():
-            conds.append("(subject ILIKE %s OR summary ILIKE %s)")
-            params.extend([contains_pattern(text.strip())] * 2)
-        if before is not None:
-            conds.append("(occurred_at, id) < (%s, %s)")
-            params.extend(before)
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        params.append(limit + 1)
-        rows = await self.fetch_models(
-            Activity, f"SELECT * FROM crm_activities {where} ORDER BY occurred_at DESC, id DESC LIMIT %s", params)
-        return _page(rows, limit, lambda a: (a.occurred_at, a.id))
-
     async def log_activity(self, *, role: Role = "operational", **fields: Any) -> Activity | None:
         """Append an activity. Returns None when (source, external_id) was already recorded (dedupe)."""
         known = {c for c, _ in CONTRACT["crm_activities"]}
@@ -290,7 +257,7 @@ class CrmMixin(StoreBase):
         if not fields.get("kind"):
             raise ValidationFailed("an activity needs a kind")
         cols = list(fields)
-        async with self.tx(role, columns=cols) as conn:
+        async with self.db.tx(role, columns=cols) as conn:
             cur = conn.cursor(row_factory=class_row(Activity))
             await cur.execute(
                 f"INSERT INTO crm_activities ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "

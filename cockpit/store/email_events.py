@@ -9,7 +9,6 @@ enrollment of the contact and cancel what is still queued for them).
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from email.utils import getaddresses, parseaddr
@@ -20,10 +19,10 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from cockpit.email.unsubscribe import parse_token
-from cockpit.errors import CockpitError, NotFound
-from cockpit.store.core import StoreBase
+from cockpit.errors import NotFound
+from cockpit.sequences.models import WebhookOutcome
+from cockpit.store.core import Db
 
-log = logging.getLogger(__name__)
 
 # event type -> (activity kind, delivery rank or 0 when it does not move the status)
 EVENTS: dict[str, tuple[str, int]] = {
@@ -64,10 +63,13 @@ def is_auto_reply(data: dict[str, Any]) -> bool:
     return auto not in ("", "no") or bool(_AUTO_REPLY.match(str(data.get("subject") or "")))
 
 
-class EmailEventsMixin(StoreBase):
+class EmailEventsRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     async def _find_outbox(self, event_type: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """The outbox row an event is about, across clients (as the owner: the client is not known yet)."""
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             cur = conn.cursor(row_factory=dict_row)
             if event_type == "email.received":
                 sender = _addr(data.get("from"))
@@ -100,45 +102,35 @@ class EmailEventsMixin(StoreBase):
                 return await cur.fetchone()
             return None
 
-    async def apply_webhook(self, svix_id: str, event: dict[str, Any], *, now: datetime) -> str:
-        """Apply one verified Resend event; returns what happened (for the HTTP answer and tests)."""
+    async def apply_webhook(self, svix_id: str, event: dict[str, Any], *, now: datetime) -> WebhookOutcome:
+        """Apply one verified Resend event; returns what happened (for the HTTP answer and tests) and,
+        for a reply, whose it was (the caller updates that contact's client context)."""
         event_type = str(event.get("type") or "")
         data = event.get("data") if isinstance(event.get("data"), dict) else {}
         assert isinstance(data, dict)
         occurred = _when(event.get("created_at")) or now
         row = await self._find_outbox(event_type, data) if event_type in EVENTS else None
         if row is None:
-            async with self.tx("owner") as conn:
+            async with self.db.tx("owner") as conn:
                 cur = await conn.execute(
                     "INSERT INTO redkey.webhook_events (svix_id, event_type, email_id, occurred_at, outcome) "
                     "VALUES (%s, %s, %s, %s, 'unmatched') ON CONFLICT (svix_id) DO NOTHING",
                     (svix_id, event_type, data.get("email_id"), occurred))
-            return "duplicate" if cur.rowcount == 0 else ("ignored" if event_type not in EVENTS else "unmatched")
-        scoped = self.scoped(row["client_id"], source="resend", actor="resend-webhook")
-        outcome = await scoped._apply(svix_id, event_type, data, row, occurred, now)
-        if event_type == "email.received" and outcome != "duplicate":
-            await scoped._learn_from_reply(row["contact_id"])
-        return outcome
+            return WebhookOutcome("duplicate" if cur.rowcount == 0
+                                  else ("ignored" if event_type not in EVENTS else "unmatched"))
+        scoped = self.db.scoped(row["client_id"], source="resend", actor="resend-webhook")
+        outcome = await self._apply(scoped, svix_id, event_type, data, row, occurred, now)
+        reply = event_type == "email.received" and outcome != "duplicate"
+        return WebhookOutcome(outcome, client_id=row["client_id"], reply_from=row["contact_id"] if reply else None)
 
-    async def _learn_from_reply(self, contact_id: UUID) -> None:
-        """A reply opens a needs-reply thread in the contact's client context (appended,
-        snapshotted to history). Best effort: the event itself is already recorded."""
-        from cockpit.context.activity import update_context_after
-
-        page = await self.activities_page(contact_id=contact_id, kinds=["email_received"], limit=1)  # type: ignore[attr-defined]
-        if page.items:
-            try:
-                await update_context_after(self, page.items[0])
-            except CockpitError:
-                log.warning("client context not updated after a reply from %s", contact_id, exc_info=True)
-
-    async def _apply(self, svix_id: str, event_type: str, data: dict[str, Any], row: dict[str, Any],
+    @staticmethod
+    async def _apply(db: Db, svix_id: str, event_type: str, data: dict[str, Any], row: dict[str, Any],
                      occurred: datetime, now: datetime) -> str:
         kind, rank = EVENTS[event_type]
         email_id = str(data.get("email_id") or "")
         contact_id: UUID = row["contact_id"]
         outcome = "recorded"
-        async with self.tx("operational", columns=["open_count"]) as conn:
+        async with db.tx("operational", columns=["open_count"]) as conn:
             cur = await conn.execute(
                 "INSERT INTO redkey.webhook_events (svix_id, client_id, event_type, email_id, occurred_at, outcome) "
                 "VALUES (%s, redkey.current_client_id(), %s, %s, %s, 'applied') ON CONFLICT (svix_id) DO NOTHING",
@@ -191,14 +183,14 @@ class EmailEventsMixin(StoreBase):
     async def unsubscribe_token(self, token: str, *, now: datetime) -> int:
         """One-click unsubscribe (RFC 8058): record it, end the contact's enrollments, cancel what is queued.
         Idempotent; raises NotFound for an unknown token. Returns the number of enrollments stopped."""
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             cur = await conn.execute("SELECT unsubscribe_key FROM redkey.email_keys")
             key = await cur.fetchone()
         found = parse_token(key[0], token) if key else None
         if found is None:
             raise NotFound("unknown unsubscribe link")
         client_id, contact_id = found
-        scoped = self.scoped(client_id, source="resend", actor="unsubscribe")
+        scoped = self.db.scoped(client_id, source="resend", actor="unsubscribe")
         async with scoped.tx("operational") as conn:
             await conn.execute(
                 "INSERT INTO redkey.unsubscribe_tokens (token, client_id, contact_id, used_at) "

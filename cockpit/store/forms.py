@@ -7,7 +7,6 @@ crm_contacts view, so it lands in the client's Twenty workspace) with lead sourc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,18 +14,16 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from cockpit.errors import NotFound
-from cockpit.store.core import StoreBase
+from cockpit.models import FormResult
+from cockpit.store.core import Db
 
 
-@dataclass(frozen=True)
-class FormResult:
-    contact_id: UUID
-    created: bool
+class FormsRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
 
-
-class FormsMixin(StoreBase):
     async def client_exists(self, client_id: str) -> bool:
-        return bool(await self.fetch_value("SELECT EXISTS (SELECT 1 FROM redkey.clients WHERE client_id = %s)",
+        return bool(await self.db.fetch_value("SELECT EXISTS (SELECT 1 FROM redkey.clients WHERE client_id = %s)",
                                            (client_id,)))
 
     async def intake_form(self, client_id: str, fields: dict[str, str], *, form: str, now: datetime,
@@ -35,7 +32,7 @@ class FormsMixin(StoreBase):
         job_title, phone, city, message)."""
         if not await self.client_exists(client_id):
             raise NotFound(f"unknown client {client_id!r}")
-        scoped = self.scoped(client_id, source="form", actor=f"form:{form}")
+        scoped = self.db.scoped(client_id, source="form", actor=f"form:{form}")
         email = fields["email"].strip().lower()
         async with scoped.tx("operational", columns=["first_name", "last_name", "email"]) as conn:
             # One intake per address at a time: two fast posts of the same form must not create two contacts.

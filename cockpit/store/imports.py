@@ -8,14 +8,11 @@ under the operational role (switched inside the same transaction, so one rollbac
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
-from cockpit.imports.proposals import AUTO_RULE, Existing
-from cockpit.store.core import StoreBase
-
-Progress = Callable[[str, int, int], None]
+from cockpit.imports.models import AUTO_RULE, Existing, Progress
+from cockpit.store.core import Db
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
@@ -38,11 +35,14 @@ def proposal_summary(p: NormalizedEntityProposal) -> str:
     return f"{p.action} {p.entity_type} {label}".strip()
 
 
-class ImportsMixin(StoreBase):
+class ImportsRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     async def save_raw_batch(self, batch: RawImportBatch, raw: bytes) -> None:
         """Keep the file exactly as received (the database checks the digest, and refuses changes)."""
-        client = self.require_scope()
-        async with self.tx("owner") as conn:
+        client = self.db.require_scope()
+        async with self.db.tx("owner") as conn:
             await conn.execute(
                 "INSERT INTO redkey.import_batches (batch_id, client_id, uploaded_filename, mime_type, raw_bytes, "
                 "sha256, row_count, uploaded_by, schema_version, artifact, created_at) "
@@ -52,8 +52,8 @@ class ImportsMixin(StoreBase):
                  batch.created_at))
 
     async def save_manifest(self, manifest: ImportMappingManifest) -> None:
-        client = self.require_scope()
-        async with self.tx("owner") as conn:
+        client = self.db.require_scope()
+        async with self.db.tx("owner") as conn:
             await conn.execute(
                 "INSERT INTO redkey.import_manifests (manifest_id, batch_id, client_id, schema_version, artifact, "
                 "created_at) VALUES (%s, %s, %s, %s, %s, %s)",
@@ -61,27 +61,27 @@ class ImportsMixin(StoreBase):
                  json.dumps(manifest.to_json()), manifest.created_at))
 
     async def raw_batch_bytes(self, batch_id: str) -> bytes | None:
-        value = await self.fetch_value(
+        value = await self.db.fetch_value(
             "SELECT raw_bytes FROM redkey.import_batches WHERE batch_id = %s AND client_id = %s",
-            (batch_id, self.require_scope()))
+            (batch_id, self.db.require_scope()))
         return bytes(value) if value is not None else None
 
     async def existing_for_import(self, emails: list[str], domains: list[str], names: list[str]) -> Existing:
         """What the CRM already holds for these keys, read through the stable views."""
         ex = Existing()
         if emails:
-            for r in await self.fetch_dicts(
+            for r in await self.db.fetch_dicts(
                     "SELECT c.id, lower(c.email) AS email, c.first_name, c.last_name, c.full_name, c.phone, "
                     "c.job_title, c.city, c.linkedin_url, c.company_id FROM crm_contacts c "
                     "JOIN unnest(%s::text[]) AS k(email) ON lower(c.email) = k.email", (emails,)):
                 ex.contacts.setdefault(r["email"], r)
         if domains:
-            for r in await self.fetch_dicts(
+            for r in await self.db.fetch_dicts(
                     "SELECT c.id, c.domain FROM crm_companies c JOIN unnest(%s::text[]) AS k(d) ON c.domain = k.d "
                     "ORDER BY c.created_at", (domains,)):
                 ex.company_domains.setdefault(r["domain"], str(r["id"]))
         if names:
-            for r in await self.fetch_dicts(
+            for r in await self.db.fetch_dicts(
                     "SELECT c.id, lower(c.name) AS name FROM crm_companies c "
                     "JOIN unnest(%s::text[]) AS k(n) ON lower(c.name) = k.n ORDER BY c.created_at", (names,)):
                 ex.company_names.setdefault(r["name"], str(r["id"]))
@@ -97,10 +97,10 @@ class ImportsMixin(StoreBase):
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
         rule holds) and their records are inserted through the views in the same transaction: either both
         happen or neither does, and 100k proposals are not rewritten by a second UPDATE."""
-        client = self.require_scope()
+        client = self.db.require_scope()
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             if manifest.manifest_id == proposed_manifest_id:
                 await conn.execute(
                     "UPDATE redkey.import_manifests SET status = 'confirmed', confirmed_at = now() "
@@ -162,8 +162,3 @@ class ImportsMixin(StoreBase):
         errors = sum(1 for _, _, e in rows if e)
         return {"rows": len(rows), "errors": errors, "proposals": len(proposals), "auto_committed": auto,
                 "queued": len(proposals) - auto}
-
-    async def import_row_errors(self, batch_id: str, limit: int = 200) -> list[dict[str, Any]]:
-        return await self.fetch_dicts(
-            "SELECT row_number, raw_values, errors FROM redkey.import_rows WHERE batch_id = %s AND client_id = %s "
-            "AND status = 'error' ORDER BY row_number LIMIT %s", (batch_id, self.require_scope(), limit))

@@ -16,6 +16,8 @@ from uuid import UUID
 
 from psycopg.rows import dict_row
 
+from cockpit.store.core import Db
+
 
 @dataclass(frozen=True)
 class ContactRef:
@@ -33,7 +35,7 @@ class FolderState:
 
 
 class MailRepo:
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     # --- IMAP state -----------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -28,80 +27,11 @@ from psycopg.types.json import Jsonb
 
 from cockpit.email.unsubscribe import make_token
 from cockpit.errors import CockpitError
-from cockpit.store.core import StoreBase
+from cockpit.sequences.models import ClaimResult, Decision, OutboxRow, PlannedEmail, WorkUnit
+from cockpit.store.core import Db
 
 # Resend keeps idempotency keys 24 h; stay clear of the edge.
 IDEMPOTENCY_WINDOW = timedelta(hours=23)
-
-
-@dataclass
-class PlannedEmail:
-    step: int
-    sequence_id: UUID
-    contact_id: UUID
-    sender: str
-    to_email: str
-    subject: str
-    body_text: str
-    headers: dict[str, str]
-    tags: list[dict[str, str]]
-
-
-@dataclass
-class Decision:
-    """What the planner decided for one due enrollment."""
-
-    enrollment_id: UUID
-    action: str  # send | draft | reschedule | pause | complete
-    current_step: int
-    next_due_at: datetime | None
-    status: str = "active"
-    reason: str | None = None
-    email: PlannedEmail | None = None
-
-
-@dataclass
-class OutboxRow:
-    id: UUID
-    enrollment_id: UUID
-    step: int
-    sequence_id: UUID
-    contact_id: UUID
-    sender: str
-    to_email: str
-    subject: str
-    body_text: str
-    headers: dict[str, str]
-    tags: list[dict[str, str]]
-    attempts: int
-    send_mode: str | None = None
-    batch_id: UUID | None = None
-    first_attempt_at: datetime | None = None
-    revision: int = 0
-
-    @property
-    def idempotency_key(self) -> str:
-        """Per (enrollment, step) for a single send (and per revision after a refused one); per frozen
-        batch for a batch."""
-        if self.send_mode == "batch" and self.batch_id is not None:
-            return f"batch-{self.batch_id}"
-        return f"seq-{self.enrollment_id}-{self.step}" + (f"-r{self.revision}" if self.revision else "")
-
-
-@dataclass
-class WorkUnit:
-    mode: str  # batch | single
-    rows: list[OutboxRow]
-
-    @property
-    def idempotency_key(self) -> str:
-        return self.rows[0].idempotency_key
-
-
-@dataclass
-class ClaimResult:
-    units: list[WorkUnit] = field(default_factory=list)
-    expired: int = 0  # rows turned unknown (past the idempotency window)
 
 
 # Due enrollments first (locked), then their contacts, companies and preferences by id: crm_contacts and
@@ -150,7 +80,10 @@ class _CapOvershoot(Exception):
     """A concurrent planner used the sender's remaining cap first: decide this pass again."""
 
 
-class OutboxMixin(StoreBase):
+class OutboxRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     async def plan_due(self, now: datetime, decide: Decide, *, limit: int = 1000, default_sender: str = "",
                        daily_cap: int | None = None) -> list[Decision]:
         """Lock up to ``limit`` due enrollments, decide each, and write the decisions atomically.
@@ -171,8 +104,8 @@ class OutboxMixin(StoreBase):
 
     async def _plan_once(self, now: datetime, decide: Decide, limit: int, default_sender: str,
                          daily_cap: int | None) -> list[Decision]:
-        self.require_scope()
-        async with self.tx("operational") as conn:
+        self.db.require_scope()
+        async with self.db.tx("operational") as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(_DUE_SQL, (now, limit))
             rows = await cur.fetchall()
@@ -194,7 +127,7 @@ class OutboxMixin(StoreBase):
             await cur.execute("SELECT unsubscribe_key FROM redkey.email_keys")
             key_row = await cur.fetchone()
             assert key_row is not None, "migration 401 creates the unsubscribe key"
-            client_id = self.require_scope()
+            client_id = self.db.require_scope()
             tokens = {c: make_token(key_row["unsubscribe_key"], client_id, c) for c in contacts}
             senders = sorted({r["sender"] or default_sender for r in rows} - {""})
             await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s)",
@@ -271,10 +204,10 @@ class OutboxMixin(StoreBase):
     async def claim_outbox(self, now: datetime, *, lease_seconds: float, batch_size: int = 100,
                            max_new: int = 1000) -> ClaimResult:
         """Claim work: frozen units first (same members, same key), then new rows in batches."""
-        self.require_scope()
+        self.db.require_scope()
         result = ClaimResult()
         params = {"now": now, "window": now - IDEMPOTENCY_WINDOW}
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             cur = conn.cursor(row_factory=dict_row)
             # Past Resend's idempotency window an earlier attempt can no longer be deduplicated: reconcile.
             await cur.execute(
@@ -338,7 +271,7 @@ class OutboxMixin(StoreBase):
                 await asyncio.sleep(0.01 * attempt)
 
     async def _record_sent(self, rows: list[OutboxRow], email_ids: list[str], now: datetime) -> None:
-        async with self.tx("operational", columns=["sequence_step", "email_thread_count"]) as conn:
+        async with self.db.tx("operational", columns=["sequence_step", "email_thread_count"]) as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox o SET status = 'sent', resend_email_id = u.eid, sent_at = %s,"
                 " delivery_status = CASE WHEN o.delivery_rank > 1 THEN o.delivery_status ELSE 'sent' END,"
@@ -373,7 +306,7 @@ class OutboxMixin(StoreBase):
 
     async def record_failed(self, rows: list[OutboxRow], error: str, now: datetime) -> None:
         """Resend refused these emails (validation): the row fails and its enrollment pauses with the reason."""
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox SET status = 'failed', error = %s, lease_until = NULL, updated_at = %s "
                 "WHERE id = ANY(%s)", (error, now, [r.id for r in rows]))
@@ -386,7 +319,7 @@ class OutboxMixin(StoreBase):
                  [r.enrollment_id for r in rows]))
 
     async def record_unknown(self, rows: list[OutboxRow], error: str, now: datetime) -> None:
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox SET status = 'unknown', error = %s, lease_until = NULL, updated_at = %s "
                 "WHERE id = ANY(%s) AND status = 'sending'", (error, now, [r.id for r in rows]))
@@ -394,7 +327,7 @@ class OutboxMixin(StoreBase):
     async def release(self, rows: list[OutboxRow], error: str, now: datetime, *, unfreeze: bool) -> None:
         """Give rows back for a later tick. ``unfreeze`` only when Resend certainly did not process the
         request (auth or quota refusal); otherwise the same request (and key) must be repeated."""
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox SET status = 'pending', error = %s, lease_until = NULL, updated_at = %s"
                 + (", send_mode = NULL, batch_id = NULL, first_attempt_at = NULL" if unfreeze else "")
@@ -403,7 +336,7 @@ class OutboxMixin(StoreBase):
     async def split_batch(self, rows: list[OutboxRow], now: datetime) -> None:
         """A batch Resend refused whole (422, nothing sent): its members go out one by one, each under its
         own (enrollment, step) key, so one bad address cannot hold back or re-send the others."""
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             await conn.execute(
                 "UPDATE redkey.email_outbox SET send_mode = 'single', batch_id = NULL, updated_at = %s "
                 "WHERE id = ANY(%s) AND status = 'sending'", (now, [r.id for r in rows]))

@@ -24,6 +24,7 @@ from cockpit.schema.models import (
     SchemaSnapshot,
     TableDetail,
 )
+from cockpit.store.core import Db
 
 _RELATION_COLS = ("table_oid::bigint AS table_oid, schema_name, table_name, relkind, comment, row_estimate, "
                   "column_count, rls_enabled, rls_forced, is_system, hidden_reason, partition_of, extension, "
@@ -78,7 +79,7 @@ ORDER BY view, source
 class SchemaDocRepo:
     """Every relation of the schema cache with its full detail, for documentation and diagrams."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Db) -> None:
         self.db = db
 
     async def catalog(self, keys: list[str] | None = None) -> tuple[SchemaSnapshot, dict[str, TableDetail]]:

@@ -19,31 +19,37 @@ from psycopg.types.json import Jsonb
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.sequences.models import Enrollment, OutboxCounts, Sequence, SequenceStep, StepCount, parse_steps
 from cockpit.sequences.schedule import SendWindow, check_zone, due_after, zone
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db
+from cockpit.store.crm import CrmRepo
 
 _SEQ_COLS = "id, client_id, name, steps, is_active, sender, send_window, created_at, updated_at"
 _ENR_COLS = ("e.id, e.client_id, e.sequence_id, e.contact_id, e.current_step, e.next_due_at, e.status, "
-             "e.status_reason, e.enrolled_at, e.updated_at, s.name AS sequence_name")
+             "e.status_reason, e.enrolled_at, e.updated_at, s.name AS sequence_name, "
+             "jsonb_array_length(s.steps) AS total_steps")
 
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(timezone.utc)
 
 
-class SequencesMixin(StoreBase):
+class SequencesRepo:
+    def __init__(self, db: Db, crm: CrmRepo) -> None:
+        self.db = db
+        self.crm = crm
+
     # --- definitions --------------------------------------------------------------------------
     async def create_sequence(self, name: str, steps: list[dict[str, Any]] | list[SequenceStep], *,
                               sender: str | None = None, send_window: dict[str, Any] | None = None,
                               is_active: bool = True) -> Sequence:
         """Define a sequence. Templates, waits and the window are validated first; nothing is written
         when any of them is wrong."""
-        self.require_scope()
+        self.db.require_scope()
         if not name or not name.strip():
             raise ValidationFailed("a sequence needs a name")
         parsed = parse_steps(steps)
         window = SendWindow.from_json(send_window)
         try:
-            async with self.tx("operational") as conn:
+            async with self.db.tx("operational") as conn:
                 cur = conn.cursor(row_factory=class_row(Sequence))
                 await cur.execute(
                     "INSERT INTO crm_sequences (client_id, name, steps, is_active, sender, send_window) "
@@ -59,7 +65,7 @@ class SequencesMixin(StoreBase):
         return row
 
     async def sequences(self) -> list[Sequence]:
-        return await self.fetch_models(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences ORDER BY name, id")
+        return await self.db.fetch_models(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences ORDER BY name, id")
 
     async def sequence(self, ref: UUID | str) -> Sequence:
         """A sequence by id or by name."""
@@ -68,20 +74,13 @@ class SequencesMixin(StoreBase):
         except ValueError:
             as_id = None
         if as_id is not None:
-            row = await self.fetch_model(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences WHERE id = %s", (as_id,))
+            row = await self.db.fetch_model(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences WHERE id = %s", (as_id,))
         else:
-            row = await self.fetch_model(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences WHERE lower(name) = lower(%s)",
+            row = await self.db.fetch_model(Sequence, f"SELECT {_SEQ_COLS} FROM crm_sequences WHERE lower(name) = lower(%s)",
                                          (str(ref).strip(),))
         if row is None:
             raise NotFound(f"no sequence {ref!s} in this client's scope", "`cockpit sequences list` shows them")
         return row
-
-    async def set_sequence_active(self, sequence_id: UUID, active: bool) -> None:
-        async with self.tx("operational") as conn:
-            cur = await conn.execute("UPDATE crm_sequences SET is_active = %s, updated_at = now() WHERE id = %s",
-                                     (active, sequence_id))
-            if cur.rowcount == 0:
-                raise NotFound("no such sequence in this client's scope")
 
     # --- enrollments --------------------------------------------------------------------------
     async def enroll(self, contact_id: UUID, sequence_ref: UUID | str, *, now: datetime | None = None) -> Enrollment:
@@ -92,7 +91,7 @@ class SequencesMixin(StoreBase):
         if not seq.is_active:
             raise ValidationFailed(f"sequence {seq.name!r} is paused", "resume it before enrolling contacts")
         window = SendWindow.from_json(seq.send_window)
-        async with self.tx("operational", columns=["sequence_step", "sequence_enrolled_at"]) as conn:
+        async with self.db.tx("operational", columns=["sequence_step", "sequence_enrolled_at"]) as conn:
             cur = await conn.execute(
                 "SELECT c.email, p.time_zone, p.unsubscribed_at, p.suppressed_at, p.suppression_reason "
                 "FROM crm_contacts c LEFT JOIN redkey.contact_email_prefs p "
@@ -123,7 +122,7 @@ class SequencesMixin(StoreBase):
         return await self.enrollment(row[0])
 
     async def enrollment(self, enrollment_id: UUID) -> Enrollment:
-        row = await self.fetch_model(
+        row = await self.db.fetch_model(
             Enrollment, f"SELECT {_ENR_COLS} FROM crm_sequence_contacts e JOIN crm_sequences s ON s.id = e.sequence_id "
                         "WHERE e.id = %s", (enrollment_id,))
         if row is None:
@@ -131,13 +130,14 @@ class SequencesMixin(StoreBase):
         return row
 
     async def enrollments_of_contact(self, contact_id: UUID) -> list[Enrollment]:
-        return await self.fetch_models(
+        """Newest first."""
+        return await self.db.fetch_models(
             Enrollment, f"SELECT {_ENR_COLS} FROM crm_sequence_contacts e JOIN crm_sequences s ON s.id = e.sequence_id "
                         "WHERE e.contact_id = %s ORDER BY e.enrolled_at DESC, e.id", (contact_id,))
 
     async def _set_status(self, enrollment_id: UUID, status: str, reason: str | None,
                           next_due_at: datetime | None = None, *, from_status: tuple[str, ...]) -> Enrollment:
-        async with self.tx("operational") as conn:
+        async with self.db.tx("operational") as conn:
             cur = await conn.execute(
                 "UPDATE crm_sequence_contacts SET status = %s, status_reason = %s, updated_at = now(),"
                 " next_due_at = coalesce(%s, next_due_at) WHERE id = %s AND status = ANY(%s) RETURNING id",
@@ -168,7 +168,7 @@ class SequencesMixin(StoreBase):
     # --- overview -----------------------------------------------------------------------------
     async def sequence_overview(self, *, now: datetime | None = None) -> list[StepCount]:
         """Enrollment counts per sequence, step and status (and how many are due), counted in SQL."""
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             StepCount,
             "SELECT s.id AS sequence_id, s.name AS sequence_name, e.current_step AS step, e.status,"
             " count(*)::int AS count,"
@@ -178,7 +178,7 @@ class SequencesMixin(StoreBase):
             (_now(now),))
 
     async def outbox_counts(self) -> OutboxCounts:
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT status, count(*)::int AS n FROM redkey.email_outbox "
             "WHERE client_id = redkey.current_client_id() GROUP BY status")
         return OutboxCounts(**{r["status"]: r["n"] for r in rows})
@@ -186,15 +186,15 @@ class SequencesMixin(StoreBase):
     # --- contact email preferences ------------------------------------------------------------
     async def set_contact_time_zone(self, contact_id: UUID, time_zone: str) -> None:
         check_zone(time_zone)
-        await self.contact(contact_id)  # type: ignore[attr-defined]  # NotFound outside the scope
-        async with self.tx("operational") as conn:
+        await self.crm.contact(contact_id)  # NotFound outside the scope
+        async with self.db.tx("operational") as conn:
             await conn.execute(
                 "INSERT INTO redkey.contact_email_prefs (client_id, contact_id, time_zone) "
                 "VALUES (redkey.current_client_id(), %s, %s) ON CONFLICT (client_id, contact_id) "
                 "DO UPDATE SET time_zone = EXCLUDED.time_zone, updated_at = now()", (contact_id, time_zone))
 
     async def email_prefs(self, contact_id: UUID) -> dict[str, Any]:
-        rows = await self.fetch_dicts(
+        rows = await self.db.fetch_dicts(
             "SELECT time_zone, unsubscribed_at, suppressed_at, suppression_reason, lead_source "
             "FROM redkey.contact_email_prefs WHERE client_id = redkey.current_client_id() AND contact_id = %s",
             (contact_id,))

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 
 from cockpit.arlo.models import CONTROL_MESSAGES, PENDING_STATUSES, ControlAction, InboxItem, LogMessage, LoopStatus, Task
 from cockpit.errors import NotFound, ValidationFailed
-from cockpit.store.core import StoreBase
+from cockpit.store.core import Db
 
 QUEUE = "roles.crm"
 
@@ -61,23 +61,26 @@ async def _create(conn: AsyncConnection, *, client_id: str, task_type: str, brie
     return task
 
 
-class TasksMixin(StoreBase):
+class TasksRepo:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+
     # --- creating -----------------------------------------------------------------------------
     async def create_task(self, task_type: str, *, client_id: str | None = None, brief: str | None = None,
                           params: dict[str, Any] | None = None, created_by: str = "justin",
                           role: str = QUEUE) -> Task:
         """File a task for ``client_id`` (default: this store's client) on the ``role`` queue."""
-        client = client_id or self.require_scope()
+        client = client_id or self.db.require_scope()
         if not task_type.strip():
             raise ValidationFailed("a task needs a type")
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             return await _create(conn, client_id=client, task_type=task_type, brief=brief,
                                  params=params or {}, created_by=created_by, role=role)
 
     async def create_tasks(self, task_type: str, client_ids: list[str], *, created_by: str = "engine",
                            params: dict[str, Any] | None = None) -> list[Task]:
         """File one ``task_type`` task per entry of ``client_ids``, all in one transaction (bulk work)."""
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             return [await _create(conn, client_id=c, task_type=task_type, brief=None, params=params or {},
                                   created_by=created_by, role=QUEUE) for c in client_ids]
 
@@ -86,7 +89,7 @@ class TasksMixin(StoreBase):
         """The engine's timer: create ``task_type`` for ``client_id`` when it is due, i.e. none is pending
         and the last one was created at least ``interval_seconds`` ago. An advisory lock makes the check
         and the insert atomic across arlo processes (a unique partial index backs it up)."""
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('arlo.engine'), hashtext(%s || '/' || %s))",
                                (client_id, task_type))
             cur = await conn.execute(
@@ -116,7 +119,7 @@ class TasksMixin(StoreBase):
                          task_id: str | None = None) -> Task | None:
         """Claim the oldest claimable task (new, or its lease ran out), or ``task_id`` if it is claimable."""
         where = "id = %s" if task_id else "role = %s"
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             cur = await conn.execute(
                 "SELECT id, attempts + 1, now() + make_interval(secs => %s) FROM redkey.tasks "
                 f"WHERE {where} AND (status = 'created' OR (status IN ('claimed', 'in_progress') "
@@ -147,7 +150,7 @@ class TasksMixin(StoreBase):
 
     async def _holder_message(self, task: Task, agent: str, message_type: str, payload: dict[str, Any],
                               lease_seconds: float | None) -> Task | None:
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             current = await _task_row(conn, task.id, lock=True)
             allowed = ("claimed", "in_progress") if message_type in ("task.started", "task.heartbeat") \
                 else ("in_progress",)
@@ -167,9 +170,9 @@ class TasksMixin(StoreBase):
         """Append a control message; the listener applies it. Refuses transitions that make no sense."""
         if action not in CONTROL_MESSAGES:
             raise ValidationFailed(f"unknown control action {action!r}", "use hold, resume or cancel")
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             current = await _task_row(conn, task_id, lock=True)
-            if current is None or (self.client_id and current.client_id != self.client_id):
+            if current is None or (self.db.client_id and current.client_id != self.db.client_id):
                 raise NotFound(f"no task {task_id}")
             if current.status not in _CONTROL_FROM[action]:
                 verb = {"hold": "put on hold", "resume": "resumed", "cancel": "cancelled"}[action]
@@ -182,7 +185,7 @@ class TasksMixin(StoreBase):
 
     # --- reads ----------------------------------------------------------------------------------
     async def task(self, task_id: str) -> Task:
-        row = await self.fetch_model(Task, "SELECT * FROM redkey.tasks WHERE id = %s", (task_id,), role="owner")
+        row = await self.db.fetch_model(Task, "SELECT * FROM redkey.tasks WHERE id = %s", (task_id,), role="owner")
         if row is None:
             raise NotFound(f"no task {task_id}")
         return row
@@ -197,7 +200,7 @@ class TasksMixin(StoreBase):
             conds.append("NOT (created_by = 'engine' AND status = 'complete')")
         if not all_clients:
             conds.append("client_id = %s")
-            params.append(self.require_scope())
+            params.append(self.db.require_scope())
         if statuses:
             conds.append("status = ANY(%s)")
             params.append(statuses)
@@ -205,36 +208,31 @@ class TasksMixin(StoreBase):
             conds.append("(created_at, id) < (%s, %s)")
             params.extend(before)
         where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             Task, f"SELECT * FROM redkey.tasks {where} ORDER BY created_at DESC, id DESC LIMIT %s",
             params + [limit], role="owner")
 
     async def task_counts(self, *, all_clients: bool = False) -> dict[str, int]:
         where = "" if all_clients else "WHERE client_id = %s"
-        rows = await self.fetch_dicts(f"SELECT status, count(*)::int AS n FROM redkey.tasks {where} GROUP BY status",
-                                      [] if all_clients else [self.require_scope()], role="owner")
+        rows = await self.db.fetch_dicts(f"SELECT status, count(*)::int AS n FROM redkey.tasks {where} GROUP BY status",
+                                      [] if all_clients else [self.db.require_scope()], role="owner")
         return {r["status"]: r["n"] for r in rows}
 
     async def task_log(self, task_id: str) -> list[LogMessage]:
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             LogMessage, "SELECT * FROM redkey.topic_log WHERE topic_id = %s ORDER BY seq", (task_id,), role="owner")
-
-    async def append_log(self, topic_id: str, message_type: str, payload: dict[str, Any]) -> int:
-        """Append any message to a topic (the listener applies task messages)."""
-        async with self.tx("owner") as conn:
-            return await _append(conn, topic_id, message_type, payload)
 
     # --- the engine's bookkeeping and the exec inbox -------------------------------------------
     async def arlo_client_ids(self) -> list[str]:
         """Clients arlo serves: every client with a registered workspace."""
-        rows = await self.fetch_dicts("SELECT DISTINCT client_id FROM redkey.workspaces ORDER BY client_id",
+        rows = await self.db.fetch_dicts("SELECT DISTINCT client_id FROM redkey.workspaces ORDER BY client_id",
                                       role="owner")
         return [r["client_id"] for r in rows]
 
     async def record_loop_result(self, task: Task) -> None:
         """After a periodic task finishes: its loop's last run, result and error (for the Arlo screen)."""
         error = (task.output or {}).get("error") if task.status == "blocked" else None
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute(
                 "INSERT INTO redkey.arlo_loops (client_id, task_type, last_run_at, last_task_id, last_status,"
                 " last_result, last_error) VALUES (%s, %s, now(), %s, %s, %s, %s) "
@@ -245,15 +243,15 @@ class TasksMixin(StoreBase):
 
     async def loop_statuses(self, *, all_clients: bool = False) -> list[LoopStatus]:
         where = "" if all_clients else "WHERE client_id = %s"
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             LoopStatus, f"SELECT * FROM redkey.arlo_loops {where} ORDER BY client_id, task_type",
-            [] if all_clients else [self.require_scope()], role="owner")
+            [] if all_clients else [self.db.require_scope()], role="owner")
 
     async def post_to_exec(self, title: str, body: str, *, task_id: str | None = None,
                            client_id: str | None = None) -> int:
         """Post to roles.exec (Justin's inbox): a log message on the topic, and the inbox row."""
-        client = client_id or self.require_scope()
-        async with self.tx("owner") as conn:
+        client = client_id or self.db.require_scope()
+        async with self.db.tx("owner") as conn:
             cur = await conn.execute("SELECT redkey.new_topic('static', 'roles.exec')")
             topic = (await cur.fetchone())[0]  # type: ignore[index]
             await _append(conn, topic, "exec.summary", {"client_id": client, "title": title, "task_id": task_id})
@@ -264,11 +262,11 @@ class TasksMixin(StoreBase):
 
     async def exec_inbox(self, *, limit: int = 50, unread_only: bool = False) -> list[InboxItem]:
         cond = " AND read_at IS NULL" if unread_only else ""
-        return await self.fetch_models(
+        return await self.db.fetch_models(
             InboxItem, f"SELECT * FROM redkey.exec_inbox WHERE client_id = %s{cond} ORDER BY created_at DESC, id DESC "
-                       "LIMIT %s", (self.require_scope(), limit), role="owner")
+                       "LIMIT %s", (self.db.require_scope(), limit), role="owner")
 
     async def mark_inbox_read(self, item_id: int) -> None:
-        async with self.tx("owner") as conn:
+        async with self.db.tx("owner") as conn:
             await conn.execute("UPDATE redkey.exec_inbox SET read_at = now() WHERE id = %s AND client_id = %s",
-                               (item_id, self.require_scope()))
+                               (item_id, self.db.require_scope()))

@@ -67,7 +67,7 @@ def atlas_routes(store: Any, *, token: str | None, path: str = "/atlas/tasks") -
         if errors:
             return JSONResponse({"error": "bad request", "fields": errors}, 422)
         try:
-            task_id = await atlas_file(store, data["client_id"].strip(), data["text"], kind)
+            task_id = await atlas_file(store.db, data["client_id"].strip(), data["text"], kind)
         except NotFound as exc:
             return JSONResponse({"error": str(exc)}, 404)
         except CockpitError as exc:
@@ -77,7 +77,7 @@ def atlas_routes(store: Any, *, token: str | None, path: str = "/atlas/tasks") -
     async def task_result(request: Request) -> JSONResponse:
         if (denied := gate(request)) is not None:
             return denied
-        row = await atlas_result(store, request.path_params["task_id"])
+        row = await atlas_result(store.db, request.path_params["task_id"])
         if row is None:
             return JSONResponse({"error": "no such task filed through Atlas"}, 404)
         final = row["status"] in ("complete", "blocked", "cancelled")

@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from cockpit.config import Settings
+from cockpit.context.activity import learn_from_reply
 from cockpit.email.svix import WebhookVerificationError, verify
 from cockpit.errors import CockpitError, NotFound
 
@@ -130,10 +131,13 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             return JSONResponse({"error": "expected {type, created_at, data}"}, status_code=400)
         try:
-            outcome = await store.apply_webhook(svix_id, event, now=now())
+            result = await store.email_events.apply_webhook(svix_id, event, now=now())
+            if result.reply_from is not None:
+                await learn_from_reply(store.scoped(result.client_id, source="resend", actor="resend-webhook"),
+                                       result.reply_from)
         except CockpitError as exc:  # a database problem: 503 makes Resend retry later
             return JSONResponse({"error": exc.message}, status_code=503)
-        return JSONResponse({"ok": True, "outcome": outcome})
+        return JSONResponse({"ok": True, "outcome": result.outcome})
 
     async def unsubscribe_page(request: Request) -> Response:
         token = html.escape(request.path_params["token"])
@@ -144,7 +148,7 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
 
     async def unsubscribe(request: Request) -> Response:
         try:
-            await store.unsubscribe_token(request.path_params["token"], now=now())
+            await store.email_events.unsubscribe_token(request.path_params["token"], now=now())
         except NotFound:
             return PlainTextResponse("This unsubscribe link is not valid.", status_code=404)
         except CockpitError as exc:
@@ -182,7 +186,7 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
         form_name = str(data.get("form") or "website")[:80]
         submission = str(data["submission_id"])[:120] if isinstance(data.get("submission_id"), str) else None
         try:
-            result = await store.intake_form(client_id, clean, form=form_name, now=now(), submission_id=submission)
+            result = await store.forms.intake_form(client_id, clean, form=form_name, now=now(), submission_id=submission)
         except NotFound as exc:
             return JSONResponse({"error": exc.message}, status_code=404)
         except CockpitError as exc:

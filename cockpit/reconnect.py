@@ -84,7 +84,7 @@ class Connection:
             store = app.store
             try:
                 if store is not None:
-                    await asyncio.wait_for(store.ping(), timeout=PING_TIMEOUT)
+                    await asyncio.wait_for(store.db.ping(), timeout=PING_TIMEOUT)
                     break
             except (asyncio.TimeoutError, CockpitError):
                 pass

@@ -22,7 +22,7 @@ class ClientSwitcher:
         """Scope the store to the configured client, else the first one offered."""
         app = self.app
         assert app.store is not None
-        registered = await app.store.clients()
+        registered = await app.store.admin.clients()
         allowed = set(app.settings.clients)
         self.offered = [(c.client_id, c.name) for c in registered if not allowed or c.client_id in allowed]
         if not self.offered:

@@ -1,0 +1,487 @@
+"""The Textual application: the one module of the core that imports Textual, and the one place that
+composes screens (the registry in ``screens/``).
+
+:class:`CockpitApp` holds the session and delegates each of its jobs to a part named for it. The parts
+that need Textual are the sections of this module; the others are modules of their own:
+
+- :mod:`cockpit.reconnect` opens the store in a worker (never blocking the first paint) and reconnects
+  with backoff when the database goes away;
+- :func:`call_store` and :class:`Reporter` (below) are how screens load data and how errors become
+  notifications, the banner or an error-log record (:mod:`cockpit.errorlog`, the one writer);
+- :class:`ReportingWorkers` (below) hands every worker that ended in an error to that reporting, so none
+  is lost;
+- :class:`Navigator` (below) holds go-to, record views and the key chords (``g <key>``, type-ahead);
+- :mod:`cockpit.keyhelp` builds the ``?`` screen, :mod:`cockpit.client_switch` picks and switches clients.
+
+arlo's loops (:class:`cockpit.arlo.runtime.ArloRuntime`) run in this process when the app is built with
+``arlo=True`` (``cockpit`` does that when ``settings.arlo_enabled``); Pilot tests and benches leave it off
+and start them with :meth:`CockpitApp.start_arlo` when they want them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.reactive import reactive
+from textual.widgets import Input, TextArea
+from textual.worker import Worker, WorkerState
+from textual.worker_manager import WorkerManager
+
+from cockpit.client_switch import ClientSwitcher
+from cockpit.errorlog import record_exception
+from cockpit.errors import DatabaseUnavailable
+from cockpit.keyhelp import show_help
+from cockpit.reconnect import Connection
+from cockpit.arlo.runtime import ArloRuntime
+from cockpit.config import Settings
+from cockpit.errorlog import tui_logging
+from cockpit.errors import CockpitError
+from screens import ScreenSpec, available_screens
+from screens.palette import CockpitProvider
+from styles import STYLES
+
+if TYPE_CHECKING:
+    from cockpit.arlo.context import Services
+    from screens.base import CockpitScreen
+    from cockpit.store import Store
+
+T = TypeVar("T")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _mode_factory(spec: ScreenSpec) -> Callable[[], Any]:
+    return lambda: spec.load()()
+
+
+
+# === store calls ===============================================================================
+# How screens get data: :func:`call_store` runs one store call in a worker of the screen and hands the
+# result back on the UI side, and :class:`Reporter` turns the errors workers meet into what the user sees.
+#
+# The one pattern for every query a screen makes: ``call_store(node, fn, done)``. A result arrives only if
+# the session's scope is still the one it was asked under (a client switch in between drops it). Errors
+# never escape: a lost database raises the banner and starts reconnecting, other CockpitErrors become an
+# error notification, anything unexpected is written to the error log and notified.
+
+
+class Reporter:
+    """What the user is shown when something fails (the app holds one)."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+
+    def error(self, exc: CockpitError) -> None:
+        if isinstance(exc, DatabaseUnavailable):
+            self.app.connection.lost(exc)
+            return
+        self.app.notify(exc.hint or "", title=exc.message, severity="error", timeout=8)
+
+    def unexpected(self, exc: BaseException) -> None:
+        where = record_exception(exc, self.app.settings.data_dir)
+        self.app.notify(f"details in {where}" if where else "", title=f"unexpected {type(exc).__name__}: {exc}",
+                        severity="error", timeout=10)
+
+    def any(self, exc: BaseException) -> None:
+        if isinstance(exc, CockpitError):
+            self.error(exc)
+        else:
+            self.unexpected(exc)
+
+    def worker_failed(self, worker: Worker[Any]) -> None:
+        """A worker ended with an exception it did not handle (see :class:`ReportingWorkers`)."""
+        if worker.error is not None and not isinstance(worker.error, asyncio.CancelledError):
+            self.any(worker.error)
+
+
+def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
+               done: Callable[[T], Any] | None = None, *, group: str = "default", exclusive: bool = True,
+               failed: Callable[[BaseException], Any] | None = None) -> Worker[bool] | None:
+    """Run ``fn(store)`` in a worker of ``node``; hand the result to ``done`` if the scope is unchanged.
+
+    ``failed`` (if given) is called after the error was reported, e.g. to undo an optimistic change.
+    The worker's result says whether the call went through (and ``done``, if any, was applied).
+    Without a store (still connecting) nothing runs: the screen reloads when the store arrives."""
+    store = app.store
+    if store is None:
+        return None
+
+    async def job() -> bool:
+        try:
+            result = await fn(store)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported, never a traceback
+            app.reporter.any(exc)
+            if failed is not None and app.store is store:
+                failed(exc)
+            return False
+        if done is None or app.store is not store:
+            return done is None
+        try:
+            done(result)
+        except Exception as exc:  # noqa: BLE001
+            app.reporter.unexpected(exc)
+            return False
+        return True
+
+    return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
+
+
+# === workers ===================================================================================
+# Every worker's end, in one place: an error no one handled becomes a notification and an error-log
+# record with its traceback (never a silent stop, never a traceback on the screen).
+#
+# Textual lets a worker started with ``exit_on_error=False`` end in the ERROR state and tells only the
+# node that started it (``Worker.StateChanged`` does not bubble); a screen that does not listen loses the
+# error. The app's worker manager is therefore :class:`ReportingWorkers`: its done-callback, which Textual
+# calls once for every worker of the app whatever node started it, hands failed workers to the app.
+
+class ReportingWorkers(WorkerManager):
+    """The app's worker manager, calling ``on_failed(worker)`` for each ``exit_on_error=False`` worker that
+    ended in ERROR."""
+
+    def __init__(self, app: object, on_failed: Callable[[Worker[object]], None]) -> None:
+        super().__init__(app)  # type: ignore[arg-type]
+        self._on_failed = on_failed
+
+    def _remove_worker(self, worker: Worker[object]) -> None:  # Textual's per-worker done-callback
+        super()._remove_worker(worker)
+        # exit_on_error workers already went to App._handle_exception (the app's last line of defence)
+        if worker.state == WorkerState.ERROR and worker.error is not None and not worker.exit_on_error:
+            self._on_failed(worker)
+
+
+# === navigation ================================================================================
+# Moving around: the screens as modes (``go``), the record views (``open_deal`` …), and the keyboard
+# chords the App takes before any screen sees them: ``g <key>`` and type-ahead into an input that is
+# about to open.
+#
+# Type-ahead: "/volta" or ":acme" typed in one burst arrives before the binding of the first key has moved
+# the focus into its input, so Textual would hand "volta" to the board (where "l" even moves a column).
+# Keys that open an input start a short hold: printable keys typed meanwhile are kept and go into the
+# input as soon as it has the focus (or, if no input appears, are replayed as ordinary keys).
+
+TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
+TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
+
+
+class Navigator:
+    """Go-to, record views, and the key chords of one app."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+        self._go_targets: list[tuple[str, str, str]] | None = None
+        self._typeahead: list[events.Key] | None = None
+        self._typeahead_deadline = 0.0
+
+    # --- where to ---------------------------------------------------------------------------------
+    def go(self, mode: str) -> None:
+        app = self.app
+        if mode in app.MODES and mode != app.current_mode:
+            app.switch_mode(mode)
+
+    def open_deal(self, deal_id: UUID) -> None:
+        from screens.record_detail import DealDetail
+
+        self.app.push_screen(DealDetail(deal_id))
+
+    def open_company(self, company_id: UUID) -> None:
+        from screens.record_detail import CompanyDetail
+
+        self.app.push_screen(CompanyDetail(company_id))
+
+    def open_contact(self, contact_id: UUID) -> None:
+        """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
+        if "contacts" in self.app.MODES:
+            self.app.run_worker(self._open_contact(contact_id), group="jump", exclusive=True, exit_on_error=False)
+
+    async def _open_contact(self, contact_id: UUID) -> None:
+        app = self.app
+        while len(app.screen_stack) > 1:  # close modals over the current mode first
+            await app.pop_screen()
+        if app.current_mode != "contacts":
+            await app.switch_mode("contacts")
+        show = getattr(app.screen, "show_contact", None)
+        if show is not None:
+            show(contact_id)
+
+    # --- key chords -------------------------------------------------------------------------------
+    def go_prefix(self) -> None:
+        """``g``: the next key picks a screen. The App takes that key before any screen or widget sees
+        it (see :meth:`intercept`), so "gc" typed in one go cannot race the hint screen's mount."""
+        from screens.go import GoScreen
+
+        self._go_targets = [(spec.key, spec.mode, spec.title) for spec in self.app.screen_specs]
+        self.app.push_screen(GoScreen(self._go_targets))
+
+    def intercept(self, event: events.Event) -> bool:
+        """Whether the App consumed ``event`` (the key after ``g``, or a key held for type-ahead)."""
+        if not isinstance(event, events.Key):
+            return False
+        targets = self._go_targets
+        # The key after ``g`` may arrive raw, or (typed fast, queued before the binding ran) forwarded to
+        # a screen and bubbling back up: either way it is the go target, taken once.
+        if targets is not None:
+            from screens.go import GoScreen
+
+            self._go_targets = None
+            if isinstance(self.app.screen, GoScreen):
+                self.app.pop_screen()
+            mode = next((m for key, m, _title in targets if key == event.key), None)
+            if mode:
+                self.app.call_after_refresh(self.go, mode)
+            return True
+        return not event.is_forwarded and self._typeahead_hold(event)
+
+    def typing_in_input(self) -> bool:
+        return isinstance(self.app.focused, (Input, TextArea))
+
+    def _typeahead_hold(self, event: events.Key) -> bool:
+        held = self._typeahead
+        if held is None:
+            if event.key in TYPEAHEAD_OPENERS and not self.typing_in_input():
+                self._typeahead = []
+                self._typeahead_deadline = asyncio.get_running_loop().time() + TYPEAHEAD_WAIT
+                self.app.set_timer(0.02, self._typeahead_flush)
+            return False
+        if self.typing_in_input():
+            self._typeahead_flush()
+            return False
+        held.append(event)  # every key, in order: "…text<enter>" must submit after the text is in
+        return True
+
+    def _typeahead_flush(self) -> None:
+        held = self._typeahead
+        if held is None:
+            return
+        app = self.app
+        focused = app.focused
+        if isinstance(focused, (Input, TextArea)):
+            self._typeahead = None
+            rest: list[events.Key] = []
+            for key in held:
+                if rest or not (key.is_printable or key.key == "backspace"):
+                    rest.append(key)  # the first other key (enter, esc...) and all after it: as keys
+                elif key.key == "backspace":
+                    focused.action_delete_left()
+                elif isinstance(focused, Input):
+                    focused.insert_text_at_cursor(key.character or "")
+                else:
+                    focused.insert(key.character or "")
+            for key in rest:
+                app.post_message(events.Key(key.key, key.character))
+            return
+        if asyncio.get_running_loop().time() < self._typeahead_deadline:
+            app.set_timer(0.02, self._typeahead_flush)
+            return
+        self._typeahead = None  # no input appeared: the keys were meant for the screen after all
+        for key in held:
+            app.post_message(events.Key(key.key, key.character))
+
+
+class CockpitApp(App[None]):
+    """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
+
+    TITLE = "RedKey Cockpit"
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
+                STYLES / "sequences.tcss"]
+    COMMANDS = {CockpitProvider}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    BINDINGS = [
+        Binding("colon", "command_palette", "Jump", key_display=":"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("g", "go_prefix", "Go", show=False),
+        Binding("C", "switch_client", "Client"),
+        Binding("t", "tell_arlo", "Tell arlo"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("escape", "leave_input", "Leave field", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    client_name: reactive[str] = reactive("")
+    connection_state: reactive[str] = reactive("connecting")
+    banner: reactive[str] = reactive("")
+    status_note: reactive[str] = reactive("")
+
+    def __init__(self, settings: Settings, *, store: "Store | None" = None,
+                 clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False) -> None:
+        """``arlo``: start arlo's loops in this process once connected. ``warm_up``: once connected, import
+        the other screens' and arlo's modules in the background and freeze the start-up objects (see
+        :meth:`_start_up`); both are for the terminal session (:func:`run_app`), off by default."""
+        self.screen_specs: list[ScreenSpec] = available_screens()
+        self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
+        super().__init__()
+        self.settings = settings
+        self.clock: Callable[[], datetime] = clock or _utcnow
+        self.store: Store | None = store
+        self.owns_store = store is None
+        self.reporter = Reporter(self)
+        self._workers = ReportingWorkers(self, self.reporter.worker_failed)
+        self.connection = Connection(self)
+        self.client_switcher = ClientSwitcher(self)
+        self.navigator = Navigator(self)
+        self.arlo_runtime = ArloRuntime(settings)
+        self._start_arlo, self._warm_up = arlo, warm_up
+        self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
+        self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+
+    # --- start-up -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.screen_specs:
+            self.switch_mode(self.screen_specs[0].mode)
+        self.connection.start()
+
+    def connected(self) -> None:
+        """The first connection is up (the connection calls this once)."""
+        self.run_worker(self._start_up(), group="start-up", exclusive=True, exit_on_error=False)
+
+    async def _start_up(self) -> None:
+        if self._warm_up:
+            # The first ``g s`` would otherwise pay ~0.3 s of imports (networkx...), the first Tell arlo's.
+            await asyncio.to_thread(self._import_modules)
+            # Process-wide, once: move everything alive now (Textual, widgets, every module) out of the
+            # cyclic collector's reach. arlo's loops churn objects in this process, and full collections
+            # that re-scanned the whole app took 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen,
+            # they take under 10 ms. Frozen objects are never freed, hence only in the terminal session.
+            gc.freeze()
+        if self._start_arlo:
+            self.start_arlo()
+
+    def _import_modules(self) -> None:
+        for module in [spec.module for spec in self.screen_specs[1:]] + ["cockpit.arlo.runner"]:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - a broken module reports itself when it is used
+                pass
+
+    def start_arlo(self, services: "Services | None" = None) -> None:
+        """arlo's loops as an async worker of the app (services from the settings unless given)."""
+        if self.store is not None:
+            self.run_worker(self.arlo_runtime.run(self.store, services), group="arlo-loops", exclusive=True,
+                            exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        self.arlo_runtime.stop()
+        if self.store is not None and self.owns_store:
+            try:
+                await asyncio.wait_for(self.store.close(), timeout=3)
+            except Exception:  # noqa: BLE001 - closing on exit must never fail loudly
+                pass
+
+    # --- screens --------------------------------------------------------------------------------
+    def attach_screen(self, screen: "CockpitScreen") -> None:
+        self._screens.add(screen)
+
+    def notify_screens(self) -> None:
+        """The store changed (connected, reconnected, client switched): every screen reloads."""
+        for screen in list(self._screens):
+            screen.store_changed()
+
+    @property
+    def clients(self) -> list[tuple[str, str]]:
+        return self.client_switcher.offered
+
+    @property
+    def switchable_clients(self) -> list[tuple[str, str]]:
+        return self.client_switcher.offered
+
+    def go(self, mode: str) -> None:
+        self.navigator.go(mode)
+
+    def open_deal(self, deal_id: UUID) -> None:
+        self.navigator.open_deal(deal_id)
+
+    def open_company(self, company_id: UUID) -> None:
+        self.navigator.open_company(company_id)
+
+    def open_contact(self, contact_id: UUID) -> None:
+        self.navigator.open_contact(contact_id)
+
+    def switch_client(self, client_id: str | None) -> None:
+        self.client_switcher.switch(client_id)
+
+    # --- store calls and errors -----------------------------------------------------------------
+    def call_store(self, node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
+                   done: Callable[[T], Any] | None = None, *, group: str = "default",
+                   exclusive: bool = True, failed: Callable[[BaseException], Any] | None = None,
+                   ) -> Worker[bool] | None:
+        """Run ``fn(store)`` in a worker of ``node``, ``done(result)`` on success (see :func:`call_store`)."""
+        return call_store(self, node, fn, done, group=group, exclusive=exclusive, failed=failed)
+
+    def report_error(self, exc: CockpitError) -> None:
+        self.reporter.error(exc)
+
+    def report_unexpected(self, exc: BaseException) -> None:
+        self.reporter.unexpected(exc)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Last line of defence: an exception in a handler is logged and shown, the app keeps running.
+
+        Textual's default would exit with a traceback; under a test (Pilot) we keep that behaviour so
+        bugs fail loudly."""
+        if self.is_headless:
+            super()._handle_exception(error)
+            return
+        self.reporter.any(error)
+
+    # --- keys -----------------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if self.navigator.intercept(event):
+            return
+        await super().on_event(event)
+
+    def action_go_prefix(self) -> None:
+        self.navigator.go_prefix()
+
+    def action_help(self) -> None:
+        show_help(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_client":
+            return len(self.clients) > 1
+        return True
+
+    def action_switch_client(self) -> None:
+        self.client_switcher.pick()
+
+    def action_refresh(self) -> None:
+        self.notify_screens()
+
+    async def action_quit(self) -> None:
+        self.exit()
+
+    def action_leave_input(self) -> None:
+        """Esc in a text field that does nothing else with it gives the keys back to the screen (so
+        ``g``, ``?``, ``q`` work again) instead of trapping the user in the field."""
+        if self.navigator.typing_in_input():
+            self.screen.set_focus(None)
+
+    def action_tell_arlo(self) -> None:
+        from screens.tell_arlo import TellArlo
+
+        if not isinstance(self.screen, TellArlo):
+            self.push_screen(TellArlo())
+
+
+def run_app(settings: Settings) -> None:
+    """What ``cockpit`` (no subcommand) runs: the TUI, with arlo's loops when ``settings.arlo_enabled``.
+
+    While the TUI owns the terminal, log records go to the error log instead of stderr."""
+    with tui_logging(settings.data_dir):
+        CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True).run()
