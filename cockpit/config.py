@@ -131,6 +131,7 @@ class Settings(BaseSettings):
         if len(set(value.values())) != len(value):
             raise ValueError("two clients share a secret; give each client its own")
         return value
+    atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
 
 
     # --- mail and calendar sync ---------------------------------------------------------------
