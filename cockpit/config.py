@@ -106,6 +106,7 @@ class Settings(BaseSettings):
         description='Meeting-notes webhook secrets, JSON {"client_id": "secret"}: the secret that signs a post '
                     "decides its client.")
     quill_webhook_secret: str | None = None  # no longer used (it named no client); the webhooks command says so
+    atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
 
     @field_validator("webhook_trusted_proxies", mode="before")
     @classmethod

@@ -28,6 +28,7 @@ from cockpit.store.forms import FormsRepo
 from cockpit.store.import_mappings import ImportMappingsRepo
 from cockpit.store.logins import LoginsRepo
 from cockpit.store.imports import ImportsRepo
+from cockpit.store.instructions import InstructionsRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
@@ -92,6 +93,11 @@ class Store:
     @cached_property
     def tasks(self) -> TasksRepo:
         return TasksRepo(self.db)
+
+    @cached_property
+    def instructions(self) -> InstructionsRepo:
+        """Strategic instructions: vocabulary, writes with before/after, undo, questions and answers."""
+        return InstructionsRepo(self.db)
 
     @cached_property
     def arlo(self) -> ArloRepo:

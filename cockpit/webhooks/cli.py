@@ -36,7 +36,11 @@ def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None
         try:
             from cockpit.intake import webhook as quill  # the meeting-notes webhook, same server
 
-            app = create_app(store, settings, extra_routes=quill.quill_routes(store, secrets=settings.quill_webhook_secrets),
+            from cockpit.webhooks.atlas import atlas_routes
+
+            app = create_app(store, settings,
+                             extra_routes=quill.quill_routes(store, secrets=settings.quill_webhook_secrets)
+                             + atlas_routes(store, token=settings.atlas_token),
                              body_caps={quill.PATH: quill.MAX_BODY})
             h, p = host or settings.webhook_host, port or settings.webhook_port
             if not settings.resend_webhook_secret:
@@ -46,7 +50,7 @@ def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None
                            + (" (COCKPIT_QUILL_WEBHOOK_SECRET names no client and is no longer used)"
                               if settings.quill_webhook_secret else ""))
             click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /webhooks/quill, /unsubscribe/<token>,"
-                       " /forms/<client>)")
+                       " /forms/<client>, /atlas/tasks)")
             server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning", lifespan="off",
                                                    **proxy_options(settings)))
             await server.serve()
