@@ -10,13 +10,16 @@ one :class:`~cockpit.errors.ConfigError` line per field, naming the variable and
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal, Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cockpit.db.redact import redact
 from cockpit.errors import ConfigError
 
 APP_NAME = "redkey-cockpit"
@@ -46,6 +49,14 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=6, ge=1, le=100)
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
+    migration_database_url: str | None = Field(
+        default=None,
+        description="Connection string for migrations (direct or session pooler) when the main one is a transaction pooler.",
+    )
+    database_pool_mode: Literal["auto", "direct", "session", "transaction"] = Field(
+        default="auto", description="What sits between the cockpit and Postgres; auto detects it.")
+    database_sslrootcert: Path | None = Field(
+        default=None, description="CA certificate file: connections then verify the server (sslmode=verify-full).")
 
     # --- client scope ---------------------------------------------------------------------------
     client_id: str | None = Field(default=None, description="The client this session is scoped to.")
@@ -68,6 +79,7 @@ class Settings(BaseSettings):
     enrichment_interval_seconds: float = Field(default=3600, gt=0)
     pipeline_health_interval_seconds: float = Field(default=86_400, gt=0)
     sequence_interval_seconds: float = Field(default=30, gt=0)
+    won_deal_interval_seconds: float = Field(default=300, gt=0, description="How often arlo looks for won deals to propose a project for.")
     lease_seconds: float = Field(default=300, gt=0)
     health_threshold_days: int = Field(default=14, ge=1)
     health_threshold_by_stage: dict[str, int] = Field(default_factory=dict)
@@ -86,7 +98,41 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
-    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
+    webhook_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For is believed (comma separated); "
+                    "empty: none, the peer address is the client's.")
+    quill_webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description='Meeting-notes webhook secrets, JSON {"client_id": "secret"}: the secret that signs a post '
+                    "decides its client.")
+    quill_webhook_secret: str | None = None  # no longer used (it named no client); the webhooks command says so
+    atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
+
+    @field_validator("webhook_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for part in value:
+                try:
+                    ipaddress.ip_network(str(part), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return value
+
+    @field_validator("quill_webhook_secrets")
+    @classmethod
+    def _check_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for client, secret in value.items():
+            if not re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", client):
+                raise ValueError(f"{client!r} is not a client id")
+            if len(secret) < 16:
+                raise ValueError(f"the secret for {client} is shorter than 16 characters")
+        if len(set(value.values())) != len(value):
+            raise ValueError("two clients share a secret; give each client its own")
+        return value
 
 
     # --- mail and calendar sync ---------------------------------------------------------------
@@ -115,7 +161,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -123,6 +169,23 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("postgres://", "postgresql://")) and "=" not in value:
             raise ValueError("expected a postgresql:// URL or a libpq 'key=value' string")
+        return value
+
+    @field_validator("database_pool_mode", mode="before")
+    @classmethod
+    def _blank_mode_is_auto(cls, value: object) -> object:
+        return value.strip().lower() or "auto" if isinstance(value, str) else value
+
+    @field_validator("database_sslrootcert", mode="before")
+    @classmethod
+    def _blank_ca_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_sslrootcert")
+    @classmethod
+    def _check_ca(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no CA certificate file at {value}")
         return value
 
     @field_validator("client_id")
@@ -135,6 +198,18 @@ class Settings(BaseSettings):
         return self.data_dir / "pgdata"
 
 
+_SECRET_FIELDS = ("_key", "_secret", "_secrets", "password")
+
+
+def _shown(field: str, value: object) -> str:
+    """The bad value for the message: hidden for secrets, without its password for a database URL."""
+    if field.endswith(_SECRET_FIELDS):
+        return " (value hidden)"
+    if field == "database_url":
+        return f" (got {redact(str(value))!r})"
+    return f" (got {value!r})"
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning validation errors into one readable line per bad variable."""
     try:
@@ -143,5 +218,5 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            lines.append(f"COCKPIT_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"COCKPIT_{field.upper()}: {err['msg']}{_shown(field, err.get('input'))}")
         raise ConfigError("bad configuration: " + "; ".join(lines)) from None

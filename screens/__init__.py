@@ -55,6 +55,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("import", "Import", "i", "screens.imports:ImportScreen", "contacts and companies from a CSV"),
     ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
     ScreenSpec("sequences", "Sequences", "e", "screens.sequences:SequencesScreen", "email sequences per step"),
+    ScreenSpec("work", "Work", "w", "screens.work:WorkScreen", "projects, stages, phases and tasks"),
 ]
 
 

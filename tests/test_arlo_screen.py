@@ -26,7 +26,7 @@ async def _open(settings: Any, store: Store, pilot: Any, app: CockpitApp) -> Non
 
 async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Store, settings) -> None:
     arlo = Arlo(store, settings, Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
-    await arlo.run_once()                       # loops have run: enrichment, health (inbox), sequences
+    await arlo.run_once()                       # loops have run: enrichment, health (inbox), sequences, won deals
     waiting = await store.tasks.create_task("strategic_write", brief="Move the Volta deal to Demo",
                                       params={"text": "Move the Volta deal to Demo"})
     w = Waiter()
@@ -34,16 +34,16 @@ async def test_arlo_screen_shows_queue_loops_inbox_and_controls_tasks(store: Sto
     async with app.run_test(size=(160, 45), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
         loaded = await w.wait(ArloScreen.Loaded)
-        # scoped to BezelIQ: its three loops; the completed routine tasks are hidden until 'a'
-        assert len(loaded.view.loops) == 3 and [t.id for t in loaded.view.tasks] == [waiting.id]
+        # scoped to BezelIQ: its four loops; the completed routine tasks are hidden until 'a'
+        assert len(loaded.view.loops) == 4 and [t.id for t in loaded.view.tasks] == [waiting.id]
         await pilot.press("a")
-        loaded = await w.wait(ArloScreen.Loaded, lambda m: len(m.view.tasks) == 4)  # Northwind's not shown
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: len(m.view.tasks) == 5)  # Northwind's not shown
         screen = app.screen
         assert isinstance(screen, ArloScreen)
         loops = screen.query_one("#arlo-loops", DataTable)
-        assert loops.row_count == 3
+        assert loops.row_count == 4
         tasks = screen.query_one("#arlo-tasks", DataTable)
-        assert tasks.row_count == 4 and tasks.get_row_index(waiting.id) == 0   # newest first
+        assert tasks.row_count == 5 and tasks.get_row_index(waiting.id) == 0   # newest first
         inbox = screen.query_one("#arlo-inbox", DataTable)
         assert inbox.row_count == 1
         assert "1 created" in str(screen.query_one("#arlo-queue-title", Static).render())
@@ -83,9 +83,9 @@ async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, setting
         assert done.task.status == "complete"
         await pilot.pause()
         shown = str(app.screen.query_one("#tell-result", Static).render())
-        assert "Sarah Chen (Meridian Health)" in shown and "priority 'high'" in shown
+        assert "Sarah Chen (Meridian Health)" in shown and "Strong champion" in shown and "priority high" in shown
         sarah = (await store.crm.contacts_page("sarah chen")).items[0]
-        assert sarah.relationship_note == "Strong champion"
+        assert sarah.relationship_note.endswith(": Strong champion")   # appended to the note that was there, dated
 
         box.value = "Mark Sarah as a priority"
         await pilot.press("enter")
@@ -105,10 +105,11 @@ async def test_arlo_loops_run_as_async_workers_in_the_app(store: Store, settings
     async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
         await _open(settings, store, pilot, app)
         app.start_arlo(Services(enrichment=OfflineProvider(), parser=RuleBasedParser()))
-        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 3,
+        loaded = await w.wait(ArloScreen.Loaded, lambda m: sum(lp.last_status == "complete" for lp in m.view.loops) == 4,
                               timeout=30)
         assert {(lp.task_type, lp.last_status) for lp in loaded.view.loops} == {
-            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete")}
+            ("enrichment_scan", "complete"), ("pipeline_health", "complete"), ("sequence_step", "complete"),
+            ("won_deal_projects", "complete")}
         assert all(lp.next_run_at is not None for lp in loaded.view.loops)
         await pilot.pause()
         assert "engine:" in str(app.screen.query_one("#arlo-runtime", Static).render())

@@ -199,6 +199,10 @@ async def _apply(rc: RoleConn, row: ProposalRow, decision: ApprovalDecision) -> 
     p = dict(row.payload)
     if row.kind == "merge":
         return await ap.merge_contacts(rc, p["winner_id"], p["loser_id"], decision.decision_id)
+    if row.kind == "project":
+        from cockpit.work.won import apply_project_proposal
+
+        return await apply_project_proposal(rc.conn, row.payload)
     if row.kind in ("context", "writeback") and row.entity_type == "client_context":
         return await apply_context_change(rc, str(row.target_id), lambda current: apply_approved(current, row.kind, p),
                                           p, decision.decision_id)

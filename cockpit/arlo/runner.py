@@ -15,6 +15,7 @@ from typing import Any
 from cockpit.arlo import answers, health, scan, strategic  # noqa: F401 - register the task types
 from cockpit.sequences import task as _sequence_task  # noqa: F401 - registers sequence_step
 from cockpit.mail import task as _sync_tasks  # noqa: F401 - registers mail_sync, calendar_sync
+from cockpit.work import won as _won  # noqa: F401 - registers won_deal_projects
 from cockpit.arlo.context import Services, utcnow
 from cockpit.arlo.instructions import looks_like_query
 from cockpit.arlo.models import Task
@@ -30,7 +31,8 @@ def periodic_types(settings: Settings, client_id: str | None = None) -> dict[str
     """The engine's timers for a client: task type -> interval (seconds), from settings."""
     return {ENRICHMENT_SCAN: settings.enrichment_interval_seconds,
             PIPELINE_HEALTH: settings.pipeline_health_interval_seconds,
-            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings, client_id)}
+            SEQUENCE_STEP: settings.sequence_interval_seconds, **_sync_tasks.periodic(settings, client_id),
+            _won.WON_DEAL_PROJECTS: settings.won_deal_interval_seconds}
 
 
 @dataclass

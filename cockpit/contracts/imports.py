@@ -223,7 +223,7 @@ class GraphOperation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     op: Literal["create", "update", "merge", "link", "soft_delete", "repoint"]
-    entity_type: Literal["contact", "company", "deal", "activity", "client_context"]
+    entity_type: Literal["contact", "company", "deal", "activity", "client_context", "project"]
     entity_ref: str
     fields: dict[str, Any] = Field(default_factory=dict)
     before: dict[str, Any] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ from cockpit.db.client_schemas import (
     fingerprint,
 )
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
+from cockpit.db.data_api import lock_down
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
@@ -188,4 +189,5 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
         ([w.schema for w in workspaces], fingerprint(workspaces)))
+    await lock_down(conn)  # the generated views and functions got default privileges afresh
     return workspaces

@@ -23,14 +23,19 @@ from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
 from cockpit.store.email_events import EmailEventsRepo
+from cockpit.store.exports import ExportsRepo
 from cockpit.store.forms import FormsRepo
+from cockpit.store.import_mappings import ImportMappingsRepo
+from cockpit.store.logins import LoginsRepo
 from cockpit.store.imports import ImportsRepo
+from cockpit.store.instructions import InstructionsRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
 from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.sequences import SequencesRepo
 from cockpit.store.tasks import TasksRepo
+from cockpit.store.work import WorkRepo
 from cockpit.store.workspace_registry import WorkspaceRegistryRepo
 
 
@@ -92,6 +97,11 @@ class Store:
         return TasksRepo(self.db)
 
     @cached_property
+    def instructions(self) -> InstructionsRepo:
+        """Strategic instructions: vocabulary, writes with before/after, undo, questions and answers."""
+        return InstructionsRepo(self.db)
+
+    @cached_property
     def arlo(self) -> ArloRepo:
         return ArloRepo(self.db)
 
@@ -102,6 +112,14 @@ class Store:
     @cached_property
     def imports(self) -> ImportsRepo:
         return ImportsRepo(self.db)
+
+    @cached_property
+    def import_mappings(self) -> ImportMappingsRepo:
+        return ImportMappingsRepo(self.db)
+
+    @cached_property
+    def exports(self) -> ExportsRepo:
+        return ExportsRepo(self.db)
 
     @cached_property
     def schema(self) -> SchemaRepo:
@@ -126,6 +144,14 @@ class Store:
     @cached_property
     def admin(self) -> AdminRepo:
         return AdminRepo(self.db)
+
+    @cached_property
+    def work(self) -> WorkRepo:
+        return WorkRepo(self.db)
+
+    @cached_property
+    def logins(self) -> LoginsRepo:  # client-bound database logins
+        return LoginsRepo(self.db)
 
 
 __all__ = ["Db", "Store"]
