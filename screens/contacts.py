@@ -30,6 +30,7 @@ from widgets.formatting import ago, short_date
 from widgets.timeline import render_timeline
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
     from cockpit.context.models import ClientContext, ContextSnapshot
     from cockpit.sequences.models import Enrollment
@@ -82,6 +83,7 @@ class ContactsScreen(CockpitScreen):
     """List + detail of the client's contacts."""
 
     TITLE_TEXT = "Contacts"
+    WATCHES = frozenset({"contact", "company", "activity", "enrollment", "deal"})
     AUTO_FOCUS = "#contact-list"
 
     BINDINGS = [
@@ -137,6 +139,29 @@ class ContactsScreen(CockpitScreen):
         self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
         if self.dossier is not None:
             self._load_detail(self.dossier.contact.id)
+
+    def apply_changes(self, delivery: "Delivery") -> None:
+        """The contact on screen refreshes; a changed contact or company re-reads the list as far as it was
+        loaded (the cursor stays on its contact)."""
+        if self.dossier is not None:
+            self._load_detail(self.dossier.contact.id)
+        if delivery.touches({"contact", "company"}):
+            query, limit = self.query_text, max(self.page_size, min(len(self.contacts), 1000))
+
+            async def again(store: "Store") -> Page[Contact]:
+                return await store.crm.contacts_page(query or None, limit=limit)
+
+            self.call_store(again, lambda page: self._show_page(page, append=False), group="contact-list")
+
+    def clear_records(self) -> None:
+        super().clear_records()
+        self.contacts.clear()
+        self.dossier, self.pinned, self.next_after = None, None, None
+        self.remove_class("-detail")
+        self.query_one("#contact-identity", Static).update(Text("pick a contact (enter)", style="dim"))
+        for box in ("context", "operational", "strategic", "timeline", "sequence", "history"):
+            self.query_one(f"#contact-{box}", Static).update("")
+        self.query_one("#contact-count", Static).update("")
 
     def _show_page(self, page: Page[Contact], *, append: bool) -> None:
         ol = self.query_one(ContactList)
@@ -329,6 +354,10 @@ class ContactsScreen(CockpitScreen):
             if search.value:
                 search.value = ""
             self.query_one(ContactList).focus()
+            return
+        if self.pinned is not None and self.cockpit.navigator.back():
+            # opened by a jump (Enter on an activity, a deal's contact): back to that screen and row
+            self.pinned = None
             return
         if self.has_class("-detail") and not self.has_class("-wide"):
             self.remove_class("-detail")

@@ -43,6 +43,7 @@ class SequenceActions(ModalScreen[bool]):
         Binding("p", "pause_resume", "Pause/resume"),
         Binding("u", "unenroll", "Unenroll"),
         Binding("n", "enroll", "Enroll"),
+        Binding("enter", "enroll", "Enroll", show=False),
     ]
 
     def __init__(self, contact: Contact) -> None:
@@ -145,7 +146,10 @@ class SequenceActions(ModalScreen[bool]):
         self._run(lambda store: store.sequences.unenroll(e.id), f"unenrolled from {e.sequence_name}")
 
     @on(OptionList.OptionSelected, "#seq-available")
-    def _enroll_selected(self) -> None:
+    @on(OptionList.OptionSelected, "#seq-enrollments")
+    def _enroll_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter enrolls (what the hint says), whichever list has the focus."""
+        event.stop()
         self.action_enroll()
 
     def action_enroll(self) -> None:
