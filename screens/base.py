@@ -36,6 +36,9 @@ class CockpitScreen(Screen[None]):
     """A mode screen of the cockpit."""
 
     TITLE_TEXT = "Cockpit"
+    # What gets the focus when nothing has it (after a modal closes, on first show): a list, never a text
+    # field (a key typed next would land in it).
+    AUTO_FOCUS = "DataTable, OptionList"
     # The change kinds this screen shows (see cockpit.store.changes.KINDS); empty: none.
     WATCHES: frozenset[str] = frozenset()
 

@@ -95,7 +95,8 @@ class SequenceActions(ModalScreen[bool]):
         for ol in (enrolled, available):
             if ol.option_count and ol.highlighted is None:
                 ol.highlighted = 0
-        if self.focused is None or self.focused not in (enrolled, available):
+        if self.focused is None or self.focused not in (enrolled, available) or (
+                self.focused is enrolled and not data.enrollments):  # nothing to act on there
             (enrolled if data.enrollments else available).focus()
 
     def _say(self, message: str, *, error: bool = False) -> None:
