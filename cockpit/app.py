@@ -142,7 +142,9 @@ def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitab
             return False
         return True
 
-    return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
+    # the coroutine function, not a coroutine: a worker cancelled before it starts (a newer exclusive
+    # load) then leaves no never-awaited coroutine behind
+    return node.run_worker(job, group=group, exclusive=exclusive, exit_on_error=False)
 
 
 # === workers ===================================================================================

@@ -3,7 +3,7 @@
 :class:`ChangeFeed` reads :meth:`cockpit.store.changes.ChangesRepo.batches` (one LISTEN connection plus
 a cheap poll, or only the poll behind a transaction pooler) and hands what it heard to ``deliver`` as a
 :class:`Delivery`: the ids changed per kind (an empty set for "some row of that kind"). Deliveries are
-coalesced: at most one per ``min_gap`` seconds, so a burst of a thousand changes (arlo's enrichment scan)
+coalesced: the first at once, then at most one per ``burst_gap`` seconds while changes keep coming, so a burst of a thousand changes (arlo's enrichment scan)
 becomes a few repaints, never a thousand. The feed survives a lost connection: it waits and listens
 again (the store's reconnect reloads the screens meanwhile). No Textual here: the app runs :meth:`run`
 as a worker and turns each delivery into screen updates.
@@ -54,10 +54,13 @@ class ChangeFeed:
     """Listens for the client's changes and calls ``deliver(Delivery)`` at most every ``min_gap`` seconds."""
 
     def __init__(self, deliver: Callable[[Delivery], None], *, poll_seconds: float = 5.0,
-                 min_gap: float = 0.25, retry_seconds: float = 2.0) -> None:
+                 min_gap: float = 0.25, burst_gap: float = 1.0, retry_seconds: float = 2.0) -> None:
+        """``min_gap``: seconds between deliveries; ``burst_gap``: between deliveries that keep coming
+        (a change heard within ``burst_gap`` of the last delivery waits that long)."""
         self.deliver = deliver
         self.poll_seconds = poll_seconds
         self.min_gap = min_gap
+        self.burst_gap = burst_gap
         self.retry_seconds = retry_seconds
         self.ready = asyncio.Event()
         self.deliveries = 0
@@ -88,7 +91,9 @@ class ChangeFeed:
         if self._flush is not None:
             return
         loop = asyncio.get_running_loop()
-        wait = max(self._last + self.min_gap - loop.time(), 0.0)
+        now = loop.time()
+        gap = self.burst_gap if now - self._last < self.burst_gap else self.min_gap
+        wait = max(self._last + gap - now, 0.0)
         self._flush = loop.call_later(wait, self._send)
 
     def _send(self) -> None:
