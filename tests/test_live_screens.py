@@ -7,6 +7,7 @@ one came from, the client switch, the Tell box, every footer binding."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -275,8 +276,15 @@ async def test_tell_box_never_stays_disabled(settings, store, waiter) -> None:  
         await pilot.press("t")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "TellArlo", what="tell box")
         box = app.screen.query_one("#tell-input", Input)
+        stuck = asyncio.Event()
+
+        async def never_answers(*_args: Any) -> None:  # an arlo that hangs on the instruction
+            await stuck.wait()
+
+        app.arlo_runtime.tell = never_answers  # type: ignore[method-assign]
         await pilot.press(*"Move the Volta deal to Negotiation")
         await pilot.press("enter")
+        await pilot.pause()
         assert box.disabled  # while arlo works on it
         tell = app.screen
         tell.workers.cancel_group(tell, "tell-arlo")  # the worker ends without a result (cancelled)
