@@ -24,8 +24,12 @@ from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
 from cockpit.store.email_events import EmailEventsRepo
+from cockpit.store.exports import ExportsRepo
 from cockpit.store.forms import FormsRepo
+from cockpit.store.import_mappings import ImportMappingsRepo
+from cockpit.store.logins import LoginsRepo
 from cockpit.store.imports import ImportsRepo
+from cockpit.store.instructions import InstructionsRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
@@ -92,6 +96,11 @@ class Store:
         return TasksRepo(self.db)
 
     @cached_property
+    def instructions(self) -> InstructionsRepo:
+        """Strategic instructions: vocabulary, writes with before/after, undo, questions and answers."""
+        return InstructionsRepo(self.db)
+
+    @cached_property
     def arlo(self) -> ArloRepo:
         return ArloRepo(self.db)
 
@@ -102,6 +111,14 @@ class Store:
     @cached_property
     def imports(self) -> ImportsRepo:
         return ImportsRepo(self.db)
+
+    @cached_property
+    def import_mappings(self) -> ImportMappingsRepo:
+        return ImportMappingsRepo(self.db)
+
+    @cached_property
+    def exports(self) -> ExportsRepo:
+        return ExportsRepo(self.db)
 
     @cached_property
     def schema(self) -> SchemaRepo:
@@ -126,6 +143,10 @@ class Store:
     @cached_property
     def changes(self) -> ChangesRepo:
         return ChangesRepo(self.db)
+
+    @cached_property
+    def logins(self) -> LoginsRepo:  # client-bound database logins
+        return LoginsRepo(self.db)
 
 
 __all__ = ["Db", "Store"]
