@@ -62,6 +62,7 @@ class ArloScreen(CockpitScreen):
     """arlo at a glance: loops, the task queue (h hold, u resume, x cancel), the exec inbox."""
 
     TITLE_TEXT = "Arlo"
+    WATCHES = frozenset({"task", "inbox"})
     BINDINGS = [
         Binding("h", "control('hold')", "Hold"),
         Binding("u", "control('resume')", "Resume"),

@@ -24,6 +24,7 @@ from screens.base import CockpitScreen
 from widgets.stage_column import StageColumn
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 SORTS = ("amount", "close_date", "staleness")
@@ -81,8 +82,23 @@ class PipelineScreen(CockpitScreen):
         return min(self.page_size, visible + 4)
 
     # --- loading --------------------------------------------------------------------------------
+    WATCHES = frozenset({"deal", "company"})
+
     def reload(self) -> None:
-        sort, text, limit = self.sort, self.filter_text or None, self.first_page_size
+        self._load(self.first_page_size)
+
+    def apply_changes(self, delivery: "Delivery") -> None:
+        """A deal changed elsewhere: re-read the board as deep as each column is loaded (totals from SQL,
+        the moved card in its new column, cursor and scroll kept). Not while a move of ours is on its way
+        (the board would flash its old column): once it has landed."""
+        if self._move_lock.locked():
+            self.set_timer(0.2, lambda: self.apply_changes(delivery))
+            return
+        loaded = max((len(c.order) for c in self.columns.values()), default=0)
+        self._load(max(self.first_page_size, min(loaded, 500)))
+
+    def _load(self, limit: int) -> None:
+        sort, text = self.sort, self.filter_text or None
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
             stages, totals, pages = await asyncio.gather(

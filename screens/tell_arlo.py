@@ -38,6 +38,9 @@ class TellArlo(ModalScreen[Task | None]):
             super().__init__()
             self.error = error
 
+    class Settled(Message):
+        """The instruction's worker ended, however (done, failed, cancelled, dropped by a client switch)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.result: Task | None = None
@@ -70,12 +73,24 @@ class TellArlo(ModalScreen[Task | None]):
                 return await runtime.tell(store, client, text)
             except CockpitError as exc:  # shown in the box, where Justin is looking
                 return exc
+            finally:
+                self.post_message(self.Settled())
 
         def done(result: Task | CockpitError) -> None:
             self.post_message(self.Done(result) if isinstance(result, Task) else self.Failed(str(result)))
 
-        self.app.call_store(self, tell, done, group="tell-arlo",  # type: ignore[attr-defined]
-                            failed=lambda exc: self.post_message(self.Failed(f"unexpected {type(exc).__name__}: {exc}")))
+        worker = self.app.call_store(self, tell, done, group="tell-arlo",  # type: ignore[attr-defined]
+                                     failed=lambda exc: self.post_message(
+                                         self.Failed(f"unexpected {type(exc).__name__}: {exc}")))
+        if worker is None:  # no store after all (reconnecting): nothing runs, the box stays usable
+            self.post_message(self.Failed("the database is not connected yet; try again in a moment"))
+
+    @on(Settled)
+    def _settled(self) -> None:
+        box = self.query_one("#tell-input", Input)
+        if box.disabled:
+            box.disabled = False
+            box.focus()
 
     @on(Done)
     def _done(self, message: Done) -> None:

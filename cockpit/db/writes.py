@@ -150,6 +150,11 @@ def _creator_hint(view: str) -> str:
     return "write as the " + " or ".join(VIEWS[view].creators) + " role"
 
 
+# The change feed's kind for each record view (see redkey.notify_change): announced at commit on the
+# client's change channel whatever column the write touched.
+CHANGE_KIND = {"crm_deals": "deal", "crm_contacts": "contact", "crm_companies": "company"}
+
+
 def record_trigger(view: str, workspaces: list[Workspace]) -> str:
     table = L1_TABLE[view]
     ext = ext_table(view)
@@ -200,6 +205,9 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
     stage_check = _stage_check() if view == "crm_deals" else ""
     name = f"redkey.{view}_write"
     readonly_msg = ", ".join(fixed)
+    kind = CHANGE_KIND[view]
+    announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
+    announce_old = f"        PERFORM redkey.notify_change(v_client, '{kind}', OLD.id::text);\n"
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 {_HEADER}
@@ -230,7 +238,7 @@ BEGIN
         END IF;
         NEW.created_at := now();
         NEW.updated_at := now();
-        RETURN NEW;
+{announce_new}        RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
         IF {_changed(fixed)} THEN
             RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
@@ -251,10 +259,10 @@ BEGIN
         END IF;
 {stage_log}
         NEW.updated_at := now();
-        RETURN NEW;
+{announce_new}        RETURN NEW;
     ELSE
 {_client_blocks(workspaces, delete_body)}
-        RETURN OLD;
+{announce_old}        RETURN OLD;
     END IF;
 END
 $fn$;
