@@ -38,9 +38,17 @@ class TellArlo(ModalScreen[Task | None]):
             super().__init__()
             self.error = error
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
+        """``text``: told at once (the palette's ``tell …``)."""
         super().__init__()
         self.result: Task | None = None
+        self.initial = text
+
+    def on_mount(self) -> None:
+        if self.initial:
+            box = self.query_one("#tell-input", Input)
+            box.value = self.initial
+            box.post_message(Input.Submitted(box, self.initial))
 
     def compose(self) -> ComposeResult:
         with Vertical():

@@ -13,7 +13,7 @@ from cockpit.config import Settings
 from screens import ScreenSpec, available_screens
 from screens.contacts import ContactsScreen
 from screens.pipeline import PipelineScreen
-from screens.record_detail import DealDetail
+from screens.deal_page import DealPage as DealDetail
 from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
