@@ -67,9 +67,17 @@ async def move_hits(app: "CockpitApp", rest: str) -> list[Hit3]:
     return out
 
 
+def under_palette(app: "CockpitApp") -> Any:
+    """The screen the palette was opened over (the palette itself is the top screen while typing)."""
+    from textual.command import CommandPalette
+
+    return next((s for s in reversed(app.screen_stack) if not isinstance(s, CommandPalette)), app.screen)
+
+
 def record_on_screen(app: "CockpitApp") -> tuple[str, Any] | None:
-    """(view, record) of the page on screen: a deal page, a company page, the contacts screen's contact."""
-    screen = app.screen
+    """(view, record) of the page on screen (under the palette): a deal page, a company page, the
+    contacts screen's contact."""
+    screen = under_palette(app)
     data = getattr(screen, "data", None)
     if data is not None and hasattr(data, "deal"):
         return "crm_deals", data.deal
@@ -114,7 +122,7 @@ def save_field(app: "CockpitApp", view: str, record: Any, name: str, value: Any)
     label = getattr(record, "display_name", None) or getattr(record, "name", None) or "(unnamed)"
     entry = Edit(view, record.id, label, before={name: getattr(record, name, None)},  # type: ignore[arg-type]
                  after={name: value})
-    screen = app.screen
+    screen = under_palette(app)
 
     async def save(store: Any) -> Any:
         return await store.crm.update_strategic(view, record.id, **{name: value})

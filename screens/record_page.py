@@ -71,7 +71,10 @@ def activity_line(a: Activity) -> Text:
 class RecordPage(ModalScreen[None]):
     """A record's page over the current screen; esc closes, enter opens the highlighted line."""
 
+    # A modal screen stops the app's bindings: the palette, undo, tell and help are bound here again.
     BINDINGS = [Binding("escape,q", "close", "Close"), Binding("e", "edit", "Edit"), Binding("u", "app.undo", "Undo"),
+                Binding("colon", "app.command_palette", "Commands", key_display=":"),
+                Binding("t", "app.tell_arlo", "Tell arlo"), Binding("question_mark", "app.help", "Keys", key_display="?"),
                 Binding("j", "cursor(1)", show=False), Binding("k", "cursor(-1)", show=False)]
 
     def __init__(self) -> None:
