@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
     quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
+    atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
 
 
     # --- mail and calendar sync ---------------------------------------------------------------

@@ -17,6 +17,18 @@ ANSWERS = {
         "action": "update", "target_kind": "deal", "target": "Acme Fleet Analytics", "company_hint": None,
         "priority": None, "note": None, "recontact": "September", "stage": None, "question": None},
     "do the thing": {"action": "unknown", "question": "Which record, and what should change?"},
+    # the current answer shape: several changes, on several records
+    "volta's in negotiation now, worth 80k — and ping Priya end of Q1": {
+        "targets": [{"name": "Volta Energy — Pilot", "kind": "deal", "company": None},
+                    {"name": "Priya", "kind": "contact", "company": None}],
+        "changes": [{"target": 0, "field": "stage", "value": "negotiation"},
+                    {"target": 1, "field": "recontact", "value": "end of Q1"}],
+        "question": None},
+    # the model names a stage or a person the client has not as one: the same rule, a question
+    "Stanton is lost": {"targets": [{"name": "Volta", "kind": "deal", "company": None}],
+                        "changes": [{"target": 0, "field": "stage", "value": "Closed Lost"}], "question": None},
+    "make Sarah high priority": {"targets": [{"name": "Sarah", "kind": "contact", "company": None}],
+                                 "changes": [{"target": 0, "field": "priority", "value": "high"}], "question": None},
 }
 
 

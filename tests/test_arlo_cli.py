@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from tests.test_cli import _no_traceback, cockpit
@@ -20,14 +21,40 @@ def test_tell_prints_the_result_or_the_question(db_url: str, tmp_path: Path) -> 
     ok = cockpit("tell", "Mark Sarah at Meridian as a priority — strong champion, CFO relationship", env=env)
     _no_traceback(ok)
     assert ok.returncode == 0, ok.stderr
-    assert "Sarah Chen (Meridian Health): priority 'high'" in ok.stdout
+    today = datetime.now(timezone.utc).date().isoformat()   # the shell runs on the real clock
+    assert f"Sarah Chen (Meridian Health): relationship note + '{today}: Strong champion, CFO relationship'" \
+        in ok.stdout
+    assert "already has priority high" in ok.stdout and "undo with: cockpit undo 0.0." in ok.stdout
     asks = cockpit("tell", "Mark", "Sarah", "as", "a", "priority", env=env)
     assert asks.returncode == 3 and asks.stdout.startswith("arlo asks: Which") and "Sarah Okafor" in asks.stdout
     query = cockpit("tell", "summarise the pipeline", env=env)
     assert query.returncode == 0 and query.stdout.startswith("Pipeline:") and "Negotiation" in query.stdout
     empty = cockpit("tell", "   ", env=env)
-    assert empty.returncode == 1 and empty.stderr.startswith("error: tell arlo what to do")
+    assert empty.returncode == 2 and "tell arlo what to do" in empty.stderr
     _no_traceback(empty)
+
+
+def test_answer_a_question_and_undo_from_the_shell(db_url: str, tmp_path: Path) -> None:
+    env = _env(db_url, tmp_path)
+    asks = cockpit("tell", "Move the Volta deal to Closed Lost", env=env)
+    assert asks.returncode == 3, asks.stderr
+    assert "This client has no lost stage" in asks.stdout and "5. Negotiation" in asks.stdout
+    task_id = asks.stdout.split("cockpit tell --answer ")[1].split()[0]
+    wrong = cockpit("tell", "--answer", task_id, "Banana", env=env)
+    assert wrong.returncode == 1 and "'Banana' is not one of the choices" in wrong.stderr
+    _no_traceback(wrong)
+    done = cockpit("tell", "--answer", task_id, "5", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Volta Energy — Pilot: stage Proposal → Negotiation.")
+    shown = cockpit("task", "show", task_id, env=env)
+    assert "arlo.answered" in shown.stdout and "output: Volta Energy — Pilot: stage Proposal → Negotiation." in shown.stdout
+    undone = cockpit("undo", task_id, env=env)
+    assert undone.returncode == 0 and undone.stdout.strip() == "Undone: Volta Energy — Pilot: stage back to 'Proposal'."
+    again = cockpit("undo", task_id, env=env)
+    assert again.returncode == 1 and "already undone" in again.stderr
+    _no_traceback(again)
+    nothing = cockpit("undo", "0.0.424242", env=env)
+    assert nothing.returncode == 1 and "no task 0.0.424242" in nothing.stderr
 
 
 def test_arlo_once_runs_what_is_due_then_nothing(db_url: str, tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ async def test_acme_stalled_recontact_in_july(arlo: Arlo, store: Store, seed_rec
     done = await _tell(arlo, "The Acme deal is stalled — budget freeze until Q3, recontact in July")
     assert done.status == "complete", done.output
     deal = await _deal(store, "Acme")
-    assert deal.strategy_note == "Stalled — budget freeze until Q3"
+    assert deal.strategy_note == "2026-11-20: Stalled — budget freeze until Q3"  # dated, appended
     assert deal.recontact_at == date(2027, 7, 1)  # next July 1st after 2026-11-20
     assert "Acme" in done.summary and "2027-07-01" in done.summary
 
@@ -80,7 +80,8 @@ async def test_mark_sarah_at_meridian_as_priority(arlo: Arlo, store: Store, seed
     assert done.status == "complete", done.output
     sarah = (await store.crm.contacts_page("sarah chen")).items[0]
     assert sarah.priority == "high"
-    assert sarah.relationship_note == "Strong champion, CFO relationship"
+    # appended under the note that was there, dated
+    assert sarah.relationship_note == "Strong champion; CFO relationship\n2026-11-20: Strong champion, CFO relationship"
     okafor = (await store.crm.contacts_page("sarah okafor")).items[0]
     assert okafor.priority is None and okafor.relationship_note is None
 
@@ -132,7 +133,7 @@ async def test_instruction_runs_under_the_strategic_role(arlo: Arlo, store: Stor
         await store.crm.update_operational("crm_deals", deal.id, strategy_note="sneaky")
     done = await _tell(arlo, "The Acme deal is stalled — budget freeze")
     assert done.status == "complete"
-    assert (await _deal(store, "Acme")).strategy_note == "Stalled — budget freeze"
+    assert (await _deal(store, "Acme")).strategy_note == "2026-11-20: Stalled — budget freeze"
 
 
 async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, seed_records) -> None:

@@ -33,7 +33,8 @@ async def test_llm_parser_writes_strategic_fields_and_records_cost(store: Store,
         "Sarah at Meridian is key — make her high priority, she's our CFO champion", "bezeliq")).id)
     assert done.status == "complete", done.output
     sarah = (await store.crm.contacts_page("sarah chen")).items[0]
-    assert sarah.priority == "high" and sarah.relationship_note == "CFO champion"
+    assert sarah.priority == "high"
+    assert sarah.relationship_note == "Strong champion; CFO relationship\n2026-11-20: CFO champion"  # appended
     assert float(done.cost_usd) == pytest.approx((1000 * 3 + 200 * 15) / 1e6)
     headers, body = fake.requests[0]
     assert headers["anthropic-version"] == "2023-06-01" and headers["x-api-key"] == KEY
@@ -78,3 +79,22 @@ async def test_llm_phrases_adhoc_answers_from_our_facts(store: Store, settings, 
     assert done.output["answer"].startswith("Here is what I found: Pipeline:")
     assert "Facts (from the CRM)" in fake.requests[-1][1]["messages"][0]["content"]
     await arlo.aclose()
+
+
+async def test_llm_intents_go_through_the_same_resolution_and_rule(store: Store, settings, fake) -> None:
+    arlo = await _arlo(store, settings, fake.url)
+    try:
+        done = await arlo.run_task((await arlo.tell("volta's in negotiation now, worth 80k — and ping Priya end of Q1",
+                                                    "bezeliq")).id)
+        assert done.status == "complete", done.output
+        assert done.output["parser"] == "llm"
+        deal = next(d for d in await store.crm.search_deals("volta", 5) if d.name == "Volta Energy — Pilot")
+        priya = (await store.crm.contacts_page("priya raman")).items[0]
+        assert deal.stage_id == "NEGOTIATE" and priya.recontact_at.isoformat() == "2027-03-31"
+        lost = await arlo.run_task((await arlo.tell("Stanton is lost", "bezeliq")).id)
+        assert lost.status == "blocked" and "no lost stage" in lost.output["question"]
+        sarah = await arlo.run_task((await arlo.tell("make Sarah high priority", "bezeliq")).id)
+        assert sarah.status == "blocked" and "Sarah Okafor" in sarah.output["question"]
+        assert (await store.crm.contacts_page("sarah okafor")).items[0].priority is None
+    finally:
+        await arlo.aclose()

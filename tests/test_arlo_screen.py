@@ -83,9 +83,9 @@ async def test_tell_arlo_files_a_task_and_shows_its_result(store: Store, setting
         assert done.task.status == "complete"
         await pilot.pause()
         shown = str(app.screen.query_one("#tell-result", Static).render())
-        assert "Sarah Chen (Meridian Health)" in shown and "priority 'high'" in shown
+        assert "Sarah Chen (Meridian Health)" in shown and "Strong champion" in shown and "priority high" in shown
         sarah = (await store.crm.contacts_page("sarah chen")).items[0]
-        assert sarah.relationship_note == "Strong champion"
+        assert sarah.relationship_note.endswith(": Strong champion")   # appended to the note that was there, dated
 
         box.value = "Mark Sarah as a priority"
         await pilot.press("enter")

@@ -1,5 +1,6 @@
 """arlo from the shell: ``cockpit arlo`` (the loops, headless, for systemd), ``cockpit arlo --once``,
-``cockpit tell "..."`` and ``cockpit task list|hold|resume|cancel``."""
+``cockpit tell "..."`` (and ``--answer TASK CHOICE``), ``cockpit undo TASK`` and
+``cockpit task list|show|hold|resume|cancel``."""
 
 from __future__ import annotations
 
@@ -64,21 +65,35 @@ def arlo_cmd(ctx: click.Context, once: bool) -> None:
 
 
 @main.command("tell")
-@click.argument("words", nargs=-1, required=True)
+@click.argument("words", nargs=-1)
 @click.option("--no-wait", is_flag=True, help="File the task and return; a running arlo picks it up.")
+@click.option("--answer", "answer_task", metavar="TASK",
+              help="Answer TASK's question with WORDS (a choice's number or words of its label).")
 @click.pass_context
-def tell_cmd(ctx: click.Context, words: tuple[str, ...], no_wait: bool) -> None:
-    """Tell arlo something: a strategic instruction or a question. Prints the result."""
+def tell_cmd(ctx: click.Context, words: tuple[str, ...], no_wait: bool, answer_task: str | None) -> None:
+    """Tell arlo something: a strategic instruction or a question. Prints the result.
+
+    With --answer TASK CHOICE, answers the question TASK asked (exit 3 = arlo asks another)."""
     settings = get_settings(ctx)
     text = " ".join(words)
+    if not text.strip():
+        raise click.UsageError("tell arlo what to do, e.g. cockpit tell \"Move the Volta deal to Negotiation\""
+                               if not answer_task else "give the choice, e.g. cockpit tell --answer TASK 1")
 
     async def body() -> int:
+        from cockpit.arlo.questions import answer
         from cockpit.arlo.runner import Arlo
 
         store = await open_store(settings, source="arlo")
         arlo = Arlo(store, settings)
         try:
-            task = await arlo.tell(text, await _client_for(store, settings))
+            if answer_task:
+                task = await answer(store, answer_task, text)
+                if task.is_final:
+                    click.echo(f"task {task.id} {task.status}: the instruction was dropped")
+                    return 0
+            else:
+                task = await arlo.tell(text, await _client_for(store, settings))
             if no_wait:
                 click.echo(f"filed task {task.id} ({task.task_type})")
                 return 0
@@ -89,14 +104,37 @@ def tell_cmd(ctx: click.Context, words: tuple[str, ...], no_wait: bool) -> None:
         out = done.output or {}
         if done.status == "complete":
             click.echo(out.get("answer") or out.get("summary") or "done")
+            if out.get("undo"):
+                click.echo(f"(task {done.id}; undo with: {out['undo']})")
             return 0
         if out.get("question"):
             click.echo(f"arlo asks: {out['question']}")
+            if out.get("choices"):
+                click.echo(f"answer with: cockpit tell --answer {done.id} NUMBER")
             return 3
         click.secho(f"error: task {done.id} {done.status}: {done.summary}", fg="red", err=True)
         return 1
 
     sys.exit(run(body, settings))
+
+
+@main.command("undo")
+@click.argument("task_id")
+@click.pass_context
+def undo_cmd(ctx: click.Context, task_id: str) -> None:
+    """Undo what a strategic instruction (TASK_ID) wrote: every field it changed goes back, or none does."""
+    settings = get_settings(ctx)
+
+    async def body() -> None:
+        from cockpit.arlo.questions import undo
+
+        store = await open_store(settings, source="cockpit")
+        try:
+            click.echo(await undo(store, task_id))
+        finally:
+            await store.close()
+
+    run(body, settings)
 
 
 @main.group("task")

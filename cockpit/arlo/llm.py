@@ -14,11 +14,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 
-from cockpit.arlo.instructions import Intent, parse_when
+from cockpit.arlo.dates import read_date
+from cockpit.arlo.instructions import Change, Intent, Target
 from cockpit.config import Settings
 from cockpit.errors import CockpitError
 from cockpit.retries import RetriesExhausted, Retry, RetryPolicy, header_seconds, retrying
@@ -96,50 +98,92 @@ class MessagesClient:
         return resp
 
 
-PARSER_SYSTEM = """You turn a founder's CRM instruction into JSON. Strategic fields only: priority (high|medium|low),
-strategy_note (deals, companies), relationship_note (contacts), recontact_at (a date expression as written,
-e.g. "July", "Q3", "2 weeks", or YYYY-MM-DD), and stage moves for deals.
+PARSER_SYSTEM = """You turn a founder's CRM instruction into JSON. It may hold several changes, on one or
+more records. Fields: stage (deals: the stage as he named it, e.g. "Negotiation", "closed lost", "signed"),
+priority (high|medium|low), recontact (a date expression as written, e.g. "July", "end of Q1", "next Tuesday",
+or YYYY-MM-DD), note (context worth keeping, in his words), amount (deals: a number in currency units),
+currency (deals: ISO code), close_date (deals: a date expression as written), name (deals: a new name).
 Answer with one JSON object and nothing else:
-{"action": "update" | "move" | "unknown",
- "target_kind": "deal" | "contact" | "company" | "any",
- "target": "<the record as named, e.g. Acme>", "company_hint": "<company named with a person, or null>",
- "stage": "<stage as named, for moves, or null>", "priority": "<high|medium|low or null>",
- "note": "<context worth keeping as a note, or null>", "recontact": "<date expression or null>",
+{"targets": [{"name": "<the record as named, e.g. Volta Energy — Pilot or Sarah>",
+              "kind": "deal" | "contact" | "company" | "any", "company": "<company named with a person, or null>"}],
+ "changes": [{"target": <index into targets>, "field": "<field>", "value": "<value as written>"}],
  "question": "<a question if the instruction is unclear, or null>"}
-Today is {today}."""
+Never guess a record, a stage or a date: when unsure, ask in "question". Today is {today}."""
+
+_FIELDS = {"stage": "stage", "priority": "priority", "recontact": "recontact_at", "recontact_at": "recontact_at",
+           "note": "note", "amount": "amount", "currency": "currency", "close_date": "close_date", "name": "name"}
+
+
+def _legacy(data: dict[str, Any]) -> dict[str, Any]:
+    """The single-action answer shape ({action, target, priority, ...}) as targets + changes."""
+    if "targets" in data or not data.get("target"):
+        return data
+    changes = [{"target": 0, "field": f, "value": data.get(k)} for k, f in
+               (("stage", "stage"), ("priority", "priority"), ("recontact", "recontact"), ("note", "note"))
+               if data.get(k)]
+    return {"targets": [{"name": data["target"], "kind": data.get("target_kind") or "any",
+                         "company": data.get("company_hint")}], "changes": changes, "question": data.get("question")}
 
 
 class LLMInstructionParser:
-    """Asks the model for the intent; dates are still read by :func:`parse_when` so the rules stay ours."""
+    """Asks the model for the intent; dates and amounts are still read by our rules, and resolution
+    (records, stages, the never-a-wrong-write rule) is the same as for the rule-based parser."""
 
     name = "llm"
 
     def __init__(self, client: MessagesClient) -> None:
         self.client = client
 
-    async def parse(self, text: str, *, now: datetime) -> Intent:
+    async def parse(self, text: str, *, now: datetime, vocabulary: Any = None) -> Intent:
         done = await self.client.complete(PARSER_SYSTEM.replace("{today}", now.date().isoformat()), text)
         m = re.search(r"\{.*\}", done.text, re.S)
         try:
             data: dict[str, Any] = json.loads(m.group(0)) if m else {}
         except json.JSONDecodeError:
             data = {}
-        if not data:
-            return Intent("unknown", question="I couldn't make sense of that instruction.", cost_usd=done.cost_usd)
-        fields: dict[str, Any] = {}
-        question = data.get("question") or None
-        if data.get("priority") in ("high", "medium", "low"):
-            fields["priority"] = data["priority"]
-        if data.get("recontact"):
-            when: date | None = parse_when(str(data["recontact"]), now.date())
-            if when is None:
-                question = question or f"When should I recontact? I couldn't read {data['recontact']!r} as a date."
-            else:
-                fields["recontact_at"] = when
-        action = data.get("action") if data.get("action") in ("update", "move") else "unknown"
-        if action == "unknown" and not question:
-            question = "I couldn't tell what to change from that."
-        kind = data.get("target_kind") if data.get("target_kind") in ("deal", "contact", "company", "any") else "any"
-        return Intent(action, kind, data.get("target") or None, company_hint=data.get("company_hint") or None,
-                      stage=data.get("stage") or None, fields=fields, note=data.get("note") or None,
-                      question=question, cost_usd=done.cost_usd)
+        if not isinstance(data, dict) or not data:
+            return Intent(question="I couldn't make sense of that instruction.", cost_usd=done.cost_usd)
+        data = _legacy(data)
+        intent = Intent(question=data.get("question") or None, cost_usd=done.cost_usd)
+        for t in data.get("targets") or []:
+            if isinstance(t, dict) and t.get("name"):
+                kind = t.get("kind") if t.get("kind") in ("deal", "contact", "company", "any") else "any"
+                intent.targets.append(Target(str(t["name"]), kind, t.get("company") or None))
+        for c in data.get("changes") or []:
+            field = _FIELDS.get(str(c.get("field"))) if isinstance(c, dict) else None
+            target = c.get("target") if isinstance(c, dict) else None
+            if field is None or not isinstance(target, int) or not 0 <= target < len(intent.targets):
+                continue
+            value = c.get("value")
+            change = _change(field, value, target, now.date())
+            if isinstance(change, str):
+                intent.question = intent.question or change
+            elif change is not None:
+                intent.changes.append(change)
+        if not intent.changes and not intent.question:
+            intent.question = "I couldn't tell what to change from that."
+        return intent
+
+
+def _change(field: str, value: Any, target: int, today: date) -> Change | str | None:
+    if value in (None, ""):
+        return None
+    words = str(value)
+    if field in ("recontact_at", "close_date"):
+        when = read_date(words, today)
+        if when is None:
+            return f"I couldn't read {words!r} as a date."
+        return Change(target, field, when, words)
+    if field == "priority":
+        level = words.lower()
+        return Change(target, field, level, words) if level in ("high", "medium", "low") else \
+            f"Priority {words!r} is not high, medium or low."
+    if field == "amount":
+        try:
+            amount = Decimal(re.sub(r"[^\d.]", "", words.lower().replace("k", "000")))
+        except InvalidOperation:
+            return f"I couldn't read {words!r} as an amount."
+        return Change(target, field, amount, words)
+    if field == "currency":
+        return Change(target, field, words.upper()[:3], words)
+    return Change(target, field, words, words)

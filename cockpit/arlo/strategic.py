@@ -1,105 +1,97 @@
-"""The strategic write task: Justin's instruction -> intent (parser) -> records (fuzzy resolution) ->
-strategic fields, written under the strategic role. Anything unclear becomes a question in the task's
-output and nothing is written (the task is 'blocked' on Justin's answer)."""
+"""The strategic write task: Justin's instruction -> intent (parser) -> writes (resolution against the
+client's records and stages) -> one transaction under the strategic role.
+
+Anything unclear becomes a question with choices in the task's output and nothing is written (the task
+is 'blocked' on Justin's answer; answering hands it back here with the choice as a binding). A write's
+result says exactly what changed on which record; ``redkey.strategic_changes`` keeps every field's
+before and after for undo.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from cockpit.arlo.dates import shown
 from cockpit.arlo.context import TaskContext
-from cockpit.arlo.instructions import Intent
 from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
-from cockpit.arlo.resolve import Candidate, find_companies, find_contacts, find_deals, match_stage, which
+from cockpit.arlo.resolve import Ask, Question, resolve
+from cockpit.errors import CockpitError
 from cockpit.fields import strategic_whitelist
-
-_VIEW = {"deal": "crm_deals", "contact": "crm_contacts", "company": "crm_companies"}
-
-
-def _ask(question: str, intent: Intent | None = None) -> TaskBlocked:
-    return TaskBlocked({"question": question, "summary": question, "written": False})
+from cockpit.store.instructions import jsonable
 
 
-async def _resolve(ctx: TaskContext, intent: Intent) -> Candidate:
-    name = intent.target or ""
-    kind = intent.target_kind or "any"
-    if kind == "deal":
-        res = await find_deals(ctx.store, name, intent.company_hint)
-        what = "deal"
-    else:
-        res = await find_contacts(ctx.store, name, intent.company_hint)
-        what = "contact"
-        if not res.match and not res.ambiguous and not intent.company_hint:
-            res, what = await find_companies(ctx.store, name), "company"
-            if not res.match and not res.ambiguous:
-                res, what = await find_deals(ctx.store, name), "deal"
-    if res.ambiguous:
-        raise _ask(which(res, what if kind != "any" else f"'{name}'") + " Nothing was changed.")
-    if res.match is None:
-        where = f" at {intent.company_hint}" if intent.company_hint else ""
-        raise _ask(f"I couldn't find a {kind if kind != 'any' else 'contact, company or deal'} matching "
-                   f"'{name}'{where} in this client's records. Who do you mean? Nothing was changed.")
-    return res.match
+def _show(field: str, v: Any) -> str:
+    v = jsonable(v)
+    if v in (None, ""):
+        return "empty"
+    if field in ("recontact_at", "close_date"):
+        return shown(date.fromisoformat(str(v)))
+    if field.endswith("_note"):
+        return repr(v.splitlines()[-1]) if isinstance(v, str) else str(v)
+    return repr(v) if isinstance(v, str) else f"{v:,.0f}" if isinstance(v, float) else str(v)
 
 
-def _describe(fields: dict[str, Any]) -> str:
-    parts = []
-    for k, v in fields.items():
-        label = k.replace("_", " ").replace(" at", "")
-        parts.append(f"{label} {v.isoformat() if isinstance(v, date) else repr(v) if isinstance(v, str) else v}")
-    return ", ".join(parts)
+def describe_applied(applied: list[Any], stage_labels: dict[str, str]) -> list[str]:
+    """One line per record: what changed on it, before → after (dates as the exact day)."""
+    by_record: dict[str, list[str]] = {}
+    for a in applied:
+        name = a.field.replace("_", " ").removesuffix(" at")
+        if a.field == "stage_id":
+            part = f"stage {stage_labels.get(a.before, a.before)} → {stage_labels.get(a.after, a.after)}"
+        elif a.field.endswith("_note"):
+            part = f"{name} + {_show(a.field, a.after)}"
+        else:
+            part = f"{name} {_show(a.field, a.before)} → {_show(a.field, a.after)}"
+        by_record.setdefault(a.label, []).append(part)
+    return [f"{label}: {', '.join(parts)}" for label, parts in by_record.items()]
 
 
 async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     text = str(ctx.task.params.get("text") or ctx.task.brief or "")
-    intent = await ctx.services.parser.parse(text, now=ctx.now())
+    repo = ctx.store.instructions
+    today = ctx.now().date()
+    bindings = await repo.bindings(ctx.task.id)
+    if not bindings:
+        await repo.supersede(ctx.task)
+    vocab = await repo.vocabulary(text)
+    intent = await ctx.services.parser.parse(text, now=ctx.now(), vocabulary=vocab)
     ctx.add_cost(intent.cost_usd)
-    if intent.question:
-        raise _ask(intent.question + " Nothing was changed.")
-    if intent.action == "unknown" or not intent.target:
-        raise _ask("I couldn't tell what to change from that. Nothing was changed.")
-    stage = None
-    stages = []
-    if intent.action == "move":
-        stages = await ctx.store.crm.pipeline()
-        stage = match_stage(stages, intent.stage or "")
-        if stage is None:
-            raise _ask(f"No stage matches '{intent.stage}'. The stages are: "
-                       + ", ".join(s.label for s in stages) + ". Nothing was changed.")
-    target = await _resolve(ctx, intent)
-    if stage is not None and target.kind != "deal":
-        raise _ask(f"{target.label} is a {target.kind}; only deals move between stages. Nothing was changed.")
-
-    fields = dict(intent.fields)
-    if intent.note and intent.action == "update":
-        fields["relationship_note" if target.kind == "contact" else "strategy_note"] = intent.note
-    if target.kind == "deal":
-        fields.pop("relationship_note", None)
-    stray = sorted(set(fields) - set(strategic_whitelist(_VIEW[target.kind])))
-    if stray:
-        raise _ask(f"{target.label} is a {target.kind}: {', '.join(stray)} cannot be set on it by an instruction. "
-                   "Nothing was changed.")
-    changes = []
-    move_to = None
-    if stage is not None:
-        if target.record.stage_id == stage.stage_id:
-            changes.append(f"{target.label} is already in {stage.label}")
-        else:
-            move_to = stage.stage_id
-    if move_to or fields:
-        from_stage = await ctx.store.arlo.apply_strategic(_VIEW[target.kind], target.id, fields,  # type: ignore[arg-type]
-                                                     stage_id=move_to)
-        if move_to and stage is not None:
-            labels = {s.stage_id: s.label for s in stages}
-            changes.append(f"moved {target.label} from {labels.get(from_stage or '', from_stage)} to {stage.label}")
-        if fields:
-            changes.append(f"{target.label}: {_describe(fields)}")
-    if not changes:
-        raise _ask(f"I found {target.label}, but not what to change. Nothing was changed.")
-    return {"summary": "; ".join(changes), "written": True, "parser": ctx.services.parser.name,
-            "target": {"kind": target.kind, "id": str(target.id), "label": target.label},
-            "fields": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()},
-            "stage": stage.stage_id if stage else None}
+    stages = await ctx.store.crm.pipeline()
+    try:
+        plan = resolve(intent, vocab, stages, bindings, today)
+    except Ask as ask:
+        raise TaskBlocked(ask.question.output()) from None
+    if not plan.writes:
+        if plan.already:
+            return {"summary": "Nothing to change: " + "; ".join(plan.already) + ".", "written": False,
+                    "changes": [], "parser": ctx.services.parser.name}
+        raise TaskBlocked(Question("I couldn't tell what to change from that.").output())
+    for w in plan.writes:   # the registry says what an instruction may set on each kind of record
+        stray = sorted({*w.fields, *([w.note_field] if w.note_field else [])} - set(strategic_whitelist(w.view)))
+        if stray:
+            raise TaskBlocked(Question(f"{w.label}: {', '.join(f.replace('_', ' ') for f in stray)} cannot be set "
+                                       "by an instruction.").output())
+    await ctx.checkpoint()
+    planned = [{"record": w.label, "id": str(w.record_id), "view": w.view,
+                "fields": sorted([*w.fields, *([w.note_field] if w.note_field else []),
+                                  *(["stage_id"] if w.stage_id else [])])} for w in plan.writes]
+    try:
+        applied = await repo.apply(ctx.task.id, plan.writes, today=today)
+    except CockpitError as exc:   # refused by the database: nothing of the instruction was written
+        raise TaskBlocked({"error": f"{exc}; nothing was changed (it would have been: {'; '.join(plan.said)})",
+                           "written": False, "planned": planned}) from None
+    labels = {s.stage_id: s.label for s in stages}
+    lines = describe_applied(applied, labels)
+    summary = "; ".join(lines) + "." if lines else "Nothing to change."
+    if plan.already:
+        summary += " (" + "; ".join(plan.already) + ")"
+    if plan.unused:
+        summary += " Not used: " + "; ".join(f"'{u}'" for u in plan.unused) + "."
+    return {"summary": summary, "written": bool(applied), "parser": ctx.services.parser.name,
+            "changes": [{"record": a.label, "id": str(a.record_id), "view": a.view, "field": a.field,
+                         "before": jsonable(a.before), "after": jsonable(a.after)} for a in applied],
+            "undo": f"cockpit undo {ctx.task.id}" if applied else None}
 
 
 register(STRATEGIC_WRITE, strategic_write)

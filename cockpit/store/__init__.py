@@ -25,6 +25,7 @@ from cockpit.store.crm import CrmRepo
 from cockpit.store.email_events import EmailEventsRepo
 from cockpit.store.forms import FormsRepo
 from cockpit.store.imports import ImportsRepo
+from cockpit.store.instructions import InstructionsRepo
 from cockpit.store.mail import MailRepo
 from cockpit.store.outbox import OutboxRepo
 from cockpit.store.schema import SchemaRepo
@@ -89,6 +90,11 @@ class Store:
     @cached_property
     def tasks(self) -> TasksRepo:
         return TasksRepo(self.db)
+
+    @cached_property
+    def instructions(self) -> InstructionsRepo:
+        """Strategic instructions: vocabulary, writes with before/after, undo, questions and answers."""
+        return InstructionsRepo(self.db)
 
     @cached_property
     def arlo(self) -> ArloRepo:

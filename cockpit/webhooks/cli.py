@@ -24,13 +24,16 @@ def webhooks_cmd(ctx: click.Context, host: str | None, port: int | None) -> None
         try:
             from cockpit.intake.webhook import quill_routes  # the meeting-notes webhook, same server
 
+            from cockpit.webhooks.atlas import atlas_routes
+
             app = create_app(store, settings, extra_routes=quill_routes(
-                store, secret=getattr(settings, "quill_webhook_secret", None)))
+                store, secret=getattr(settings, "quill_webhook_secret", None))
+                + atlas_routes(store, token=settings.atlas_token))
             h, p = host or settings.webhook_host, port or settings.webhook_port
             if not settings.resend_webhook_secret:
                 click.echo("warning: COCKPIT_RESEND_WEBHOOK_SECRET is not set: Resend webhooks are refused (503)")
             click.echo(f"intake on http://{h}:{p}  (POST /webhooks/resend, /webhooks/quill, /unsubscribe/<token>,"
-                       " /forms/<client>)")
+                       " /forms/<client>, /atlas/tasks)")
             server = uvicorn.Server(uvicorn.Config(app, host=h, port=p, log_level="warning", lifespan="off",
                                                    proxy_headers=True))
             await server.serve()
