@@ -75,20 +75,61 @@ async def open_conn(settings: Settings):  # type: ignore[no-untyped-def]
     return await connect(url, settings)
 
 
+async def migration_url(settings: Settings) -> str:
+    """Where migrations run: ``COCKPIT_MIGRATION_DATABASE_URL`` when set, else the main database unless it
+    is a transaction pooler (a migration there may meet another backend between statements)."""
+    from cockpit.db.connect import connection_mode, redact, resolve_url
+    from cockpit.errors import MigrationError
+
+    if settings.migration_database_url:
+        return settings.migration_database_url
+    url = await asyncio.to_thread(resolve_url, settings)
+    mode = await connection_mode(url, settings)
+    if mode.transaction:
+        raise MigrationError(
+            f"migrations do not run through a transaction pooler ({redact(url)}: {mode.how})",
+            "set COCKPIT_MIGRATION_DATABASE_URL to the direct URL (db.<ref>.supabase.co:5432) or the session "
+            "pooler's (port 5432)")
+    return url
+
+
+async def open_migration_conn(settings: Settings):  # type: ignore[no-untyped-def]
+    """One autocommit connection where migrations may run (see :func:`migration_url`)."""
+    from cockpit.db.connect import connect
+
+    return await connect(await migration_url(settings), settings)
+
+
+async def ensure_migrated(settings: Settings, url: str) -> None:
+    """Apply pending migrations before a command. Through a transaction pooler with no migration URL,
+    an up-to-date database is fine and a pending migration is refused with the URL to use."""
+    from cockpit.db.connect import connect, connection_mode
+    from cockpit.db.migrate import migrate, status
+
+    if not settings.migration_database_url and (await connection_mode(url, settings)).transaction:
+        conn = await connect(url, settings)
+        try:
+            st = await status(conn)
+        finally:
+            await conn.close()
+        if not st.pending and not st.edited:
+            return
+    conn = await open_migration_conn(settings)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+
+
 async def open_store(settings: Settings, *, client_id: str | None = None, migrate_first: bool = True,
                      source: str = "cockpit"):  # type: ignore[no-untyped-def]
     """A migrated store scoped to ``client_id`` (default: COCKPIT_CLIENT_ID)."""
     from cockpit.db.connect import resolve_url
-    from cockpit.db.migrate import migrate
     from cockpit.store import Store
 
     url = await asyncio.to_thread(resolve_url, settings)
     if migrate_first:
-        conn = await open_conn(settings)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+        await ensure_migrated(settings, url)
     return await Store.open(settings, url=url, client_id=client_id, source=source)
 
 
@@ -119,7 +160,7 @@ def migrate_cmd(ctx: click.Context) -> None:
     async def body() -> None:
         from cockpit.db.migrate import migrate
 
-        conn = await open_conn(settings)
+        conn = await open_migration_conn(settings)
         try:
             applied = await migrate(conn)
         finally:
@@ -144,7 +185,7 @@ def demo_cmd(ctx: click.Context, deals: int, contacts: int, seed: int, if_empty:
         from cockpit.db.migrate import migrate
         from cockpit.demo import has_data, seed_demo
 
-        conn = await open_conn(settings)
+        conn = await open_migration_conn(settings)  # the demo resets and migrates the database
         try:
             if if_empty:
                 await migrate(conn)

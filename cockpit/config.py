@@ -11,7 +11,7 @@ one :class:`~cockpit.errors.ConfigError` line per field, naming the variable and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Annotated
+from typing import Annotated, Literal
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     pool_max_size: int = Field(default=6, ge=1, le=100)
     connect_timeout: float = Field(default=5.0, gt=0, le=120)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
+    migration_database_url: str | None = Field(
+        default=None,
+        description="Connection string for migrations (direct or session pooler) when the main one is a transaction pooler.",
+    )
+    database_pool_mode: Literal["auto", "direct", "session", "transaction"] = Field(
+        default="auto", description="What sits between the cockpit and Postgres; auto detects it.")
+    database_sslrootcert: Path | None = Field(
+        default=None, description="CA certificate file: connections then verify the server (sslmode=verify-full).")
 
     # --- client scope ---------------------------------------------------------------------------
     client_id: str | None = Field(default=None, description="The client this session is scoped to.")
@@ -116,7 +124,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "migration_database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
@@ -124,6 +132,23 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("postgres://", "postgresql://")) and "=" not in value:
             raise ValueError("expected a postgresql:// URL or a libpq 'key=value' string")
+        return value
+
+    @field_validator("database_pool_mode", mode="before")
+    @classmethod
+    def _blank_mode_is_auto(cls, value: object) -> object:
+        return value.strip().lower() or "auto" if isinstance(value, str) else value
+
+    @field_validator("database_sslrootcert", mode="before")
+    @classmethod
+    def _blank_ca_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_sslrootcert")
+    @classmethod
+    def _check_ca(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no CA certificate file at {value}")
         return value
 
     @field_validator("client_id")

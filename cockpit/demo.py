@@ -137,10 +137,10 @@ async def _without_indexes(conn: AsyncConnection, table: str, load) -> int:  # t
     for index_name, _ in rows:
         await conn.execute(f"DROP INDEX {index_name}")
     n = await load()
-    await conn.execute("SET maintenance_work_mem = '512MB'")
-    for _, definition in rows:
-        await conn.execute(definition)
-    await conn.execute("RESET maintenance_work_mem")
+    async with conn.transaction():  # SET LOCAL: a session SET would stay behind on a pooled backend
+        await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        for _, definition in rows:
+            await conn.execute(definition)
     return n  # type: ignore[no-any-return]
 
 

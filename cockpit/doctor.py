@@ -1,5 +1,6 @@
-"""`cockpit doctor`: one line per concern (config, database, migrations, views, client scope), each with
-what to do when it is wrong. Returns False when anything failed."""
+"""`cockpit doctor`: one line per concern (config, database, connection mode, TLS, login, migration URL,
+migrations, Data API exposure, client scope), each with what to do when it is wrong. Returns False
+when anything failed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from cockpit.config import Settings
 from cockpit.db.connect import connect, redact, resolve_url
 from cockpit.db.migrate import status
+from cockpit.deploy_checks import deployment_lines, exposure_line
 from cockpit.errors import CockpitError
 
 
@@ -40,6 +42,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
         version = (await (await conn.execute("SHOW server_version")).fetchone())[0]  # type: ignore[index]
         ms = (time.perf_counter() - started) * 1000
         _line(say, "database", True, f"PostgreSQL {version}, connected in {ms:.0f} ms")
+        ok = await deployment_lines(conn, url, settings, lambda *a: _line(say, *a)) and ok
 
         st = await status(conn)
         if st.edited:
@@ -50,6 +53,7 @@ async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
                        f"{len(st.pending)} pending ({', '.join(m.filename for m in st.pending)}) — run `cockpit migrate`")
         else:
             _line(say, "migrations", True, f"{len(st.applied)} applied, none pending")
+        ok = await exposure_line(conn, lambda *a: _line(say, *a)) and ok
         if st.pending and not st.applied:
             _line(say, "scope", False, "not checked: database not migrated — run `cockpit migrate`")
             return False
@@ -70,9 +74,10 @@ async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
                 ok = _line(say, "scope", False, f"{settings.client_id} ({name}) has no workspace — "
                            "run `cockpit workspace add SCHEMA --client " + settings.client_id + "`") and ok
             else:
-                await conn.execute("SELECT set_config('redkey.client_id', %s, false)", (settings.client_id,))
-                deals = (await (await conn.execute("SELECT count(*) FROM crm_deals")).fetchone())[0]  # type: ignore[index]
-                contacts = (await (await conn.execute("SELECT count(*) FROM crm_contacts")).fetchone())[0]  # type: ignore[index]
+                async with conn.transaction():  # scope for this transaction only (safe behind a pooler)
+                    await conn.execute("SELECT set_config('redkey.client_id', %s, true)", (settings.client_id,))
+                    deals = (await (await conn.execute("SELECT count(*) FROM crm_deals")).fetchone())[0]  # type: ignore[index]
+                    contacts = (await (await conn.execute("SELECT count(*) FROM crm_contacts")).fetchone())[0]  # type: ignore[index]
                 _line(say, "scope", True, f"{settings.client_id} ({name}): {deals:,} deals, {contacts:,} contacts")
     finally:
         await conn.close()

@@ -31,6 +31,7 @@ from cockpit.db.embedded import start_embedded, with_database
 from cockpit.db.migrate import migrate
 from cockpit.demo import seed_demo
 from cockpit.store import Store
+from tests.pgbouncer import PgBouncer, find_pgbouncer, start_pgbouncer
 from tests.tui_support import Waiter, watching
 
 FIXED_NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -56,11 +57,16 @@ def _drop(admin: psycopg.Connection, name: str) -> None:
     admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def _build_template(server_url: str, name: str, *, seeded: bool) -> str:
+def _build_template(server_url: str, name: str, *, seeded: bool, owner: str | None = None) -> str:
+    """A migrated (and optionally seeded) template database; with ``owner``, owned and built by that
+    (non-superuser) role, as Supabase's ``postgres`` builds a project's."""
     with _admin(server_url) as admin:
         _drop(admin, name)
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}" + (" OWNER {}" if owner else "")).format(
+            sql.Identifier(name), *([sql.Identifier(owner)] if owner else [])))
     url = with_database(server_url, name)
+    if owner:
+        url = _as_user(url, owner, OWNER_PASSWORD)
 
     async def prepare() -> None:
         settings = Settings(database_url=url)
@@ -89,11 +95,11 @@ def templates(pg_server_url: str) -> Iterator[dict[str, str]]:
             _drop(admin, name)
 
 
-def _clone(pg_server_url: str, template: str) -> Iterator[str]:
+def _clone(pg_server_url: str, template: str, owner: str | None = None) -> Iterator[str]:
     name = f"cockpit_t_{uuid.uuid4().hex[:12]}"
     with _admin(pg_server_url) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-            sql.Identifier(name), sql.Identifier(template)))
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY" + (" OWNER {}" if owner else "")).format(
+            sql.Identifier(name), sql.Identifier(template), *([sql.Identifier(owner)] if owner else [])))
     try:
         yield with_database(pg_server_url, name)
     finally:
@@ -101,10 +107,82 @@ def _clone(pg_server_url: str, template: str) -> Iterator[str]:
             _drop(admin, name)
 
 
+# --- connection modes: direct, and through a real PgBouncer in transaction mode -------------------
+OWNER = "cockpit_owner"
+OWNER_PASSWORD = "cockpit-owner-pw"
+
+
+def _as_user(url: str, user: str, password: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(url)
+    params.update(user=user, password=password)
+    return make_conninfo(**params)  # type: ignore[arg-type]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``pooled`` run twice: directly as the superuser, and through PgBouncer in
+    transaction mode as a non-superuser owner (Supabase's port 6543 with its ``postgres`` login)."""
+    if metafunc.definition.get_closest_marker("pooled") and "conn_mode" in metafunc.fixturenames:
+        metafunc.parametrize("conn_mode", ["direct", "transaction"], indirect=True)
+
+
 @pytest.fixture
-def db_url(pg_server_url: str, templates: dict[str, str]) -> Iterator[str]:
-    """A fresh, migrated database with the small deterministic demo data (BezelIQ + Northwind)."""
-    yield from _clone(pg_server_url, templates["demo"])
+def conn_mode(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "direct")
+
+
+@pytest.fixture(scope="session")
+def owner_role(pg_server_url: str, templates: dict[str, str]) -> str:
+    """A login like Supabase's ``postgres``: NOSUPERUSER CREATEROLE CREATEDB BYPASSRLS. RedKey's roles
+    already exist in this cluster (the superuser's templates created them), so it is given what their
+    creator would hold: ADMIN on them."""
+    with _admin(pg_server_url) as admin:
+        try:
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER CREATEROLE CREATEDB BYPASSRLS").format(
+                sql.Identifier(OWNER), sql.Literal(OWNER_PASSWORD)))
+        except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+            pass  # another worker created it
+        # What PostgreSQL 16+ gives a role's creator (ADMIN, no INHERIT) plus the SET that migration 001
+        # grants; PostgreSQL 15 has no per-grant options.
+        options = "ADMIN OPTION" if admin.info.server_version < 160000 else "ADMIN TRUE, INHERIT FALSE, SET TRUE"
+        for (role,) in admin.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'redkey\\_%' AND NOT rolcanlogin"):
+            admin.execute(sql.SQL("GRANT {} TO {} WITH " + options).format(sql.Identifier(role), sql.Identifier(OWNER)))
+    return OWNER
+
+
+@pytest.fixture(scope="session")
+def owner_templates(pg_server_url: str, owner_role: str) -> Iterator[dict[str, str]]:
+    tag = f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    names = {"demo": _build_template(pg_server_url, f"cockpit_tpl_owner_{tag}", seeded=True, owner=owner_role)}
+    yield names
+    with _admin(pg_server_url) as admin:
+        for name in names.values():
+            _drop(admin, name)
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(pg_server_url: str, owner_role: str) -> Iterator[PgBouncer]:
+    binary = find_pgbouncer()
+    if binary is None:
+        pytest.skip("pgbouncer is not installed (apt-get install -y pgbouncer): transaction-pooler tests skipped")
+    bouncer = start_pgbouncer(binary, pg_server_url, owner_role, OWNER_PASSWORD)
+    try:
+        yield bouncer
+    finally:
+        bouncer.stop()
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, pg_server_url: str, templates: dict[str, str], conn_mode: str) -> Iterator[str]:
+    """A fresh, migrated database with the small deterministic demo data (BezelIQ + Northwind). Its URL
+    is always the direct superuser one; in transaction mode the database is built by the owner role and
+    :func:`settings` reaches it through PgBouncer."""
+    if conn_mode == "transaction":
+        request.getfixturevalue("pgbouncer")
+        yield from _clone(pg_server_url, request.getfixturevalue("owner_templates")["demo"], owner=OWNER)
+    else:
+        yield from _clone(pg_server_url, templates["demo"])
 
 
 @pytest.fixture
@@ -127,8 +205,16 @@ def bare_db_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, client_id="bezeliq", data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
+def app_db_url(request: pytest.FixtureRequest, db_url: str, conn_mode: str) -> str:
+    """The URL the cockpit under test uses: ``db_url`` directly, or through PgBouncer as the owner."""
+    if conn_mode == "transaction":
+        return request.getfixturevalue("pgbouncer").url_for(db_url)  # type: ignore[no-any-return]
+    return db_url
+
+
+@pytest.fixture
+def settings(app_db_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=app_db_url, client_id="bezeliq", data_dir=tmp_path / "data", _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture

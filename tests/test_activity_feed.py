@@ -105,6 +105,7 @@ async def test_notify_on_writes_through_the_view_only_for_this_client(store: Sto
         assert sig.kind == "notify" and sig.ids == (ours.id,)  # type: ignore[union-attr]
 
 
+@pytest.mark.pooled
 async def test_poll_finds_rows_twenty_writes(store: Store, conn: psycopg.AsyncConnection) -> None:
     cur = await conn.execute("SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")
     (ws,) = await cur.fetchone()  # type: ignore[misc]

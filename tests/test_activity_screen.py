@@ -204,3 +204,15 @@ async def test_an_edited_row_changes_in_place(settings: Settings, store: Store) 
         await until(pilot, lambda: screen.state.rows[index].subject == "Edited by arlo", what="the edit")
         assert _table(app).get_row_at(index)[5] == "Edited by arlo"
         assert _table(app).cursor_row == 2 and not screen.state.pending  # no jump, nothing "new"
+
+
+@pytest.mark.parametrize("conn_mode", ["transaction"], indirect=True)
+async def test_behind_a_transaction_pooler_the_feed_polls_and_says_so(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        assert "● polling every 0.5 s" in _status(app) and "live" not in _status(app)
+        newest = screen.state.rows[0].occurred_at
+        new = await store.crm.log_activity(kind="call", channel="phone", subject="Polled call", source="cockpit",
+                                       occurred_at=newest + timedelta(minutes=5))
+        await until(pilot, lambda: screen.state.rows[0].id == new.id, what="the polled row")  # type: ignore[union-attr]

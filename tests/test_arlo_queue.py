@@ -33,6 +33,7 @@ def _services() -> Services:
     return Services(enrichment=OfflineProvider(), parser=RuleBasedParser())
 
 
+@pytest.mark.pooled
 async def test_lifecycle_is_logged_first_and_state_follows(store: Store, settings, conn) -> None:
     task = await store.tasks.create_task("test_count", brief="count once", params={"n": 1})
     assert task.status == "created" and task.id.startswith("0.0.") and task.client_id == "bezeliq"
@@ -84,6 +85,7 @@ async def test_two_workers_race_over_1000_tasks(store: Store, settings, conn) ->
     assert (await cur.fetchone())[0] == 1000  # each ran scoped to its own client
 
 
+@pytest.mark.pooled
 async def test_killed_workers_lease_runs_out_and_task_is_retried(store: Store, settings, conn) -> None:
     RUNS.clear()
     task = await store.tasks.create_task("test_count")
@@ -103,6 +105,7 @@ async def test_killed_workers_lease_runs_out_and_task_is_retried(store: Store, s
     assert (await store.tasks.task(task.id)).output["summary"].startswith("counted")
 
 
+@pytest.mark.pooled
 async def test_control_messages_hold_resume_cancel(store: Store, settings) -> None:
     RUNS.clear()
     worker = Worker(store, settings, _services(), agent="arlo-a")
@@ -146,6 +149,7 @@ async def test_listener_applies_messages_appended_by_anyone(store: Store, conn) 
     assert [m.message_type for m in log] == ["task.created", "task.on_hold"]
 
 
+@pytest.mark.pooled
 async def test_engine_creates_no_second_periodic_task_while_one_is_pending(store: Store) -> None:
     first = await store.tasks.create_periodic_task("bezeliq", "enrichment_scan", 3600)
     assert first is not None

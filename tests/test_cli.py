@@ -10,11 +10,25 @@ from pathlib import Path
 import pytest
 
 
-def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cockpit(*args: str, env: dict[str, str] | None = None, timeout: float = 120,
+            prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "cockpit", *args], capture_output=True, text=True,
+    return subprocess.run([*(prefix or []), sys.executable, "-m", "cockpit", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def cockpit_here(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The `cockpit` command in this process (the same click entry point; no interpreter start-up per
+    command), with only ``env``'s COCKPIT_* variables set."""
+    from click.testing import CliRunner
+
+    from cockpit import cli
+
+    cli._load_extensions()
+    clean = {k: None for k in os.environ if k.startswith("COCKPIT_")}
+    result = CliRunner().invoke(cli.main, list(args), env={**clean, **env}, catch_exceptions=False)  # type: ignore[dict-item]
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
 
 
 def _no_traceback(proc: subprocess.CompletedProcess[str]) -> None:
@@ -27,7 +41,8 @@ def test_doctor_on_a_healthy_database(db_url: str, tmp_path: Path) -> None:
     _no_traceback(proc)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["config", "sync", "database", "migrations", "scope"]
+    assert [line.split()[0] for line in lines] == ["config", "sync", "database", "connection", "tls", "login",
+                                                   "migrate-url", "migrations", "data-api", "scope"]
     assert all(line.split()[1] == "ok" for line in lines)
     assert "bezeliq (BezelIQ)" in lines[-1]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from cockpit.store import Store
 
 
@@ -10,6 +12,7 @@ async def _sarah(store: Store):  # type: ignore[no-untyped-def]
     return next(c for c in page.items if c.full_name == "Sarah Chen")
 
 
+@pytest.mark.pooled
 async def test_client_context_and_history_for_sarah(store: Store) -> None:
     sarah = await _sarah(store)
     ctx = await store.context.client_context(sarah.id)

@@ -21,6 +21,7 @@ async def test_operational_role_cannot_write_strategic_fields(store: Store) -> N
     assert await store.crm.contact(contact.id) == before
 
 
+@pytest.mark.pooled
 async def test_operational_write_with_strategic_field_changes_nothing_at_all(store: Store) -> None:
     """A mixed statement is refused whole: the operational part is not applied either."""
     contact = (await store.crm.contacts_page(limit=1)).items[0]
@@ -41,6 +42,7 @@ async def test_strategic_role_cannot_write_operational_fields(store: Store) -> N
     assert (await store.crm.company(company.id)).enriched_at == company.enriched_at
 
 
+@pytest.mark.pooled
 async def test_each_role_can_write_what_it_owns(store: Store) -> None:
     deal = (await store.crm.search_deals("acme"))[0]
     updated = await store.crm.update_strategic("crm_deals", deal.id, priority="high",

@@ -25,6 +25,7 @@ async def _scalar(conn, q, *args):  # type: ignore[no-untyped-def]
     return (await (await conn.execute(q, args)).fetchone())[0]
 
 
+@pytest.mark.pooled
 async def test_clean_import_commits_new_records_and_keeps_raw_bytes(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
     data = (b"First Name,Last Name,Email,Company,Website,Notes\n"
             b"Ada,Lovelace,ada@engines.example,Analytical Engines,https://www.engines.example/about,x\n"
@@ -137,6 +138,7 @@ async def test_raw_batch_and_rows_are_immutable_in_the_database(store: Store, co
             (hashlib.sha256(b"other").hexdigest(),))
 
 
+@pytest.mark.pooled
 async def test_reimporting_the_same_file_changes_nothing(store: Store) -> None:
     data = b"Name,Email,Company\nAda Lovelace,ada@engines.example,Engines\nAlan Turing,alan@bletchley.example,\n"
     _, first = await _import(store, data)

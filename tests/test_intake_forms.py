@@ -38,6 +38,7 @@ async def http(store: Store, settings: Settings, clock: Clock) -> AsyncIterator[
         yield client
 
 
+@pytest.mark.pooled
 async def test_form_creates_a_contact_tagged_form(http: httpx.AsyncClient, store: Store) -> None:
     r = await http.post("/forms/bezeliq", json={"email": "New.Lead@Example.com", "first_name": "Nia",
                                                 "last_name": "Okoro", "company": "Okoro Freight",

@@ -43,9 +43,22 @@ async def test_failed_migration_applies_nothing(empty_db_url: str, monkeypatch: 
     async with await psycopg.AsyncConnection.connect(empty_db_url, autocommit=True) as conn:
         with pytest.raises(MigrationError) as info:
             await migrate(conn)
-        assert "999_broken.sql failed" in str(info.value)
+        assert "999_broken.sql failed at line 2 (SELECT 1/0;): division by zero" in str(info.value)
         assert (await (await conn.execute("SELECT to_regclass('redkey.half_done')")).fetchone())[0] is None
         assert 999 not in (await status(conn)).applied
+
+
+async def test_a_failed_migration_names_its_statement_and_object(empty_db_url: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = migrate_mod.Migration(998, "bad_client", "-- a client with a malformed id\n\n"
+                                "INSERT INTO redkey.clients (client_id, name)\n    VALUES ('Not Valid', 'x');\n")
+    monkeypatch.setattr(migrate_mod, "available", lambda: [*available(), bad])
+    async with await psycopg.AsyncConnection.connect(empty_db_url, autocommit=True) as conn:
+        with pytest.raises(MigrationError) as info:
+            await migrate(conn)
+    text = str(info.value)
+    assert "998_bad_client.sql failed at line 3 (INSERT INTO redkey.clients (client_id, name) VALUES" in text
+    assert "violates check constraint" in text and "(object: redkey.clients)" in text
 
 
 async def test_concurrent_migrations_do_not_collide(bare_db_url: str) -> None:
@@ -57,4 +70,7 @@ async def test_concurrent_migrations_do_not_collide(bare_db_url: str) -> None:
     finally:
         for c in conns:
             await c.close()
-    assert sorted(len(r) for r in results) == [0, 0, len(available())]
+    # Each file is applied by exactly one of them, in number order within each run.
+    applied = [name for r in results for name in r]
+    assert sorted(applied) == sorted(m.filename for m in available())
+    assert all(r == sorted(r) for r in results)

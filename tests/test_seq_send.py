@@ -72,6 +72,7 @@ async def test_offline_drafts_then_sends_once_a_key_is_set(store: Store, setting
     assert {r["status"] for r in await outbox(store)} == {"sent"}
 
 
+@pytest.mark.pooled
 async def test_batch_send_headers_activities_and_advance(store: Store, online: Settings, fake: FakeResend) -> None:
     enrollments = await enroll_many(store, 5)
     report = await sequence_step(store, online, now=NOW, **SERIAL)
@@ -242,6 +243,7 @@ async def test_daily_cap_per_sender(store: Store, online: Settings, fake: FakeRe
     assert (await sequence_step(store, capped, now=monday)).sent == 2
 
 
+@pytest.mark.pooled
 async def test_two_concurrent_ticks_send_each_step_once(store: Store, online: Settings, fake: FakeResend) -> None:
     await enroll_many(store, 12)
     reports = await asyncio.gather(sequence_step(store, online, now=NOW, plan_limit=5),
@@ -297,6 +299,7 @@ async def test_daily_cap_holds_across_ticks_and_concurrent_planners(store: Store
     assert sent == 7
 
 
+@pytest.mark.pooled
 async def test_arlo_runs_the_sequence_step_task(store: Store, online: Settings, fake: FakeResend) -> None:
     """The task type arlo's engine creates every 30 s: the real step, scoped to the task's client."""
     from cockpit.arlo.context import Services

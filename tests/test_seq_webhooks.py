@@ -110,6 +110,7 @@ async def test_signature_good_bad_stale_and_missing(store: Store, online: Settin
     assert status == "delivered"
 
 
+@pytest.mark.pooled
 async def test_replayed_and_out_of_order_webhooks(store: Store, online: Settings, fake: FakeResend,
                                                   http: httpx.AsyncClient) -> None:
     [email] = await sent_emails(store, online, fake, 1)
@@ -200,6 +201,7 @@ async def test_bounce_and_complaint_stop_and_suppress(store: Store, online: Sett
     assert (await sequence_step(store, online, now=NOW + timedelta(days=4))).sent == 1  # only the soft bounce
 
 
+@pytest.mark.pooled
 async def test_one_click_unsubscribe(store: Store, online: Settings, fake: FakeResend,
                                      http: httpx.AsyncClient) -> None:
     [email] = await sent_emails(store, online, fake, 1)

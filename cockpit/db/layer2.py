@@ -12,6 +12,7 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.data_api import lock_down
 from cockpit.db.layer1 import WorkspaceShape, read_shape
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
 from cockpit.db.writes import (
@@ -161,4 +162,5 @@ async def regenerate(conn: AsyncConnection) -> list[Workspace]:
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
         ([w.schema for w in workspaces], digest))
+    await lock_down(conn)  # the generated views and functions got default privileges afresh
     return workspaces

@@ -126,6 +126,10 @@ class ActivityRepo:
         otherwise when the polled head changes. Runs until cancelled; holds one extra connection
         (LISTEN needs its own session). ``ready`` is set once listening (tests await it)."""
         client = self.db.require_scope()
+        if not self.feed_listens:
+            async for signal in self._polled_signals(poll_seconds, ready):
+                yield signal
+            return
         try:
             listener = await psycopg.AsyncConnection.connect(self.db.pool.conninfo, autocommit=True)
         except psycopg.Error as exc:
@@ -137,6 +141,23 @@ class ActivityRepo:
             raise DatabaseUnavailable("the live feed lost its database connection", "reconnecting") from exc
         finally:
             await listener.close()
+
+    @property
+    def feed_listens(self) -> bool:
+        """False behind a transaction pooler, which cannot LISTEN: the feed then only polls its head."""
+        mode = getattr(self.db.pool, "mode", None)
+        return not (mode is not None and mode.transaction)
+
+    async def _polled_signals(self, poll_seconds: float, ready: asyncio.Event | None) -> AsyncIterator[Signal]:
+        head = await self.feed_head()
+        if ready is not None:
+            ready.set()
+        while True:
+            await asyncio.sleep(poll_seconds)
+            newer = await self.feed_head(head) if head else await self.feed_head()
+            if newer is not None and newer != head:
+                head = newer
+                yield Signal("poll")
 
     async def _signals(self, listener: psycopg.AsyncConnection, client: str, poll_seconds: float,
                        ready: asyncio.Event | None) -> AsyncIterator[Signal]:

@@ -1,8 +1,9 @@
 """The store's core: a connection pool, the session's client scope, and transactions under a role.
 
 Every store call runs in one transaction that first sets, transaction-locally, the client scope
-(``redkey.client_id``), the role (``redkey_readonly`` / ``redkey_operational`` / ``redkey_strategic``)
-and who is acting (``redkey.source``/``redkey.actor``, recorded on logged activities). Nothing leaks
+(``redkey.client_id``), the role (``redkey_readonly`` / ``redkey_operational`` / ``redkey_strategic``),
+who is acting (``redkey.source``/``redkey.actor``, recorded on logged activities) and the statement
+timeout, so the same code is right behind a transaction pooler. Nothing leaks
 between pooled connections. Database errors leave the store as :class:`~cockpit.errors.CockpitError`
 with a message fit for the user.
 """
@@ -87,12 +88,14 @@ class Db:
         try:
             async with self.pool.connection() as conn:
                 async with conn.transaction():
+                    timeout_ms = getattr(self.pool, "statement_timeout_ms", 0)
                     await conn.execute(
                         "SELECT set_config('redkey.client_id', %s, true), set_config('redkey.source', %s, true),"
                         " set_config('redkey.actor', %s, true)"
-                        + (", set_config('role', %s, true)" if role_name else ""),
+                        + (", set_config('role', %s, true)" if role_name else "")
+                        + (", set_config('statement_timeout', %s, true)" if timeout_ms else ""),
                         (self.client_id or "", self.source, self.actor or "")
-                        + ((role_name,) if role_name else ()))
+                        + ((role_name,) if role_name else ()) + ((str(timeout_ms),) if timeout_ms else ()))
                     yield conn
         except CockpitError:
             raise
