@@ -306,14 +306,14 @@ class CockpitApp(App[None]):
 
     BINDINGS = [
         Binding("colon", "command_palette", "Jump", key_display=":"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),  # the frame's keys: always shown
         Binding("g", "go_prefix", "Go", show=False),
         Binding("C", "switch_client", "Client"),
-        Binding("t", "tell_arlo", "Tell arlo"),
+        Binding("t", "tell_arlo", "Tell arlo", show=False),
         Binding("u", "undo", "Undo", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("escape", "leave_input", "Leave field", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
     client_name: reactive[str] = reactive("")

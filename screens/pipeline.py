@@ -148,6 +148,7 @@ class PipelineScreen(CockpitScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._layout_columns)
+        self.set_timer(0.05, self._update_info)
 
     def _fill(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]], focus: str | None) -> None:
         for stage in self.stages:
@@ -168,11 +169,36 @@ class PipelineScreen(CockpitScreen):
 
     def _update_info(self) -> None:
         parts = [f"sort: {SORT_LABEL[self.sort]}"]
+        where = self._stages_on_screen()
+        if where:
+            parts.insert(0, where)
         if self.filter_text:
-            parts.append(f"filter: “{self.filter_text}”")
+            hits = [f"{c.stage.label} {c.count:,}" for c in self.columns.values() if c.count]
+            parts.append(f"filter “{self.filter_text}”: " + (", ".join(hits) if hits else "no matches"))
         if self.fold_closed:
             parts.append("closed stages folded")
         self.query_one("#pipeline-info", Static).update(" · ".join(parts))
+
+    def _stages_on_screen(self) -> str:
+        """"◀ 2 · 3 of 7 · 2 ▶": stages scrolled off to the left, shown, off to the right ("" when all fit)."""
+        cols = list(self.columns.values())
+        board = self.query_one("#board", HorizontalScroll)
+        width = board.scrollable_content_region.width
+        if not cols or not width:
+            return ""
+        start, end = board.scroll_x, board.scroll_x + width
+        left = right = x = 0
+        for c in cols:  # the widths the layout gave the columns (an off-screen column has no region)
+            w = c.styles.width.cells if c.styles.width is not None and c.styles.width.cells else MIN_COLUMN
+            if x + w / 2 <= start:
+                left += 1
+            elif x + w / 2 >= end:
+                right += 1
+            x += w
+        shown = len(cols) - left - right
+        if not left and not right:
+            return ""
+        return f"{'◀ ' + str(left) + ' · ' if left else ''}{shown} of {len(cols)}{' · ' + str(right) + ' ▶' if right else ''}"
 
     @on(StageColumn.NeedMore)
     def _load_more(self, event: StageColumn.NeedMore) -> None:
@@ -219,7 +245,8 @@ class PipelineScreen(CockpitScreen):
         index = cols.index(current) if current in cols else 0
         target = cols[max(0, min(len(cols) - 1, index + step))]
         self._focus_column(target)
-        target.scroll_visible()
+        target.scroll_visible(animate=False)
+        self.call_after_refresh(self._update_info)
 
     def on_descendant_focus(self) -> None:
         node = self.focused
@@ -228,7 +255,8 @@ class PipelineScreen(CockpitScreen):
         if node is None or node is self._focus_target:  # the asked-for focus arrived (or left the board)
             self._focus_target = None
         if node is not None:
-            node.scroll_visible()
+            node.scroll_visible(animate=False)
+            self.call_after_refresh(self._update_info)  # the board has scrolled to the column
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:

@@ -117,12 +117,15 @@ async def test_company_page_lists_people_and_deals_and_edits_strategy(settings, 
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, RecordEditor), what="editor")
         app.screen.query_one("#ed-strategy_note").value = "Land the platform deal before Q2"
+        app.screen.query_one("#ed-recontact_at").value = "next Tuesday"  # a date as arlo reads it
+        await pilot.pause()
+        assert "Tue 24 Nov 2026" in screen_text(app)  # the date understood, shown before saving
         since = waiter.mark()
         app.screen.action_save()
         await waiter.worker(pilot, "record-page", since=since)
-        [(note,)] = await scoped_rows(conn, "bezeliq", "SELECT strategy_note FROM crm_companies WHERE id = %s",
-                                      (company_id,))
-        assert note == "Land the platform deal before Q2"
+        [(note, recontact)] = await scoped_rows(conn, "bezeliq", "SELECT strategy_note, recontact_at "
+                                                "FROM crm_companies WHERE id = %s", (company_id,))
+        assert (note, recontact) == ("Land the platform deal before Q2", date(2026, 11, 24))
 
 
 async def test_undo_takes_back_a_board_move_and_quick_moves_notify_once(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
