@@ -1,4 +1,4 @@
-"""Benchmark: a 100k-row CSV becomes proposals in <= 30 s.
+"""Benchmark: a 100k-row CSV becomes proposals in <= 20 s.
 
 Starts its own embedded PostgreSQL in a temp dir (or uses COCKPIT_BENCH_DATABASE_URL), migrates it, loads
 the demo data, writes a 100k-row CSV (contacts of 5,000 companies; 2% duplicate emails, 1% bad emails,
@@ -25,7 +25,7 @@ from cockpit.demo import seed_demo
 from cockpit.imports.service import run_import, stage_import
 from cockpit.store import Store
 
-TARGET_S = 30.0
+TARGET_S = 20.0
 
 
 def make_csv(rows: int, existing: list[str]) -> bytes:

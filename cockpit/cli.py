@@ -27,11 +27,13 @@ T = TypeVar("T")
 EXTENSIONS: list[str] = [
     "cockpit.schema.cli",
     "cockpit.imports.cli",
+    "cockpit.export.cli",
     "cockpit.intake.cli",
     "cockpit.approvals.cli",
     "cockpit.arlo.cli",
     "cockpit.sequences.cli",
     "cockpit.webhooks.cli",
+    "cockpit.logins.cli",
     "cockpit.mail.cli",
 ]
 

@@ -10,6 +10,8 @@ one :class:`~cockpit.errors.ConfigError` line per field, naming the variable and
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +19,7 @@ import platformdirs
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cockpit.db.redact import redact
 from cockpit.errors import ConfigError
 
 APP_NAME = "redkey-cockpit"
@@ -94,8 +97,41 @@ class Settings(BaseSettings):
     unsubscribe_base_url: str = "http://127.0.0.1:8787/unsubscribe"
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8787, ge=1, le=65535)
-    quill_webhook_secret: str | None = None  # HMAC-SHA256 of the body in X-Quill-Signature
+    webhook_trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses/networks of reverse proxies whose X-Forwarded-For is believed (comma separated); "
+                    "empty: none, the peer address is the client's.")
+    quill_webhook_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description='Meeting-notes webhook secrets, JSON {"client_id": "secret"}: the secret that signs a post '
+                    "decides its client.")
+    quill_webhook_secret: str | None = None  # no longer used (it named no client); the webhooks command says so
     atlas_token: str | None = None  # bearer token of Atlas's route (POST /atlas/tasks); unset: the route answers 503
+
+    @field_validator("webhook_trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for part in value:
+                try:
+                    ipaddress.ip_network(str(part), strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)") from None
+        return value
+
+    @field_validator("quill_webhook_secrets")
+    @classmethod
+    def _check_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for client, secret in value.items():
+            if not re.match(r"^[a-z0-9][a-z0-9_-]{0,62}$", client):
+                raise ValueError(f"{client!r} is not a client id")
+            if len(secret) < 16:
+                raise ValueError(f"the secret for {client} is shorter than 16 characters")
+        if len(set(value.values())) != len(value):
+            raise ValueError("two clients share a secret; give each client its own")
+        return value
 
 
     # --- mail and calendar sync ---------------------------------------------------------------
@@ -161,6 +197,18 @@ class Settings(BaseSettings):
         return self.data_dir / "pgdata"
 
 
+_SECRET_FIELDS = ("_key", "_secret", "_secrets", "password")
+
+
+def _shown(field: str, value: object) -> str:
+    """The bad value for the message: hidden for secrets, without its password for a database URL."""
+    if field.endswith(_SECRET_FIELDS):
+        return " (value hidden)"
+    if field == "database_url":
+        return f" (got {redact(str(value))!r})"
+    return f" (got {value!r})"
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings, turning validation errors into one readable line per bad variable."""
     try:
@@ -169,5 +217,5 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
-            lines.append(f"COCKPIT_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"COCKPIT_{field.upper()}: {err['msg']}{_shown(field, err.get('input'))}")
         raise ConfigError("bad configuration: " + "; ".join(lines)) from None

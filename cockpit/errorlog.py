@@ -4,7 +4,8 @@ Whatever meets an exception nobody planned for (a CLI command, a worker of the T
 handlers) hands it to :func:`record_exception`, which appends a timestamped traceback and returns the
 file's path so the one-line message the user sees can say where the details are. While the TUI owns the
 terminal, :func:`tui_logging` also sends ordinary log records (e.g. psycopg's pool warnings while the
-database is down) to the same file instead of stderr, where they would tear the screen.
+database is down) to the same file instead of stderr, where they would tear the screen. The log and its
+directory are private to the user (0600, 0700): tracebacks can quote data and settings.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+
+from cockpit.private_files import private_log
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "redkey-cockpit"
 RECORD_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -29,8 +32,7 @@ def record_exception(exc: BaseException, data_dir: Path | None) -> Path | None:
     path = log_path(data_dir)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
+        with private_log(path).open("a", encoding="utf-8") as fh:
             fh.write(f"--- {datetime.now(timezone.utc).isoformat()}\n{text}\n")
     except OSError:
         return None
@@ -43,8 +45,7 @@ def tui_logging(data_dir: Path | None) -> Iterator[None]:
     root = logging.getLogger()
     saved = root.handlers[:]
     try:
-        path = log_path(data_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_log(log_path(data_dir))
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         handler = logging.NullHandler()

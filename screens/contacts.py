@@ -88,6 +88,7 @@ class ContactsScreen(CockpitScreen):
         Binding("slash", "search", "Search", key_display="/"),
         Binding("e", "edit", "Edit strategic"),
         Binding("S", "sequences", "Sequences"),  # enroll / pause / unenroll
+        Binding("x", "export", "Export"),
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
         Binding("j", "scroll_detail(1)", "Scroll detail", show=False),
@@ -323,6 +324,11 @@ class ContactsScreen(CockpitScreen):
                              lambda changed: self._load_detail(contact_id) if changed else None)
 
     # --- panes ----------------------------------------------------------------------------------
+    def action_export(self) -> None:
+        from screens.exporting import start_export
+
+        start_export(self, "contacts")
+
     def action_back(self) -> None:
         search = self.query_one("#contact-search", Input)
         if search.has_focus:

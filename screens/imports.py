@@ -1,4 +1,4 @@
-"""Import: pick a CSV, review the proposed column mapping (edit it: ``Column=field`` or ``Column=ignore``),
+"""Import: pick a CSV, XLSX (``book.xlsx#Sheet`` for another sheet than the first) or vCard file, review the proposed column mapping (edit it: ``Column=field`` or ``Column=ignore``),
 import with a progress bar, and see the report (malformed rows one by one; queued proposals go to the
 approvals screen). The same service as ``cockpit import``; no SQL here. Store calls run in workers
 (``call_store``); progress comes back as messages.
@@ -55,8 +55,8 @@ class ImportScreen(CockpitScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
-        yield Static("Import contacts and companies from a CSV file", id="import-title")
-        yield Input(value=self.initial_path or "", placeholder="path to a .csv file, then Enter", id="import-path")
+        yield Static("Import contacts and companies from a CSV, XLSX or vCard file", id="import-title")
+        yield Input(value=self.initial_path or "", placeholder="path to a .csv, .xlsx (book.xlsx#Sheet) or .vcf file, then Enter", id="import-path")
         yield DataTable(id="mapping", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="import-actions"):
             yield Input(placeholder="edit mapping: Column=contact.email  or  Column=ignore", id="mapping-edit")
@@ -77,14 +77,17 @@ class ImportScreen(CockpitScreen):
     def _path_given(self, event: Input.Submitted) -> None:
         path = event.value.strip()
         if not path:
-            self.notify("type the path of a CSV file", severity="warning")
+            self.notify("type the path of a CSV, XLSX or vCard file", severity="warning")
             return
-        self._stage(Path(path).expanduser())
+        sheet = None
+        if "#" in path and not Path(path).expanduser().exists():
+            path, sheet = path.rsplit("#", 1)
+        self._stage(Path(path).expanduser(), sheet or None)
 
-    def _stage(self, path: Path) -> None:
+    def _stage(self, path: Path, sheet: str | None = None) -> None:
         async def stage(store: Any) -> StagedImport:
             data = await asyncio.to_thread(read_file, path)
-            return await stage_import(store, data, path.name, uploaded_by=self.user)
+            return await stage_import(store, data, path.name, uploaded_by=self.user, sheet=sheet)
 
         self.call_store(stage, self._show_staged, group="import-stage")
 

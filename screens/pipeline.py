@@ -53,6 +53,7 @@ class PipelineScreen(CockpitScreen):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "sort", "Sort"),
         Binding("z", "fold", "Fold closed"),
+        Binding("x", "export", "Export deals"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -386,6 +387,11 @@ class PipelineScreen(CockpitScreen):
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
         self._update_info()
         self.reload()
+
+    def action_export(self) -> None:
+        from screens.exporting import start_export
+
+        start_export(self, "deals")
 
     def action_fold(self) -> None:
         self.fold_closed = not self.fold_closed

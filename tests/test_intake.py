@@ -68,8 +68,9 @@ async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
 
 
 async def test_webhook_over_http_with_signature(store: Store) -> None:
-    secret = "s3cret"
-    server, task, base = await _serve(make_app(store, secret=secret))
+    secret = "s3cret-bezeliq-quill"
+    server, task, base = await _serve(make_app(store, secrets={"bezeliq": secret,
+                                                               "northwind": "s3cret-northwind-quill"}))
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as http:
             body = json.dumps(bundle(bundle_id="quill-mtg-2", channel="note", summary="Call notes. TODO: send deck"))
@@ -90,13 +91,15 @@ async def test_webhook_over_http_with_signature(store: Store) -> None:
             assert (await http.post("/webhooks/quill", content=notjson, headers=signed(notjson))).status_code == 400
             unknown = json.dumps(bundle(bundle_id="x3", client_ref="nobody@nowhere.example"))
             r = await http.post("/webhooks/quill", content=unknown, headers=signed(unknown))
-            assert r.status_code == 404 and "nobody@nowhere.example" in r.json()["error"]
+            assert r.status_code == 404 and "nobody@nowhere.example" not in r.json()["error"]
             invalid = json.dumps(bundle(bundle_id="x4", event_refs=[]))
             r = await http.post("/webhooks/quill", content=invalid, headers=signed(invalid))
             assert r.status_code == 422 and "event_refs" in r.json()["error"]
             other = json.dumps(bundle(bundle_id="x5"))
-            r = await http.post("/webhooks/quill", content=other, headers={**signed(other), "X-RedKey-Client": "northwind"})
-            assert r.status_code == 404  # Sarah is not Northwind's contact: scoping holds
+            northwind = {"X-Quill-Signature": "sha256=" + hmac.new(b"s3cret-northwind-quill", other.encode(),
+                                                                   hashlib.sha256).hexdigest()}
+            r = await http.post("/webhooks/quill", content=other, headers=northwind)
+            assert r.status_code == 404  # signed by Northwind's secret: Sarah is not Northwind's contact
     finally:
         server.should_exit = True
         await task

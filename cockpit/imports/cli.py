@@ -1,4 +1,6 @@
-"""``cockpit import FILE.csv [--yes] [--map COLUMN=FIELD ...]``.
+"""``cockpit import FILE [--yes] [--map COLUMN=FIELD ...] [--sheet NAME] [--country CC]``.
+
+FILE is a CSV (any delimiter or encoding a spreadsheet writes), an XLSX workbook or a vCard file.
 
 The mapping is shown, then confirmed: ``--yes`` accepts it; on a terminal the user is asked (and can map
 each unresolved column); with no terminal attached the command never waits for input — it shows the
@@ -16,9 +18,9 @@ import click
 from cockpit.cli import fail, get_settings, main, open_store, run
 from cockpit.contracts import CANONICAL_FIELDS, ImportMappingManifest
 from cockpit.errors import CockpitError
-from cockpit.imports.mapping import describe, edit_manifest, propose_manifest
-from cockpit.imports.reader import parse_csv
-from cockpit.imports.service import ImportReport, read_file, run_import, stage_import
+from cockpit.imports.mapping import describe, edit_manifest
+from cockpit.imports.normalize import region_of
+from cockpit.imports.service import ImportReport, preview_manifest, read_file, run_import, stage_import
 
 LONG_IMPORT_ROWS = 5_000
 SHOW_PROBLEMS = 100
@@ -84,11 +86,18 @@ def _print_report(report: ImportReport) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Accept the proposed column mapping without asking.")
 @click.option("--map", "maps", multiple=True, metavar="COLUMN=FIELD",
               help="Map (or ignore) a column before confirming, e.g. --map 'Mail=contact.email'.")
+@click.option("--sheet", default=None, metavar="NAME", help="XLSX: the sheet to read (default: the first).")
+@click.option("--country", default=None, metavar="CC",
+              help="Read phone numbers without a +prefix as this country's (ISO code, e.g. FR), when a row has none.")
 @click.pass_context
-def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...]) -> None:
-    """Import contacts and companies from FILE.csv as proposals (new records commit; the rest wait for approval)."""
+def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...], sheet: str | None,
+               country: str | None) -> None:
+    """Import contacts and companies from FILE (CSV, XLSX or vCard) as proposals (new records commit; the
+    rest wait for approval). A mapping changed with --map is remembered for the next file of that shape."""
     settings = get_settings(ctx)
     edits = _parse_maps(maps)
+    if country and region_of(country) is None:
+        fail(f"--country {country!r} is not a country — give an ISO code such as FR, or a name such as France", 2)
     user = getpass.getuser() or "cockpit"
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     try:
@@ -97,8 +106,7 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...])
         fail(str(exc), 2)
     if not yes and not interactive:
         def preview() -> None:
-            parsed = parse_csv(data)
-            manifest = propose_manifest(batch_id="preview", headers=parsed.header, created_by=user)
+            manifest = preview_manifest(data, file.name, user=user, sheet=sheet)
             if edits:
                 manifest = edit_manifest(manifest, edits, edited_by=user)
             click.echo("\n".join(describe(manifest)), err=True)
@@ -112,7 +120,7 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...])
     async def body() -> None:
         store = await open_store(settings, source="cockpit")
         try:
-            staged = await stage_import(store, data, file.name, uploaded_by=user)
+            staged = await stage_import(store, data, file.name, uploaded_by=user, sheet=sheet)
             manifest = staged.manifest
             if edits:
                 manifest = edit_manifest(manifest, edits, edited_by=user)
@@ -125,7 +133,7 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...])
                     click.echo(f"not imported; the file is kept as batch {staged.batch.batch_id}")
                     return
                 manifest = confirmed
-            report = await _run_with_progress(store, staged, manifest)
+            report = await _run_with_progress(store, staged, manifest, country)
         finally:
             await store.close()
         _print_report(report)
@@ -133,9 +141,9 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...])
     run(body, settings)
 
 
-async def _run_with_progress(store, staged, manifest) -> ImportReport:  # type: ignore[no-untyped-def]
+async def _run_with_progress(store, staged, manifest, country) -> ImportReport:  # type: ignore[no-untyped-def]
     if staged.batch.row_count < LONG_IMPORT_ROWS:
-        return await run_import(store, staged, manifest)
+        return await run_import(store, staged, manifest, default_country=country)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -147,4 +155,4 @@ async def _run_with_progress(store, staged, manifest) -> ImportReport:  # type: 
                 tasks[phase] = bar.add_task(phase, total=total or 1)
             bar.update(tasks[phase], completed=done, total=total or 1)
 
-        return await run_import(store, staged, manifest, progress=tick)
+        return await run_import(store, staged, manifest, progress=tick, default_country=country)

@@ -7,31 +7,37 @@ the user can map them when confirming.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 
 from cockpit.contracts import CANONICAL_FIELDS, ColumnMapping, ImportMappingManifest, Provenance, validate
 from cockpit.errors import ValidationFailed
+from cockpit.imports import profiles
 
 # Normalized header -> canonical field.
 SYNONYMS: dict[str, str] = {}
 for _target, _names in {
     "contact.first_name": ["first_name", "firstname", "first", "given_name", "forename", "name_first_name",
-                           "prenom"],
-    "contact.last_name": ["last_name", "lastname", "last", "surname", "family_name", "name_last_name", "nom"],
+                           "prenom", "vorname", "nombre", "nome", "voornaam"],
+    "contact.last_name": ["last_name", "lastname", "last", "surname", "family_name", "name_last_name", "nom",
+                          "nachname", "apellido", "apellidos", "cognome", "achternaam"],
     "contact.full_name": ["name", "full_name", "fullname", "contact", "contact_name", "person", "display_name"],
     "contact.email": ["email", "e_mail", "email_address", "mail", "emails_primary_email", "primary_email",
                       "work_email", "business_email"],
     "contact.phone": ["phone", "phone_number", "telephone", "tel", "mobile", "cell", "phones_primary_phone_number",
-                      "work_phone"],
-    "contact.job_title": ["job_title", "title", "position", "role", "jobtitle", "designation"],
-    "contact.city": ["city", "town", "location_city"],
+                      "work_phone", "mobile_phone", "cell_phone", "telefon", "telefono", "portable"],
+    "contact.job_title": ["job_title", "title", "position", "role", "jobtitle", "designation", "fonction",
+                          "poste", "cargo", "funktion"],
+    "contact.city": ["city", "town", "location_city", "ville", "stadt", "ort", "ciudad", "citta"],
     "contact.linkedin_url": ["linkedin", "linkedin_url", "linkedin_profile", "profile_url", "url",
                              "linkedin_link_primary_link_url"],
     "company.name": ["company", "company_name", "organization", "organisation", "account", "account_name",
-                     "employer", "org"],
+                     "employer", "org", "societe", "entreprise", "firma", "unternehmen", "empresa", "azienda"],
     "company.domain": ["domain", "website", "company_domain", "web", "company_website", "domain_name",
                        "domain_name_primary_link_url"],
-    "company.country": ["country", "company_country", "country_code"],
+    "company.country": ["country", "company_country", "country_code", "country_region", "pays", "land", "pais",
+                        "paese"],
     "company.employees": ["employees", "headcount", "company_size_employees", "employee_count", "num_employees"],
     "company.industry": ["industry", "sector", "vertical"],
     "company.city": ["company_city", "hq_city"],
@@ -41,64 +47,194 @@ for _target, _names in {
         SYNONYMS[_n] = _target
 
 IGNORED = {"id", "uuid", "created", "created_at", "created_on", "updated", "updated_at", "modified", "owner",
-           "owner_id", "record_id", "row", "row_id", "connected_on", "deleted_at", "position_", "source"}
+           "owner_id", "record_id", "row", "row_id", "connected_on", "deleted_at", "position_", "source", "client_id"}
 
-PROFILES = {
-    "twenty_export": {"emails_primary_email", "name_first_name"},
-    "linkedin_connections": {"connected_on", "email_address"},
-}
+# Prefixes that say which record a column belongs to ("Organization - Name" is the company's name).
+_COMPANY_PREFIXES = ("organization_", "organisation_", "company_", "account_")
+_CONTACT_PREFIXES = ("person_", "contact_", "lead_", "people_")
+_COMPANY_SHORT = {"name": "company.name", "website": "company.domain", "domain": "company.domain",
+                  "web": "company.domain", "url": "company.domain", "city": "company.city",
+                  "country": "company.country", "industry": "company.industry", "employees": "company.employees",
+                  "linkedin": "company.linkedin_url", "linkedin_url": "company.linkedin_url"}
+_SUFFIX = re.compile(r"_(?:value|work|home|other|mobile|main|primary|business|personal|address|\d+)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+SAMPLE = 50
 
 
 def norm_header(header: str) -> str:
-    h = header.strip().lower().replace("/", " ").replace("-", " ")
+    """'E-mail 1 - Value' -> 'e_mail_1_value'; accents go ('Prénom' -> 'prenom')."""
+    h = unicodedata.normalize("NFKD", header.strip().lower())
+    h = "".join(c for c in h if not unicodedata.combining(c)).replace("/", " ").replace("-", " ")
     h = re.sub(r"[^a-z0-9]+", "_", h).strip("_")
     return h
 
 
+def base_header(header: str) -> str:
+    """The header without a bracketed suffix: 'Email (Work)', 'priority [strategic]' -> 'email', 'priority'."""
+    return norm_header(re.sub(r"\s*[\(\[][^\)\]]*[\)\]]\s*$", "", header.strip()) or header)
+
+
+def general_target(header: str) -> str | None:
+    """The field a header names by the general rules: synonyms, then entity prefixes stripped (company
+    prefixes select company fields), then source suffixes ('- Value', '- Work', ' 1') stripped."""
+    key = base_header(header)
+    seen = set()
+    while key and key not in seen:
+        seen.add(key)
+        if key in SYNONYMS:
+            return SYNONYMS[key]
+        for p in _COMPANY_PREFIXES:
+            if key.startswith(p) and key[len(p):] in _COMPANY_SHORT:
+                return _COMPANY_SHORT[key[len(p):]]
+        for p in _CONTACT_PREFIXES:
+            if key.startswith(p) and key[len(p):] in SYNONYMS:
+                return SYNONYMS[key[len(p):]]
+        key = _SUFFIX.sub("", key)
+    return None
+
+
 def detect_profile(headers: list[str]) -> str:
-    normed = {norm_header(h) for h in headers}
-    for name, marks in PROFILES.items():
-        if marks <= normed:
-            return name
-    return "generic_csv"
+    p = profiles.detect({base_header(h) for h in headers})
+    return p.name if p else "generic_csv"
+
+
+def profile_key(headers: list[str]) -> str:
+    """What a remembered mapping is filed under: a known tool's profile, or the exact header set."""
+    p = profiles.detect({base_header(h) for h in headers})
+    if p:
+        return p.name
+    digest = hashlib.sha1("\x1f".join(sorted(base_header(h) for h in headers)).encode()).hexdigest()[:16]
+    return f"generic_csv:{digest}"
+
+
+def _by_values(values: list[str]) -> str | None:
+    """A column recognised by what it holds: LinkedIn profile/company URLs, email addresses."""
+    vals = [v.strip().lower() for v in values if v and v.strip()][:SAMPLE]
+    if len(vals) < 2:
+        return None
+    def share(pred) -> float:  # type: ignore[no-untyped-def]
+        return sum(1 for v in vals if pred(v)) / len(vals)
+    if share(lambda v: "linkedin.com/in/" in v) >= 0.8:
+        return "contact.linkedin_url"
+    if share(lambda v: "linkedin.com/company/" in v) >= 0.8:
+        return "company.linkedin_url"
+    if share(lambda v: bool(_EMAIL.match(v))) >= 0.8:
+        return "contact.email"
+    return None
 
 
 def propose_manifest(*, batch_id: str, headers: list[str], created_by: str, notes: list[str] | None = None,
-                     source_system: str = "csv_import") -> ImportMappingManifest:
-    """Map each header by its synonym; the first column to claim a field wins, later ones are unresolved."""
-    taken: set[str] = set()
-    mappings: list[dict[str, object]] = []
+                     source_system: str = "csv_import", sample: list[list[str]] | None = None
+                     ) -> ImportMappingManifest:
+    """Map each column: a recognised tool's profile first (in its order of preference), then the general
+    rules, then what the values look like. The first column to claim a field wins; later ones are
+    unresolved (general rules) or ignored (a profile's alternatives)."""
+    profile = profiles.detect({base_header(h) for h in headers})
+    taken: dict[str, int] = {}
+    decided: dict[int, dict[str, object]] = {}
     resolver = list(notes or [])
+    if profile:
+        resolver.append(f"recognised a {profile.label}")
+        keyed = [(i, base_header(h)) for i, h in enumerate(headers)]
+        for key, target in profile.columns.items():
+            for i, k in keyed:
+                if k != key or i in decided:
+                    continue
+                why = profile.notes.get(key)
+                if target == profiles.IGNORE:
+                    decided[i] = {"status": "ignored", "note": why or f"bookkeeping column of {profile.label}"}
+                elif target in taken:
+                    decided[i] = {"status": "ignored",
+                                  "note": f"{target} comes from {headers[taken[target]]!r} when it is filled; "
+                                          f"otherwise this column's {ALTERNATIVE_NOTE}"}
+                else:
+                    taken[target] = i
+                    decided[i] = {"status": "mapped", "target_field": target, **({"note": why} if why else {})}
     for i, header in enumerate(headers):
-        key = norm_header(header)
-        target = SYNONYMS.get(key)
+        if i in decided:
+            continue
+        target = general_target(header) if header else None
         if not header:
-            mappings.append({"source_column": header, "index": i, "status": "unresolved",
-                             "note": "the column has no name"})
+            decided[i] = {"status": "unresolved", "note": "the column has no name"}
         elif target and target not in taken:
-            taken.add(target)
-            mappings.append({"source_column": header, "index": i, "status": "mapped", "target_field": target})
+            taken[target] = i
+            decided[i] = {"status": "mapped", "target_field": target}
         elif target:
-            mappings.append({"source_column": header, "index": i, "status": "unresolved",
-                             "note": f"{target} is already mapped from another column"})
-        elif key in IGNORED:
-            mappings.append({"source_column": header, "index": i, "status": "ignored",
-                             "note": "bookkeeping column of the source system"})
+            decided[i] = {"status": "unresolved", "note": f"{target} is already mapped from another column"}
+        elif base_header(header) in IGNORED:
+            decided[i] = {"status": "ignored", "note": "bookkeeping column of the source system"}
+        elif profile:
+            decided[i] = {"status": "ignored", "note": f"{profile.label} column the cockpit has no field for"}
+    for i, header in enumerate(headers):  # what the values say, for columns still unknown
+        if i in decided:
+            continue
+        target = _by_values([r[i] for r in (sample or []) if i < len(r)])
+        if target and target not in taken:
+            taken[target] = i
+            decided[i] = {"status": "mapped", "target_field": target, "note": "recognised by its values"}
         else:
-            mappings.append({"source_column": header, "index": i, "status": "unresolved",
-                             "note": "no canonical field recognised"})
+            decided[i] = {"status": "unresolved", "note": "no canonical field recognised"}
+    mappings = [{"source_column": h, "index": i, **decided[i]} for i, h in enumerate(headers)]
     if "contact.email" not in taken:
         resolver.append("no email column: contacts cannot be deduplicated, so each one goes to review")
-    if {"contact.full_name", "contact.first_name"} & taken == set():
+    if {"contact.full_name", "contact.first_name", "contact.last_name"} & set(taken) == set() and (
+            "company.name" not in taken or "contact.email" in taken):
         resolver.append("no name column")
-    mapped_count = len(taken)
-    confidence = round(mapped_count / max(1, len(headers)), 3)
+    confidence = round(len(taken) / max(1, len(headers)), 3)
     return validate(ImportMappingManifest, {
         "batch_id": batch_id, "source_system": source_system, "created_by": created_by,
         "confidence": confidence, "provenance": Provenance(method="rule", source_ref=f"batch:{batch_id}"),
-        "source_profile": detect_profile(headers), "source_columns": headers, "column_mappings": mappings,
+        "source_profile": profile.name if profile else "generic_csv", "source_columns": headers,
+        "column_mappings": mappings,
         "unmapped_columns": [str(m["source_column"]) for m in mappings if m["status"] != "mapped"],
         "resolver_notes": resolver})
+
+
+ALTERNATIVE_NOTE = "values kept in the raw row"
+
+
+def fallbacks(manifest: ImportMappingManifest) -> dict[str, list[int]]:
+    """For each mapped field, the profile's alternative columns (Pipedrive's home email after the work
+    one, Outlook's mobile after the business phone), read in order when the mapped column is empty."""
+    out: dict[str, list[int]] = {}
+    mapped = manifest.target_index()
+    for m in manifest.column_mappings:
+        if m.status != "ignored" or not (m.note or "").endswith(ALTERNATIVE_NOTE):
+            continue
+        target = (m.note or "").split(" comes from ", 1)[0]
+        if target in mapped:
+            out.setdefault(target, []).append(m.index)
+    return out
+
+
+def user_edits(proposed: ImportMappingManifest, confirmed: ImportMappingManifest) -> dict[str, str]:
+    """The columns the user changed: {column name: field | 'ignore'} (to remember for this profile)."""
+    before = {m.index: m for m in proposed.column_mappings}
+    out: dict[str, str] = {}
+    for m in confirmed.column_mappings:
+        b = before.get(m.index)
+        if b is None or (b.status, b.target_field) == (m.status, m.target_field) or not m.source_column:
+            continue
+        if m.status == "mapped":
+            out[m.source_column] = str(m.target_field)
+        elif m.status == "ignored":
+            out[m.source_column] = "ignore"
+    return out
+
+
+def apply_remembered(manifest: ImportMappingManifest, edits: dict[str, str], *, by: str) -> ImportMappingManifest:
+    """Re-apply a remembered mapping to a new file of the same shape (columns it lacks are skipped)."""
+    present = {m.source_column for m in manifest.column_mappings}
+    usable = {k: v for k, v in edits.items() if k in present}
+    if not usable:
+        return manifest
+    edited = edit_manifest(manifest, usable, edited_by=by)
+    data = edited.model_dump(mode="json", exclude={"artifact_id", "manifest_id", "created_at"})
+    data["resolver_notes"] = [*manifest.resolver_notes,
+                              f"applied the mapping remembered for {manifest.source_profile} "
+                              f"({', '.join(f'{k} -> {v}' for k, v in usable.items())})"]
+    data["created_by"] = manifest.created_by
+    return validate(ImportMappingManifest, data)
 
 
 def edit_manifest(manifest: ImportMappingManifest, edits: dict[str, str], *, edited_by: str) -> ImportMappingManifest:

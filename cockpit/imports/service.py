@@ -1,4 +1,4 @@
-"""The import service: a CSV file -> an immutable raw batch -> a mapping manifest (proposed, then
+"""The import service: a CSV, XLSX or vCard file -> an immutable raw batch -> a mapping manifest (proposed, then
 confirmed or edited) -> row records and entity proposals, with the low-risk ones committed.
 
 Two steps, because a human sits between them: :func:`stage_import` keeps the raw file and proposes the
@@ -15,10 +15,11 @@ from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, new_id, ImportRowRecord, Provenance, RawImportBatch, validate
 from cockpit.errors import ValidationFailed
-from cockpit.imports.mapping import propose_manifest
+from cockpit.imports.formats import parse_file
+from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
 from cockpit.imports.normalize import normalize_rows
 from cockpit.imports.proposals import plan_proposals
-from cockpit.imports.reader import ParsedFile, parse_csv
+from cockpit.imports.reader import ParsedFile
 from cockpit.imports.models import Progress
 
 MAX_BYTES = 512 * 1024 * 1024
@@ -29,6 +30,7 @@ class StagedImport:
     batch: RawImportBatch
     parsed: ParsedFile
     manifest: ImportMappingManifest
+    profile_key: str = "generic_csv"
 
 
 @dataclass
@@ -74,40 +76,56 @@ def read_file(path: Path) -> bytes:
     except FileNotFoundError:
         raise ValidationFailed(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise ValidationFailed(f"{path} is a directory, not a CSV file") from None
+        raise ValidationFailed(f"{path} is a directory, not a file to import") from None
     except PermissionError:
         raise ValidationFailed(f"cannot read {path}: permission denied") from None
 
 
-async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: str) -> StagedImport:
-    """Parse enough to propose a mapping; keep the raw bytes (immutable) and the proposed manifest."""
-    parsed = parse_csv(data)  # an empty or headerless file fails here, before anything is stored
+def preview_manifest(data: bytes, filename: str, *, user: str, sheet: str | None = None) -> ImportMappingManifest:
+    """The mapping a file would get, without storing anything (for a preview with no terminal)."""
+    parsed = parse_file(data, filename, sheet=sheet)
+    return propose_manifest(batch_id="preview", headers=parsed.header, created_by=user, notes=parsed.notes,
+                            sample=[r.values for r in parsed.rows[:50]])
+
+
+async def stage_import(store: Any, data: bytes, filename: str, *, uploaded_by: str,
+                       sheet: str | None = None) -> StagedImport:
+    """Parse enough to propose a mapping; keep the raw bytes (immutable) and the proposed manifest (with
+    the mapping the user last chose for files of this shape already applied)."""
+    parsed = parse_file(data, filename, sheet=sheet)  # an empty or headerless file fails here, before anything is stored
     digest = hashlib.sha256(data).hexdigest()
     batch_id = new_id()
     batch = validate(RawImportBatch, {
         "batch_id": batch_id, "source_system": "csv_import", "created_by": uploaded_by, "confidence": 1.0,
         "provenance": Provenance(method="upload", source_ref=filename, notes="; ".join(parsed.notes) or None),
-        "uploaded_filename": Path(filename).name or "upload.csv", "mime_type": "text/csv",
+        "uploaded_filename": Path(filename).name or "upload.csv", "mime_type": parsed.mime_type,
         "storage_ref": f"redkey.import_batches/{batch_id}", "row_count": len(parsed.rows), "uploaded_by": uploaded_by,
         "sha256": digest, "byte_size": len(data), "encoding": parsed.encoding})
     await store.imports.save_raw_batch(batch, data)
     manifest = propose_manifest(batch_id=batch.batch_id, headers=parsed.header, created_by=uploaded_by,
-                                notes=parsed.notes)
+                                notes=parsed.notes, sample=[r.values for r in parsed.rows[:50]])
+    key = profile_key(parsed.header)
+    remembered = await store.import_mappings.recall(key)
+    if remembered:
+        manifest = apply_remembered(manifest, remembered, by=uploaded_by)
     await store.imports.save_manifest(manifest)
-    return StagedImport(batch, parsed, manifest)
+    return StagedImport(batch, parsed, manifest, key)
 
 
 async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingManifest | None = None, *,
-                     progress: Progress | None = None, review_all: bool = False) -> ImportReport:
+                     progress: Progress | None = None, review_all: bool = False,
+                     default_country: str | None = None) -> ImportReport:
     """Normalize under ``manifest`` (default: the proposed one), find dedup candidates and write it all.
-    ``review_all`` sends even new records without a candidate to Approvals (no low-risk auto commit)."""
+    ``review_all`` sends even new records without a candidate to Approvals (no low-risk auto commit).
+    ``default_country`` (ISO code or name) reads phone numbers without a country prefix; the user's edits
+    to the mapping are remembered for the next file of this shape."""
     manifest = manifest or staged.manifest
     if manifest.batch_id != staged.batch.batch_id:
         raise ValidationFailed("that manifest belongs to another import batch")
     tick = progress or (lambda phase, done, total: None)
     report = ImportReport(staged.batch.batch_id, staged.batch.uploaded_filename, notes=list(manifest.resolver_notes))
     tick("normalizing", 0, len(staged.parsed.rows))
-    rows = normalize_rows(staged.parsed, manifest)
+    rows = normalize_rows(staged.parsed, manifest, default_country=default_country)
     tick("normalizing", len(rows), len(rows))
     emails = sorted({r.contact["email"] for r in rows if r.contact and r.contact.get("email")})
     domains = sorted({r.company["domain"] for r in rows if r.company and r.company.get("domain")})
@@ -119,7 +137,7 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     tick("planning proposals", 0, len(rows))
     planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
     if review_all:
-        planned.proposals = [p.model_copy(update={"review_required": True}) for p in planned.proposals]
+        planned.proposals = (p.model_copy(update={"review_required": True}) for p in planned.proposals)
     tick("planning proposals", len(rows), len(rows))
     lines = {r.number: r.line for r in staged.parsed.rows}
     records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
@@ -138,4 +156,8 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
     report.unchanged, report.linked_companies = len(planned.unchanged), planned.linked_companies
+    edits = user_edits(staged.manifest, manifest)
+    if edits:
+        await store.import_mappings.remember(staged.profile_key, edits, edited_by=manifest.created_by)
+        report.notes.append(f"remembered this mapping for the next {staged.manifest.source_profile} file")
     return report

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from cockpit.cli import fail, get_settings, main, open_store, run
+from cockpit.webhooks.validate import BadJson, loads, nul_path
 
 
 @main.command("intake")
@@ -18,11 +18,16 @@ def intake_cmd(ctx: click.Context, file: Path) -> None:
     or record a QdSignalBundle for its contact."""
     settings = get_settings(ctx)
     try:
-        data = json.loads(file.read_bytes())
+        data = loads(file.read_bytes())
     except FileNotFoundError:
         fail(f"no such file: {file}", 2)
-    except ValueError as exc:
-        fail(f"{file.name} is not JSON ({exc})", 2)
+    except IsADirectoryError:
+        fail(f"{file} is a directory, not a JSON file", 2)
+    except BadJson as exc:
+        fail(f"{file.name}: {exc}", 2)
+    where = nul_path(data)
+    if where:
+        fail(f"{file.name}: {where} contains a NUL character", 2)
 
     async def body() -> None:
         from cockpit.intake.service import intake, record_signal

@@ -23,7 +23,10 @@ from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
 from cockpit.store.email_events import EmailEventsRepo
+from cockpit.store.exports import ExportsRepo
 from cockpit.store.forms import FormsRepo
+from cockpit.store.import_mappings import ImportMappingsRepo
+from cockpit.store.logins import LoginsRepo
 from cockpit.store.imports import ImportsRepo
 from cockpit.store.instructions import InstructionsRepo
 from cockpit.store.mail import MailRepo
@@ -109,6 +112,14 @@ class Store:
         return ImportsRepo(self.db)
 
     @cached_property
+    def import_mappings(self) -> ImportMappingsRepo:
+        return ImportMappingsRepo(self.db)
+
+    @cached_property
+    def exports(self) -> ExportsRepo:
+        return ExportsRepo(self.db)
+
+    @cached_property
     def schema(self) -> SchemaRepo:
         return SchemaRepo(self.db)
 
@@ -127,6 +138,10 @@ class Store:
     @cached_property
     def admin(self) -> AdminRepo:
         return AdminRepo(self.db)
+
+    @cached_property
+    def logins(self) -> LoginsRepo:  # client-bound database logins
+        return LoginsRepo(self.db)
 
 
 __all__ = ["Db", "Store"]

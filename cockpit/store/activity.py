@@ -1,8 +1,9 @@
 """The live activity feed's reads over crm_activities (Layer 2 only) and its change signal.
 
 New rows reach the feed two ways:
-- writes through the views land in redkey.activities, whose trigger (migration 201) NOTIFYs
-  ``redkey_activity`` with ``<client_id>:<id>``; a dedicated LISTEN connection hears them at commit;
+- writes through the views land in redkey.activities, whose trigger NOTIFYs the client's own channel
+  (``redkey.activity_channel()``: a keyed hash of the client id, so no other client's listener can hear
+  it) with the activity id; a dedicated LISTEN connection hears them at commit;
 - rows Twenty writes into its own tables raise no notification, so between notifications the feed
   polls the head of crm_activities (one ``ORDER BY occurred_at DESC LIMIT 1``) and reports a change.
 Either way the screen then asks for the rows newer than the newest one it shows.
@@ -18,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+from psycopg import sql
 
 from cockpit.activity.filters import ActivityFilter
 from cockpit.activity.models import Signal
@@ -28,11 +30,17 @@ from cockpit.store.core import Db, keyset_page
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "redkey_activity"
 Key = tuple[datetime, UUID]
 
 
 _MAX_WINDOW = timedelta(days=4000)
+
+
+def _ids(payload: str) -> list[UUID]:
+    try:
+        return [UUID(payload)]
+    except ValueError:  # not an activity id: nothing to look up, the poll still runs
+        return []
 
 
 def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
@@ -125,17 +133,18 @@ class ActivityRepo:
         """Yield whenever the client's feed may have new rows: at once on a NOTIFY for this client,
         otherwise when the polled head changes. Runs until cancelled; holds one extra connection
         (LISTEN needs its own session). ``ready`` is set once listening (tests await it)."""
-        client = self.db.require_scope()
+        self.db.require_scope()
         if not self.feed_listens:
             async for signal in self._polled_signals(poll_seconds, ready):
                 yield signal
             return
+        channel = await self.db.fetch_value("SELECT redkey.activity_channel()")
         try:
             listener = await psycopg.AsyncConnection.connect(self.db.pool.conninfo, autocommit=True)
         except psycopg.Error as exc:
             raise DatabaseUnavailable("cannot open the live feed connection", str(exc).strip()) from exc
         try:
-            async for signal in self._signals(listener, client, poll_seconds, ready):
+            async for signal in self._signals(listener, channel, poll_seconds, ready):
                 yield signal
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable("the live feed lost its database connection", "reconnecting") from exc
@@ -159,24 +168,20 @@ class ActivityRepo:
                 head = newer
                 yield Signal("poll")
 
-    async def _signals(self, listener: psycopg.AsyncConnection, client: str, poll_seconds: float,
+    async def _signals(self, listener: psycopg.AsyncConnection, channel: str, poll_seconds: float,
                        ready: asyncio.Event | None) -> AsyncIterator[Signal]:
-        await listener.execute(f"LISTEN {CHANNEL}")
+        await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         head = await self.feed_head()
         if ready is not None:
             ready.set()
         while True:
             ids: list[UUID] = []
             async for note in listener.notifies(timeout=poll_seconds):
-                owner, _, rid = note.payload.partition(":")
-                if owner == client:
-                    ids.append(UUID(rid))
-                    break
+                ids.extend(_ids(note.payload))
+                break
             if ids:
                 async for note in listener.notifies(timeout=0.05):  # a batch insert: one signal per burst
-                    owner, _, rid = note.payload.partition(":")
-                    if owner == client:
-                        ids.append(UUID(rid))
+                    ids.extend(_ids(note.payload))
                 head = (await self.feed_head(head) or head) if head else await self.feed_head()
                 yield Signal("notify", tuple(dict.fromkeys(ids)))
                 continue

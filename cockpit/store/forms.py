@@ -23,8 +23,9 @@ class FormsRepo:
         self.db = db
 
     async def client_exists(self, client_id: str) -> bool:
+        """Whether ``client_id`` is registered (asked as the owner: the intake server is not scoped yet)."""
         return bool(await self.db.fetch_value("SELECT EXISTS (SELECT 1 FROM redkey.clients WHERE client_id = %s)",
-                                           (client_id,)))
+                                           (client_id,), role="owner"))
 
     async def intake_form(self, client_id: str, fields: dict[str, str], *, form: str, now: datetime,
                           submission_id: str | None = None) -> FormResult:

@@ -8,6 +8,7 @@ under the operational role (switched inside the same transaction, so one rollbac
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
@@ -16,6 +17,7 @@ from cockpit.store.core import Db
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
+IMPORT_TIMEOUT = "10min"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
 _COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url")
@@ -89,7 +91,7 @@ class ImportsRepo:
 
     async def write_import(self, *, manifest: ImportMappingManifest, proposed_manifest_id: str,
                            rows: list[tuple[int, list[str], list[dict[str, Any]]]],
-                           proposals: list[NormalizedEntityProposal],
+                           proposals: Iterable[NormalizedEntityProposal],
                            progress: Progress | None = None) -> dict[str, int]:
         """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
         transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
@@ -101,6 +103,8 @@ class ImportsRepo:
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
         async with self.db.tx("owner") as conn:
+            # a bulk write of this size is expected to run longer than an interactive statement
+            await conn.execute("SELECT set_config('statement_timeout', %s, true)", (IMPORT_TIMEOUT,))
             if manifest.manifest_id == proposed_manifest_id:
                 await conn.execute(
                     "UPDATE redkey.import_manifests SET status = 'confirmed', confirmed_at = now() "
@@ -121,10 +125,12 @@ class ImportsRepo:
                     if i % step == 0:
                         tick("recording rows", i, len(rows))
             tick("recording rows", len(rows), len(rows))
-            step = max(1, len(proposals) // 50)
-            auto_count = 0
+            total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
+            step = max(1, total // 50)
+            auto_count = count = 0
             async with conn.cursor().copy(PROPOSAL_COPY) as cp:
                 for i, p in enumerate(proposals):
+                    count += 1
                     auto = AUTO_RULE if (p.action == "create" and not p.review_required
                                          and not p.merge_candidate_refs) else None
                     auto_count += auto is not None
@@ -135,8 +141,8 @@ class ImportsRepo:
                         auto, "committed" if auto else "pending", p.created_at if auto else None,
                         p.created_by, p.created_at, p.model_dump_json()))
                     if i % step == 0:
-                        tick("recording proposals", i, len(proposals))
-            tick("recording proposals", len(proposals), len(proposals))
+                        tick("recording proposals", i, max(total, i))
+            tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
             await conn.execute(
@@ -160,5 +166,5 @@ class ImportsRepo:
             auto = auto_count
             tick("committing low-risk records", 2, 2)
         errors = sum(1 for _, _, e in rows if e)
-        return {"rows": len(rows), "errors": errors, "proposals": len(proposals), "auto_committed": auto,
-                "queued": len(proposals) - auto}
+        return {"rows": len(rows), "errors": errors, "proposals": count, "auto_committed": auto,
+                "queued": count - auto}

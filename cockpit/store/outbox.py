@@ -105,6 +105,9 @@ class OutboxRepo:
     async def _plan_once(self, now: datetime, decide: Decide, limit: int, default_sender: str,
                          daily_cap: int | None) -> list[Decision]:
         self.db.require_scope()
+        # The signing key is the owner's: a role (or a client-bound login) that could read it could sign
+        # unsubscribe links for another client's contacts.
+        unsubscribe_key = await self.db.fetch_value("SELECT unsubscribe_key FROM redkey.email_keys", role="owner")
         async with self.db.tx("operational") as conn:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(_DUE_SQL, (now, limit))
@@ -124,11 +127,9 @@ class OutboxRepo:
                 else:
                     r.update({k: person.get(k) for k in _CONTACT_KEYS if k != "company"})
                     r["company"] = company_names.get(person["company_id"])
-            await cur.execute("SELECT unsubscribe_key FROM redkey.email_keys")
-            key_row = await cur.fetchone()
-            assert key_row is not None, "migration 401 creates the unsubscribe key"
+            assert unsubscribe_key is not None, "migration 401 creates the unsubscribe key"
             client_id = self.db.require_scope()
-            tokens = {c: make_token(key_row["unsubscribe_key"], client_id, c) for c in contacts}
+            tokens = {c: make_token(unsubscribe_key, client_id, c) for c in contacts}
             senders = sorted({r["sender"] or default_sender for r in rows} - {""})
             await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s)",
                               (now.date(), senders))

@@ -87,11 +87,13 @@ class SchemaRepo:
             fks = [ForeignKey.model_construct(**r) for r in await cur.fetchall()]
             await cur.execute(_LINEAGE_QUERY.format(where=""))
             lineage = [LineageEdge.model_construct(**r) for r in await cur.fetchall()]
-            wcur = await conn.execute("SELECT w.schema_name, c.name FROM redkey.workspaces w "
-                                      "JOIN redkey.clients c USING (client_id)")
-            workspaces = {s: n for s, n in await wcur.fetchall()}
             rcur = await conn.execute("SELECT refreshed_at FROM redkey.system_schema_refresh")
             refreshed = await rcur.fetchone()
+        # Every client's workspace names the explorer's groups (a developer's view of the whole catalog):
+        # asked as the owner, since the registry is scoped per client for the roles.
+        workspaces = {r["schema_name"]: r["name"] for r in await self.db.fetch_dicts(
+            "SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id)",
+            role="owner")}
         return SchemaSnapshot.model_construct(relations=relations, foreign_keys=fks, lineage=lineage,
                                               workspaces=workspaces, refreshed_at=refreshed[0] if refreshed else None)
 

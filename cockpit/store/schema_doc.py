@@ -104,10 +104,12 @@ class SchemaDocRepo:
                 text = query.format(**fill) if "{" in query else query  # every FK: the graph needs them all
                 await cur.execute(text, params * text.count("%s"))
                 rows[name] = await cur.fetchall()
-            await cur.execute("SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id)")
-            workspaces = {r["schema_name"]: r["name"] for r in await cur.fetchall()}
             await cur.execute("SELECT refreshed_at FROM redkey.system_schema_refresh")
             refreshed = await cur.fetchone()
+        # every client's workspace names its schema (the registry is scoped per client for the roles)
+        workspaces = {r["schema_name"]: r["name"] for r in await self.db.fetch_dicts(
+            "SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id)",
+            role="owner")}
 
         by_oid: dict[str, dict[int, list[Any]]] = {k: defaultdict(list) for k in ("columns", "constraints", "indexes",
                                                                                  "policies")}

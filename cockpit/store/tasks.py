@@ -117,21 +117,13 @@ class TasksRepo:
     # --- the worker's side ----------------------------------------------------------------------
     async def claim_task(self, agent: str, lease_seconds: float, *, role: str = QUEUE,
                          task_id: str | None = None) -> Task | None:
-        """Claim the oldest claimable task (new, or its lease ran out), or ``task_id`` if it is claimable."""
-        where = "id = %s" if task_id else "role = %s"
+        """Claim the oldest claimable task (new, or its lease ran out) of any client, or ``task_id`` if it
+        is claimable: ``redkey.claim_task``, the one cross-client step (only the owner may call it). The
+        claimed task then runs scoped to its own client."""
         async with self.db.tx("owner") as conn:
-            cur = await conn.execute(
-                "SELECT id, attempts + 1, now() + make_interval(secs => %s) FROM redkey.tasks "
-                f"WHERE {where} AND (status = 'created' OR (status IN ('claimed', 'in_progress') "
-                "AND lease_until < now())) ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                (lease_seconds, task_id or role))
-            row = await cur.fetchone()
-            if row is None:
-                return None
-            tid, attempt, lease_until = row
-            await _append(conn, tid, "task.claimed",
-                          {"agent": agent, "attempt": attempt, "lease_until": lease_until.isoformat()})
-            return await _task_row(conn, tid)
+            cur = conn.cursor(row_factory=class_row(Task))
+            await cur.execute("SELECT * FROM redkey.claim_task(%s, %s, %s, %s)", (agent, lease_seconds, role, task_id))
+            return await cur.fetchone()
 
     async def start_task(self, task: Task, agent: str, lease_seconds: float) -> Task | None:
         """claimed -> in_progress. None when the task was held, cancelled or re-claimed meanwhile."""

@@ -9,21 +9,25 @@ Built by :func:`create_app` (a factory, so tests run it in-process or on a real 
   links); ``POST /unsubscribe/{token}`` (RFC 8058 one-click, or the button) unsubscribes.
 - ``POST /forms/{client_id}`` — JSON or form-encoded; 422 with one message per bad field, 429 with
   ``Retry-After`` past the per-address rate limit, 201 with the contact id.
+
+Every body is capped while it streams in (:class:`~cockpit.webhooks.limits.BodyLimit`: 413 before the
+app sees more than the cap). The client address is the peer's, unless a proxy listed in
+``COCKPIT_WEBHOOK_TRUSTED_PROXIES`` forwarded the request (uvicorn rewrites it then, see the CLI).
 """
 
 from __future__ import annotations
 
 import html
-import json
+import logging
 import re
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -32,61 +36,13 @@ from cockpit.config import Settings
 from cockpit.context.activity import learn_from_reply
 from cockpit.email.svix import WebhookVerificationError, verify
 from cockpit.errors import CockpitError, NotFound
+from cockpit.webhooks.limits import BodyLimit, RateLimiter
+from cockpit.webhooks.validate import BadJson, loads, resend_event_problem, validate_form
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,63}$")
-FORM_FIELDS: dict[str, int] = {"email": 254, "first_name": 100, "last_name": 100, "company": 200,
-                               "job_title": 200, "phone": 40, "city": 100, "message": 5000}
-
-
-class RateLimiter:
-    """A sliding-window limit per key (the client address): ``limit`` requests per ``window`` seconds."""
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._hits: dict[str, deque[float]] = {}
-
-    def check(self, key: str) -> float:
-        """0 when allowed (and counted), else the seconds until the next request would be allowed."""
-        now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(0.001, hits[0] + self.window - now)
-        hits.append(now)
-        if len(self._hits) > 10_000:  # forget idle addresses so memory stays bounded
-            for k in [k for k, v in self._hits.items() if not v][:5000]:
-                del self._hits[k]
-        return 0.0
-
-
-def validate_form(data: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """(clean fields, errors by field). Unknown fields are ignored; every known one is a short string."""
-    clean: dict[str, str] = {}
-    errors: dict[str, str] = {}
-    for name, limit in FORM_FIELDS.items():
-        value = data.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            errors[name] = "must be text"
-            continue
-        value = value.strip()
-        if len(value) > limit:
-            errors[name] = f"at most {limit} characters"
-        elif value:
-            clean[name] = value
-    email = clean.get("email", "")
-    if "email" not in errors:
-        if not email:
-            errors["email"] = "required"
-        elif not _EMAIL.match(email):
-            errors["email"] = "not a valid email address"
-    for name in ("first_name", "last_name", "company", "city"):
-        if name in clean and re.search(r"[\x00-\x1f<>]", clean[name]):
-            errors[name] = "contains characters that are not allowed"
-    return clean, errors
+_CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")  # as redkey.clients checks it
 
 
 def _client_ip(request: Request) -> str:
@@ -96,40 +52,34 @@ def _client_ip(request: Request) -> str:
 def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = time.time,
                form_limit: int = 5, form_window: float = 60.0,
                limiter_clock: Callable[[], float] = time.monotonic,
-               extra_routes: list[Route] | None = None) -> Starlette:
+               extra_routes: list[Route] | None = None, body_caps: dict[str, int] | None = None) -> Starlette:
     """The intake app over an (unscoped) store; each request is applied in its client's scope.
-    ``extra_routes`` mounts other features' webhooks (e.g. Quill meeting notes) on the same server."""
+    ``extra_routes`` mounts other features' webhooks (e.g. Quill meeting notes) on the same server;
+    ``body_caps`` gives their paths a body cap other than ``MAX_BODY``."""
     limiter = RateLimiter(form_limit, form_window, limiter_clock)
 
     def now() -> datetime:
         return datetime.fromtimestamp(clock(), timezone.utc)
-
-    async def body_of(request: Request) -> bytes | None:
-        size = request.headers.get("content-length")
-        if size and size.isdigit() and int(size) > MAX_BODY:
-            return None
-        raw = await request.body()
-        return raw if len(raw) <= MAX_BODY else None
 
     async def resend_webhook(request: Request) -> Response:
         secret = settings.resend_webhook_secret
         if not secret:
             return JSONResponse({"error": "webhook secret not configured (COCKPIT_RESEND_WEBHOOK_SECRET)"},
                                 status_code=503)
-        raw = await body_of(request)
-        if raw is None:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        raw = await request.body()  # capped by BodyLimit
         headers = {k: request.headers.get(k, "") for k in ("svix-id", "svix-timestamp", "svix-signature")}
         try:
             svix_id = verify(secret, headers, raw, now=clock())
         except WebhookVerificationError as exc:
             return JSONResponse({"error": f"invalid signature: {exc}"}, status_code=401)
         try:
-            event = json.loads(raw)
-        except ValueError:
-            return JSONResponse({"error": "body is not JSON"}, status_code=400)
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
-            return JSONResponse({"error": "expected {type, created_at, data}"}, status_code=400)
+            event = loads(raw)
+        except BadJson as exc:
+            return JSONResponse({"error": f"body: {exc}"}, status_code=400)
+        problem = resend_event_problem(event)
+        if problem:  # well signed but malformed: acknowledged, so Resend does not retry it forever
+            log.warning("resend webhook %s ignored: %s", svix_id, problem)
+            return JSONResponse({"ok": True, "outcome": "ignored", "reason": problem})
         try:
             result = await store.email_events.apply_webhook(svix_id, event, now=now())
             if result.reply_from is not None:
@@ -157,34 +107,35 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
 
     async def form(request: Request) -> Response:
         client_id = request.path_params["client_id"]
+        if not _CLIENT_ID.match(client_id):
+            return JSONResponse({"error": "unknown client"}, status_code=404)
         wait = limiter.check(_client_ip(request))
         if wait:
             return JSONResponse({"error": "too many submissions; try again later"}, status_code=429,
                                 headers={"Retry-After": str(int(wait) + 1)})
-        raw = await body_of(request)
-        if raw is None:
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        raw = await request.body()  # capped by BodyLimit
         ctype = request.headers.get("content-type", "")
         try:
             if ctype.startswith("application/json"):
-                data = json.loads(raw or b"{}")
+                data = loads(raw or b"{}")
             elif ctype.startswith("application/x-www-form-urlencoded"):
                 # Parsed here (no python-multipart dependency): plain HTML forms post exactly this.
                 data = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
             else:
                 return JSONResponse({"error": "send application/json or a form (application/x-www-form-urlencoded)"},
                                     status_code=415)
-        except ValueError:
-            return JSONResponse({"error": "body is not valid JSON"}, status_code=400)
+        except BadJson as exc:
+            return JSONResponse({"error": f"body: {exc}"}, status_code=400)
         if not isinstance(data, dict):
             return JSONResponse({"error": "expected an object of fields"}, status_code=422)
         if data.get("website"):  # honeypot: humans never fill the hidden field
             return JSONResponse({"ok": True}, status_code=202)
-        clean, errors = validate_form(data)
+        clean, meta, errors = validate_form(data)
         if errors:
-            return JSONResponse({"error": "invalid form", "fields": errors}, status_code=422)
-        form_name = str(data.get("form") or "website")[:80]
-        submission = str(data["submission_id"])[:120] if isinstance(data.get("submission_id"), str) else None
+            return JSONResponse({"error": "invalid form: " + "; ".join(f"{k} {v}" for k, v in errors.items()),
+                                 "fields": errors}, status_code=422)
+        form_name = meta.get("form", "website")
+        submission = meta.get("submission_id")
         try:
             result = await store.forms.intake_form(client_id, clean, form=form_name, now=now(), submission_id=submission)
         except NotFound as exc:
@@ -197,7 +148,7 @@ def create_app(store: Any, settings: Settings, *, clock: Callable[[], float] = t
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[
+    return Starlette(middleware=[Middleware(BodyLimit, default=MAX_BODY, caps=body_caps)], routes=[
         Route("/webhooks/resend", resend_webhook, methods=["POST"]),
         Route("/unsubscribe/{token}", unsubscribe_page, methods=["GET"]),
         Route("/unsubscribe/{token}", unsubscribe, methods=["POST"]),

@@ -1,0 +1,22 @@
+"""Pick the reader for a file by its content (not its name): XLSX workbooks are ZIP files, vCards start
+with BEGIN:VCARD, everything else is read as delimited text."""
+
+from __future__ import annotations
+
+from cockpit.errors import ValidationFailed
+from cockpit.imports.reader import ParsedFile, parse_csv
+from cockpit.imports.spreadsheet import parse_xlsx
+from cockpit.imports.vcard import looks_like_vcard, parse_vcard
+
+
+def parse_file(data: bytes, filename: str = "", *, sheet: str | None = None) -> ParsedFile:
+    if data.startswith(b"PK\x03\x04"):
+        return parse_xlsx(data, sheet)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ValidationFailed(f"{filename or 'the file'} is an old Excel workbook (.xls)",
+                               "save it as .xlsx or CSV UTF-8 in Excel and import that")
+    if sheet is not None:
+        raise ValidationFailed(f"--sheet applies to XLSX workbooks; {filename or 'the file'} is not one")
+    if looks_like_vcard(data):
+        return parse_vcard(data)
+    return parse_csv(data)

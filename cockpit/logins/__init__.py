@@ -1,0 +1,1 @@
+"""Client-bound database logins (``cockpit client login``)."""
