@@ -50,6 +50,10 @@ async def test_help_lists_every_binding_and_go_keys(settings, store, waiter) -> 
                      (":", "Jump"), ("?", "Keys"), ("q", "Quit"), ("g p", "Pipeline"), ("g c", "Contacts")):
             assert pair in listed, pair
         assert "Move ◀" in screen_text(app)  # the screen's own keys come first, on screen
+        rows = app.screen.rows  # type: ignore[attr-defined]
+        assert not any("super+" in keys or section in ("DataTable", "OptionList") for section, keys, _d in rows)
+        marks = {keys for section, keys, _d in rows if section == "Marks"}
+        assert {"▲ ◆ ▽", "⚠12d", "⊘", "overdue"} <= marks  # a legend of the marks
         await pilot.press("escape")
         assert isinstance(app.screen, PipelineScreen)
 
