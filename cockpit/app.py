@@ -47,6 +47,7 @@ from cockpit.errorlog import record_exception
 from cockpit.errors import DatabaseUnavailable
 from cockpit.keyhelp import show_help
 from cockpit.reconnect import Connection
+from cockpit.session_undo import UndoStack, undo
 from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
@@ -205,14 +206,14 @@ class Navigator:
             app.switch_mode(mode)
 
     def open_deal(self, deal_id: UUID) -> None:
-        from screens.record_detail import DealDetail
+        from screens.deal_page import DealPage
 
-        self.app.push_screen(DealDetail(deal_id))
+        self.app.push_screen(DealPage(deal_id))
 
     def open_company(self, company_id: UUID) -> None:
-        from screens.record_detail import CompanyDetail
+        from screens.company_page import CompanyPage
 
-        self.app.push_screen(CompanyDetail(company_id))
+        self.app.push_screen(CompanyPage(company_id))
 
     def open_contact(self, contact_id: UUID) -> None:
         """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
@@ -379,23 +380,24 @@ class CockpitApp(App[None]):
 
     TITLE = "RedKey Cockpit"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
-                STYLES / "sequences.tcss"]
+                STYLES / "sequences.tcss", STYLES / "records.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS = [
         Binding("colon", "command_palette", "Jump", key_display=":"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),  # the frame's keys: always shown
         Binding("g", "go_prefix", "Go", show=False),
         Binding("C", "switch_client", "Client"),
-        Binding("t", "tell_arlo", "Tell arlo"),
+        Binding("t", "tell_arlo", "Tell arlo", show=False),
+        Binding("u", "undo", "Undo", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("V", "go('approvals')", "To approve", show=False),
         Binding("Q", "go('arlo')", "arlo's questions", show=False),
         Binding("I", "go('arlo')", "Unread inbox", show=False),
         Binding("escape", "leave_input", "Leave field", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
     client_name: reactive[str] = reactive("")
@@ -422,6 +424,7 @@ class CockpitApp(App[None]):
         self.client_switcher = ClientSwitcher(self)
         self.navigator = Navigator(self)
         self.live = LiveScreens(self)
+        self.undo_stack = UndoStack()
         self.arlo_runtime = ArloRuntime(settings)
         self._start_arlo, self._warm_up = arlo, warm_up
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
@@ -579,6 +582,27 @@ class CockpitApp(App[None]):
     def action_command_palette(self) -> None:
         self.navigator.leave_field()  # the palette closes back to the screen, not into a field
         super().action_command_palette()
+
+    def action_undo(self) -> None:
+        """Take back the session's last move or edit (refused, writing nothing, if it changed since)."""
+        entry = self.undo_stack.peek()
+        if entry is None:
+            self.notify("nothing to undo in this session", timeout=3)
+            return
+
+        def done(message: str) -> None:
+            self.undo_stack.forget(entry)
+            self.notify(message, title="undone", timeout=4)
+            self.notify_screens()
+            reload = getattr(self.screen, "load", None)
+            if callable(reload) and self.screen not in self._screens:
+                reload()  # a record page over the mode screen shows the restored values
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CockpitError):
+                self.undo_stack.forget(entry)  # refused for good: the record changed since
+
+        self.call_store(self.screen, lambda store: undo(store, entry), done, group="undo", failed=failed)
 
     def action_tell_arlo(self) -> None:
         from screens.tell_arlo import TellArlo

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, OptionList
 from textual.worker import Worker
 
-from widgets.status_bar import DbBanner, StatusBar
+from widgets.status_bar import DbBanner, FrameKeys, StatusBar
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -59,7 +60,9 @@ class CockpitScreen(Screen[None]):
         yield DbBanner()
 
     def compose_frame_bottom(self) -> ComposeResult:
-        yield Footer()
+        with Horizontal(id="frame-bottom"):
+            yield Footer()
+            yield FrameKeys()
 
     def on_mount(self) -> None:
         self.cockpit.attach_screen(self)

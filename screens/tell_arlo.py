@@ -13,10 +13,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from cockpit.arlo.models import Task
 from cockpit.errors import CockpitError
+from screens.answer_question import choices_of, fill_choices, send_answer
 
 
 class TellArlo(ModalScreen[Task | None]):
@@ -41,9 +42,18 @@ class TellArlo(ModalScreen[Task | None]):
     class Settled(Message):
         """The instruction's worker ended, however (done, failed, cancelled, dropped by a client switch)."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
+        """``text``: told at once (the palette's ``tell …``)."""
         super().__init__()
         self.result: Task | None = None
+        self.initial = text
+
+    def on_mount(self) -> None:
+        self.query_one("#tell-choices", OptionList).display = False
+        if self.initial:
+            box = self.query_one("#tell-input", Input)
+            box.value = self.initial
+            box.post_message(Input.Submitted(box, self.initial))
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -52,6 +62,7 @@ class TellArlo(ModalScreen[Task | None]):
             yield Input(placeholder="The Acme deal is stalled — budget freeze until Q3, recontact in July",
                         id="tell-input")
             yield Static("", id="tell-result")
+            yield OptionList(id="tell-choices")
 
     @on(Input.Submitted, "#tell-input")
     def _submit(self, event: Input.Submitted) -> None:
@@ -99,6 +110,8 @@ class TellArlo(ModalScreen[Task | None]):
         if task.status == "complete":
             body = out.get("answer") or out.get("summary") or "done"
             style = "green"
+        elif task.status == "cancelled":
+            body, style = "dropped: nothing was changed", "dim"
         elif out.get("question"):
             body, style = "arlo asks: " + out["question"], "yellow"
         else:
@@ -107,7 +120,26 @@ class TellArlo(ModalScreen[Task | None]):
         box = self.query_one("#tell-input", Input)
         box.disabled = False
         box.value = ""
-        box.focus()
+        choices = self.query_one("#tell-choices", OptionList)
+        fill_choices(choices, task)
+        choices.display = bool(choices_of(task))
+        if choices_of(task):
+            choices.focus()  # pick one (enter), or type a new instruction (tab, then the box)
+        else:
+            box.focus()
+
+    @on(OptionList.OptionSelected, "#tell-choices")
+    def _answer(self, event: OptionList.OptionSelected) -> None:
+        task = self.result
+        if task is None or not event.option.id:
+            return
+        event.option_list.display = False
+        self.query_one("#tell-result", Static).update("[dim]arlo is on it…[/dim]")
+
+        def done(result: Task | CockpitError) -> None:
+            self.post_message(self.Done(result) if isinstance(result, Task) else self.Failed(str(result)))
+
+        send_answer(self.app, self, task.id, event.option.id, done)
 
     @on(Failed)
     def _failed(self, message: Failed) -> None:

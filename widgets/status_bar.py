@@ -75,3 +75,16 @@ class DbBanner(Static):
     def _changed(self, text: str) -> None:
         self.set_class(bool(text), "-shown")
         self.update(text)
+
+
+class FrameKeys(Static):
+    """``? keys  t tell  q quit`` at the right of the footer row: the keys that work on every screen stay
+    visible at any width (the footer's own list is cut at the right edge on a narrow terminal)."""
+
+    DEFAULT_CSS = """
+    FrameKeys { width: auto; height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(Text.assemble(("?", "bold"), " keys  ", ("t", "bold"), " tell  ", ("q", "bold"), " quit"),
+                         **kwargs)  # type: ignore[arg-type]

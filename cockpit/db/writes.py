@@ -399,6 +399,7 @@ $fn$;
 
 PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
 MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is cheaper
+COMPANY_MATCHES = 1000  # companies whose people a contact search includes (a query this broad fills a page anyway)
 
 
 def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
@@ -422,11 +423,16 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
         src = f"{q(w.schema)}.{q(table)}"
         join = f" LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
+        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people):
+        # the matching companies are collected once (an initplan), then looked up by the companyId index
+        by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
+                      f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
+                      if view == "crm_contacts" else "")
         probe.append(
             f"(SELECT {_select_list(view, exprs)}\n"
             f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
             f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
-            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1)\n"
+            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company})\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
@@ -434,7 +440,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
             f" ORDER BY {order_key}, p.id LIMIT $5)")
         collect.append(
             f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
-            f" WHERE p.\"searchVector\" @@ $1 AND p.{mine}),\n"
+            f" WHERE (p.\"searchVector\" @@ $1{by_company}) AND p.{mine}),\n"
             f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
             f" ORDER BY t.k, t.id)")
