@@ -278,7 +278,9 @@ def parse_date(raw: str, label: str = "recontact date", today: date | None = Non
         return date.fromisoformat(text)
     except ValueError:
         pass
-    found = _read_date(text, today or date.today())
+    # all-digit dates other than ISO are refused: 01/07/2027 is January in one country and July in
+    # another, and 2027-13-01 is no date at all; words go to arlo's reader
+    found = None if re.fullmatch(r"[\d\s/.\-]+", text) else _read_date(text, today or date.today())
     if found is None:
         raise ValidationFailed(f"{label} {text!r} is not a date",
                                "use YYYY-MM-DD or words like tomorrow, next Tuesday (empty clears it)")
