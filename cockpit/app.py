@@ -6,7 +6,7 @@ that need Textual are the sections of this module; the others are modules of the
 
 - :mod:`cockpit.reconnect` opens the store in a worker (never blocking the first paint) and reconnects
   with backoff when the database goes away;
-- :func:`call_store` and :class:`Reporter` (below) are how screens load data and how errors become
+- :func:`call_store` (below) and :class:`cockpit.reporting.Reporter` are how screens load data and how errors become
   notifications, the banner or an error-log record (:mod:`cockpit.errorlog`, the one writer);
 - :class:`ReportingWorkers` (below) hands every worker that ended in an error to that reporting, so none
   is lost;
@@ -43,9 +43,8 @@ from textual.worker_manager import WorkerManager
 from cockpit.changes import COUNTER_KINDS, ChangeFeed, Delivery
 from cockpit.client_switch import ClientSwitcher
 from cockpit.store.changes import Counters
-from cockpit.errorlog import record_exception
-from cockpit.errors import DatabaseUnavailable
 from cockpit.keyhelp import show_help
+from cockpit.reporting import Reporter
 from cockpit.reconnect import Connection
 from cockpit.session_undo import UndoStack, undo
 from cockpit.arlo.runtime import ArloRuntime
@@ -81,35 +80,6 @@ def _mode_factory(spec: ScreenSpec) -> Callable[[], Any]:
 # the session's scope is still the one it was asked under (a client switch in between drops it). Errors
 # never escape: a lost database raises the banner and starts reconnecting, other CockpitErrors become an
 # error notification, anything unexpected is written to the error log and notified.
-
-
-class Reporter:
-    """What the user is shown when something fails (the app holds one)."""
-
-    def __init__(self, app: "CockpitApp") -> None:
-        self.app = app
-
-    def error(self, exc: CockpitError) -> None:
-        if isinstance(exc, DatabaseUnavailable):
-            self.app.connection.lost(exc)
-            return
-        self.app.notify(exc.hint or "", title=exc.message, severity="error", timeout=8)
-
-    def unexpected(self, exc: BaseException) -> None:
-        where = record_exception(exc, self.app.settings.data_dir)
-        self.app.notify(f"details in {where}" if where else "", title=f"unexpected {type(exc).__name__}: {exc}",
-                        severity="error", timeout=10)
-
-    def any(self, exc: BaseException) -> None:
-        if isinstance(exc, CockpitError):
-            self.error(exc)
-        else:
-            self.unexpected(exc)
-
-    def worker_failed(self, worker: Worker[Any]) -> None:
-        """A worker ended with an exception it did not handle (see :class:`ReportingWorkers`)."""
-        if worker.error is not None and not isinstance(worker.error, asyncio.CancelledError):
-            self.any(worker.error)
 
 
 def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
