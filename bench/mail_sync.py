@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psycopg  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench.common import bench_database, db_url, server_url  # noqa: E402
+from bench.common import bench_database, drop_database, server_url  # noqa: E402
+from cockpit.db.embedded import with_database  # noqa: E402
 from cockpit.config import Settings  # noqa: E402
 from cockpit.mail.sync import sync_mail  # noqa: E402
 from cockpit.store import Store  # noqa: E402
@@ -62,7 +63,7 @@ async def main(n: int) -> None:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(psycopg.conninfo.conninfo_to_dict(seeded)["dbname"])))
-    url = db_url(server, name)
+    url = with_database(server, name)
     try:
         settings = Settings(database_url=url, client_id="bezeliq", data_dir=Path(tempfile.mkdtemp()),
                             _env_file=None)  # type: ignore[call-arg]
@@ -111,8 +112,7 @@ async def main(n: int) -> None:
         print(f"{'incremental sync, nothing new (5 runs)':<52} {min(runs) * 1000:>8.0f} ms (max {max(runs) * 1000:.0f})"
               f"  ≤ 1 s")
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop_database(server, name)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,11 @@ async def run() -> None:
             queries += [first[:2], first[:3], first[:4], first, f"{first} {last[:2]}", c.full_name.lower(),
                         last[:4], (c.email or "x@y").split("@")[0]]
         queries += ["a", "s", "zzq", "ceo", "head of", "vp sales"]
+        # people found by their company's name or domain ("hawkins" finds Hawkins LLC's people)
+        for c in picks[:8]:
+            if c.company_id:
+                co = await store.crm.company(c.company_id)
+                queries += [(co.name or "x").split()[0].lower(), (co.domain or "x.y").lower()]
         for q in queries[:3]:  # warm the cache once, as a running cockpit would be
             await store.crm.contacts_page(q)
         ms = []

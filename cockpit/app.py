@@ -6,12 +6,14 @@ that need Textual are the sections of this module; the others are modules of the
 
 - :mod:`cockpit.reconnect` opens the store in a worker (never blocking the first paint) and reconnects
   with backoff when the database goes away;
-- :func:`call_store` and :class:`Reporter` (below) are how screens load data and how errors become
+- :func:`call_store` (below) and :class:`cockpit.reporting.Reporter` are how screens load data and how errors become
   notifications, the banner or an error-log record (:mod:`cockpit.errorlog`, the one writer);
 - :class:`ReportingWorkers` (below) hands every worker that ended in an error to that reporting, so none
   is lost;
 - :class:`Navigator` (below) holds go-to, record views and the key chords (``g <key>``, type-ahead);
-- :mod:`cockpit.keyhelp` builds the ``?`` screen, :mod:`cockpit.client_switch` picks and switches clients.
+- :mod:`cockpit.keyhelp` builds the ``?`` screen, :mod:`cockpit.client_switch` picks and switches clients;
+- :mod:`cockpit.changes` is the one change feed (LISTEN + poll); :class:`LiveScreens` (below) hands its
+  deliveries to the screens and keeps the header counters current.
 
 arlo's loops (:class:`cockpit.arlo.runtime.ArloRuntime`) run in this process when the app is built with
 ``arlo=True`` (``cockpit`` does that when ``settings.arlo_enabled``); Pilot tests and benches leave it off
@@ -38,11 +40,13 @@ from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
+from cockpit.changes import COUNTER_KINDS, ChangeFeed, Delivery
 from cockpit.client_switch import ClientSwitcher
-from cockpit.errorlog import record_exception
-from cockpit.errors import DatabaseUnavailable
+from cockpit.store.changes import Counters
 from cockpit.keyhelp import show_help
+from cockpit.reporting import Reporter
 from cockpit.reconnect import Connection
+from cockpit.session_undo import UndoStack, undo
 from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
@@ -78,35 +82,6 @@ def _mode_factory(spec: ScreenSpec) -> Callable[[], Any]:
 # error notification, anything unexpected is written to the error log and notified.
 
 
-class Reporter:
-    """What the user is shown when something fails (the app holds one)."""
-
-    def __init__(self, app: "CockpitApp") -> None:
-        self.app = app
-
-    def error(self, exc: CockpitError) -> None:
-        if isinstance(exc, DatabaseUnavailable):
-            self.app.connection.lost(exc)
-            return
-        self.app.notify(exc.hint or "", title=exc.message, severity="error", timeout=8)
-
-    def unexpected(self, exc: BaseException) -> None:
-        where = record_exception(exc, self.app.settings.data_dir)
-        self.app.notify(f"details in {where}" if where else "", title=f"unexpected {type(exc).__name__}: {exc}",
-                        severity="error", timeout=10)
-
-    def any(self, exc: BaseException) -> None:
-        if isinstance(exc, CockpitError):
-            self.error(exc)
-        else:
-            self.unexpected(exc)
-
-    def worker_failed(self, worker: Worker[Any]) -> None:
-        """A worker ended with an exception it did not handle (see :class:`ReportingWorkers`)."""
-        if worker.error is not None and not isinstance(worker.error, asyncio.CancelledError):
-            self.any(worker.error)
-
-
 def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitable[T]],
                done: Callable[[T], Any] | None = None, *, group: str = "default", exclusive: bool = True,
                failed: Callable[[BaseException], Any] | None = None) -> Worker[bool] | None:
@@ -138,7 +113,9 @@ def call_store(app: "CockpitApp", node: DOMNode, fn: Callable[["Store"], Awaitab
             return False
         return True
 
-    return node.run_worker(job(), group=group, exclusive=exclusive, exit_on_error=False)
+    # the coroutine function, not a coroutine: a worker cancelled before it starts (a newer exclusive
+    # load) then leaves no never-awaited coroutine behind
+    return node.run_worker(job, group=group, exclusive=exclusive, exit_on_error=False)
 
 
 # === workers ===================================================================================
@@ -177,6 +154,7 @@ class ReportingWorkers(WorkerManager):
 
 TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
 TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
+HAND_BACK_KEYS = frozenset({"g", "q", "colon", "question_mark"})
 
 
 class Navigator:
@@ -187,6 +165,9 @@ class Navigator:
         self._go_targets: list[tuple[str, str, str]] | None = None
         self._typeahead: list[events.Key] | None = None
         self._typeahead_deadline = 0.0
+        # jumps between modes, (from, to): Esc on the screen jumped to goes back to the one it came from,
+        # whose cursor and scroll were left as they were
+        self.back_stack: list[tuple[str, str]] = []
 
     # --- where to ---------------------------------------------------------------------------------
     def go(self, mode: str) -> None:
@@ -195,14 +176,14 @@ class Navigator:
             app.switch_mode(mode)
 
     def open_deal(self, deal_id: UUID) -> None:
-        from screens.record_detail import DealDetail
+        from screens.deal_page import DealPage
 
-        self.app.push_screen(DealDetail(deal_id))
+        self.app.push_screen(DealPage(deal_id))
 
     def open_company(self, company_id: UUID) -> None:
-        from screens.record_detail import CompanyDetail
+        from screens.company_page import CompanyPage
 
-        self.app.push_screen(CompanyDetail(company_id))
+        self.app.push_screen(CompanyPage(company_id))
 
     def open_contact(self, contact_id: UUID) -> None:
         """Show a contact in the contacts screen (the palette's and detail views' jump target)."""
@@ -214,10 +195,21 @@ class Navigator:
         while len(app.screen_stack) > 1:  # close modals over the current mode first
             await app.pop_screen()
         if app.current_mode != "contacts":
+            self.back_stack = [*self.back_stack[-9:], (app.current_mode, "contacts")]
             await app.switch_mode("contacts")
         show = getattr(app.screen, "show_contact", None)
         if show is not None:
             show(contact_id)
+
+    def back(self) -> bool:
+        """Back to the screen the current one was jumped to from (whether there was one)."""
+        app = self.app
+        while self.back_stack:
+            came_from, went_to = self.back_stack.pop()
+            if went_to == app.current_mode and came_from in app.MODES:
+                app.switch_mode(came_from)
+                return True
+        return False
 
     # --- key chords -------------------------------------------------------------------------------
     def go_prefix(self) -> None:
@@ -245,10 +237,30 @@ class Navigator:
             if mode:
                 self.app.call_after_refresh(self.go, mode)
             return True
+        if not event.is_forwarded and self._hand_back(event):
+            self.app.post_message(events.Key(event.key, event.character))
+            return True
         return not event.is_forwarded and self._typeahead_hold(event)
 
     def typing_in_input(self) -> bool:
         return isinstance(self.app.focused, (Input, TextArea))
+
+    def leave_field(self) -> None:
+        """Take the focus out of a text field (before a modal opens, so it does not return there)."""
+        if self.typing_in_input():
+            leave = getattr(self.app.screen, "leave_input", None)
+            if leave is None or not leave():
+                self.app.screen.set_focus(None)
+
+    def _hand_back(self, event: events.Key) -> bool:
+        """An empty field marked ``-hands-back`` gives the navigation keys to the screen: ``g p``, ``q``,
+        ``:`` and ``?`` in an empty path field go where they go everywhere else."""
+        focused = self.app.focused
+        if (isinstance(focused, Input) and focused.has_class("-hands-back") and not focused.value
+                and event.key in HAND_BACK_KEYS):
+            self.leave_field()
+            return True
+        return False
 
     def _typeahead_hold(self, event: events.Key) -> bool:
         held = self._typeahead
@@ -293,31 +305,76 @@ class Navigator:
             app.post_message(events.Key(key.key, key.character))
 
 
+# === live screens ==============================================================================
+# The change feed runs as one worker of the app for the session's client (restarted when the client or
+# the connection changes); each delivery goes to every screen (the visible one applies it, hidden ones
+# turn stale) and, when it touches proposals, decisions, tasks or the inbox, re-reads the header counters.
+
+
+class LiveScreens:
+    """The app's end of the change feed."""
+
+    def __init__(self, app: "CockpitApp") -> None:
+        self.app = app
+        self.feed: ChangeFeed | None = None
+
+    def start(self) -> None:
+        app = self.app
+        store = app.store
+        if store is None or not store.client_id:
+            return
+        poll = float(getattr(app.settings, "refresh_seconds", 5.0))
+        self.feed = ChangeFeed(self.delivered, poll_seconds=poll)
+        app.run_worker(self.feed.run(store), group="change-feed", exclusive=True, exit_on_error=False)
+        self.read_counters()
+
+    def delivered(self, delivery: Delivery) -> None:
+        app = self.app
+        for screen in list(app.screens_attached()):
+            try:
+                screen.changes_arrived(delivery)
+            except Exception as exc:  # noqa: BLE001 - one screen's failure never stops the others
+                app.reporter.unexpected(exc)
+        if delivery.touches(COUNTER_KINDS):
+            self.read_counters()
+
+    def read_counters(self) -> None:
+        def show(counters: Counters) -> None:
+            self.app.counters = counters
+
+        call_store(self.app, self.app, lambda store: store.changes.counters(), show, group="counters")
+
+
 class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
     CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
-                STYLES / "sequences.tcss"]
+                STYLES / "sequences.tcss", STYLES / "records.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     BINDINGS = [
         Binding("colon", "command_palette", "Jump", key_display=":"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),  # the frame's keys: always shown
         Binding("g", "go_prefix", "Go", show=False),
         Binding("C", "switch_client", "Client"),
-        Binding("t", "tell_arlo", "Tell arlo"),
+        Binding("t", "tell_arlo", "Tell arlo", show=False),
+        Binding("u", "undo", "Undo", show=False),
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("V", "go('approvals')", "To approve", show=False),
+        Binding("Q", "go('arlo')", "arlo's questions", show=False),
+        Binding("I", "go('arlo')", "Unread inbox", show=False),
         Binding("escape", "leave_input", "Leave field", show=False),
-        Binding("q", "quit", "Quit"),
+        Binding("q", "quit", "Quit", show=False),
     ]
 
     client_name: reactive[str] = reactive("")
     connection_state: reactive[str] = reactive("connecting")
     banner: reactive[str] = reactive("")
     status_note: reactive[str] = reactive("")
+    counters: reactive[Counters] = reactive(Counters)
 
     def __init__(self, settings: Settings, *, store: "Store | None" = None,
                  clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False) -> None:
@@ -336,6 +393,8 @@ class CockpitApp(App[None]):
         self.connection = Connection(self)
         self.client_switcher = ClientSwitcher(self)
         self.navigator = Navigator(self)
+        self.live = LiveScreens(self)
+        self.undo_stack = UndoStack()
         self.arlo_runtime = ArloRuntime(settings)
         self._start_arlo, self._warm_up = arlo, warm_up
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
@@ -388,10 +447,21 @@ class CockpitApp(App[None]):
     def attach_screen(self, screen: "CockpitScreen") -> None:
         self._screens.add(screen)
 
+    def screens_attached(self) -> list["CockpitScreen"]:
+        return list(self._screens)
+
     def notify_screens(self) -> None:
-        """The store changed (connected, reconnected, client switched): every screen reloads."""
+        """The store changed (connected, reconnected, client switched): every screen reloads, and the
+        change feed listens again for the (possibly new) client."""
         for screen in list(self._screens):
             screen.store_changed()
+        if self.connection_state == "connected":
+            self.live.start()
+
+    def clear_screens(self) -> None:
+        """Before another client's rows arrive: no screen keeps the old client's records."""
+        for screen in list(self._screens):
+            screen.clear_records()
 
     @property
     def clients(self) -> list[tuple[str, str]]:
@@ -402,6 +472,9 @@ class CockpitApp(App[None]):
         return self.client_switcher.offered
 
     def go(self, mode: str) -> None:
+        self.navigator.go(mode)
+
+    def action_go(self, mode: str) -> None:
         self.navigator.go(mode)
 
     def open_deal(self, deal_id: UUID) -> None:
@@ -450,6 +523,7 @@ class CockpitApp(App[None]):
         self.navigator.go_prefix()
 
     def action_help(self) -> None:
+        self.navigator.leave_field()  # closing ? returns to the screen, not into a field
         show_help(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -468,9 +542,37 @@ class CockpitApp(App[None]):
 
     def action_leave_input(self) -> None:
         """Esc in a text field that does nothing else with it gives the keys back to the screen (so
-        ``g``, ``?``, ``q`` work again) instead of trapping the user in the field."""
+        ``g``, ``?``, ``q`` work again) instead of trapping the user in the field: to the place the screen
+        names (its ``leave_input()``), else to no widget."""
         if self.navigator.typing_in_input():
-            self.screen.set_focus(None)
+            leave = getattr(self.screen, "leave_input", None)
+            if leave is None or not leave():
+                self.screen.set_focus(None)
+
+    def action_command_palette(self) -> None:
+        self.navigator.leave_field()  # the palette closes back to the screen, not into a field
+        super().action_command_palette()
+
+    def action_undo(self) -> None:
+        """Take back the session's last move or edit (refused, writing nothing, if it changed since)."""
+        entry = self.undo_stack.peek()
+        if entry is None:
+            self.notify("nothing to undo in this session", timeout=3)
+            return
+
+        def done(message: str) -> None:
+            self.undo_stack.forget(entry)
+            self.notify(message, title="undone", timeout=4)
+            self.notify_screens()
+            reload = getattr(self.screen, "load", None)
+            if callable(reload) and self.screen not in self._screens:
+                reload()  # a record page over the mode screen shows the restored values
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, CockpitError):
+                self.undo_stack.forget(entry)  # refused for good: the record changed since
+
+        self.call_store(self.screen, lambda store: undo(store, entry), done, group="undo", failed=failed)
 
     def action_tell_arlo(self) -> None:
         from screens.tell_arlo import TellArlo

@@ -52,6 +52,9 @@ class ClientSwitcher:
         app = self.app
         if not client_id or app.store is None or client_id == app.store.client_id:
             return
+        app.clear_screens()
+        while len(app.screen_stack) > 1:  # record views and dialogs over a mode show the old client's rows
+            app.pop_screen()
         app.store = app.store.scoped(client_id)
         app.client_name = dict(self.offered).get(client_id, client_id)
         app.notify(f"now scoped to {app.client_name}", timeout=3)

@@ -268,16 +268,32 @@ FIELD_LABELS = {f.name: f.label for f in fields_of("crm_contacts")}
 # ------------------------------------------------------------------------------------------------
 # Validation of raw editor input
 
-def parse_date(raw: str, label: str = "recontact date") -> date | None:
-    """``YYYY-MM-DD`` (blank clears). Anything else is refused with what was typed and what works."""
+def parse_date(raw: str, label: str = "recontact date", today: date | None = None) -> date | None:
+    """``YYYY-MM-DD``, or a date as arlo reads it ("tomorrow", "next Tuesday", "end of Q1") relative to
+    ``today``; blank clears. Anything else is refused with what was typed and what works."""
     text = (raw or "").strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
+        pass
+    # all-digit dates other than ISO are refused: 01/07/2027 is January in one country and July in
+    # another, and 2027-13-01 is no date at all; words go to arlo's reader
+    found = None if re.fullmatch(r"[\d\s/.\-]+", text) else _read_date(text, today or date.today())
+    if found is None:
         raise ValidationFailed(f"{label} {text!r} is not a date",
-                               "use YYYY-MM-DD, e.g. 2027-07-01 (leave it empty to clear it)") from None
+                               "use YYYY-MM-DD or words like tomorrow, next Tuesday (empty clears it)")
+    return found
+
+
+def _read_date(text: str, today: date) -> date | None:
+    """arlo's reading of a date phrase (None when arlo's date reader is not installed)."""
+    try:
+        from cockpit.arlo.dates import read_date
+    except ImportError:
+        return None
+    return read_date(text, today)
 
 
 def parse_priority(raw: str | None) -> str | None:
@@ -314,12 +330,12 @@ def parse_amount(raw: str | None, label: str = "amount") -> Decimal | None:
     return value
 
 
-def parse_value(f: Field, raw: str | None) -> Any:
+def parse_value(f: Field, raw: str | None, today: date | None = None) -> Any:
     """One raw editor value, typed and validated by the field's registry entry."""
     if f.choices:
         return parse_choice(raw, f)
     if f.type == "date":
-        return parse_date(raw or "", f.label)
+        return parse_date(raw or "", f.label, today)
     if f.type == "numeric":
         return parse_amount(raw, f.label)
     text = parse_note(raw, f.label, f.max_length or MAX_NOTE)
@@ -328,7 +344,8 @@ def parse_value(f: Field, raw: str | None) -> Any:
     return text.upper() if text is not None and f.pattern else text
 
 
-def strategic_changes(current: Any, raw: dict[str, str | None], view: str = "crm_contacts") -> dict[str, Any]:
+def strategic_changes(current: Any, raw: dict[str, str | None], view: str = "crm_contacts",
+                      today: date | None = None) -> dict[str, Any]:
     """The typed editor fields from ``raw`` that differ from ``current`` (a Contact/Company/Deal).
 
     Raises ValidationFailed on the first bad value or on a field the editor does not edit for ``view``.
@@ -337,5 +354,5 @@ def strategic_changes(current: Any, raw: dict[str, str | None], view: str = "crm
     unknown = set(raw) - set(editable)
     if unknown:
         raise ValidationFailed(f"not editable fields of {view}: {', '.join(sorted(unknown))}")
-    parsed = {name: parse_value(field(view, name), value) for name, value in raw.items()}
+    parsed = {name: parse_value(field(view, name), value, today) for name, value in raw.items()}
     return {k: v for k, v in parsed.items() if getattr(current, k, None) != v}

@@ -9,6 +9,20 @@ if TYPE_CHECKING:
 
 # Section titles for widgets that have keys of their own but no TITLE_TEXT.
 WIDGET_SECTIONS = {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List", "Input": "Text box"}
+# The framework's own keys (copy, cursor movement inside a table…) are not the cockpit's: left out.
+FRAMEWORK_KEYS = ("super+", "ctrl+c", "ctrl+q", "ctrl+insert", "shift+insert")
+
+# What the marks on the screens mean.
+LEGEND = [
+    ("▲ ◆ ▽", "priority high · medium · low"),
+    ("⚠12d", "open deal quiet past the stale limit (days since its last activity)"),
+    ("overdue", "open deal past its close date (closed deals are never stale or overdue)"),
+    ("◀ 2 · 3 of 7 · 2 ▶", "board: stages off screen to the left · shown · to the right"),
+    ("◇ ◆ ▤ ⇢", "schema: view · materialized view · partitioned · foreign table"),
+    ("⊘", "schema: a table the cockpit may not browse"),
+    ("▶ ◀", "schema: the FK is held by this table · points at it"),
+    ("● needs reply", "contact: a thread waiting on Justin"),
+]
 
 
 def help_rows(app: "CockpitApp") -> list[tuple[str, str, str]]:
@@ -20,16 +34,20 @@ def help_rows(app: "CockpitApp") -> list[tuple[str, str, str]]:
         desc = b.description or b.tooltip or b.action.replace("_", " ")
         node = active.node
         section = ("App" if node is app else getattr(node, "TITLE_TEXT", None)
-                   or WIDGET_SECTIONS.get(type(node).__name__, type(node).__name__))
+                   or WIDGET_SECTIONS.get(type(node).__name__))
         keys = b.key_display or app.get_key_display(b)
+        if section is None or any(b.key.startswith(k) for k in FRAMEWORK_KEYS):
+            continue  # a framework widget's own keys (DataTable cursor, copy): not the cockpit's
         if (keys, desc) in seen:
             continue
         seen.add((keys, desc))
         rows.append((section, keys, desc))
     for spec in app.screen_specs:
         rows.append(("Go to", f"g {spec.key}", spec.title))
+    rows.extend(("Marks", mark, meaning) for mark, meaning in LEGEND)
     own = getattr(app.screen, "TITLE_TEXT", "")
-    rows.sort(key=lambda r: (r[0] == "App", r[0] == "Go to", r[0] != own, r[0]))  # this screen's keys first
+    order = {"App": 1, "Go to": 2, "Marks": 3}
+    rows.sort(key=lambda r: (order.get(r[0], 0), r[0] != own, r[0]))  # this screen's keys first, marks last
     return rows
 
 

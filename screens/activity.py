@@ -67,6 +67,7 @@ class ActivityScreen(CockpitScreen):
     """The feed. Page size and poll interval come from the settings (page_size, refresh_seconds)."""
 
     TITLE_TEXT = "Activity"
+    WATCHES = frozenset({"activity"})
     CSS_PATH = str(STYLES / "activity.tcss")
     BINDINGS = [
         Binding("f", "follow", "Follow"),
@@ -120,7 +121,19 @@ class ActivityScreen(CockpitScreen):
             self.names = {}
             self.state.filter = ActivityFilter()
         self.apply_filter(self.state.filter)
-        self.watch_live()
+
+    def changes_arrived(self, delivery: Any) -> None:
+        """New activities (announced, or found by the feed's poll): the rows newer than the head, plus the
+        announced ones (which may be back-dated), prepended in place, shown or hidden."""
+        if "activity" not in delivery.ids or self.store is None:
+            return
+        ids: list[UUID] = []
+        for raw in delivery.ids["activity"]:
+            try:
+                ids.append(UUID(raw))
+            except ValueError:
+                continue
+        self.fetch_newer(ids)
 
     # --- store calls (I/O only; results come back as messages) ----------------------------------
     async def _names_for(self, store: Any, rows: list[Activity]) -> dict[UUID, str]:
@@ -147,22 +160,21 @@ class ActivityScreen(CockpitScreen):
 
         self.call_store(fetch, self.post_message, group="feed-older", failed=failed)
 
-    def watch_live(self) -> None:
-        """Runs for the screen's life: one signal -> one fetch of the rows newer than the head (plus
-        the notified rows, which may be back-dated)."""
-        async def watch(store: Any) -> None:
-            async for signal in store.activity.activity_signals(poll_seconds=self.poll_seconds):
-                f, head = self.state.filter, self.state.head
-                if not self.state.loaded:
-                    continue
-                rows = await store.activity.feed_newer(f, head)
-                seen = {a.id for a in rows}
-                late = [i for i in signal.ids if i not in seen]  # back-dated rows the head check misses
-                rows += await store.activity.feed_by_ids(f, late) if late else []
-                if rows and self.store is store:
-                    self.post_message(FeedNewer(rows, await self._names_for(store, rows), f))
+    def fetch_newer(self, announced: list[UUID]) -> None:
+        """One fetch of the rows newer than the head, plus the announced rows the head check misses."""
+        if not self.state.loaded:
+            return
+        f, head = self.state.filter, self.state.head
 
-        self.call_store(watch, group="feed-live")
+        async def fetch(store: Any) -> None:
+            rows = await store.activity.feed_newer(f, head)
+            seen = {a.id for a in rows}
+            late = [i for i in announced if i not in seen]
+            rows += await store.activity.feed_by_ids(f, late) if late else []
+            if rows and self.store is store:
+                self.post_message(FeedNewer(rows, await self._names_for(store, rows), f))
+
+        self.call_store(fetch, group="feed-live", exclusive=False)
 
     # --- applying results ---------------------------------------------------------------------
     def _setup_columns(self, wide: bool) -> None:

@@ -29,6 +29,7 @@ DETAIL_DEBOUNCE = 0.08
 
 class ApprovalsScreen(CockpitScreen):
     TITLE_TEXT = "Approvals"
+    WATCHES = frozenset({"proposal", "decision"})
     CSS_PATH = sheet("approvals.tcss")
     BINDINGS = [
         Binding("a", "approve", "Approve", tooltip="approve the selected proposal (with the note, if any)"),
@@ -88,10 +89,13 @@ class ApprovalsScreen(CockpitScreen):
 
     def _show_page(self, page: Any, total: int, append: bool) -> None:
         table = self.query_one("#proposals", DataTable)
+        keep = self.selected if not append else None
         if not append:
             table.clear()
         for p in page.items:
             table.add_row(p.kind, p.summary[:70], p.created_by, f"{p.confidence:.2f}", key=str(p.proposal_id))
+        if keep is not None and keep in table.rows:  # a reload keeps the cursor on its proposal
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
         self.next_after, self.total = page.next_after, total
         more = f" — {table.row_count} shown, m for more" if page.next_after is not None else ""
         self.query_one("#approvals-title", Static).update(f"Approvals — {total:,} pending{more}")
@@ -134,7 +138,8 @@ class ApprovalsScreen(CockpitScreen):
 
     # --- deciding -----------------------------------------------------------------------------
     def action_focus_note(self) -> None:
-        self.query_one("#decision-note", Input).focus()
+        # at once, not after a refresh: the keys typed right after n belong to the note
+        self.set_focus(self.query_one("#decision-note", Input))
 
     def action_approve(self) -> None:
         self._decide("approved")
@@ -142,14 +147,19 @@ class ApprovalsScreen(CockpitScreen):
     def action_reject(self) -> None:
         note = self.query_one("#decision-note", Input).value.strip()
         if not note:
+            # the focus stays where it is: the n the message asks for opens the note, and is not typed into it
             self.notify("a rejection needs a note saying why (n to write one)", severity="warning")
-            self.action_focus_note()
             return
         self._decide("rejected")
 
     @on(Input.Submitted, "#decision-note")
     def _note_done(self) -> None:
         self.query_one("#proposals", DataTable).focus()
+
+    def leave_input(self) -> bool:
+        """Esc in the note: back to the proposals (the note keeps its text)."""
+        self.query_one("#proposals", DataTable).focus()
+        return True
 
     def _decide(self, verdict: str) -> None:
         if not self.selected:

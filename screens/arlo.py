@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from cockpit.arlo.models import InboxItem, LoopStatus, Task
+from screens.answer_question import choices_of, question_of
 from screens.base import CockpitScreen
 
 STATUS_STYLE = {"created": "cyan", "claimed": "yellow", "in_progress": "bold yellow", "on_hold": "magenta",
@@ -62,10 +63,12 @@ class ArloScreen(CockpitScreen):
     """arlo at a glance: loops, the task queue (h hold, u resume, x cancel), the exec inbox."""
 
     TITLE_TEXT = "Arlo"
+    WATCHES = frozenset({"task", "inbox"})
     BINDINGS = [
         Binding("h", "control('hold')", "Hold"),
         Binding("u", "control('resume')", "Resume"),
         Binding("x", "control('cancel')", "Cancel"),
+        Binding("A", "answer", "Answer"),
         Binding("a", "toggle_routine", "Routine tasks"),
         Binding("R", "reload", "Refresh"),
     ]
@@ -233,6 +236,9 @@ class ArloScreen(CockpitScreen):
             return
         out = task.output or {}
         body = out.get("answer") or out.get("question") or out.get("summary") or out.get("error") or "(no output yet)"
+        if choices_of(task):
+            body = question_of(task).split("\n")[0] + "\n" + "\n".join(
+                f"  {c['key']}. {c['label']}" for c in choices_of(task)) + "\nenter or A answers"
         head = (f"{task.id} · {task.task_type} · {task.status.replace('_', ' ')} · attempts {task.attempts}"
                 + (f" · {task.duration_seconds}s" if task.duration_seconds is not None else "")
                 + (f" · ${task.cost_usd:.4f}" if task.cost_usd else "") + (f"\n{task.brief}" if task.brief else ""))
@@ -245,6 +251,24 @@ class ArloScreen(CockpitScreen):
         self.query_one("#arlo-detail", Static).update(Text.assemble((item.title, "bold"), "\n", item.body))
         if item.read_at is None:
             self._call(lambda s: s.tasks.mark_inbox_read(item.id), None, group="arlo-read")
+
+    @on(DataTable.RowSelected, "#arlo-tasks")
+    def _task_selected(self, event: DataTable.RowSelected) -> None:
+        task = self._tasks_by_id.get(str(event.row_key.value))
+        if task is not None and choices_of(task):
+            self._answer(task)
+
+    def action_answer(self) -> None:
+        task = self._tasks_by_id.get(_selected_key(self.query_one("#arlo-tasks", DataTable)) or "")
+        if task is None or not choices_of(task):
+            self.notify("pick a task that waits on an answer (status blocked, with choices)", severity="warning")
+            return
+        self._answer(task)
+
+    def _answer(self, task: Task) -> None:
+        from screens.answer_question import AnswerPicker
+
+        self.app.push_screen(AnswerPicker(task), lambda _t: self.reload())
 
     def action_control(self, action: str) -> None:
         table = self.query_one("#arlo-tasks", DataTable)

@@ -4,6 +4,12 @@ A screen implements :meth:`CockpitScreen.reload` (start its queries). The app ca
 becomes available, when the client scope changes and when the database comes back after an outage.
 Queries go through :meth:`CockpitScreen.call_store`, which runs them in a worker and hands the result
 to a callback on the UI side; errors become notifications or the database-lost banner, never a traceback.
+
+The change feed (:mod:`cockpit.changes`) reaches every screen through :meth:`CockpitScreen.changes_arrived`:
+a screen names the kinds it shows in ``WATCHES``; the visible one applies the change
+(:meth:`apply_changes`, a reload that keeps the cursor unless the screen does better), a hidden one is
+marked stale and reloads when it is shown again. On a client switch :meth:`clear_records` empties the
+screen before the new client's rows arrive.
 """
 
 from __future__ import annotations
@@ -13,13 +19,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, OptionList
 from textual.worker import Worker
 
-from widgets.status_bar import DbBanner, StatusBar
+from widgets.status_bar import DbBanner, FrameKeys, StatusBar
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 T = TypeVar("T")
@@ -29,6 +37,11 @@ class CockpitScreen(Screen[None]):
     """A mode screen of the cockpit."""
 
     TITLE_TEXT = "Cockpit"
+    # What gets the focus when nothing has it (after a modal closes, on first show): a list, never a text
+    # field (a key typed next would land in it).
+    AUTO_FOCUS = "DataTable, OptionList"
+    # The change kinds this screen shows (see cockpit.store.changes.KINDS); empty: none.
+    WATCHES: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
@@ -47,7 +60,9 @@ class CockpitScreen(Screen[None]):
         yield DbBanner()
 
     def compose_frame_bottom(self) -> ComposeResult:
-        yield Footer()
+        with Horizontal(id="frame-bottom"):
+            yield Footer()
+            yield FrameKeys()
 
     def on_mount(self) -> None:
         self.cockpit.attach_screen(self)
@@ -68,6 +83,27 @@ class CockpitScreen(Screen[None]):
 
     def reload(self) -> None:
         """(Re)load everything the screen shows. Subclasses override."""
+
+    def changes_arrived(self, delivery: "Delivery") -> None:
+        """The feed heard changes: apply them now if visible, else reload when next shown."""
+        if not delivery.touches(self.WATCHES) or self.store is None:
+            return
+        if self.is_current:
+            self.apply_changes(delivery)
+        else:
+            self._stale = True
+
+    def apply_changes(self, delivery: "Delivery") -> None:
+        """Show the changes in place (default: reload; the screens keep cursor and scroll on reload)."""
+        self.reload()
+
+    def clear_records(self) -> None:
+        """Drop every record shown (a client switch: nothing of the old client may stay on screen).
+        The default empties the screen's tables and lists; screens with more override and call super."""
+        for table in self.query(DataTable):
+            table.clear()
+        for options in self.query(OptionList):
+            options.clear_options()
 
     def call_store(self, fn: Callable[["Store"], Awaitable[T]], done: Callable[[T], Any] | None = None, *,
                    group: str = "default", exclusive: bool = True,

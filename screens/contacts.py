@@ -22,6 +22,7 @@ from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.changes import Delivery
 from cockpit.models import Activity, Company, Contact, Page
 from screens.base import CockpitScreen
 from screens.record_detail import field_table
@@ -82,6 +83,7 @@ class ContactsScreen(CockpitScreen):
     """List + detail of the client's contacts."""
 
     TITLE_TEXT = "Contacts"
+    WATCHES = frozenset({"contact", "company", "activity", "enrollment", "deal"})
     AUTO_FOCUS = "#contact-list"
 
     BINDINGS = [
@@ -138,6 +140,56 @@ class ContactsScreen(CockpitScreen):
         self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
         if self.dossier is not None:
             self._load_detail(self.dossier.contact.id)
+
+    def apply_changes(self, delivery: "Delivery") -> None:
+        """The contact on screen refreshes; a changed contact or company re-reads the list as far as it was
+        loaded (the cursor stays on its contact)."""
+        changed = delivery.ids.get("contact")
+        if self.dossier is not None:
+            shown = str(self.dossier.contact.id)
+            others = delivery.kinds - {"contact"}
+            if others or changed is None or not changed or shown in changed:
+                self._load_detail(self.dossier.contact.id)
+        if changed and not delivery.touches({"company"}) and len(changed) <= 20:
+            # named contacts: re-read only the rows on screen, in place (an enrichment burst elsewhere
+            # costs nothing here)
+            rows = [UUID(i) for i in changed if i in self.contacts]
+            if rows:
+                async def fresh(store: "Store") -> list[Contact | None]:
+                    got = await asyncio.gather(*(store.crm.contact(i) for i in rows), return_exceptions=True)
+                    return [c if isinstance(c, Contact) else None for c in got]  # None: gone (deleted)
+
+                self.call_store(fresh, self._replace_rows, group="contact-rows")
+            return
+        if delivery.touches({"contact", "company"}):
+            query, limit = self.query_text, max(self.page_size, min(len(self.contacts), 1000))
+
+            async def again(store: "Store") -> Page[Contact]:
+                return await store.crm.contacts_page(query or None, limit=limit)
+
+            self.call_store(again, lambda page: self._show_page(page, append=False), group="contact-list")
+
+    def _replace_rows(self, contacts: list[Contact | None]) -> None:
+        if None in contacts:  # a contact went away: the list as it is now
+            self.apply_changes(Delivery({"contact": set()}))
+            return
+        ol = self.query_one(ContactList)
+        for c in contacts:
+            assert c is not None
+            key = str(c.id)
+            if key in self.contacts:
+                self.contacts[key] = c
+                ol.replace_option_prompt(key, self._row(c))
+
+    def clear_records(self) -> None:
+        super().clear_records()
+        self.contacts.clear()
+        self.dossier, self.pinned, self.next_after = None, None, None
+        self.remove_class("-detail")
+        self.query_one("#contact-identity", Static).update(Text("pick a contact (enter)", style="dim"))
+        for box in ("context", "operational", "strategic", "timeline", "sequence", "history"):
+            self.query_one(f"#contact-{box}", Static).update("")
+        self.query_one("#contact-count", Static).update("")
 
     def _show_page(self, page: Page[Contact], *, append: bool) -> None:
         ol = self.query_one(ContactList)
@@ -335,6 +387,10 @@ class ContactsScreen(CockpitScreen):
             if search.value:
                 search.value = ""
             self.query_one(ContactList).focus()
+            return
+        if self.pinned is not None and self.cockpit.navigator.back():
+            # opened by a jump (Enter on an activity, a deal's contact): back to that screen and row
+            self.pinned = None
             return
         if self.has_class("-detail") and not self.has_class("-wide"):
             self.remove_class("-detail")

@@ -9,21 +9,27 @@ the database when the move is confirmed (or the board reloads if the database re
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalScroll
+from textual.notifications import Notification, Notify
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 
 from cockpit.models import DealCard, Page, Stage, StageTotal
+from cockpit.session_undo import Move
 from screens.base import CockpitScreen
+from screens.deal_moves import confirm_then
 from widgets.stage_column import StageColumn
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 SORTS = ("amount", "close_date", "staleness")
@@ -31,6 +37,7 @@ SORT_LABEL = {"amount": "amount ↓", "close_date": "close date ↑", "staleness
 FILTER_DEBOUNCE = 0.25
 MIN_COLUMN = 22
 FOLDED_COLUMN = 14
+MOVE_NOTICE_BURST = 3.0  # seconds: a move this soon after the last replaces its notice
 
 
 class PipelineScreen(CockpitScreen):
@@ -61,6 +68,9 @@ class PipelineScreen(CockpitScreen):
         self._filter_timer: Timer | None = None
         self._focus_target: StageColumn | None = None
         self._move_lock = asyncio.Lock()  # moves reach the database in the order they were made
+        self._moves_pending: dict[str, str] = {}
+        self._notice: Notification | None = None
+        self._notice_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -81,8 +91,23 @@ class PipelineScreen(CockpitScreen):
         return min(self.page_size, visible + 4)
 
     # --- loading --------------------------------------------------------------------------------
+    WATCHES = frozenset({"deal", "company"})
+
     def reload(self) -> None:
-        sort, text, limit = self.sort, self.filter_text or None, self.first_page_size
+        self._load(self.first_page_size)
+
+    def apply_changes(self, delivery: "Delivery") -> None:
+        """A deal changed elsewhere: re-read the board as deep as each column is loaded (totals from SQL,
+        the moved card in its new column, cursor and scroll kept). Not while a move of ours is on its way
+        (the board would flash its old column): once it has landed."""
+        if self._move_lock.locked():
+            self.set_timer(0.2, lambda: self.apply_changes(delivery))
+            return
+        loaded = max((len(c.order) for c in self.columns.values()), default=0)
+        self._load(max(self.first_page_size, min(loaded, 500)))
+
+    def _load(self, limit: int) -> None:
+        sort, text = self.sort, self.filter_text or None
 
         async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
             stages, totals, pages = await asyncio.gather(
@@ -140,6 +165,7 @@ class PipelineScreen(CockpitScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._layout_columns)
+        self.set_timer(0.05, self._update_info)
 
     def _fill(self, totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]], focus: str | None) -> None:
         for stage in self.stages:
@@ -160,11 +186,36 @@ class PipelineScreen(CockpitScreen):
 
     def _update_info(self) -> None:
         parts = [f"sort: {SORT_LABEL[self.sort]}"]
+        where = self._stages_on_screen()
+        if where:
+            parts.insert(0, where)
         if self.filter_text:
-            parts.append(f"filter: “{self.filter_text}”")
+            hits = [f"{c.stage.label} {c.count:,}" for c in self.columns.values() if c.count]
+            parts.append(f"filter “{self.filter_text}”: " + (", ".join(hits) if hits else "no matches"))
         if self.fold_closed:
             parts.append("closed stages folded")
         self.query_one("#pipeline-info", Static).update(" · ".join(parts))
+
+    def _stages_on_screen(self) -> str:
+        """"◀ 2 · 3 of 7 · 2 ▶": stages scrolled off to the left, shown, off to the right ("" when all fit)."""
+        cols = list(self.columns.values())
+        board = self.query_one("#board", HorizontalScroll)
+        width = board.scrollable_content_region.width
+        if not cols or not width:
+            return ""
+        start, end = board.scroll_x, board.scroll_x + width
+        left = right = x = 0
+        for c in cols:  # the widths the layout gave the columns (an off-screen column has no region)
+            w = c.styles.width.cells if c.styles.width is not None and c.styles.width.cells else MIN_COLUMN
+            if x + w / 2 <= start:
+                left += 1
+            elif x + w / 2 >= end:
+                right += 1
+            x += w
+        shown = len(cols) - left - right
+        if not left and not right:
+            return ""
+        return f"{'◀ ' + str(left) + ' · ' if left else ''}{shown} of {len(cols)}{' · ' + str(right) + ' ▶' if right else ''}"
 
     @on(StageColumn.NeedMore)
     def _load_more(self, event: StageColumn.NeedMore) -> None:
@@ -211,7 +262,8 @@ class PipelineScreen(CockpitScreen):
         index = cols.index(current) if current in cols else 0
         target = cols[max(0, min(len(cols) - 1, index + step))]
         self._focus_column(target)
-        target.scroll_visible()
+        target.scroll_visible(animate=False)
+        self.call_after_refresh(self._update_info)
 
     def on_descendant_focus(self) -> None:
         node = self.focused
@@ -220,13 +272,12 @@ class PipelineScreen(CockpitScreen):
         if node is None or node is self._focus_target:  # the asked-for focus arrived (or left the board)
             self._focus_target = None
         if node is not None:
-            node.scroll_visible()
+            node.scroll_visible(animate=False)
+            self.call_after_refresh(self._update_info)  # the board has scrolled to the column
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
-            from uuid import UUID
-
             self.cockpit.open_deal(UUID(event.option.id))
 
     # --- moving ---------------------------------------------------------------------------------
@@ -242,16 +293,39 @@ class PipelineScreen(CockpitScreen):
             self.notify(f"{source.stage.label} is the {'first' if step < 0 else 'last'} stage", timeout=2)
             return
         target = self.columns[ids[index]]
+        confirm_then(self.app, card.name or "(unnamed deal)", target.stage,
+                     lambda: self._move(source, target, card))
+
+    def _sort_index(self, column: StageColumn, card: DealCard) -> int:
+        """Where the board's sort puts ``card`` among the column's loaded cards."""
+        def key(c: DealCard) -> tuple[Any, UUID]:
+            if self.sort == "amount":
+                return (c.amount if c.amount is not None else Decimal(-1), c.id)
+            if self.sort == "close_date":
+                return (c.close_date or date(9999, 12, 31), c.id)
+            return (c.last_activity_at or c.updated_at, c.id)
+
+        mine = key(card)
+        for i, other_id in enumerate(column.order):
+            other = key(column.cards[other_id])
+            if (mine > other) if self.sort == "amount" else (mine < other):
+                return i
+        return len(column.order)
+
+    def _move(self, source: StageColumn, target: StageColumn, card: DealCard) -> None:
+        if str(card.id) not in source.cards:
+            return  # moved meanwhile (a second answer to the question)
         amount = card.amount or Decimal(0)
         source.remove_card(str(card.id))
         source.adjust_total(-1, -amount)
         moved = card.model_copy(update={"stage_id": target.stage.stage_id})
-        target.insert_card(moved)
+        target.insert_card(moved, self._sort_index(target, moved))
         target.adjust_total(1, amount)
         if not target.collapsed:
             self._focus_column(target)
             target.scroll_visible()
-        deal_id, to_stage, text = card.id, target.stage.stage_id, self.filter_text or None
+        deal_id, from_stage, to_stage = card.id, source.stage.stage_id, target.stage.stage_id
+        text, label = self.filter_text or None, card.name or "(unnamed deal)"
 
         async def move(store: "Store") -> dict[str, StageTotal]:
             async with self._move_lock:
@@ -262,10 +336,28 @@ class PipelineScreen(CockpitScreen):
             for sid, col in self.columns.items():
                 t = totals.get(sid)
                 col.set_total(t.count if t else 0, t.amount if t else Decimal(0))
-            self.notify(f"moved “{card.name}” to {target.stage.label}", timeout=3)
+            self.cockpit.undo_stack.push(Move(deal_id, label, from_stage, to_stage))
+            self._moved_notice(label, target.stage.label)
 
         self.call_store(move, confirmed, group=f"move-{deal_id}", exclusive=False,
                         failed=lambda _exc: self.reload())
+
+    def _moved_notice(self, label: str, stage_label: str) -> None:
+        """Quick moves share one notice: a move within a few seconds of the last replaces its notice
+        (four ``L`` presses: one line saying where the deal is now, not four)."""
+        now = asyncio.get_running_loop().time()
+        if self._notice is None or now - self._notice_at > MOVE_NOTICE_BURST:
+            self._moves_pending = {}
+        elif self._notice in self.app._notifications:
+            self.app._unnotify(self._notice)
+        self._moves_pending.pop(label, None)
+        self._moves_pending[label] = stage_label
+        if len(self._moves_pending) == 1:
+            message = f"moved “{label}” to {stage_label} · u undoes"
+        else:
+            message = f"moved {len(self._moves_pending)} deals, last “{label}” to {stage_label} · u undoes"
+        self._notice, self._notice_at = Notification(message, timeout=3), now
+        self.app.post_message(Notify(self._notice))
 
     # --- filter, sort, fold ---------------------------------------------------------------------
     def action_filter(self) -> None:

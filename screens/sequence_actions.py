@@ -43,6 +43,7 @@ class SequenceActions(ModalScreen[bool]):
         Binding("p", "pause_resume", "Pause/resume"),
         Binding("u", "unenroll", "Unenroll"),
         Binding("n", "enroll", "Enroll"),
+        Binding("enter", "enroll", "Enroll", show=False),
     ]
 
     def __init__(self, contact: Contact) -> None:
@@ -94,7 +95,8 @@ class SequenceActions(ModalScreen[bool]):
         for ol in (enrolled, available):
             if ol.option_count and ol.highlighted is None:
                 ol.highlighted = 0
-        if self.focused is None or self.focused not in (enrolled, available):
+        if self.focused is None or self.focused not in (enrolled, available) or (
+                self.focused is enrolled and not data.enrollments):  # nothing to act on there
             (enrolled if data.enrollments else available).focus()
 
     def _say(self, message: str, *, error: bool = False) -> None:
@@ -145,7 +147,10 @@ class SequenceActions(ModalScreen[bool]):
         self._run(lambda store: store.sequences.unenroll(e.id), f"unenrolled from {e.sequence_name}")
 
     @on(OptionList.OptionSelected, "#seq-available")
-    def _enroll_selected(self) -> None:
+    @on(OptionList.OptionSelected, "#seq-enrollments")
+    def _enroll_selected(self, event: OptionList.OptionSelected) -> None:
+        """Enter enrolls (what the hint says), whichever list has the focus."""
+        event.stop()
         self.action_enroll()
 
     def action_enroll(self) -> None:

@@ -30,6 +30,7 @@ class Overview:
 
 class SequencesScreen(CockpitScreen):
     TITLE_TEXT = "Sequences"
+    WATCHES = frozenset({"sequence", "enrollment", "outbox"})
     AUTO_FOCUS = "#seq-table"
     BINDINGS = [Binding("x", "run_step", "Run step now")]
 
@@ -61,6 +62,8 @@ class SequencesScreen(CockpitScreen):
     def _show(self, ov: Overview) -> None:
         self.overview = ov
         table = self.query_one(DataTable)
+        row = table.cursor_row if table.row_count else 0
+        keep = table.coordinate_to_cell_key((row, 0)).row_key.value if table.row_count else None
         table.clear()
         by_key: dict[tuple[str, int], dict[str, int]] = {}
         for c in ov.counts:
@@ -76,6 +79,8 @@ class SequencesScreen(CockpitScreen):
                 table.add_row(name if step == steps[0] else "", label, *(
                     str(cell.get(k, 0) or "") for k in ("active", "due", "paused", "complete")),
                     key=f"{s.id}:{step}")
+        if keep is not None and keep in table.rows:  # a reload keeps the cursor on its row
+            table.move_cursor(row=table.get_row_index(keep), animate=False)
         o = ov.outbox
         summary = Text()
         summary.append(f"{len(ov.sequences)} sequence(s)  ", style="bold")

@@ -45,6 +45,7 @@ class WorkScreen(CockpitScreen):
 
     TITLE_TEXT = "Work"
     CSS_PATH = sheet("work.tcss")
+    WATCHES = frozenset({"work", "task"})  # live through the change feed (the timer stays as the poll)
     BINDINGS = [
         Binding("enter", "drill", "Open", show=False),
         Binding("h", "control('hold')", "Hold"),

@@ -147,7 +147,7 @@ async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store
         await pilot.press("f")
         assert screen.state.rows[0].id == note.id and _table(app).cursor_row == 0  # type: ignore[union-attr]
         await pilot.press("enter")
-        await until(pilot, lambda: type(app.screen).__name__ == "DealDetail", what="the deal detail")
+        await until(pilot, lambda: type(app.screen).__name__ == "DealPage", what="the deal detail")
         assert app.screen.deal_id == deal_id  # type: ignore[attr-defined]
 
 

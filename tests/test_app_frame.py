@@ -13,7 +13,7 @@ from cockpit.config import Settings
 from screens import ScreenSpec, available_screens
 from screens.contacts import ContactsScreen
 from screens.pipeline import PipelineScreen
-from screens.record_detail import DealDetail
+from screens.deal_page import DealPage as DealDetail
 from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
@@ -50,6 +50,10 @@ async def test_help_lists_every_binding_and_go_keys(settings, store, waiter) -> 
                      (":", "Jump"), ("?", "Keys"), ("q", "Quit"), ("g p", "Pipeline"), ("g c", "Contacts")):
             assert pair in listed, pair
         assert "Move ◀" in screen_text(app)  # the screen's own keys come first, on screen
+        rows = app.screen.rows  # type: ignore[attr-defined]
+        assert not any("super+" in keys or section in ("DataTable", "OptionList") for section, keys, _d in rows)
+        marks = {keys for section, keys, _d in rows if section == "Marks"}
+        assert {"▲ ◆ ▽", "⚠12d", "⊘", "overdue"} <= marks  # a legend of the marks
         await pilot.press("escape")
         assert isinstance(app.screen, PipelineScreen)
 

@@ -151,3 +151,56 @@ async def test_an_unexpected_error_in_tell_is_shown_logged_and_gives_the_box_bac
         await pilot.press("enter")  # the box works again, for real this time
         done = await waiter.wait(TellArlo.Done, timeout=20)
         assert done.task.status == "complete"
+
+
+async def test_questions_show_their_choices_and_are_answered_in_the_tell_dialog_and_the_arlo_screen(
+        store: Store, settings, conn) -> None:  # type: ignore[no-untyped-def]
+    from screens.answer_question import AnswerPicker
+    from tests.tui_support import scoped_rows
+
+    w = Waiter()
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(140, 40), message_hook=w.hook) as pilot:
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+        await pilot.press("t")
+        box = app.screen.query_one("#tell-input", Input)
+        box.value = "Mark Sarah as a priority"
+        await pilot.press("enter")
+        asked = await w.wait(TellArlo.Done)
+        await pilot.pause()
+        assert asked.task.status == "blocked"
+        text = screen_text(app)
+        assert "Sarah Chen" in text and "Sarah Okafor" in text  # the choices, in the dialog
+        choices = app.screen.query_one("#tell-choices")
+        okafor = next(i for i in range(choices.option_count) if "Okafor" in str(choices.get_option_at_index(i).prompt))
+        choices.highlighted = okafor
+        n = w.mark()
+        await pilot.press("enter")
+        done = await w.wait(TellArlo.Done, since=n, timeout=30)
+        assert done.task.id == asked.task.id and done.task.status == "complete", done.task.output
+        [(priority,)] = await scoped_rows(conn, "bezeliq", "SELECT priority FROM crm_contacts WHERE full_name = 'Sarah Okafor'")
+        assert priority == "high"
+        await pilot.press("escape")
+
+        # the same question asked again, answered from the Arlo screen
+        second = await app.arlo_runtime.tell(store, "bezeliq", "Mark Sarah as a priority")
+        assert second.status == "blocked"
+        await _open(settings, store, pilot, app)
+        screen = app.screen
+        await w.wait(ArloScreen.Loaded, lambda m: any(t.id == second.id for t in m.view.tasks))
+        await pilot.pause()
+        table = screen.query_one("#arlo-tasks", DataTable)
+        table.focus()
+        table.move_cursor(row=table.get_row_index(second.id))
+        await pilot.pause()
+        assert "1. Sarah Chen" in str(screen.query_one("#arlo-detail", Static).render())
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, AnswerPicker), what="the picker")
+        n = w.mark()
+        await pilot.press("enter")  # choice 1: Sarah Chen
+        answered = await w.wait(AnswerPicker.Answered, since=n, timeout=30)
+        assert answered.task.status == "complete", answered.task.output
+        [(priority,)] = await scoped_rows(conn, "bezeliq", "SELECT priority FROM crm_contacts WHERE full_name = 'Sarah Chen'")
+        assert priority == "high"
+        await pilot.press("escape")
+        assert isinstance(app.screen, ArloScreen)

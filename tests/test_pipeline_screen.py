@@ -8,7 +8,7 @@ from cockpit.app import CockpitApp
 from cockpit.config import Settings
 from cockpit.store import Store
 from screens.pipeline import PipelineScreen
-from screens.record_detail import DealDetail
+from screens.deal_page import DealPage as DealDetail
 from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 
@@ -165,7 +165,7 @@ async def test_enter_opens_the_deal_with_contact_company_and_activity(settings, 
         await waiter.idle(pilot)
         await pilot.pause()
         text = screen_text(app)
-        for needle in (card.name, contact, company, "Strategic", "Recent activity"):
+        for needle in (card.name, contact, company, "Strategic (Justin)", "Deal terms", "Timeline"):
             assert needle in text
         await pilot.press("escape")
         assert isinstance(app.screen, PipelineScreen)

@@ -75,7 +75,7 @@ async def test_join_path_shortest_then_alternatives(snapshot: SchemaSnapshot) ->
         g.join_path("sales.lonely", "sales.store")
     assert g.join_paths("sales.store", "sales.store")[0].hops == []
     text = render_path(path)
-    assert text[1] == "FROM secret.keys" and text[2].startswith("  JOIN sales.store ON secret.keys.store_id")
+    assert text[2] == "FROM secret.keys" and text[3].startswith("  JOIN sales.store ON secret.keys.store_id")
 
 
 async def test_orphans_cycles_selfrefs_unindexed(snapshot: SchemaSnapshot) -> None:
@@ -148,3 +148,21 @@ async def test_grouping_rules(snapshot: SchemaSnapshot) -> None:
     from cockpit.errors import ConfigError
     with pytest.raises(ConfigError):
         parse_rules("Finance finance.*")
+
+
+async def test_join_sql_runs_as_printed(snapshot: SchemaSnapshot, schema_url: str) -> None:
+    """Every printed join path (quoted mixed-case names, FK names in comments) executes in Postgres."""
+    import psycopg
+
+    g = SchemaGraph(snapshot, include_system=False)
+    ws = next(r.key.partition(".")[0] for r in snapshot.relations if r.key.endswith(".timelineActivity"))
+    cases = [("secret.keys", "sales.region"), (f"{ws}.timelineActivity", f"{ws}.company"),
+             ("Ledger.InvoiceLine", "sales.store")]
+    async with await psycopg.AsyncConnection.connect(schema_url) as conn:
+        for a, b in cases:
+            for path in g.join_paths(a, b, k=3):
+                sql = "\n".join(render_path(path))
+                assert "-- " in sql
+                await (await conn.execute(sql)).fetchall()  # raises if the printed SQL is not valid
+    text = "\n".join(render_path(g.join_path(f"{ws}.timelineActivity", f"{ws}.person")))
+    assert '"timelineActivity"."personId"' in text

@@ -16,7 +16,8 @@ STORE = Path(__file__).resolve().parent.parent / "cockpit" / "store"
 # configuration, contracts, models, the field registry, and the few pure helpers the SQL needs.
 ALLOWED = ("cockpit.store", "cockpit.db", "cockpit.errors", "cockpit.config", "cockpit.contracts", "cockpit.models",
            "cockpit.fields",
-           "cockpit.activity.filters", "cockpit.email.unsubscribe", "cockpit.sequences.schedule")
+           "cockpit.activity.filters", "cockpit.email.unsubscribe", "cockpit.sequences.schedule",
+           "cockpit.arlo.mentions")
 
 
 def _cockpit_imports(path: Path) -> list[str]:

@@ -144,3 +144,22 @@ def test_work_snapshot(snap_compare, db_url: str, tmp_path: Path, size, no_curso
         await pilot.pause()
 
     assert snap_compare(cockpit_app(settings, refresh_seconds=3600), terminal_size=size, run_before=ready)
+
+
+async def test_work_screen_follows_a_hold_made_elsewhere_without_a_timer(store: Store, settings: Settings) -> None:
+    """Another process (a second store, as `cockpit work hold` would be) holds the project: the open Work
+    screen shows it through the change feed, with its own reload timer set far beyond the test."""
+    ids = await _build(store)
+    app = cockpit_app(settings, store, refresh_seconds=3600)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await open_mode(pilot, "work", WorkScreen)
+        projects = screen.query_one("#work-projects", DataTable)
+        await wait_until(pilot, lambda: projects.row_count == 2, what="projects listed", timeout=10)
+        pid = ids["project"].id
+        other = await Store.open(settings, min_size=0, max_size=2)
+        try:
+            await other.work.control(pid, "hold", reason="board meeting first")
+        finally:
+            await other.close()
+        await wait_until(pilot, lambda: "on hold" in _cell(app, "#work-projects", pid, 2),
+                         what="the hold shown without a key press", timeout=15)

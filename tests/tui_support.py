@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.pilot import Pilot
 from textual.worker import Worker, WorkerState
 
+FOREVER = frozenset({"change-feed"})  # worker groups that run as long as the app
 FIXED_NOW = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
 
@@ -85,8 +86,14 @@ class Waiter:
         await self.worker(pilot, group, since=since, timeout=timeout)
 
     async def idle(self, pilot: Pilot[Any], *, timeout: float = 10.0) -> None:
-        """Every worker running now has ended (none of them may run forever)."""
-        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout)
+        """Every worker has ended (cancelled ones included), except the change feed's, which listens for
+        the app's whole life."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while busy := [w for w in pilot.app.workers if w.group not in FOREVER and not w.is_finished]:
+            if loop.time() > deadline:
+                raise AssertionError(f"workers still running after {timeout}s: {[w.group for w in busy]}")
+            await asyncio.sleep(0.01)
         await pilot.pause()
 
 

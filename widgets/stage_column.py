@@ -116,7 +116,7 @@ class StageColumn(Vertical):
         self.set_total(self.count + count, self.amount + amount)
 
     def _option(self, card: DealCard) -> Option:
-        return Option(render_card(card, self.now, self.stale_days), id=str(card.id))
+        return Option(render_card(card, self.now, self.stale_days, closed=self.stage.is_closed), id=str(card.id))
 
     def show_page(self, page: Page[DealCard], *, append: bool) -> None:
         ol = self.card_list
@@ -171,22 +171,23 @@ class StageColumn(Vertical):
         self.card_list.remove_option(deal_id)
         return card
 
-    def insert_card(self, card: DealCard) -> None:
-        """Put a card at the top (a moved deal shows at once, before its column reloads)."""
+    def insert_card(self, card: DealCard, index: int = 0) -> None:
+        """Put a card at ``index`` of the loaded cards (a moved deal shows at once, where the board's
+        sort puts it, before its column reloads)."""
         key = str(card.id)
         if key in self.cards:
             self.remove_card(key)
-        rest = [self.cards[k] for k in self.order]
-        self.cards = {key: card, **self.cards}
-        self.order.insert(0, key)
+        index = max(0, min(index, len(self.order)))
+        self.cards[key] = card
+        self.order.insert(index, key)
         ol = self.card_list
         ol.clear_options()
         options: list[Any] = []
-        for c in [card, *rest]:
-            options.append(self._option(c))
+        for k in self.order:
+            options.append(self._option(self.cards[k]))
             options.append(None)
         ol.add_options(options)
-        ol.highlighted = 0
+        ol.highlighted = index
 
     def want_more(self) -> None:
         if self.next_after is not None and not self.fetching:

@@ -1,4 +1,6 @@
-"""The cockpit's one-line header (client, screen, connection state) and the database-lost banner.
+"""The cockpit's one-line header (client, screen, live counters, connection state) and the database-lost
+banner. The counters (proposals to approve, arlo's open questions, unread inbox items) name the key that
+jumps to each (``V``, ``Q``, ``I``) and are shown only when not zero.
 
 Both follow the app's reactives (``client_name``, ``connection_state``, ``banner``) so every screen shows
 the same state without the app having to know which widgets exist.
@@ -29,7 +31,7 @@ class StatusBar(Static):
         self.screen_title = title
 
     def on_mount(self) -> None:
-        for name in ("client_name", "connection_state", "status_note"):
+        for name in ("client_name", "connection_state", "status_note", "counters"):
             self.watch(self.app, name, self._changed, init=False)
         self._changed()
 
@@ -42,7 +44,15 @@ class StatusBar(Static):
         note = getattr(app, "status_note", "")
         if note:
             left.append(f" │ {note}", style="dim")
-        right = Text(label, style=style)
+        right = Text()
+        counters = getattr(app, "counters", None)
+        for key, count, what in ((("V", getattr(counters, "approvals", 0), "to approve"),
+                                  ("Q", getattr(counters, "questions", 0), "asked"),
+                                  ("I", getattr(counters, "unread", 0), "unread"))):
+            if count:
+                right.append(key, style="bold reverse")
+                right.append(f" {count} {what}  ", style="bold yellow")
+        right.append(label, style=style)
         width = max(self.size.width - 2, 0)
         pad = max(width - left.cell_len - right.cell_len, 1)
         self.update(Text.assemble(left, " " * pad, right))
@@ -65,3 +75,16 @@ class DbBanner(Static):
     def _changed(self, text: str) -> None:
         self.set_class(bool(text), "-shown")
         self.update(text)
+
+
+class FrameKeys(Static):
+    """``? keys  t tell  q quit`` at the right of the footer row: the keys that work on every screen stay
+    visible at any width (the footer's own list is cut at the right edge on a narrow terminal)."""
+
+    DEFAULT_CSS = """
+    FrameKeys { width: auto; height: 1; background: $panel; padding: 0 1; }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(Text.assemble(("?", "bold"), " keys  ", ("t", "bold"), " tell  ", ("q", "bold"), " quit"),
+                         **kwargs)  # type: ignore[arg-type]

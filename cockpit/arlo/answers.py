@@ -19,7 +19,7 @@ async def _pipeline_summary(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
     open_count = sum(totals[s.stage_id].count for s in stages if not s.is_closed and s.stage_id in totals)
     open_value = sum(totals[s.stage_id].amount for s in stages if not s.is_closed and s.stage_id in totals)
     stale, rows = await ctx.store.arlo.stale_deals(ctx.settings.health_threshold_by_stage, ctx.settings.health_threshold_days,
-                                              limit=3)
+                                              now=ctx.now(), limit=3)
     lines = [f"Pipeline: {open_count} open deals worth {money(open_value)}."]
     for s in stages:
         t = totals.get(s.stage_id)
@@ -37,12 +37,14 @@ async def _follow_ups(ctx: TaskContext) -> tuple[str, dict[str, Any]]:
     rows = await ctx.store.arlo.follow_up_candidates(today=ctx.now().date(), stale_days=ctx.settings.stale_days, limit=15)
     if not rows:
         return "Nobody needs a follow-up right now: no recontact dates due this week and no idle open deals.", {}
-    lines = [f"{len(rows)} {'people need' if len(rows) != 1 else 'person needs'} a follow-up (most urgent first):"]
+    total = int(rows[0]["total"])
+    lines = [f"{total} {'people need' if total != 1 else 'person needs'} a follow-up"
+             + (f"; the {len(rows)} most urgent:" if total > len(rows) else " (most urgent first):")]
     for r in rows:
         where = f" ({r['company_name']})" if r["company_name"] else ""
         deal = f", {r['deal_name']}" if r["deal_name"] else ""
         lines.append(f"• {r['full_name']}{where}{deal}: {r['reason']}")
-    return "\n".join(lines), {"people": [r["full_name"] for r in rows]}
+    return "\n".join(lines), {"people": [r["full_name"] for r in rows], "total": total}
 
 
 async def _draft(ctx: TaskContext, who: str) -> tuple[str, dict[str, Any]]:

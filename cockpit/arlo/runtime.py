@@ -82,3 +82,19 @@ class ArloRuntime:
         finally:
             if own:
                 await arlo.aclose()
+
+    async def answer(self, store: Any, task_id: str, choice: str) -> Task:
+        """Answer ``task_id``'s question with ``choice`` (a key or words of a label) and run the task on;
+        the finished task, or the same task asking its next question."""
+        from cockpit.arlo.questions import answer_and_run
+
+        arlo = self.arlo
+        own = arlo is None
+        if arlo is None:
+            runner = await self._runner()
+            arlo = runner.Arlo(store, self.settings)
+        try:
+            return await answer_and_run(arlo, task_id, choice)
+        finally:
+            if own:
+                await arlo.aclose()

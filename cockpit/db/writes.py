@@ -150,6 +150,11 @@ def _creator_hint(view: str) -> str:
     return "write as the " + " or ".join(VIEWS[view].creators) + " role"
 
 
+# The change feed's kind for each record view (see redkey.notify_change): announced at commit on the
+# client's change channel whatever column the write touched.
+CHANGE_KIND = {"crm_deals": "deal", "crm_contacts": "contact", "crm_companies": "company"}
+
+
 def _own_client_check(ns: str, workspaces: list[Workspace]) -> str:
     """In a client's own schema: the session must be scoped to that client."""
     if ns == "public" or not workspaces:
@@ -214,6 +219,9 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     stage_check = _stage_check(ns) if view == "crm_deals" else ""
     name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     readonly_msg = ", ".join(fixed)
+    kind = CHANGE_KIND[view]
+    announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
+    announce_old = f"        PERFORM redkey.notify_change(v_client, '{kind}', OLD.id::text);\n"
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
 {_HEADER}
@@ -244,7 +252,7 @@ BEGIN
         END IF;
         NEW.created_at := now();
         NEW.updated_at := now();
-        RETURN NEW;
+{announce_new}        RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
         IF {_changed(fixed)} THEN
             RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
@@ -265,10 +273,10 @@ BEGIN
         END IF;
 {stage_log}
         NEW.updated_at := now();
-        RETURN NEW;
+{announce_new}        RETURN NEW;
     ELSE
 {_client_blocks(workspaces, delete_body)}
-        RETURN OLD;
+{announce_old}        RETURN OLD;
     END IF;
 END
 $fn$;
@@ -417,6 +425,7 @@ $fn$;
 
 PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
 MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is cheaper
+COMPANY_MATCHES = 1000  # companies whose people a contact search includes (a query this broad fills a page anyway)
 
 
 def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "public") -> str:
@@ -440,11 +449,16 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         src = f"{q(w.schema)}.{q(table)}"
         join = f" LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
+        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people):
+        # the matching companies are collected once (an initplan), then looked up by the companyId index
+        by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
+                      f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
+                      if view == "crm_contacts" else "")
         probe.append(
             f"(SELECT {_select_list(view, exprs)}\n"
             f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
             f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
-            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1)\n"
+            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company})\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
@@ -452,7 +466,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
             f" ORDER BY {order_key}, p.id LIMIT $5)")
         collect.append(
             f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
-            f" WHERE p.\"searchVector\" @@ $1 AND p.{mine}),\n"
+            f" WHERE (p.\"searchVector\" @@ $1{by_company}) AND p.{mine}),\n"
             f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
             f" ORDER BY t.k, t.id)")

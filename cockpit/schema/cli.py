@@ -82,7 +82,7 @@ def path_cmd(ctx: click.Context, source: str, target: str, alternatives: int, in
 
         graph = await _graph(settings, include_system)
         for i, path in enumerate(graph.join_paths(source, target, k=alternatives + 1)):
-            click.echo(("shortest" if i == 0 else f"alternative {i}") + ":")
+            click.echo(("-- shortest" if i == 0 else f"-- alternative {i}") + ":")
             for line in render_path(path):
                 click.echo("  " + line)
 

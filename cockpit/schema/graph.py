@@ -13,6 +13,8 @@ Queries (named after the schema lint tools that have them): neighbourhood
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Literal
@@ -23,6 +25,28 @@ from cockpit.errors import NotFound, ValidationFailed
 from cockpit.schema.models import ForeignKey, Relation, SchemaSnapshot
 
 Direction = Literal["both", "out", "in"]
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
+# Reserved words that cannot be a bare identifier (PostgreSQL's reserved key words).
+_RESERVED = frozenset("""all analyse analyze and any array as asc asymmetric both case cast check collate column
+constraint create current_catalog current_date current_role current_time current_timestamp current_user default
+deferrable desc distinct do else end except false fetch for foreign from grant group having in initially
+intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary
+references returning select session_user some symmetric system_user table then to trailing true union unique
+user using variadic when where window with""".split())
+
+
+def ident(name: str) -> str:
+    """One identifier as SQL: bare when Postgres reads it back unchanged, else double-quoted."""
+    if _PLAIN.fullmatch(name) and name not in _RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(key: str) -> str:
+    """A graph key (``schema.table``, unquoted) as SQL: ``"timelineActivity"`` style quoting per part."""
+    schema, dot, table = key.partition(".")
+    return f"{ident(schema)}.{ident(table)}" if dot else ident(schema)
 
 
 @dataclass(frozen=True)
@@ -35,9 +59,10 @@ class Hop:
     forward: bool
 
     def join_condition(self) -> str:
+        """``a.col = b.col [AND ...]`` as SQL: identifiers quoted where Postgres needs it."""
         src, dst = (self.left, self.right) if self.forward else (self.right, self.left)
         pairs = zip(self.fk.columns, self.fk.ref_columns)
-        return " AND ".join(f"{src}.{a} = {dst}.{b}" for a, b in pairs)
+        return " AND ".join(f"{qualified(src)}.{ident(a)} = {qualified(dst)}.{ident(b)}" for a, b in pairs)
 
 
 @dataclass(frozen=True)

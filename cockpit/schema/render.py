@@ -4,7 +4,7 @@ schema renders as fast as a 20-table one (only the neighbourhood is drawn, with 
 
 from __future__ import annotations
 
-from cockpit.schema.graph import JoinPath, Neighbourhood, SchemaGraph
+from cockpit.schema.graph import JoinPath, Neighbourhood, SchemaGraph, qualified
 from cockpit.schema.models import ForeignKey
 
 MAX_CHILDREN = 12
@@ -62,11 +62,13 @@ def render_neighbourhood(graph: SchemaGraph, hood: Neighbourhood, *, max_childre
 
 
 def render_path(path: JoinPath) -> list[str]:
-    """A join path as the FROM/JOIN clauses a developer would write."""
+    """A join path as a query that runs as printed (psql): identifiers quoted where needed, each hop's
+    foreign key named in a comment (▶ the left table holds it, ◀ the right one does)."""
     if not path.hops:
-        return [f"{path.nodes[0]} (same table)"]
-    lines = [f"{path.length} hop(s): " + " → ".join(path.nodes), f"FROM {path.nodes[0]}"]
-    for hop in path.hops:
+        return [f"-- {path.nodes[0]} (same table)", f"SELECT * FROM {qualified(path.nodes[0])};"]
+    lines = [f"-- {path.length} hop(s): " + " → ".join(path.nodes), "SELECT *", f"FROM {qualified(path.nodes[0])}"]
+    for i, hop in enumerate(path.hops):
         arrow = "▶" if hop.forward else "◀"
-        lines.append(f"  JOIN {hop.right} ON {hop.join_condition()}   {arrow} {hop.fk.constraint_name}")
+        end = ";" if i == len(path.hops) - 1 else ""
+        lines.append(f"  JOIN {qualified(hop.right)} ON {hop.join_condition()}{end}  -- {arrow} {hop.fk.constraint_name}")
     return lines

@@ -19,6 +19,7 @@ from cockpit.store.admin import AdminRepo
 from cockpit.store.approvals import ApprovalsRepo
 from cockpit.store.arlo import ArloRepo
 from cockpit.store.calendar import CalendarRepo
+from cockpit.store.changes import ChangesRepo
 from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
@@ -148,6 +149,10 @@ class Store:
     @cached_property
     def work(self) -> WorkRepo:
         return WorkRepo(self.db)
+
+    @cached_property
+    def changes(self) -> ChangesRepo:
+        return ChangesRepo(self.db)
 
     @cached_property
     def logins(self) -> LoginsRepo:  # client-bound database logins

@@ -122,20 +122,21 @@ class ArloRepo:
             dcur = conn.cursor(row_factory=dict_row)
             await dcur.execute(
                 "SELECT d.id, d.name, d.amount, d.currency, d.stage_id, p.label AS stage_label, c.name AS company_name,"
-                " d.last_activity_at, extract(day FROM coalesce(%(now)s::timestamptz, now()) - coalesce(d.last_activity_at,"
-                f" d.created_at))::int AS idle_days {base} ORDER BY coalesce(d.last_activity_at, d.created_at), d.id"
+                " d.last_activity_at, (coalesce(%(now)s::timestamptz, now())::date - coalesce(d.last_activity_at,"
+                f" d.created_at)::date) AS idle_days {base} ORDER BY coalesce(d.last_activity_at, d.created_at), d.id"
                 " LIMIT %(limit)s", params)
             return total, await dcur.fetchall()
 
     # --- ad-hoc queries ---------------------------------------------------------------------------
     async def follow_up_candidates(self, *, today: date, stale_days: int, limit: int = 15) -> list[dict[str, Any]]:
         """Contacts Justin should follow up: a recontact date due within a week, or an open deal idle
-        past ``stale_days``. Most urgent first."""
+        past ``stale_days``. Most urgent first; each row's ``total`` is how many there are in all (SQL).
+        Idle days are calendar days from the last activity to ``today`` (as the pipeline health report counts)."""
         return await self._follow_ups(today, stale_days, limit)
 
     async def _follow_ups(self, today: date, stale_days: int, limit: int) -> list[dict[str, Any]]:
         return await self.db.fetch_dicts(
-            "SELECT * FROM ("
+            "SELECT *, count(*) OVER () AS total FROM ("
             " SELECT DISTINCT ON (contact_id) * FROM ("
             "  SELECT p.id AS contact_id, p.full_name, c.name AS company_name, NULL::text AS deal_name,"
             "   p.recontact_at AS due_on, 'recontact date ' || to_char(p.recontact_at, 'YYYY-MM-DD') AS reason"

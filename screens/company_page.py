@@ -1,0 +1,83 @@
+"""The company page: its fields (strategic ones editable with ``e``, under the strategic role), its
+people and deals (each openable) and its timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cockpit.models import Activity, Company, Contact, Deal, Stage
+from screens.record_page import ActivityPage, RecordPage, activity_line, fields_table
+from widgets.formatting import money
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+LIST_LIMIT = 30
+
+
+@dataclass
+class CompanyData:
+    company: Company
+    people: list[Contact]
+    deals: list[Deal]
+    stages: list[Stage]
+    activities: list[Activity]
+
+
+async def load_company(store: "Store", company_id: UUID) -> CompanyData:
+    company = await store.crm.company(company_id)
+    return CompanyData(company, await store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
+                       await store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT),
+                       await store.crm.pipeline(),
+                       (await store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT)).items)
+
+
+class CompanyPage(RecordPage):
+    def __init__(self, company_id: UUID) -> None:
+        super().__init__()
+        self.company_id = company_id
+        self.data: CompanyData | None = None
+
+    def load(self) -> None:
+        company_id = self.company_id
+        self.app.call_store(self, lambda store: load_company(store, company_id), self._loaded,  # type: ignore[attr-defined]
+                            group="record-page")
+
+    def _loaded(self, data: CompanyData) -> None:
+        self.data = data
+        co = data.company
+        now = self.app.clock()  # type: ignore[attr-defined]
+        labels = {s.stage_id: s.label for s in data.stages}
+        self.query_one("#page-head", Static).update(Text.assemble(
+            (co.name or "(unnamed company)", "bold"), (f"  {co.domain or ''}", "dim")))
+        self.query_one("#page-fields", Static).update(fields_table("crm_companies", co, now))
+        app = self.app
+        lines: list[tuple[str, Text | str, object]] = [
+            ("h-people", Text(f"People ({len(data.people)})" if data.people else "People: nobody yet", style="bold"),
+             None)]
+        for p in data.people:
+            lines.append((f"p-{p.id}", Text.assemble((p.display_name, "bold"), f"  {p.job_title or ''}".rstrip()),
+                          lambda p=p: app.open_contact(p.id)))  # type: ignore[attr-defined]
+        lines.append(("h-deals", Text(f"Deals ({len(data.deals)})" if data.deals else "Deals: none", style="bold"),
+                      None))
+        for d in data.deals:
+            lines.append((f"d-{d.id}", Text.assemble((d.name or "(unnamed deal)", "bold"),
+                                                     f"  {labels.get(d.stage_id, d.stage_id)}  ",
+                                                     (money(d.amount, d.currency), "green")),
+                          lambda d=d: app.open_deal(d.id)))  # type: ignore[attr-defined]
+        lines.append(("h-timeline", Text("Timeline" if data.activities else "Timeline: no activity yet",
+                                         style="bold"), None))
+        for a in data.activities:
+            lines.append((f"act-{a.id}", activity_line(a), lambda a=a: app.push_screen(ActivityPage(a))))
+        self.show_links(lines)  # type: ignore[arg-type]
+        self.query_one("#page-help", Static).update(Text(
+            "e edit strategy · enter opens · u undo · esc close", style="dim"))
+
+    def action_edit(self) -> None:
+        if self.data is not None:
+            self.edit_fields("crm_companies", self.data.company)

@@ -1,0 +1,120 @@
+"""The deal page (enter on a card, or the palette): every field of crm_deals, the stage by its label,
+the deal terms and strategic fields editable (``e``, under the strategic role), a move to another stage
+(``m``), and the contact, the company and the deal's timeline, each line openable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from rich.console import Group
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Static
+
+from cockpit.models import Activity, Company, Contact, Deal, Stage
+from screens.record_page import ActivityPage, RecordPage, activity_line, fields_table
+from widgets.formatting import money
+
+if TYPE_CHECKING:
+    from cockpit.store import Store
+
+TIMELINE = 15
+
+
+@dataclass
+class DealData:
+    deal: Deal
+    stages: list[Stage]
+    contact: Contact | None
+    company: Company | None
+    activities: list[Activity]
+
+    @property
+    def stage(self) -> Stage | None:
+        return next((s for s in self.stages if s.stage_id == self.deal.stage_id), None)
+
+
+async def load_deal(store: "Store", deal_id: UUID) -> DealData:
+    deal = await store.crm.deal(deal_id)
+    contact = await store.crm.contact(deal.contact_id) if deal.contact_id else None
+    company = await store.crm.company(deal.company_id) if deal.company_id else None
+    acts = (await store.activity.activities_page(deal_id=deal_id, limit=TIMELINE)).items
+    return DealData(deal, await store.crm.pipeline(), contact, company, acts)
+
+
+class DealPage(RecordPage):
+    BINDINGS = [Binding("m", "move", "Move"), Binding("c", "open_contact", "Contact"),
+                Binding("o", "open_company", "Company")]
+
+    def __init__(self, deal_id: UUID) -> None:
+        super().__init__()
+        self.deal_id = deal_id
+        self.data: DealData | None = None
+
+    def load(self) -> None:
+        deal_id = self.deal_id
+        self.app.call_store(self, lambda store: load_deal(store, deal_id), self._loaded,  # type: ignore[attr-defined]
+                            group="record-page")
+
+    def _loaded(self, data: DealData) -> None:
+        self.data = data
+        deal, stage = data.deal, data.stage
+        now = self.app.clock()  # type: ignore[attr-defined]
+        head = Text(deal.name or "(unnamed deal)", style="bold")
+        head.append(f"  {stage.label if stage else deal.stage_id}", style="bold green")
+        head.append(f"  {money(deal.amount, deal.currency)}", style="green")
+        if stage is not None and not stage.is_closed and deal.close_date and deal.close_date < now.date():
+            head.append("  overdue", style="bold red")
+        self.query_one("#page-head", Static).update(head)
+        shown = {"stage_id": Text(stage.label if stage else deal.stage_id),
+                 "contact_id": Text(data.contact.display_name if data.contact else "—"),
+                 "company_id": Text(data.company.name or "(unnamed)" if data.company else "—")}
+        self.query_one("#page-fields", Static).update(fields_table("crm_deals", deal, now, shown))
+        lines: list[tuple[str, Text | str, object]] = []
+        if data.contact is not None:
+            c = data.contact
+            lines.append(("contact", Text.assemble(("contact  ", "dim"), (c.display_name, "bold"),
+                                                   f"  {c.job_title or ''}  {c.email or ''}".rstrip()),
+                          self.action_open_contact))
+        if data.company is not None:
+            co = data.company
+            lines.append(("company", Text.assemble(("company  ", "dim"), (co.name or "(unnamed)", "bold"),
+                                                   f"  {co.domain or ''}".rstrip()), self.action_open_company))
+        lines.append(("h-timeline", Text("Timeline" if data.activities else "Timeline: no activity yet",
+                                         style="bold"), None))
+        for a in data.activities:
+            lines.append((f"act-{a.id}", activity_line(a), lambda a=a: self.app.push_screen(ActivityPage(a))))
+        self.show_links(lines)  # type: ignore[arg-type]
+        self.query_one("#page-help", Static).update(Group(Text(
+            "e edit terms & strategy · m move · c contact · o company · enter opens · u undo · esc close",
+            style="dim")))
+
+    def action_edit(self) -> None:
+        if self.data is not None:
+            self.edit_fields("crm_deals", self.data.deal)
+
+    def action_move(self) -> None:
+        if self.data is None:
+            return
+        from screens.deal_moves import StagePicker, move_deal
+
+        data = self.data
+
+        def picked(stage_id: str | None) -> None:
+            stage = next((s for s in data.stages if s.stage_id == stage_id), None)
+            if stage is None or stage_id == data.deal.stage_id:
+                return
+            move_deal(self.app, self, data.deal.id, data.deal.name or "(unnamed deal)", stage,
+                      lambda _r: self.load())
+
+        self.app.push_screen(StagePicker(data.stages, data.deal.stage_id), picked)
+
+    def action_open_contact(self) -> None:
+        if self.data is not None and self.data.contact is not None:
+            self.app.open_contact(self.data.contact.id)  # type: ignore[attr-defined]
+
+    def action_open_company(self) -> None:
+        if self.data is not None and self.data.company is not None:
+            self.app.open_company(self.data.company.id)  # type: ignore[attr-defined]

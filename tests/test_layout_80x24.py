@@ -1,0 +1,56 @@
+"""At 80x24: the board says how many stages are off screen and where, a filter says where its matches
+are, and every screen's footer keeps ``?``, ``t`` and ``q`` visible."""
+
+from __future__ import annotations
+
+from cockpit.app import CockpitApp
+from screens.pipeline import PipelineScreen
+from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
+
+
+async def test_board_says_which_stages_are_off_screen(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+        await waiter.worker(pilot, "board")
+        await pilot.pause()
+        await wait_until(pilot, lambda: "3 of 7 · 4 ▶" in screen_text(app), what="stages off to the right")
+        await pilot.press("l", "l", "l", "l")
+        await wait_until(pilot, lambda: "◀" in screen_text(app).splitlines()[1], what="stages off to the left")
+        info = screen_text(app).splitlines()[1]
+        import re
+
+        m = re.search(r"◀ (\d+) · (\d+) of 7 · (\d+) ▶", info)
+        assert m, info  # the fifth stage focused: stages off on both sides, and the counts add up
+        left, shown, right = map(int, m.groups())
+        assert left >= 1 and right >= 1 and left + shown + right == 7 and left < 5 <= left + shown, info
+        lines = screen_text(app).splitlines()
+        assert "? keys" in lines[-1] and "t tell" in lines[-1] and "q quit" in lines[-1]
+
+
+async def test_filter_says_where_its_matches_are(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+        await waiter.worker(pilot, "board")
+        since = waiter.mark()
+        await pilot.press("slash", *"volta", "enter")
+        await waiter.worker(pilot, "board", since=since)
+        await pilot.pause()
+        rows = await scoped_rows(conn, "bezeliq", "SELECT s.label, count(*) FROM crm_deals d JOIN crm_pipeline s "
+                                 "ON s.stage_id = d.stage_id LEFT JOIN crm_companies c ON c.id = d.company_id "
+                                 "WHERE d.name ILIKE '%%volta%%' OR c.name ILIKE '%%volta%%' GROUP BY s.label")
+        text = screen_text(app)
+        for label, n in rows:
+            assert f"{label} {n}" in text
+
+
+async def test_every_screen_keeps_the_frame_keys_visible_at_80_columns(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+        for spec in app.screen_specs:
+            await app.switch_mode(spec.mode)
+            await pilot.pause()
+            last = screen_text(app).splitlines()[-1]
+            assert "? keys" in last and "t tell" in last and "q quit" in last, (spec.mode, last)
