@@ -42,8 +42,8 @@ def default_name(entity: str, client_id: str, fmt: str, now: datetime | None = N
     return f"{entity}-{client_id}-{stamp}.{fmt}"
 
 
-def header_labels(entity: str) -> list[str]:
-    return [c.label for c in columns(entity)]
+def header_labels(entity: str, custom_keys: tuple[str, ...] | list[str] = ()) -> list[str]:
+    return [c.label for c in columns(entity, custom_keys)]
 
 
 def _xlsx_value(v: Any) -> Any:
@@ -58,11 +58,17 @@ def _xlsx_value(v: Any) -> Any:
     return v
 
 
+async def _custom_keys(store: Any, entity: str) -> list[str]:
+    """The client's custom field keys of ``entity`` (one export column each)."""
+    return await store.custom.keys(view_of(entity))  # type: ignore[no-any-return]
+
+
 async def _write_csv(store: Any, entity: str, filters: list, out: BinaryIO) -> int:  # type: ignore[type-arg]
+    keys = await _custom_keys(store, entity)
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow(header_labels(entity))
+    csv.writer(head, lineterminator="\n").writerow(header_labels(entity, keys))
     out.write(head.getvalue().encode("utf-8"))
-    return await store.exports.copy_csv(entity, filters, out.write)
+    return await store.exports.copy_csv(entity, filters, out.write, custom_keys=keys)
 
 
 async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO) -> int:  # type: ignore[type-arg]
@@ -74,10 +80,11 @@ async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO) -> 
         raise ValidationFailed(f"{total:,} {entity} do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} rows at most)",
                                "export as CSV (--format csv), or narrow it with --filter")
     wb = Workbook(write_only=True)
+    keys = await _custom_keys(store, entity)
     ws = wb.create_sheet(entity)
-    ws.append(header_labels(entity))
+    ws.append(header_labels(entity, keys))
     n = 0
-    async for row in store.exports.rows(entity, filters):
+    async for row in store.exports.rows(entity, filters, custom_keys=keys):
         cells = []
         for v in row:
             value = _xlsx_value(v)

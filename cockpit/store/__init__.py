@@ -23,6 +23,7 @@ from cockpit.store.changes import ChangesRepo
 from cockpit.store.context import ContextRepo
 from cockpit.store.core import Db
 from cockpit.store.crm import CrmRepo
+from cockpit.store.custom import CustomRepo
 from cockpit.store.email_events import EmailEventsRepo
 from cockpit.store.exports import ExportsRepo
 from cockpit.store.forms import FormsRepo
@@ -68,6 +69,11 @@ class Store:
     @cached_property
     def crm(self) -> CrmRepo:
         return CrmRepo(self.db)
+
+    @cached_property
+    def custom(self) -> CustomRepo:
+        """Twenty's custom fields and custom objects of the client."""
+        return CustomRepo(self.db)
 
     @cached_property
     def activity(self) -> ActivityRepo:
