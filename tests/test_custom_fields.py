@@ -6,7 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from cockpit.db import custom_fields, layer2
 from cockpit.db.migrate import refresh_layer2
+from cockpit.db.views import named_columns
 from cockpit.errors import CockpitError, ValidationFailed
 from cockpit.export.service import export_to_file
 from cockpit.store import Store
@@ -158,6 +160,18 @@ async def test_search_finds_custom_text_through_an_index(empty_db_url: str) -> N
                                      " AND indexname LIKE 'redkey_%%custom%%'", (cw.SCHEMA,))
         assert {name.split("_custom_")[0] for name, _ in indexes} == {"redkey_company", "redkey_person"}
         assert any('"salesNotes"' in d and "gin" in d for _, d in indexes)
+        # the search functions' expression is the indexed one (the planner can use the index for it)
+        async with await psycopg.AsyncConnection.connect(empty_db_url, autocommit=True) as conn:
+            [w] = [w for w in await layer2.load_workspaces(conn) if w.schema == cw.SCHEMA]
+            expr = custom_fields.search_text_expr("crm_companies", w, named_columns("crm_companies"))
+            await conn.execute(f'INSERT INTO "{cw.SCHEMA}".company (name, "salesNotes") SELECT \'Filler \' || i,'
+                               " 'quarterly review ' || i FROM generate_series(1, 5000) i")
+            await conn.execute(f'ANALYZE "{cw.SCHEMA}".company')
+            cur = await conn.execute(  # type: ignore[call-overload]
+                f'EXPLAIN SELECT p.id FROM "{cw.SCHEMA}".company p WHERE {expr} @@ redkey.prefix_tsquery(%s)'
+                ' AND p."deletedAt" IS NULL', ("renewal",))
+            plan = "\n".join(r[0] for r in await cur.fetchall())
+        assert "redkey_company_custom_" in plan, plan
     finally:
         await store.close()
 
