@@ -62,7 +62,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     named = {view: named_columns(view) for view in custom_fields.CUSTOM_TABLES}
     for w in workspaces:
         out.extend(sort_index_sql(w))
-        for view in ("crm_contacts", "crm_companies"):
+        for view in custom_fields.SEARCHED:
             out.extend(custom_fields.search_index_sql(view, w, named[view]))
     for view in CONTRACT:
         out.append(view_sql(view, workspaces, ns))

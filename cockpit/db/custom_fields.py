@@ -58,6 +58,8 @@ STANDARD: dict[str, set[str]] = {
                     "pointOfContactId", "companyId", "ownerId"},
 }
 
+# The views whose search functions match custom text fields too.
+SEARCHED = ("crm_contacts", "crm_companies")
 # Column types whose values a text search can read (text and varchar; enums are not immutable as text).
 _SEARCHABLE = re.compile(r"^(text|character varying.*)$")
 _PAIRS_PER_CALL = 50  # jsonb_build_object takes at most 100 arguments
@@ -169,6 +171,20 @@ def search_text_expr(view: str, w: "Workspace", named: set[str], alias: str | No
         return None
     body = " || ' ' || ".join(f"coalesce({alias + '.' if alias else ''}{q(c.column)}, '')" for c in cols)
     return f"to_tsvector('simple'::regconfig, {body})"
+
+
+def search_condition(view: str, w: "Workspace", named: set[str]) -> str:
+    """`` OR <custom text> @@ $1`` for the search functions of contacts and companies ('' when none)."""
+    expr = search_text_expr(view, w, named) if view in SEARCHED else None
+    return f" OR {expr} @@ $1" if expr else ""
+
+
+def refusal(view: str, condition: str) -> str:
+    """The trigger lines refusing a write of ``custom`` (``condition``: the write sets it)."""
+    return f"""        IF {condition} THEN
+            RAISE EXCEPTION '{view}.custom is read-only: custom fields are Twenty''s, edit them in Twenty'
+                USING ERRCODE = '428C9', HINT = 'the stable views show custom fields; Twenty writes them';
+        END IF;"""
 
 
 def search_index_sql(view: str, w: "Workspace", named: set[str]) -> list[str]:

@@ -242,10 +242,7 @@ BEGIN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
-        IF NEW.custom IS NOT NULL AND NEW.custom <> '{{}}'::jsonb THEN
-            RAISE EXCEPTION '{view}.custom is read-only: custom fields are Twenty''s, edit them in Twenty'
-                USING ERRCODE = '428C9', HINT = 'create the record without custom, then set its custom fields in Twenty';
-        END IF;
+{custom_fields.refusal(view, "NEW.custom IS NOT NULL AND NEW.custom <> '{}'::jsonb")}
 {insert_role_check(view, ns)}
         NEW.client_id := v_client;
         NEW.id := coalesce(NEW.id, gen_random_uuid());
@@ -260,10 +257,7 @@ BEGIN
         NEW.updated_at := now();
 {announce_new}        RETURN NEW;
     ELSIF TG_OP = 'UPDATE' THEN
-        IF NEW.custom IS DISTINCT FROM OLD.custom THEN
-            RAISE EXCEPTION '{view}.custom is read-only: custom fields are Twenty''s, edit them in Twenty'
-                USING ERRCODE = '428C9', HINT = 'the stable views show custom fields; they do not write them';
-        END IF;
+{custom_fields.refusal(view, "NEW.custom IS DISTINCT FROM OLD.custom")}
         IF {_changed(fixed)} THEN
             RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
         END IF;
@@ -464,11 +458,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if view == "crm_contacts" else "")
-        # and by their custom text fields (a GIN index of RedKey's over them: custom_fields.search_index_sql)
-        custom_tsv = (custom_fields.search_text_expr(view, w, named_columns(view))
-                      if view in ("crm_contacts", "crm_companies") else None)
-        if custom_tsv:
-            by_company += f" OR {custom_tsv} @@ $1"
+        by_company += custom_fields.search_condition(view, w, named_columns(view))  # custom text fields
         probe.append(
             f"(SELECT {_select_list(view, exprs)}\n"
             f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
