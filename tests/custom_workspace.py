@@ -42,17 +42,17 @@ CREATE TABLE {ws}."_partnerProgram" (
 """
 
 META_DDL = """
-CREATE SCHEMA IF NOT EXISTS core;
-CREATE TABLE IF NOT EXISTS core."objectMetadata" (
+CREATE SCHEMA IF NOT EXISTS {ns};
+CREATE TABLE IF NOT EXISTS {ns}."objectMetadata" (
     id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
     "workspaceId" uuid NOT NULL,
     "nameSingular" varchar NOT NULL, "namePlural" varchar NOT NULL,
     "labelSingular" varchar NOT NULL, "labelPlural" varchar NOT NULL,
     "isCustom" boolean NOT NULL DEFAULT false, "isActive" boolean NOT NULL DEFAULT true
 );
-CREATE TABLE IF NOT EXISTS core."fieldMetadata" (
+CREATE TABLE IF NOT EXISTS {ns}."fieldMetadata" (
     id uuid NOT NULL DEFAULT gen_random_uuid() PRIMARY KEY,
-    "objectMetadataId" uuid NOT NULL REFERENCES core."objectMetadata" (id) ON DELETE CASCADE,
+    "objectMetadataId" uuid NOT NULL REFERENCES {ns}."objectMetadata" (id) ON DELETE CASCADE,
     "workspaceId" uuid NOT NULL,
     type varchar NOT NULL, name varchar NOT NULL, label varchar NOT NULL,
     "isCustom" boolean NOT NULL DEFAULT false, "isActive" boolean NOT NULL DEFAULT true,
@@ -77,27 +77,28 @@ FIELDS = {
 }
 
 
-async def create(admin_store, url: str, *, metadata: bool = True) -> None:  # type: ignore[no-untyped-def]
-    """The fixture workspace with its custom columns (and Twenty's metadata), registered for CLIENT."""
+async def create(admin_store, url: str, *, metadata: str | None = "core") -> None:  # type: ignore[no-untyped-def]
+    """The fixture workspace with its custom columns (and Twenty's metadata in schema ``metadata``: core
+    since 2025, metadata before; None: no metadata), registered for CLIENT."""
     await admin_store.admin.create_fixture_workspace(SCHEMA)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(CUSTOM_DDL.format(ws=f'"{SCHEMA}"'))  # type: ignore[arg-type]
         if metadata:
-            await write_metadata(conn)
+            await write_metadata(conn, metadata)
     await admin_store.admin.register_workspace(SCHEMA, CLIENT, label="Lumen Studio")
 
 
-async def write_metadata(conn: psycopg.AsyncConnection) -> None:
-    await conn.execute(META_DDL)  # type: ignore[arg-type]
+async def write_metadata(conn: psycopg.AsyncConnection, ns: str = "core") -> None:
+    await conn.execute(META_DDL.format(ns=ns))  # type: ignore[arg-type]
     for (obj, label, custom), fields in FIELDS.items():
         cur = await conn.execute(
-            'INSERT INTO core."objectMetadata" ("workspaceId", "nameSingular", "namePlural", "labelSingular",'
+            f'INSERT INTO {ns}."objectMetadata" ("workspaceId", "nameSingular", "namePlural", "labelSingular",'
             ' "labelPlural", "isCustom") VALUES (%s, %s, %s, %s, %s, %s) RETURNING id',
             (WORKSPACE_ID, obj, obj + "s", label, label + "s", custom))
         (oid,) = await cur.fetchone()  # type: ignore[misc]
         for name, ftype, flabel, fcustom in fields:
             await conn.execute(
-                'INSERT INTO core."fieldMetadata" ("objectMetadataId", "workspaceId", type, name, label, "isCustom")'
+                f'INSERT INTO {ns}."fieldMetadata" ("objectMetadataId", "workspaceId", type, name, label, "isCustom")'
                 " VALUES (%s, %s, %s, %s, %s, %s)", (oid, WORKSPACE_ID, ftype, name, flabel, fcustom))
 
 

@@ -58,7 +58,7 @@ async def test_custom_column_holds_custom_fields_by_label_with_their_types(empty
 async def test_without_readable_metadata_the_keys_are_the_column_names(empty_db_url: str) -> None:
     store = await _store(empty_db_url)
     try:
-        await cw.create(store, empty_db_url, metadata=False)
+        await cw.create(store, empty_db_url, metadata=None)
         ids = await cw.seed_rows(empty_db_url)
         company = await store.scoped(cw.CLIENT).crm.company(ids["company"])
         assert set(company.custom) == {"tier", "churnRisk", "foundedOn", "salesNotes", "budgetAmountMicros",
@@ -66,6 +66,17 @@ async def test_without_readable_metadata_the_keys_are_the_column_names(empty_db_
         assert company.custom["tier"] == "GOLD"
         [obj] = await store.scoped(cw.CLIENT).custom.objects()
         assert (obj.table_name, obj.label) == ("_partnerProgram", "partnerProgram")
+    finally:
+        await store.close()
+
+
+async def test_labels_come_from_the_older_metadata_schema_too(empty_db_url: str) -> None:
+    store = await _store(empty_db_url)
+    try:
+        await cw.create(store, empty_db_url, metadata="metadata")  # Twenty before the move to core
+        ids = await cw.seed_rows(empty_db_url)
+        deal = await store.scoped(cw.CLIENT).crm.deal(ids["deal"])
+        assert deal.custom == {"Loss reason": "TIMING", "Signed probability": 0.4}
     finally:
         await store.close()
 
