@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bench.common import Timer, bench_database, summary
 from cockpit.config import Settings
 from cockpit.store import Store
-
-from bench.common import Timer, bench_database, summary
 
 DEALS, CONTACTS = 100_000, 1_000_000
 SENTENCES = [

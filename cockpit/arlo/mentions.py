@@ -34,7 +34,7 @@ _COMMON = {"the", "and", "of", "for", "new", "group", "pilot", "platform", "rene
            "case", "bell", "little", "long", "young", "price", "cook", "ball", "small", "moss", "rose", "hunt",
            "king", "frost", "friday", "monday", "tuesday", "lane", "pace", "english", "bird", "fields", "wall",
            "park", "cole", "summers", "guy", "dean", "grace", "miles", "banks", "booth", "bass", "brown", "green",
-           "white", "black", "may", "sue", "ray", "max", "don", "bill", "pat", "will", "art", "rob", "sky"}
+           "white", "black", "sue", "ray", "max", "don", "bill", "pat", "art", "rob", "sky"}
 # Words that don't name a company on their own ("New Group Inc" has no short name).
 _GENERIC = {"the", "and", "of", "for", "new", "group", "global", "united", "first", "international", "digital",
             "pilot", "platform", "renewal", "expansion", "integration", "analytics", "labs", "systems", "health",
