@@ -27,7 +27,18 @@ from pathlib import Path
 from psycopg import AsyncConnection
 
 from cockpit.db import custom_fields
-from cockpit.db.views import CONTRACT, Workspace, client_schema, lit, named_columns, q, view_sql
+from cockpit.db.views import (
+    CONTRACT,
+    EXPRS,
+    L1_TABLE,
+    Workspace,
+    client_schema,
+    lit,
+    named_columns,
+    q,
+    view_sql,
+)
+from cockpit.db.words import WORD_COLUMNS, word_index_sql
 from cockpit.db.writes import (
     SEARCHES,
     activity_trigger_on,
@@ -62,6 +73,8 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     named = {view: named_columns(view) for view in custom_fields.CUSTOM_TABLES}
     for w in workspaces:
         out.extend(sort_index_sql(w))
+        for view in WORD_COLUMNS:
+            out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
         for view in custom_fields.SEARCHED:
             out.extend(custom_fields.search_index_sql(view, w, named[view]))
     for view in CONTRACT:
@@ -87,8 +100,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py",
-            "db/custom_fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py",
+            "fields.py", "db/custom_fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
