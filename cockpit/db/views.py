@@ -104,8 +104,7 @@ _DOMAIN = r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z
 
 def named_columns(view: str) -> set[str]:
     """The Layer 1 columns the contract reads for ``view`` (everything else may be custom)."""
-    named = {c for f in fields_of(view) for c in f.l1}
-    return named | {"phonesPrimaryPhoneCallingCode"} if view == "crm_contacts" else named
+    return {c for f in fields_of(view) for c in f.l1}  # the phone's calling code is a standard column
 
 
 # Columns whose read is more than "the Layer 1 column (blank as NULL) or the extension column".
