@@ -106,6 +106,32 @@ async def test_a_new_custom_column_or_label_regenerates_the_views(empty_db_url: 
         await store.close()
 
 
+async def test_twenty_can_still_drop_a_custom_field(empty_db_url: str) -> None:
+    """A user deleting a field in Twenty drops its column: the views must not stand in the way."""
+    store = await _store(empty_db_url)
+    try:
+        await cw.create(store, empty_db_url)
+        ids = await cw.seed_rows(empty_db_url)
+        async with await psycopg.AsyncConnection.connect(empty_db_url) as conn:
+            await conn.execute(f'ALTER TABLE "{cw.SCHEMA}".company DROP COLUMN "churnRisk"')
+            await conn.execute(f'ALTER TABLE "{cw.SCHEMA}".person DROP COLUMN "dietaryPreference"')  # searched
+            await conn.commit()
+            lumen = store.scoped(cw.CLIENT)
+            custom = (await lumen.crm.company(ids["company"])).custom
+            assert custom["Churn risk – %"] is None and custom["Niveau partenaire"] == "GOLD"
+            # until the views are regenerated, search runs without the dropped field instead of failing
+            assert [c.id for c in (await lumen.crm.contacts_page("zoë")).items] == [ids["person"]]
+            assert [c.id for c in (await lumen.crm.contacts_page("vegetarisk")).items] == []
+            assert await refresh_layer2(conn)
+            await conn.commit()
+        custom = (await lumen.crm.company(ids["company"])).custom
+        assert "Churn risk – %" not in custom and custom["Founded"] == "2011-03-04"
+        assert [c.id for c in (await lumen.crm.companies_page("renewal")).items] == [ids["company"]]
+        assert "Régime alimentaire" not in (await lumen.crm.contact(ids["person"])).custom
+    finally:
+        await store.close()
+
+
 async def test_writes_to_custom_are_refused_with_a_clear_error(empty_db_url: str) -> None:
     store = await _store(empty_db_url)
     try:

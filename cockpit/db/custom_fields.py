@@ -62,7 +62,6 @@ STANDARD: dict[str, set[str]] = {
 SEARCHED = ("crm_contacts", "crm_companies")
 # Column types whose values a text search can read (text and varchar; enums are not immutable as text).
 _SEARCHABLE = re.compile(r"^(text|character varying.*)$")
-_PAIRS_PER_CALL = 50  # jsonb_build_object takes at most 100 arguments
 
 
 def is_bookkeeping(column: str) -> bool:
@@ -138,27 +137,21 @@ def custom_objects(shape: "WorkspaceShape", meta: CustomMeta | None) -> list[tup
     return sorted((t, labels.get(t) or t.lstrip("_")) for t in shape.columns if t.startswith("_"))
 
 
-def _value(alias: str, c: CustomColumn) -> str:
-    from cockpit.db.views import q
-
-    ref = f"{alias}.{q(c.column)}"
-    if c.searchable:
-        return f"nullif({ref}, '')"
-    return ref
-
-
 def custom_expr(view: str, w: "Workspace", named: set[str], alias: str = "p") -> str:
-    """The SQL of one workspace's ``custom`` value: a jsonb object of every custom column."""
+    """The SQL of one workspace's ``custom`` value: a jsonb object of every custom column, blank text as null.
+
+    The columns are read through the whole row (``to_jsonb(p)``), never by name: a view naming a column
+    would stop Twenty from dropping it when a user deletes the field (PostgreSQL refuses to drop a column
+    a view depends on). A dropped column reads as null until the next regeneration drops its key."""
     from cockpit.db.views import lit
 
     cols = custom_columns(view, w.shape, w.shape.custom, named)
     if not cols:
         return "'{}'::jsonb"
-    calls = []
-    for i in range(0, len(cols), _PAIRS_PER_CALL):
-        chunk = cols[i:i + _PAIRS_PER_CALL]
-        calls.append("jsonb_build_object(" + ", ".join(f"{lit(c.key)}, {_value(alias, c)}" for c in chunk) + ")")
-    return " || ".join(calls)
+    keys = ", ".join(f"({lit(c.column)}, {lit(c.key)})" for c in cols)
+    return (f"(SELECT jsonb_object_agg(m.key, CASE WHEN j.value = '\"\"'::jsonb THEN 'null'::jsonb"
+            f" ELSE coalesce(j.value, 'null'::jsonb) END)"
+            f" FROM (VALUES {keys}) m(col, key) LEFT JOIN jsonb_each(to_jsonb({alias})) j ON j.key = m.col)")
 
 
 def search_text_expr(view: str, w: "Workspace", named: set[str], alias: str | None = "p") -> str | None:
@@ -177,6 +170,31 @@ def search_condition(view: str, w: "Workspace", named: set[str]) -> str:
     """`` OR <custom text> @@ $1`` for the search functions of contacts and companies ('' when none)."""
     expr = search_text_expr(view, w, named) if view in SEARCHED else None
     return f" OR {expr} @@ $1" if expr else ""
+
+
+def search_retry(needed: bool) -> str:
+    """Opens the search function's attempt loop (see :func:`search_retry_end`); '' when no custom text
+    field is searched."""
+    return "    LOOP BEGIN  -- with the custom fields; without them if Twenty dropped one since\n" if needed else ""
+
+
+def search_retry_end(plain_probe: str, plain_collect: str, needed: bool) -> str:
+    """Closes the attempt loop: a custom text column Twenty dropped since the last generation (a user
+    deleted the field) fails the query as undefined_column; the search runs again without the custom
+    fields until the next regeneration, instead of failing."""
+    from cockpit.db.views import lit
+
+    if not needed:
+        return ""
+    return f"""    RETURN;
+    EXCEPTION WHEN undefined_column THEN
+        IF v_probe = {lit(plain_probe)} THEN
+            RAISE;
+        END IF;
+        v_probe := {lit(plain_probe)};
+        v_collect := {lit(plain_collect)};
+    END; END LOOP;
+"""
 
 
 def refusal(view: str, condition: str) -> str:

@@ -447,7 +447,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
                  "crm_deals": "p.name"}[view]
     table = L1_TABLE[view]
-    probe, collect, listing = [], [], []
+    probe, collect, listing, plain = [], [], [], ([], [])  # plain: probe and collect without custom fields
     for w in workspaces:
         exprs = EXPRS[view](w)
         src = f"{q(w.schema)}.{q(table)}"
@@ -458,23 +458,24 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if view == "crm_contacts" else "")
-        by_company += custom_fields.search_condition(view, w, named_columns(view))  # custom text fields
-        probe.append(
-            f"(SELECT {_select_list(view, exprs)}\n"
-            f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
-            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
-            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company})\n"
-            f" ORDER BY {order_key}, p.id LIMIT $5)")
+        for custom, out_probe, out_collect in (("", *plain), (custom_fields.search_condition(
+                view, w, named_columns(view)), probe, collect)):  # and by their custom text fields
+            out_probe.append(
+                f"(SELECT {_select_list(view, exprs)}\n"
+                f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+                f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
+                f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company}{custom})\n"
+                f" ORDER BY {order_key}, p.id LIMIT $5)")
+            out_collect.append(
+                f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
+                f" WHERE (p.\"searchVector\" @@ $1{by_company}{custom}) AND p.{mine}),\n"
+                f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
+                f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
+                f" ORDER BY t.k, t.id)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
             f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
-        collect.append(
-            f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
-            f" WHERE (p.\"searchVector\" @@ $1{by_company}) AND p.{mine}),\n"
-            f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
-            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
-            f" ORDER BY t.k, t.id)")
     sort_col = "full_name" if view == "crm_contacts" else "name"
     empty = f"SELECT * FROM {q(ns)}.{view} WHERE false"
 
@@ -493,6 +494,8 @@ DECLARE
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
     v_rows {q(ns)}.{view}[];
     v_found integer;
+    v_probe text := {lit(wrap(probe))};
+    v_collect text := {lit(wrap(collect))};
 BEGIN
     IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
         RETURN;
@@ -502,7 +505,7 @@ BEGIN
             USING v_query, p_after, p_after_id, v_client, v_limit;
         RETURN;
     END IF;
-    EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+{custom_fields.search_retry(wrap(probe) != wrap(plain[0]))}    EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || v_probe || ') r'
         INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit, {PROBE_ROWS};
     v_found := cardinality(v_rows);
     IF v_found >= v_limit THEN
@@ -511,14 +514,14 @@ BEGIN
     END IF;
     -- Some matches, fairly dense: a longer walk (sized from the density seen) still beats collecting.
     IF v_found > 0 AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
-        RETURN QUERY EXECUTE {lit(wrap(probe))}
+        RETURN QUERY EXECUTE v_probe
             USING v_query, p_after, p_after_id, v_client, v_limit,
                   ({PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2)::integer;
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE {lit(wrap(collect))}
+    RETURN QUERY EXECUTE v_collect
         USING v_query, p_after, p_after_id, v_client, v_limit;
-END
+{custom_fields.search_retry_end(wrap(plain[0]), wrap(plain[1]), wrap(probe) != wrap(plain[0]))}END
 $fn$;
 """
 
