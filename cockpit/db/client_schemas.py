@@ -118,16 +118,22 @@ async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Wor
             continue
         stmts = client_sql(client, wss)
         if schema and schema != client_schema(client):
-            await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")  # type: ignore[arg-type]
-        for stmt in stmts:
-            await conn.execute(stmt)  # type: ignore[arg-type]
-        await conn.execute(
-            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256) VALUES (%s, %s, %s)"
+            stmts.insert(0, f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")
+        stmts.append(
+            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256)"
+            f" VALUES ({lit(client)}, {lit(client_schema(client))}, {lit(sha)})"
             " ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,"
-            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()",
-            (client, client_schema(client), sha))
+            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()")
+        await run_batch(conn, stmts)
         done.append(client)
     return done
+
+
+async def run_batch(conn: AsyncConnection, stmts: list[str]) -> None:
+    """Run generated statements (no parameters) in one round trip, in order, inside the caller's
+    transaction: the first that fails raises and the transaction is rolled back whole."""
+    if stmts:
+        await conn.execute(";\n".join(stmts))  # type: ignore[arg-type]
 
 
 async def drop_stale_client_schemas(conn: AsyncConnection, clients: set[str]) -> list[str]:
