@@ -3,8 +3,9 @@
 -- named client schemas (NULL: every schema in redkey.client_schemas, which is what
 -- redkey.lock_down_data_api() does). A Layer 2 generation that rebuilt one client's schema locks down
 -- that schema, not the two hundred it left untouched. The checks on ACLs are written inline
--- (aclexplode in the query) rather than through redkey.acl_grants_to(), whose per-row call with its own
--- search_path made the full run cost milliseconds per client schema.
+-- (aclexplode in the query, column ACLs in one uncorrelated scan) rather than through
+-- redkey.acl_grants_to() per row, whose call with its own search_path made the full run cost
+-- milliseconds per client schema.
 
 CREATE OR REPLACE FUNCTION redkey.lock_down_data_api(only_schemas text[]) RETURNS integer
 LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$
@@ -87,9 +88,13 @@ BEGIN
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
           AND n.nspname = ANY (targets)
           AND (EXISTS (SELECT 1 FROM aclexplode(c.relacl) g WHERE g.grantee = ANY (everyone))
-               OR EXISTS (SELECT 1 FROM pg_attribute a, aclexplode(a.attacl) g
-                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL
-                            AND g.grantee = ANY (everyone)))
+               OR c.oid IN (SELECT a.attrelid
+                            FROM pg_attribute a
+                            JOIN pg_class ac ON ac.oid = a.attrelid
+                            JOIN pg_namespace an ON an.oid = ac.relnamespace
+                            CROSS JOIN LATERAL aclexplode(a.attacl) g
+                            WHERE an.nspname = ANY (targets) AND a.attnum > 0 AND a.attacl IS NOT NULL
+                              AND g.grantee = ANY (everyone)))
     LOOP
         EXECUTE format('REVOKE ALL ON %s %s FROM %s',
                        CASE WHEN r.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.name, from_all);
