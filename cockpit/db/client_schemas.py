@@ -26,6 +26,7 @@ from pathlib import Path
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.views import CONTRACT, Workspace, client_schema, lit, q, view_sql
 from cockpit.db.writes import (
     SEARCHES,
@@ -60,6 +61,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
            f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
     for w in workspaces:
         out.extend(sort_index_sql(w))
+        out.extend(board_index_sql(w))
     for view in CONTRACT:
         out.append(view_sql(view, workspaces, ns))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
@@ -69,6 +71,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
     out.extend(grants_sql(ns))
+    out.extend(board_functions(workspaces, ns))
     for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()"):
         out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
     out.append(f"""DO $do$ DECLARE r text; BEGIN
@@ -82,7 +85,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/board.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py",
+            "fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

@@ -11,6 +11,7 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import public_board_functions
 from cockpit.db.client_schemas import (
     apply_client_schemas,
     by_client,
@@ -106,6 +107,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
     stmts.extend(grants_sql())
+    stmts.extend(public_board_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
     return stmts

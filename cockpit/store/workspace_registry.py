@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from cockpit.db import layer2
+from cockpit.db.board import BOARD_INDEX
 from cockpit.db.views import q
 from cockpit.errors import NotFound
 
-_SORT_INDEXES = ("redkey_person_full_name_idx", "redkey_company_name_idx", "redkey_opportunity_name_idx")
+_SORT_INDEXES = ("redkey_person_full_name_idx", "redkey_company_name_idx", "redkey_opportunity_name_idx",
+                 BOARD_INDEX)
 
 
 class WorkspaceRegistryRepo:
