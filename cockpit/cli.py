@@ -36,6 +36,7 @@ EXTENSIONS: list[str] = [
     "cockpit.logins.cli",
     "cockpit.mail.cli",
     "cockpit.work.cli",
+    "cockpit.coverage.cli",
 ]
 
 
