@@ -23,10 +23,14 @@ def coverage_cmd(ctx: click.Context, days: int, as_json: bool) -> None:
 
     async def body():  # type: ignore[no-untyped-def]
         from cockpit.coverage.report import coverage
+        from cockpit.errors import ValidationFailed
 
         store = await open_store(settings)
         try:
-            store.db.require_scope()
+            client = store.db.require_scope()
+            if await store.admin.client(client) is None:
+                known = ", ".join(c.client_id for c in await store.admin.clients()) or "none yet"
+                raise ValidationFailed(f"unknown client {client!r}", f"pass --client with one of: {known}")
             return await coverage(store, settings, days=days)
         finally:
             await store.close()
