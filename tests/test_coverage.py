@@ -210,3 +210,58 @@ def test_coverage_command(db_url: str, tmp_path: Path, as_json: bool) -> None:
     unscoped = cockpit("coverage", env={**env, "COCKPIT_CLIENT_ID": "nosuchclient"})
     _no_traceback(unscoped)
     assert unscoped.returncode != 0 and unscoped.stderr.count("\n") == 1
+
+
+# --- the screen ------------------------------------------------------------------------------------
+async def test_coverage_screen_shows_the_verdict_and_follows_twentys_writes(store: Store, settings: Settings,
+                                                                           conn: psycopg.AsyncConnection) -> None:
+    from textual.widgets import DataTable, Static
+
+    from screens.coverage import CoverageScreen
+    from tests.screen_apps import cockpit_app, open_mode
+    from tests.tui_support import screen_text, wait_until
+
+    app = cockpit_app(settings, store, refresh_seconds=0.5)
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_mode(pilot, "coverage", CoverageScreen)
+        table = screen.query_one("#coverage-areas", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 11, what="the areas", timeout=15)
+        text = screen_text(app)
+        assert "Twenty cannot be switched off yet" in text and "people" in text
+        people_twenty = int(str(table.get_row("people")[2]))
+        assert str(table.get_row("people")[1]) == "TWENTY"
+        # the cursor on people: its writes by who
+        table.focus()
+        table.move_cursor(row=table.get_row_index("people"))
+        await pilot.pause()
+        assert "created by Twenty UI" in str(screen.query_one("#coverage-detail", Static).render())
+
+        # Twenty's UI adds a person: the open screen counts it (the change feed's poll sees Twenty's writes)
+        await _twenty_ui_person(conn, await _workspace(conn), "Noémie", "Laurent", "noemie@acme.com")
+        await wait_until(pilot, lambda: int(str(table.get_row("people")[2])) == people_twenty + 1,
+                         what="Twenty's new person counted", timeout=15)
+        # d: another window (90 days counts more of the demo's Twenty writes)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: screen.report is not None and screen.report.days == 90, what="90 days")
+        assert int(str(table.get_row("people")[2])) > people_twenty + 1
+        assert "last 90 days" in screen_text(app)
+
+
+def test_coverage_snapshot_80x24(snap_compare, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable, Input
+
+    from screens.coverage import CoverageScreen
+    from tests.screen_apps import cockpit_app, open_mode
+    from tests.tui_support import wait_until
+
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    settings = Settings(database_url=db_url, client_id="bezeliq", data_dir=tmp_path, refresh_seconds=3600,
+                        _env_file=None)  # type: ignore[call-arg]
+
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = await open_mode(pilot, "coverage", CoverageScreen)
+        await wait_until(pilot, lambda: screen.query_one("#coverage-areas", DataTable).row_count == 11,
+                         what="loaded", timeout=15)
+        await pilot.pause()
+
+    assert snap_compare(cockpit_app(settings, refresh_seconds=3600), terminal_size=(80, 24), run_before=ready)
