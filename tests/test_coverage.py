@@ -86,7 +86,7 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     # the demo plays Twenty: its people carry Twenty's default actor (MANUAL), some created in the window
     assert people.status == "twenty" and people.twenty.get("created by Twenty UI", 0) > 0
     assert _area(before, "pipeline").twenty.get("updated in Twenty (timeline)", 0) > 0  # Twenty's event log
-    assert _area(before, "timeline").ours.get("arlo", 0) > 0  # RedKey's own activity log
+    assert _area(before, "timeline").ours.get("arlo activities", 0) > 0  # RedKey's own activity log
     assert "people" in before.verdict and before.verdict.startswith("Twenty cannot be switched off yet")
 
     # Twenty's UI adds two people, its CSV import one, its mail sync one; the cockpit adds one
@@ -110,7 +110,7 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     people = _area(after, "people")
     assert people.twenty["created by Twenty UI"] == _area(before, "people").twenty["created by Twenty UI"] + 2
     assert people.twenty["created by Twenty import"] == 1 and people.twenty["created by Twenty mail sync"] == 1
-    assert people.ours == {"cockpit": 1}  # the cockpit's own contact is not Twenty's
+    assert people.ours == {"created by cockpit": 1}  # the cockpit's own contact is not Twenty's
     imp = _area(after, "import")
     assert imp.status == "twenty" and imp.twenty == {"people imported by Twenty": 1}
     mail = _area(after, "email sync")
@@ -158,9 +158,10 @@ async def test_coverage_where_twenty_writes_nothing_then_again(empty_db_url: str
             report = await coverage(store, settings, modes=MODES)
             assert report.verdict == "Twenty can be switched off" and report.can_switch_off and not report.depends
             assert all(a.status in ("cockpit", "gap") and a.twenty_total == 0 for a in report.areas)
-            assert _area(report, "people").ours == {"cockpit": 1}
-            assert _area(report, "companies").ours == {"cockpit": 1}
-            assert _area(report, "pipeline").ours == {"cockpit": 2}  # the deal, its stage change
+            assert _area(report, "people").ours == {"created by cockpit": 1}  # v1.10: no updatedBy* to stamp
+            assert _area(report, "companies").ours == {"created by cockpit": 1}
+            assert _area(report, "pipeline").ours == {"created by cockpit": 1, "stage moves by cockpit": 1}
+            assert _area(report, "timeline").ours == {"arlo activities": 1, "cockpit activities": 1}
             assert _area(report, "email sync").status == "cockpit"  # configured and synced just now
             assert _area(report, "calendar sync").status == "gap"  # nobody syncs calendars: not a dependency
 

@@ -166,12 +166,12 @@ class CoverageRepo:
 
     @staticmethod
     def _count(data: CoverageData, area: str, kind: str, source: str | None, name: str | None, n: int) -> None:
-        ours = source == SOURCE and name in NAMES
-        if ours:
-            data.add("ours", area, "arlo" if name == ARLO_NAME else "cockpit", n)
+        did = "created" if kind == "created" else "last edited"
+        if source == SOURCE and name in NAMES:
+            data.add("ours", area, f"{did} by {'arlo' if name == ARLO_NAME else 'cockpit'}", n)
             return
         who = TWENTY_SOURCES.get(source or "", f"Twenty ({source})")
-        data.add("twenty", area, f"{kind} by {who}", n)
+        data.add("twenty", area, f"{did} by {who}", n)
         if source == "IMPORT":
             data.add("twenty", "import", f"{area} imported by Twenty", n)
         elif source in ("EMAIL", "CALENDAR"):
@@ -201,7 +201,7 @@ class CoverageRepo:
             cur = await conn.execute(
                 f'SELECT count(*) FROM {ws}."timelineActivity" t WHERE t."happensAt" >= %s'  # type: ignore[arg-type]
                 + cockpit_rows.replace(" AND NOT (", " AND ("), params)
-            data.add("ours", "timeline", "cockpit", (await cur.fetchone())[0])  # type: ignore[index]
+            data.add("ours", "timeline", "note/task links by the cockpit", (await cur.fetchone())[0])  # type: ignore[index]
 
     @staticmethod
     async def _channels(conn: AsyncConnection, ws: str, table: str, cols: set[str]) -> list[Channel]:
@@ -220,19 +220,20 @@ class CoverageRepo:
         cur = await conn.execute("SELECT source, count(*) FROM redkey.activities WHERE client_id = %s "
                                  "AND created_at >= %s GROUP BY 1", (client, since))
         for source, n in await cur.fetchall():
-            data.add("ours", "timeline", source, n)
+            data.add("ours", "timeline", f"{source} activities", n)
+        # every stage change, however made, is logged once as a stage_change activity
         cur = await conn.execute(
             "SELECT source, count(*) FROM redkey.activities WHERE client_id = %s AND created_at >= %s "
             "AND kind = 'stage_change' GROUP BY 1", (client, since))
         for source, n in await cur.fetchall():
-            data.add("ours", "pipeline", "arlo" if source == "arlo" else "cockpit", n)
+            data.add("ours", "pipeline", f"stage moves by {'arlo' if source == 'arlo' else 'cockpit'}", n)
         cur = await conn.execute("SELECT view_name, count(*) FROM redkey.strategic_changes WHERE client_id = %s "
-                                 "AND changed_at >= %s GROUP BY 1", (client, since))
+                                 "AND changed_at >= %s AND field <> 'stage_id' GROUP BY 1", (client, since))
         for view, n in await cur.fetchall():
-            data.add("ours", VIEW_OF.get(view, view), "arlo", n)
+            data.add("ours", VIEW_OF.get(view, view), "fields set by Justin's instructions", n)
         cur = await conn.execute("SELECT count(*) FROM redkey.import_batches WHERE client_id = %s AND created_at >= %s",
                                  (client, since))
-        data.add("ours", "import", "cockpit", (await cur.fetchone())[0])  # type: ignore[index]
+        data.add("ours", "import", "files imported by the cockpit", (await cur.fetchone())[0])  # type: ignore[index]
         cur = await conn.execute(
             "SELECT (SELECT max(synced_at) FROM redkey.mail_sync_state WHERE client_id = %(c)s), "
             "(SELECT count(*) FROM redkey.mail_messages WHERE client_id = %(c)s AND recorded_at >= %(s)s), "
@@ -243,5 +244,5 @@ class CoverageRepo:
         mail_at, mail_n, cal_at, cal_n, cal_task = await cur.fetchone()  # type: ignore[misc]
         data.last_sync["email"] = mail_at
         data.last_sync["calendar"] = max((t for t in (cal_at, cal_task) if t is not None), default=None)
-        data.add("ours", "email sync", "arlo", mail_n)
-        data.add("ours", "calendar sync", "arlo", cal_n)
+        data.add("ours", "email sync", "messages synced by arlo", mail_n)
+        data.add("ours", "calendar sync", "meetings synced by arlo", cal_n)
