@@ -122,6 +122,16 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     for name in ("people", "import", "email sync", "notes"):
         assert name in after.verdict
 
+    # Justin approves one of arlo's proposals in the cockpit: evidence of the cockpit's work on that record
+    from cockpit.approvals.service import approve
+
+    pending = (await store.approvals.pending_proposals(limit=10)).items
+    entity = pending[0].entity_type
+    await approve(store, pending[0].proposal_id, reviewer="justin")
+    area = {"contact": "people", "company": "companies", "deal": "pipeline"}.get(entity, "people")
+    decided = await coverage(store, settings, now=FIXED_NOW, modes=MODES)
+    assert _area(decided, area).ours.get("proposals decided in the cockpit") == 1
+
 
 async def _clean_client(empty_db_url: str, tmp_path: Path, **overrides) -> tuple[Settings, Store, str]:  # type: ignore[no-untyped-def]
     """A client whose workspace (Twenty-shaped, empty) only the cockpit and arlo write to."""

@@ -231,6 +231,14 @@ class CoverageRepo:
                                  "AND changed_at >= %s AND field <> 'stage_id' GROUP BY 1", (client, since))
         for view, n in await cur.fetchall():
             data.add("ours", VIEW_OF.get(view, view), "fields set by Justin's instructions", n)
+        # Justin's decisions on proposals (import rows, mail discoveries, merges, context), made in the cockpit
+        cur = await conn.execute(
+            "SELECT CASE WHEN p.batch_id IS NOT NULL THEN 'import' WHEN p.entity_type = 'company' THEN 'companies' "
+            "WHEN p.entity_type = 'deal' THEN 'pipeline' ELSE 'people' END, count(*) "
+            "FROM redkey.approval_decisions d JOIN redkey.proposals p ON p.proposal_id = d.proposal_ref "
+            "WHERE d.client_id = %s AND d.decided_at >= %s GROUP BY 1", (client, since))
+        for area, n in await cur.fetchall():
+            data.add("ours", area, "proposals decided in the cockpit", n)
         cur = await conn.execute("SELECT count(*) FROM redkey.import_batches WHERE client_id = %s AND created_at >= %s",
                                  (client, since))
         data.add("ours", "import", "files imported by the cockpit", (await cur.fetchone())[0])  # type: ignore[index]
