@@ -106,7 +106,20 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
                        "('justin@bezeliq.com', 'ACTIVE', %s), ('old@bezeliq.com', 'FAILED_UNKNOWN', %s)",
                        (FIXED_NOW - timedelta(hours=1), FIXED_NOW - timedelta(days=90)))
 
+    # a note the cockpit wrote into Twenty's tables (stamped by its trigger) with the timeline row Twenty
+    # would have written for the link, and Twenty's own note with its link row
+    ours_note, twenty_note = uuid.uuid4(), uuid.uuid4()
+    await conn.execute(f'INSERT INTO "{ws}".note (id, title, "createdBySource", "createdByName") VALUES '
+                       "(%s, 'Pricing call', 'API', 'RedKey Cockpit'), (%s, 'Board prep', 'MANUAL', 'Justin Reyes')",
+                       (ours_note, twenty_note))
+    await conn.execute(f'INSERT INTO "{ws}"."timelineActivity" (name, "happensAt", "linkedRecordId", "linkedRecordCachedName") '
+                       "VALUES ('linked-note.created', %s, %s, 'Pricing call'), ('linked-note.created', %s, %s, 'Board prep')",
+                       (FIXED_NOW, ours_note, FIXED_NOW, twenty_note))
     after = await coverage(store, settings, now=FIXED_NOW, modes=MODES)
+    timeline = _area(after, "timeline")
+    assert timeline.ours["note/task links by the cockpit"] == 1
+    assert timeline.twenty["timeline events written by Twenty"] == (
+        _area(before, "timeline").twenty["timeline events written by Twenty"] + 1)
     people = _area(after, "people")
     assert people.twenty["created by Twenty UI"] == _area(before, "people").twenty["created by Twenty UI"] + 2
     assert people.twenty["created by Twenty import"] == 1 and people.twenty["created by Twenty mail sync"] == 1
@@ -117,7 +130,8 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     assert mail.status == "twenty" and mail.twenty_syncing == ["justin@bezeliq.com"]
     assert "people created by Twenty mail sync" in mail.twenty
     notes = _area(after, "notes")
-    assert notes.status == "twenty" and notes.twenty == {"created by Twenty UI": 1}
+    assert notes.status == "twenty" and notes.twenty == {"created by Twenty UI": 2}
+    assert notes.ours == {"created by cockpit": 1}
     assert any(d.startswith("email sync: ") and "justin@bezeliq.com syncing" in d for d in after.depends)
     for name in ("people", "import", "email sync", "notes"):
         assert name in after.verdict

@@ -22,8 +22,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
 from psycopg import AsyncConnection
 
 from cockpit.db.actor import ARLO_NAME, NAMES, SOURCE
@@ -179,29 +177,19 @@ class CoverageRepo:
                      f"{area} created by {who}", n)
 
     async def _timeline(self, conn: AsyncConnection, data: CoverageData, ws: str, tables: dict[str, set[str]]) -> None:
-        """Twenty's timeline rows of the window, less the linked-note/task rows the cockpit wrote beside
+        """Twenty's timeline rows of the window, less the linked-note/task rows the cockpit writes beside
         its own notes and tasks (Twenty writes none for a row it did not write itself)."""
-        ours = []
-        for table in ("note", "task"):
-            cols = tables.get(table, set())
-            if {"createdBySource", "createdByName"} <= cols:
-                ours.append(f'SELECT id FROM {ws}.{q(table)} WHERE "createdBySource"::text = %s '
-                            f'AND "createdByName" = ANY(%s)')
-        cockpit_rows = (f' AND NOT (t.name LIKE %s AND t."linkedRecordId" IN ({" UNION ALL ".join(ours)}))'
-                        if ours and "linkedRecordId" in tables["timelineActivity"] else "")
-        params: list[Any] = [data.since]
-        if cockpit_rows:
-            params.append("linked-%")
-            for _ in ours:
-                params += [SOURCE, list(NAMES)]
+        stamped = [f'SELECT id FROM {ws}.{q(t)} WHERE "createdBySource"::text = %(src)s AND "createdByName" = ANY(%(names)s)'
+                   for t in ("note", "task") if {"createdBySource", "createdByName"} <= tables.get(t, set())]
+        ours = (f"""coalesce(t.name LIKE 'linked-%%' AND t."linkedRecordId" IN ({' UNION ALL '.join(stamped)}), false)"""
+                if stamped and "linkedRecordId" in tables["timelineActivity"] else "false")
         cur = await conn.execute(
-            f'SELECT count(*) FROM {ws}."timelineActivity" t WHERE t."happensAt" >= %s{cockpit_rows}', params)  # type: ignore[arg-type]
-        data.add("twenty", "timeline", "timeline events written by Twenty", (await cur.fetchone())[0])  # type: ignore[index]
-        if cockpit_rows:
-            cur = await conn.execute(
-                f'SELECT count(*) FROM {ws}."timelineActivity" t WHERE t."happensAt" >= %s'  # type: ignore[arg-type]
-                + cockpit_rows.replace(" AND NOT (", " AND ("), params)
-            data.add("ours", "timeline", "note/task links by the cockpit", (await cur.fetchone())[0])  # type: ignore[index]
+            f"SELECT count(*) FILTER (WHERE NOT ({ours})), count(*) FILTER (WHERE {ours}) "  # type: ignore[arg-type]
+            f'FROM {ws}."timelineActivity" t WHERE t."happensAt" >= %(since)s',
+            {"since": data.since, "src": SOURCE, "names": list(NAMES)})
+        twenty, cockpit = await cur.fetchone()  # type: ignore[misc]
+        data.add("twenty", "timeline", "timeline events written by Twenty", twenty)
+        data.add("ours", "timeline", "note/task links by the cockpit", cockpit)
 
     @staticmethod
     async def _channels(conn: AsyncConnection, ws: str, table: str, cols: set[str]) -> list[Channel]:
