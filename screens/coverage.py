@@ -21,6 +21,7 @@ from screens.base import CockpitScreen
 from styles import sheet
 
 WINDOWS = (30, 90, 7)
+CHANGE_DEBOUNCE = 1.0  # seconds: a burst of changes (an import, a sync) reads the report once
 STATUS = {"cockpit": ("cockpit", "green"), "twenty": ("TWENTY", "bold red"), "gap": ("gap", "dim")}
 
 
@@ -42,6 +43,7 @@ class CoverageScreen(CockpitScreen):
         self.days = WINDOWS[0]
         self.report: Report | None = None
         self.selected: str | None = None
+        self._pending: Any = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -70,6 +72,14 @@ class CoverageScreen(CockpitScreen):
             return await coverage(store, settings, days=days, now=now)
 
         self.call_store(fetch, self._show, group="coverage")
+
+    def apply_changes(self, delivery: Any) -> None:
+        if self._pending is None:
+            self._pending = self.set_timer(CHANGE_DEBOUNCE, self._after_changes)
+
+    def _after_changes(self) -> None:
+        self._pending = None
+        self.reload()
 
     def action_window(self) -> None:
         self.days = WINDOWS[(WINDOWS.index(self.days) + 1) % len(WINDOWS)]

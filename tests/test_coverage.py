@@ -115,7 +115,19 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     await conn.execute(f'INSERT INTO "{ws}"."timelineActivity" (name, "happensAt", "linkedRecordId", "linkedRecordCachedName") '
                        "VALUES ('linked-note.created', %s, %s, 'Pricing call'), ('linked-note.created', %s, %s, 'Board prep')",
                        (FIXED_NOW, ours_note, FIXED_NOW, twenty_note))
+    # Twenty's calendar channel is switched off, but events it synced before arrived in the window
+    await conn.execute(f'CREATE TABLE "{ws}"."calendarChannel" (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), '
+                       '"deletedAt" timestamptz, handle text NOT NULL DEFAULT \'\', "isSyncEnabled" boolean, '
+                       '"syncStatus" text)')
+    await conn.execute(f'INSERT INTO "{ws}"."calendarChannel" (handle, "isSyncEnabled", "syncStatus") '
+                       "VALUES ('justin@bezeliq.com', false, 'ACTIVE')")
+    await conn.execute(f'CREATE TABLE "{ws}"."calendarEvent" (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), '
+                       '"createdAt" timestamptz NOT NULL DEFAULT now(), title text NOT NULL DEFAULT \'\')')
+    await conn.execute(f'INSERT INTO "{ws}"."calendarEvent" (title, "createdAt") VALUES (%s, %s)',
+                       ("Volta — Pilot review", FIXED_NOW - timedelta(days=3)))
     after = await coverage(store, settings, now=FIXED_NOW, modes=MODES)
+    calendar = _area(after, "calendar sync")
+    assert calendar.twenty_syncing == [] and calendar.twenty == {"calendarEvent rows synced by Twenty": 1}
     timeline = _area(after, "timeline")
     assert timeline.ours["note/task links by the cockpit"] == 1
     assert timeline.twenty["timeline events written by Twenty"] == (
