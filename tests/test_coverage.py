@@ -49,6 +49,13 @@ async def test_cockpit_and_arlo_writes_carry_twentys_actor_columns(store: Store,
     source, name, context = await _actor(conn, ws, "company", firm.id)
     assert (source, name) == ("API", "arlo") and context["redkey"] == {"source": "arlo", "actor": "arlo"}
 
+    # public's views (client-bound logins, the Data API) route through their own triggers: stamped too
+    await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false), set_config('redkey.source', 'arlo', false)")
+    row = await (await conn.execute("INSERT INTO public.crm_contacts (first_name, last_name) VALUES ('Åsa', 'Lind') "
+                                    "RETURNING id")).fetchone()
+    await conn.execute("RESET redkey.client_id; RESET redkey.source")
+    assert (await _actor(conn, ws, "person", row[0]))[:2] == ("API", "arlo")  # type: ignore[index]
+
     # Twenty v1.10 has no updatedBy*: an edit still works and leaves the creator alone
     await arlo.crm.update_operational("crm_contacts", mine.id, job_title="Head of Data")
     assert (await _actor(conn, ws, "person", mine.id))[:2] == ("API", "RedKey Cockpit")
