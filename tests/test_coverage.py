@@ -144,7 +144,7 @@ async def test_coverage_on_the_demo_where_twenty_still_writes(store: Store, sett
     assert people.twenty["created by Twenty import"] == 1 and people.twenty["created by Twenty mail sync"] == 1
     assert people.ours == {"created by cockpit": 1}  # the cockpit's own contact is not Twenty's
     imp = _area(after, "import")
-    assert imp.status == "twenty" and imp.twenty == {"people imported by Twenty": 1}
+    assert imp.status == "twenty" and imp.twenty == {"people imported by Twenty's import": 1}
     mail = _area(after, "email sync")
     assert mail.status == "twenty" and mail.twenty_syncing == ["justin@bezeliq.com"]
     assert "people created by Twenty mail sync" in mail.twenty

@@ -171,10 +171,10 @@ class CoverageRepo:
         who = TWENTY_SOURCES.get(source or "", f"Twenty ({source})")
         data.add("twenty", area, f"{did} by {who}", n)
         if source == "IMPORT":
-            data.add("twenty", "import", f"{area} imported by Twenty", n)
+            data.add("twenty", "import", f"{area} {'imported' if kind == 'created' else 'updated'} by Twenty's import", n)
         elif source in ("EMAIL", "CALENDAR"):
             data.add("twenty", "email sync" if source == "EMAIL" else "calendar sync",
-                     f"{area} created by {who}", n)
+                     f"{area} {did} by {who}", n)
 
     async def _timeline(self, conn: AsyncConnection, data: CoverageData, ws: str, tables: dict[str, set[str]]) -> None:
         """Twenty's timeline rows of the window, less the linked-note/task rows the cockpit writes beside
