@@ -169,7 +169,10 @@ class CoverageRepo:
             data.add("ours", area, f"{did} by {'arlo' if name == ARLO_NAME else 'cockpit'}", n)
             return
         who = TWENTY_SOURCES.get(source or "", f"Twenty ({source})")
-        data.add("twenty", area, f"{did} by {who}", n)
+        # Twenty's UI names the workspace member; a MANUAL row without a name was written past Twenty (SQL,
+        # or the cockpit before it stamped its writes) and is counted as Twenty's: when unsure, Twenty stays
+        unnamed = source == "MANUAL" and not name
+        data.add("twenty", area, f"{did} by {who}" + (", no author recorded" if unnamed else ""), n)
         if source == "IMPORT":
             data.add("twenty", "import", f"{area} {'imported' if kind == 'created' else 'updated'} by Twenty's import", n)
         elif source in ("EMAIL", "CALENDAR"):
