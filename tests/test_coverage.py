@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -211,13 +211,13 @@ async def test_coverage_where_twenty_writes_nothing_then_again(empty_db_url: str
             assert _area(report, "calendar sync").status == "gap"  # nobody syncs calendars: not a dependency
 
             # Justin types one person into Twenty's UI: the verdict turns
-            await _twenty_ui_person(conn, ws, "Heidi", "Brunner", "heidi@bergbahn.ch", when=datetime.now(timezone.utc))
+            await _twenty_ui_person(conn, ws, "Heidi", "Brunner", "heidi@bergbahn.ch", when=datetime.now(UTC))
             report = await coverage(store, settings, modes=MODES)
             assert not report.can_switch_off
             assert report.verdict == "Twenty cannot be switched off yet: still depends on Twenty for people"
             assert report.depends == ["people: covered, but Twenty still does it: 1 created by Twenty UI"]
             # ... and looking back only at writes after it, Twenty is again idle
-            later = await coverage(store, settings, days=1, now=datetime.now(timezone.utc) + timedelta(days=2), modes=MODES)
+            later = await coverage(store, settings, days=1, now=datetime.now(UTC) + timedelta(days=2), modes=MODES)
             assert later.can_switch_off
 
             # a custom object with rows only Twenty shows keeps Twenty needed, even with no recent writes
@@ -225,7 +225,7 @@ async def test_coverage_where_twenty_writes_nothing_then_again(empty_db_url: str
                                '"createdAt" timestamptz NOT NULL DEFAULT now(), "deletedAt" timestamptz, name text)')
             await conn.execute(f'INSERT INTO "{ws}"."_skiPass" (name, "createdAt") VALUES (%s, %s)',
                                ("Saisonkarte 2026/27", FIXED_NOW - timedelta(days=200)))
-            later = await coverage(store, settings, days=1, now=datetime.now(timezone.utc) + timedelta(days=2), modes=MODES)
+            later = await coverage(store, settings, days=1, now=datetime.now(UTC) + timedelta(days=2), modes=MODES)
             assert [(o.table, o.rows, o.recent_rows) for o in later.custom_objects] == [("_skiPass", 1, 0)]
             assert later.depends == ["custom object _skiPass: 1 rows only Twenty shows"]
     finally:

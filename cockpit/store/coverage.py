@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
 from psycopg import AsyncConnection
 
 from cockpit.db.actor import ARLO_NAME, NAMES, SOURCE
