@@ -238,6 +238,13 @@ async def test_a_missing_view_or_screen_is_not_coverage(store: Store, settings: 
     assert not people.covered and people.how == "missing contacts screen"
     assert "only Twenty does it" in people.why()
     assert _area(report, "search").covered  # the search functions exist
+    # mailboxes configured for another client, or a mailbox URL that does not read: not this client's sync
+    other = settings.model_copy(update={"imap_url": "imaps://justin:pw@imap.northwind.io", "mail_client": "northwind"})
+    mail = _area(await coverage(store, other, now=FIXED_NOW, modes=MODES), "email sync")
+    assert not mail.covered and mail.how == "the IMAP mailboxes configured belong to client northwind"
+    bad = settings.model_copy(update={"imap_url": "ftp://justin@imap.bezeliq.com"})
+    mail = _area(await coverage(store, bad, now=FIXED_NOW, modes=MODES), "email sync")
+    assert not mail.covered and mail.how.startswith("IMAP mailbox misconfigured: ")
 
 
 @pytest.mark.parametrize("as_json", [True, False])

@@ -112,7 +112,7 @@ def _module(name: str) -> bool:
         return False
 
 
-def _facts(name: str, data: CoverageData, settings: Settings, modes: set[str]) -> tuple[bool, str]:
+def _facts(name: str, data: CoverageData, settings: Settings, modes: set[str], client_id: str) -> tuple[bool, str]:
     """Whether the cockpit covers the area, and the facts that say so (or what is missing)."""
     def needs(views: tuple[str, ...] = (), functions: tuple[str, ...] = (), screen: str | None = None,
               via: str = "") -> tuple[bool, str]:
@@ -150,11 +150,30 @@ def _facts(name: str, data: CoverageData, settings: Settings, modes: set[str]) -
         if gone or not ok:
             return False, ("cannot export " + ", ".join(gone)) if gone else how
         return True, "`cockpit export " + "|".join(ENTITIES) + "` (csv, xlsx)"
-    kind = "email" if name == "email sync" else "calendar"
-    configured = bool(settings.imap_url) if kind == "email" else bool(settings.caldav_url or settings.ics_urls)
+    return _sync_facts("email" if name == "email sync" else "calendar", data, settings, client_id)
+
+
+def _sync_facts(kind: str, data: CoverageData, settings: Settings, client_id: str) -> tuple[bool, str]:
+    """Mail or calendar sync: configured for this client, and synced within the window."""
+    from cockpit.errors import CockpitError
+    from cockpit.mail.imap import parse_mailboxes
+    from cockpit.mail.task import sync_client
+
     what = "IMAP mailbox" if kind == "email" else "CalDAV/ICS calendar"
+    if kind == "email":
+        try:
+            configured = bool(parse_mailboxes(settings.imap_url))
+        except CockpitError as exc:
+            return False, f"{what} misconfigured: {exc}"
+    else:
+        configured = bool(settings.caldav_url or (settings.ics_urls or "").strip())
     if not configured:
         return False, f"no {what} configured"
+    owner = sync_client(settings)
+    if owner != client_id:
+        plural = "IMAP mailboxes" if kind == "email" else "CalDAV/ICS calendars"
+        return False, f"the {plural} configured belong to client {owner}" if owner else (
+            f"{what} configured but no client for it (set COCKPIT_MAIL_CLIENT)")
     last = data.last_sync.get(kind)
     if last is None or last < data.since:
         when = f"last synced {last:%Y-%m-%d}" if last else "never synced"
@@ -180,7 +199,7 @@ def build_report(client_id: str, data: CoverageData, settings: Settings, *, days
     modes = available_modes() if modes is None else modes
     areas = []
     for name in AREAS:
-        covered, how = _facts(name, data, settings, modes)
+        covered, how = _facts(name, data, settings, modes, client_id)
         area = Area(name, covered, how, dict(data.twenty.get(name, Counter())), dict(data.ours.get(name, Counter())))
         if name in ("email sync", "calendar sync"):
             area.twenty_syncing = _syncing(data.channels.get(name.split()[0], []), data.since)
