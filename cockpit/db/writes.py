@@ -18,6 +18,7 @@ import functools
 from collections import defaultdict
 
 from cockpit.db import custom_fields
+from cockpit.db.actor import insert_actor, update_actor
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
@@ -186,9 +187,9 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
-        assign = _l1_assignments(view, w)
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
-        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
+        assign = list(_l1_assignments(view, w).values()) + insert_actor(w.shape, table)  # type: ignore[arg-type]
+        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
+        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign])
         stage_check = _stage_check(ns) if view == "crm_deals" else ""
         return (f"{stage_check}"
                 f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
@@ -201,6 +202,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
             sets = ",\n                ".join(
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
                 for col, (l1, expr) in assign.items())
+            sets += "".join(f",\n                {q(c)} = {e}" for c, e in update_actor(w.shape, table))  # type: ignore[arg-type]
             lines.append(
                 f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
                 f"                \"updatedAt\" = now()\n"
@@ -462,8 +464,8 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if view == "crm_contacts" else "")
-        for custom, out_probe, out_collect in (("", *plain), (custom_fields.search_condition(
-                view, w, named_columns(view)), probe, collect)):  # and by their custom text fields
+        custom_text = custom_fields.search_condition(view, w, named_columns(view))  # custom text fields too
+        for custom, out_probe, out_collect in (("", *plain), (custom_text, probe, collect)):
             out_probe.append(
                 f"(SELECT {_select_list(view, exprs)}\n"
                 f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
@@ -498,8 +500,7 @@ DECLARE
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
     v_rows {q(ns)}.{view}[];
     v_found integer;
-    v_probe text := {lit(wrap(probe))};
-    v_collect text := {lit(wrap(collect))};
+    v_probe text := {lit(wrap(probe))}; v_collect text := {lit(wrap(collect))};
 BEGIN
     IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
         RETURN;
