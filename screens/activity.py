@@ -7,7 +7,8 @@
   anywhere else new rows wait behind an "N new" marker until ``f`` (or moving back to the top).
 - History is unbounded and loads a page at a time as the cursor nears the bottom.
 - ``/`` filters (free text + kind= channel= source= contact= deal=); ``c``/``d``/``k``/``s`` filter by
-  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the contact or deal.
+  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the deal (else the contact);
+  home goes to the newest row, end to the oldest loaded.
 
 All queries go through the store in workers; handlers only apply posted results to widgets.
 """
@@ -26,7 +27,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from cockpit.activity.feed import FeedState
-from cockpit.activity.filters import ActivityFilter, parse_filter
+from cockpit.activity.filters import ActivityFilter, parse_filter, unknown_kinds_warning
 from cockpit.errors import CockpitError
 from cockpit.models import Activity, Page
 from screens.base import CockpitScreen
@@ -61,6 +62,22 @@ def _when(a: Activity, year: int | None) -> str:
 def _text(a: Activity) -> str:
     text = a.subject or a.summary or ""
     return " ".join(text.split())
+
+
+class FeedTable(DataTable[str]):
+    """The feed's rows: Home goes to the newest row (and follows), End to the oldest one loaded."""
+
+    BINDINGS = [
+        Binding("home", "newest", "Newest", show=False),
+        Binding("end", "oldest", "Oldest loaded", show=False),
+    ]
+
+    def action_newest(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_oldest(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 class ActivityScreen(CockpitScreen):
@@ -102,7 +119,7 @@ class ActivityScreen(CockpitScreen):
         yield Static("Activity", id="feed-status")
         yield Input(placeholder="filter: words kind=email_opened,call source=arlo channel=email contact=<id>",
                     id="feed-filter")
-        table: DataTable[str] = DataTable(id="feed-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = FeedTable(id="feed-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield from self.compose_frame_bottom()
 
@@ -199,8 +216,8 @@ class ActivityScreen(CockpitScreen):
             table.move_cursor(row=row)
 
     def _row_cells(self, a: Activity) -> tuple[str, ...]:
-        who = self.names.get(a.contact_id) if a.contact_id else None  # type: ignore[arg-type]
-        who = who or (self.names.get(a.deal_id) if a.deal_id else None) or ""  # type: ignore[arg-type]
+        who = self.names.get(a.deal_id) if a.deal_id else None  # type: ignore[arg-type]
+        who = who or (self.names.get(a.contact_id) if a.contact_id else None) or ""  # type: ignore[arg-type]
         year = self.state.rows[0].occurred_at.year if self.state.rows else None
         if self._wide:
             return (_when(a, year), a.kind, a.channel or "", a.source, who, _text(a))
@@ -262,10 +279,10 @@ class ActivityScreen(CockpitScreen):
         a = self.current()
         if a is None:
             return
-        if a.contact_id:
-            self._open("contact", a.contact_id)
-        elif a.deal_id:
+        if a.deal_id:  # what the "Contact / deal" column shows
             self._open("deal", a.deal_id)
+        elif a.contact_id:
+            self._open("contact", a.contact_id)
         else:
             self.notify("this activity names no contact or deal", title="Activity")
 
@@ -310,6 +327,9 @@ class ActivityScreen(CockpitScreen):
                         severity="error")
             return  # the box stays open with what was typed
         self.action_close_filter()
+        warning = unknown_kinds_warning(f)
+        if warning:
+            self.notify(warning, title="Filter", severity="warning", timeout=12)
         self.apply_filter(f)
 
     def apply_filter(self, f: ActivityFilter) -> None:
