@@ -399,6 +399,7 @@ $fn$;
 
 PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
 MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is cheaper
+WALK_DENSITY = 3  # walk again only when the probe found at least a page / WALK_DENSITY: sparser, collect
 COMPANY_MATCHES = 1000  # companies whose people a contact search includes (a query this broad fills a page anyway)
 
 
@@ -411,7 +412,9 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
     hundred rows; for a rarer or clustered one ("sarah", "mich" among 1M) the walk crosses half the
     table, while collecting the matches from the GIN index and sorting their keys is quick. So the
     function first *probes*: it filters the next PROBE_ROWS entries of the name index; if that fills
-    the page, done (dense match); otherwise it collects (GIN bitmap → top-N by key → fetch the page).
+    the page, done (dense match); if it found at least a page / WALK_DENSITY, a longer walk sized from
+    that density, kept only when it fills the page; otherwise (sparse, or clustered near the start) it
+    collects (GIN bitmap → top-N by key → fetch the page).
     Without a query it lists in name order. A query with nothing searchable ("!!!") matches nothing.
     """
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
@@ -478,12 +481,16 @@ BEGIN
         RETURN QUERY SELECT * FROM unnest(v_rows);
         RETURN;
     END IF;
-    -- Some matches, fairly dense: a longer walk (sized from the density seen) still beats collecting.
-    IF v_found > 0 AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
-        RETURN QUERY EXECUTE {lit(wrap(probe))}
-            USING v_query, p_after, p_after_id, v_client, v_limit,
+    -- Dense matches (a third of a page in the probe): a longer walk, sized from the density seen, beats
+    -- collecting them all. It must fill the page: a short page would hide the matches past its end.
+    IF v_found * {WALK_DENSITY} >= v_limit AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
+        EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+            INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit,
                   ({PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2)::integer;
-        RETURN;
+        IF cardinality(v_rows) >= v_limit THEN
+            RETURN QUERY SELECT * FROM unnest(v_rows);
+            RETURN;
+        END IF;
     END IF;
     RETURN QUERY EXECUTE {lit(wrap(collect))}
         USING v_query, p_after, p_after_id, v_client, v_limit;
