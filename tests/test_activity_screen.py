@@ -199,6 +199,17 @@ async def test_end_unknown_kind_and_the_deal_column(settings: Settings, store: S
         assert len(list(app._notifications)) == before  # a known kind: no warning
 
 
+async def test_a_stage_change_reads_with_stage_labels(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = await _ready(pilot)
+        deal = (await store.crm.search_deals("volta"))[0]
+        await store.crm.move_deal(deal.id, "NEGOTIATE")
+        await until(pilot, lambda: screen.state.rows[0].kind == "stage_change", what="the move")
+        subject = _table(app).get_row_at(0)[list(_table(app).columns).index("subject")]
+        assert subject == f"{deal.name}: Proposal → Negotiation" and "NEGOTIATE" not in subject
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_activity_snapshot(settings: Settings, snap_compare: Any, size: tuple[int, int]) -> None:
     app = cockpit_app(settings, page_size=30)

@@ -87,6 +87,7 @@ async def test_move_deal_validates_and_logs_stage_change(store: Store) -> None:
     acts = (await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])).items
     assert len(acts) == 1
     assert acts[0].properties["from"] == "PROPOSAL" and acts[0].properties["to"] == "NEGOTIATE"
+    assert acts[0].subject == f"{deal.name}: Proposal → Negotiation"  # labels for people, ids in properties
     assert acts[0].source == "cockpit"
 
     with pytest.raises(ValidationFailed) as info:

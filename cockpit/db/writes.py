@@ -286,7 +286,10 @@ def _stage_log() -> str:
             INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, deal_id, company_id,
                                            contact_id, source, properties)
             VALUES (v_client, 'stage_change', 'cockpit', 'internal',
-                    coalesce(OLD.name, 'deal') || ': ' || OLD.stage_id || ' → ' || NEW.stage_id,
+                    coalesce(OLD.name, 'deal') || ': '
+                        || coalesce((SELECT p.label FROM public.crm_pipeline p WHERE p.stage_id = OLD.stage_id), OLD.stage_id)
+                        || ' → '
+                        || coalesce((SELECT p.label FROM public.crm_pipeline p WHERE p.stage_id = NEW.stage_id), NEW.stage_id),
                     OLD.id, NEW.company_id, NEW.contact_id,
                     coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit'),
                     jsonb_build_object('from', OLD.stage_id, 'to', NEW.stage_id,
