@@ -215,7 +215,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     ext_insert_cols = ", ".join(ext_cols)
     ext_vals = ", ".join(f"coalesce(NEW.{c}, {defaults[c]})" if c in defaults else f"NEW.{c}" for c in ext_cols)
     fixed = ["id", "client_id", "created_at", "updated_at"] + derived
-    stage_log = _stage_log() if view == "crm_deals" else ""
+    stage_log = _stage_log(ns) if view == "crm_deals" else ""
     stage_check = _stage_check(ns) if view == "crm_deals" else ""
     name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     readonly_msg = ", ".join(fixed)
@@ -295,15 +295,15 @@ def _stage_check(ns: str = "public") -> str:
 """
 
 
-def _stage_log() -> str:
-    return """        IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
+def _stage_log(ns: str = "public") -> str:
+    return f"""        IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
             INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, deal_id, company_id,
                                            contact_id, source, properties)
             VALUES (v_client, 'stage_change', 'cockpit', 'internal',
                     coalesce(OLD.name, 'deal') || ': '
-                        || coalesce((SELECT p.label FROM public.crm_pipeline p WHERE p.stage_id = OLD.stage_id), OLD.stage_id)
+                        || coalesce((SELECT p.label FROM {q(ns)}.crm_pipeline p WHERE p.stage_id = OLD.stage_id), OLD.stage_id)
                         || ' → '
-                        || coalesce((SELECT p.label FROM public.crm_pipeline p WHERE p.stage_id = NEW.stage_id), NEW.stage_id),
+                        || coalesce((SELECT p.label FROM {q(ns)}.crm_pipeline p WHERE p.stage_id = NEW.stage_id), NEW.stage_id),
                     OLD.id, NEW.company_id, NEW.contact_id,
                     coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit'),
                     jsonb_build_object('from', OLD.stage_id, 'to', NEW.stage_id,
