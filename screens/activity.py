@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Input, Static
 from cockpit.activity.feed import FeedState
 from cockpit.activity.filters import ActivityFilter, parse_filter, unknown_kinds_warning
 from cockpit.errors import CockpitError
+from cockpit.formatting import fit
 from cockpit.models import Activity, Page
 from screens.base import CockpitScreen
 
@@ -62,6 +63,9 @@ def _when(a: Activity, year: int | None) -> str:
 def _text(a: Activity) -> str:
     text = a.subject or a.summary or ""
     return " ".join(text.split())
+
+
+WHO_WIDE, WHO_NARROW = 24, 18  # the "Contact / deal" column: the contact, then the deal when there is one
 
 
 class FeedTable(DataTable[str]):
@@ -203,7 +207,7 @@ class ActivityScreen(CockpitScreen):
         if wide:
             table.add_column("Channel", width=8, key="channel")
             table.add_column("Source", width=7, key="source")
-        table.add_column("Contact / deal", width=20 if wide else 16, key="who")
+        table.add_column("Contact / deal", width=WHO_WIDE if wide else WHO_NARROW, key="who")
         table.add_column("Subject", key="subject")
 
     def on_resize(self) -> None:
@@ -216,8 +220,9 @@ class ActivityScreen(CockpitScreen):
             table.move_cursor(row=row)
 
     def _row_cells(self, a: Activity) -> tuple[str, ...]:
-        who = self.names.get(a.deal_id) if a.deal_id else None  # type: ignore[arg-type]
-        who = who or (self.names.get(a.contact_id) if a.contact_id else None) or ""  # type: ignore[arg-type]
+        contact = self.names.get(a.contact_id) if a.contact_id else None  # type: ignore[arg-type]
+        deal = self.names.get(a.deal_id) if a.deal_id else None  # type: ignore[arg-type]
+        who = fit(" · ".join(n for n in (contact, deal) if n), WHO_WIDE if self._wide else WHO_NARROW)
         year = self.state.rows[0].occurred_at.year if self.state.rows else None
         if self._wide:
             return (_when(a, year), a.kind, a.channel or "", a.source, who, _text(a))

@@ -170,7 +170,7 @@ async def test_end_unknown_kind_and_the_deal_column(settings: Settings, store: S
         assert table.cursor_row == 39
         await pilot.press("home")
         assert table.cursor_row == 0 and screen.state.following
-        # an activity about a contact and a deal: the column names the deal
+        # an activity about a contact and a deal: the column names both, the deal after the contact
         await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
         (contact_id, deal_id, deal_name), = await (await conn.execute(
             "SELECT c.id, d.id, d.name FROM crm_deals d JOIN crm_contacts c ON c.id = d.contact_id "
@@ -180,7 +180,12 @@ async def test_end_unknown_kind_and_the_deal_column(settings: Settings, store: S
                                             occurred_at=screen.state.rows[0].occurred_at + timedelta(minutes=1))
         await until(pilot, lambda: screen.state.rows[0].id == note.id, what="the note")  # type: ignore[union-attr]
         who = list(table.columns).index("who")
-        assert table.get_row_at(0)[who] == deal_name
+        from cockpit.formatting import fit
+        from screens.activity import WHO_WIDE
+
+        both = f"{screen.names[contact_id]} · {deal_name}"
+        assert table.get_row_at(0)[who] == fit(both, WHO_WIDE) and len(both) > WHO_WIDE  # cut with an ellipsis
+        assert table.get_row_at(0)[who].endswith("…")
         # kind=email_open is no kind anyone writes: a warning names the known ones
         await pilot.press("slash")
         box = screen.query_one("#feed-filter", Input)

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from cockpit.formatting import fit
+
+__all__ = ["Namer", "display_name", "fit", "namer"]
+
 Namer = Callable[[str], str]
 
 
@@ -18,10 +22,3 @@ def display_name(key: str, workspaces: Mapping[str, str]) -> str:
 def namer(workspaces: Mapping[str, str]) -> Namer:
     """``display_name`` bound to one snapshot's workspaces (schema -> client label)."""
     return lambda key: display_name(key, workspaces)
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells, ending with an ellipsis when cut."""
-    if width <= 0:
-        return ""
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
