@@ -220,12 +220,19 @@ class SchemaScreen(CockpitScreen):
         guide (0: not laid out yet, nothing is cut)."""
         tree = self.query_one("#schema-tree", Tree)
         width = tree.scrollable_content_region.width
-        return max(width - (2 if depth == 1 else tree.guide_depth * (depth - 1)), 8) if width else 0
+        if not width:
+            return 0
+        if not tree.show_vertical_scrollbar:  # expanding a group may bring the scrollbar: keep its room
+            width -= tree.styles.scrollbar_size_vertical
+        return max(width - (2 if depth == 1 else tree.guide_depth * (depth - 1)), 8)
 
     def _group_label(self, group: Group) -> Text:
-        """The count and rows are never cut: the label gives way first, with an ellipsis."""
-        tail = f"  {len(group.relations)} · ~{_rows(group.row_estimate)}"
+        """Numbers are never cut: a tight label drops the relation count, then gives way with an ellipsis."""
+        rows = f" ~{_rows(group.row_estimate)}"
+        tail = f"  {len(group.relations)} ·{rows}"
         room = self._room(1)
+        if room and len(group.label) + len(tail) > room:
+            tail = rows
         return Text.assemble((fit(group.label, room - len(tail)) if room else group.label, "bold"), (tail, "dim"))
 
     def _leaf_label(self, rel: Relation, single_schema: bool) -> Text:
@@ -275,6 +282,7 @@ class SchemaScreen(CockpitScreen):
         hits.add_options([Option(self.label_of(h.key) + (f" .{h.column_name}" if h.column_name else ""), id=str(i))
                           for i, h in enumerate(msg.hits)] or [Option("no match", disabled=True)])
         self._hits = msg.hits
+        hits.highlighted = 0 if msg.hits else None  # enter opens the first match right away
         hits.display = True
         self.query_one("#schema-tree", Tree).display = False
         self._render_status(f"{len(msg.hits)} match(es) for “{msg.text}”")
