@@ -64,7 +64,7 @@ def render_detail(d: TableDetail, name: Namer = str) -> RenderableType:
 
     parts.append(_section(f"Columns ({len(d.columns)})"))
     longest = max((len(c.name) for c in d.columns), default=4)
-    cols = _grid("name", "type", "null", "default", "key", "comment", room={0: min(longest, 40), 2: 4, 4: 5})
+    cols = _grid("name", "type", "null", "default", "key", "comment", room={0: min(longest, 40), 2: 4})
     for c in d.columns:
         key = " ".join(filter(None, ["PK" if c.is_pk else "", "FK" if c.fks else ""]))
         cols.add_row(c.name, c.data_type, "yes" if c.nullable else "no", c.default_value or "", key,

@@ -457,15 +457,19 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
         # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people):
         # the matching companies are collected once (an initplan), then looked up by the companyId index
+        company_col = ', p."companyId"' if view == "crm_contacts" else ""
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
-                      if view == "crm_contacts" else "")
+                      if company_col else "")
+        # the walk reads only what it filters on (index-only for people), then fetches the page by id
         probe.append(
-            f"(SELECT {_select_list(view, exprs)}\n"
-            f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
-            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
-            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company})\n"
-            f" ORDER BY {order_key}, p.id LIMIT $5)")
+            f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}"
+            f" FROM {src} p\n"
+            f"       WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
+            f"     WHERE p.\"searchVector\" @@ $1{by_company} ORDER BY p.k, p.id LIMIT $5)\n"
+            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
+            f" ORDER BY t.k, t.id)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
             f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
@@ -510,8 +514,7 @@ BEGIN
         RETURN QUERY SELECT * FROM unnest(v_rows);
         RETURN;
     END IF;
-    -- Dense matches (a third of a page in the probe): a longer walk, sized from the density seen, beats
-    -- collecting them all. It must fill the page: a short page would hide the matches past its end.
+    -- Dense: a longer walk sized from the density seen, kept only if it fills the page (else collect).
     IF v_found * {WALK_DENSITY} >= v_limit AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
         EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
             INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit,
@@ -559,9 +562,10 @@ def sort_index_sql(w: Workspace) -> list[str]:
     """RedKey-owned indexes on Layer 1 that make the views' list orders index scans. Named redkey_* so
     they are recognisable in a real Twenty database; created IF NOT EXISTS."""
     ws = q(w.schema)
-    return [
-        f'CREATE INDEX IF NOT EXISTS redkey_person_full_name_idx ON {ws}.person '
-        f'(({full_name_expr("person")}), id) WHERE "deletedAt" IS NULL',
+    return [  # people: covering, so the contact search's walk is an index-only scan
+        f'CREATE INDEX IF NOT EXISTS redkey_person_search_idx ON {ws}.person (({full_name_expr("person")}), id)'
+        ' INCLUDE ("nameFirstName", "nameLastName", "searchVector", "companyId") WHERE "deletedAt" IS NULL',
+        f"DROP INDEX IF EXISTS {ws}.redkey_person_full_name_idx",  # the same keys, superseded by the above
         f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
         f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
     ]
