@@ -455,8 +455,8 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         src = f"{q(w.schema)}.{q(table)}"
         join = f" LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
-        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people):
-        # the matching companies are collected once (an initplan), then looked up by the companyId index
+        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people): the
+        # matching companies are collected once (an initplan), then their people by the companyId index
         company_col = ', p."companyId"' if view == "crm_contacts" else ""
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
@@ -464,8 +464,7 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         # the walk reads only what it filters on (index-only for people), then fetches the page by id
         probe.append(
             f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}"
-            f" FROM {src} p\n"
-            f"       WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f" FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
             f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
             f"     WHERE p.\"searchVector\" @@ $1{by_company} ORDER BY p.k, p.id LIMIT $5)\n"
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
@@ -474,9 +473,10 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
             f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
-        collect.append(
-            f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
-            f" WHERE (p.\"searchVector\" @@ $1{by_company}) AND p.{mine}),\n"
+        matched = f"SELECT p.id, {order_key} AS k FROM {src} p WHERE p.\"searchVector\" @@ $1 AND p.{mine}" + (
+            f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else "")
+        collect.append(  # a company's people come index-only from the covering companyId index
+            f"(WITH m AS MATERIALIZED ({matched}),\n"
             f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
             f" ORDER BY t.k, t.id)")
@@ -556,19 +556,6 @@ $fn$;
 
 SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_companies",
             "crm_deals": "crm_search_deals"}
-
-
-def sort_index_sql(w: Workspace) -> list[str]:
-    """RedKey-owned indexes on Layer 1 that make the views' list orders index scans. Named redkey_* so
-    they are recognisable in a real Twenty database; created IF NOT EXISTS."""
-    ws = q(w.schema)
-    return [  # people: covering, so the contact search's walk is an index-only scan
-        f'CREATE INDEX IF NOT EXISTS redkey_person_search_idx ON {ws}.person (({full_name_expr("person")}), id)'
-        ' INCLUDE ("nameFirstName", "nameLastName", "searchVector", "companyId") WHERE "deletedAt" IS NULL',
-        f"DROP INDEX IF EXISTS {ws}.redkey_person_full_name_idx",  # the same keys, superseded by the above
-        f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
-        f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
-    ]
 
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"

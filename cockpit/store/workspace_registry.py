@@ -15,8 +15,8 @@ from cockpit.db import layer2
 from cockpit.db.views import q
 from cockpit.errors import NotFound
 
-_SORT_INDEXES = ("redkey_person_search_idx", "redkey_person_full_name_idx", "redkey_company_name_idx",
-                 "redkey_opportunity_name_idx")
+_SORT_INDEXES = ("redkey_person_search_idx", "redkey_person_company_idx", "redkey_person_full_name_idx",
+                 "redkey_company_name_idx", "redkey_opportunity_name_idx")
 
 
 class WorkspaceRegistryRepo:
