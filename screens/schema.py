@@ -5,8 +5,10 @@ estimates; groups fill in when expanded, so 2,000 tables cost nothing until look
 selected table's detail, its relation map, a join path, or a lint list. Everything is read from the
 schema cache (redkey.system_schema_*), never the live catalog; ``R`` refreshes the cache.
 
-Keys: enter detail · m map (1 / 2 radius) · a mark as join start, p join path to here · o orphans ·
-y cycles · u unindexed FKs · / search tables and columns · S show/hide system schemas · R refresh.
+Keys: enter detail · m map (1 / 2 radius) · a mark as join start, p join path to here (enter on a map
+or path line opens its table) · o orphans · y cycles · u unindexed FKs · / search tables and columns ·
+S show/hide system schemas · R refresh. Twenty's workspace schemas read as their client's label
+(cockpit/schema/names.py); the detail and the SQL keep the real names.
 """
 
 from __future__ import annotations
