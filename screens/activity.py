@@ -7,7 +7,7 @@
   anywhere else new rows wait behind an "N new" marker until ``f`` (or moving back to the top).
 - History is unbounded and loads a page at a time as the cursor nears the bottom.
 - ``/`` filters (free text + kind= channel= source= contact= deal=); ``c``/``d``/``k``/``s`` filter by
-  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the deal (else the contact);
+  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the contact (else the deal);
   home goes to the newest row, end to the oldest loaded.
 
 All queries go through the store in workers; handlers only apply posted results to widgets.
@@ -284,10 +284,10 @@ class ActivityScreen(CockpitScreen):
         a = self.current()
         if a is None:
             return
-        if a.deal_id:  # what the "Contact / deal" column shows
-            self._open("deal", a.deal_id)
-        elif a.contact_id:
+        if a.contact_id:  # the first the "Contact / deal" column names
             self._open("contact", a.contact_id)
+        elif a.deal_id:
+            self._open("deal", a.deal_id)
         else:
             self.notify("this activity names no contact or deal", title="Activity")
 
