@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 
+from cockpit.db.actor import insert_actor, update_actor
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
@@ -184,9 +185,9 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
-        assign = _l1_assignments(view, w)
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
-        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
+        assign = list(_l1_assignments(view, w).values()) + insert_actor(w.shape, table)  # type: ignore[arg-type]
+        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
+        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign])
         stage_check = _stage_check(ns) if view == "crm_deals" else ""
         return (f"{stage_check}"
                 f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
@@ -199,6 +200,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
             sets = ",\n                ".join(
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
                 for col, (l1, expr) in assign.items())
+            sets += "".join(f",\n                {q(c)} = {e}" for c, e in update_actor(w.shape, table))  # type: ignore[arg-type]
             lines.append(
                 f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
                 f"                \"updatedAt\" = now()\n"
