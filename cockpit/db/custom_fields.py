@@ -166,10 +166,16 @@ def search_text_expr(view: str, w: "Workspace", named: set[str], alias: str | No
     return f"to_tsvector('simple'::regconfig, {body})"
 
 
-def search_condition(view: str, w: "Workspace", named: set[str]) -> str:
-    """`` OR <custom text> @@ $1`` for the search functions of contacts and companies ('' when none)."""
+def search_parts(view: str, w: "Workspace", named: set[str]) -> tuple[str, str]:
+    """For the search functions: the tsvector over the custom text columns (alias ``p``) and the columns it
+    reads, as a select-list tail (``, p."col"``); ('', '') when ``view`` searches none."""
+    from cockpit.db.views import q
+
     expr = search_text_expr(view, w, named) if view in SEARCHED else None
-    return f" OR {expr} @@ $1" if expr else ""
+    if not expr:
+        return "", ""
+    cols = [c.column for c in custom_columns(view, w.shape, w.shape.custom, named) if c.searchable]
+    return expr, "".join(f", p.{q(c)}" for c in cols)
 
 
 def search_retry(needed: bool) -> str:
