@@ -12,6 +12,7 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.data_api import lock_down
 from cockpit.db.layer1 import WorkspaceShape, read_shape
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
@@ -78,6 +79,7 @@ def generate(workspaces: list[Workspace]) -> list[str]:
         stmts.append(view_sql(view, workspaces))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
+    stmts.extend(bulk_sql(workspaces))
     stmts.append(ACTIVITY_TRIGGER)
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():

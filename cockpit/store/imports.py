@@ -1,8 +1,8 @@
 """Persistence of imports: the raw batch (bytes as received), manifests, row records and proposals,
 and the low-risk auto commit — the whole import in one transaction, so nothing is half-committed.
 
-RedKey's bookkeeping tables are written as the owner; CRM records only ever through the stable views
-under the operational role (switched inside the same transaction, so one rollback undoes everything).
+RedKey's bookkeeping tables are written as the owner; CRM records only ever through the stable views'
+write path under the operational role (switched inside the same transaction, so one rollback undoes everything).
 """
 
 from __future__ import annotations
@@ -20,13 +20,20 @@ AS_OWNER = "SELECT set_config('role', 'none', true)"
 IMPORT_TIMEOUT = "10min"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
-_COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url")
+_COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url", "employees")
 
 ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN"
 PROPOSAL_COPY = (
     "COPY redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, row_number, "
     "entity_type, action, target_id, payload, merge_candidate_refs, review_required, confidence, summary, "
     "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
+
+
+def record(target_id: str, payload: dict[str, Any], cols: tuple[str, ...], **extra: Any) -> dict[str, Any]:
+    """The view row a low-risk proposal creates: its target id and the payload's view columns."""
+    row = {"id": target_id, **{c: payload[c] for c in cols if payload.get(c) is not None}}
+    row.update((k, v) for k, v in extra.items() if v)
+    return row
 
 
 def proposal_summary(p: NormalizedEntityProposal) -> str:
@@ -97,8 +104,11 @@ class ImportsRepo:
         transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
 
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
-        rule holds) and their records are inserted through the views in the same transaction: either both
-        happen or neither does, and 100k proposals are not rewritten by a second UPDATE."""
+        rule holds) and their records are created in the same transaction, under the operational role,
+        through the views' set-based insert (``redkey.crm_*_insert_rows``: the trigger's checks once per
+        statement, one INSERT per table): either both happen or neither does. The records are built from
+        the same proposal objects as they are copied in, so nothing reads redkey.proposals back under
+        row-level security (a self-join there ran a policy call per pair of rows: quadratic)."""
         client = self.db.require_scope()
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
@@ -128,12 +138,23 @@ class ImportsRepo:
             total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
             step = max(1, total // 50)
             auto_count = count = 0
+            companies: list[dict[str, Any]] = []
+            contacts: list[dict[str, Any]] = []
+            company_target: dict[str, str] = {}
             async with conn.cursor().copy(PROPOSAL_COPY) as cp:
                 for i, p in enumerate(proposals):
                     count += 1
                     auto = AUTO_RULE if (p.action == "create" and not p.review_required
                                          and not p.merge_candidate_refs) else None
                     auto_count += auto is not None
+                    if auto:
+                        c = p.canonical_payload
+                        if p.entity_type == "company":
+                            company_target[p.proposal_id] = p.target_id
+                            companies.append(record(p.target_id, c, _COMPANY_COLS))
+                        else:
+                            contacts.append(record(p.target_id, c, _CONTACT_COLS, company_id=(
+                                c.get("company_id") or company_target.get(c.get("company_ref") or ""))))
                     await cp.write_row((
                         p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
                         p.entity_type, p.action, p.target_id, json.dumps(p.canonical_payload),
@@ -145,23 +166,9 @@ class ImportsRepo:
             tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
-            await conn.execute(
-                f"INSERT INTO crm_companies (id, {', '.join(_COMPANY_COLS)}, employees) "
-                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _COMPANY_COLS)}, "
-                "(p.payload->>'employees')::int FROM redkey.proposals p "
-                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'company' "
-                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
-                (batch_id, client))
+            await conn.execute("SELECT redkey.crm_companies_insert_rows(%s::jsonb)", (json.dumps(companies),))
             tick("committing low-risk records", 1, 2)
-            await conn.execute(
-                f"INSERT INTO crm_contacts (id, {', '.join(_CONTACT_COLS)}, company_id) "
-                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _CONTACT_COLS)}, "
-                "coalesce((p.payload->>'company_id')::uuid, co.target_id) "
-                "FROM redkey.proposals p LEFT JOIN redkey.proposals co "
-                "  ON co.proposal_id = (p.payload->>'company_ref')::uuid AND co.auto_rule IS NOT NULL "
-                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'contact' "
-                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
-                (batch_id, client))
+            await conn.execute("SELECT redkey.crm_contacts_insert_rows(%s::jsonb)", (json.dumps(contacts),))
             await conn.execute(AS_OWNER)
             auto = auto_count
             tick("committing low-risk records", 2, 2)
