@@ -28,7 +28,7 @@ from cockpit.db.writes import (
     CHANGE_KIND,
     _client_blocks,
     _creator_hint,
-    _l1_assignments,
+    _l1_writes,
     _may,
 )
 from cockpit.fields import VIEWS, WRITE_ROLES, fields_of
@@ -71,9 +71,9 @@ def bulk_insert_function(view: str, workspaces: list[Workspace]) -> str:
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # new records go to the client's first workspace, as through the view
-        assign = _l1_assignments(view, w)
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
-        vals = ", ".join(["r.id"] + [_rows(expr) for _, expr in assign.values()])
+        assign = _l1_writes(view, w)
+        cols = ", ".join(["id"] + [q(l1) for _, l1, _ in assign])
+        vals = ", ".join(["r.id"] + [_rows(expr) for _, _, expr in assign])
         return (f"        INSERT INTO {q(w.schema)}.{q(L1_TABLE[view])} ({cols})\n"  # type: ignore[arg-type]
                 f"        SELECT {vals} FROM unnest(v_rows) r;\n"
                 f"        v_found := true;")

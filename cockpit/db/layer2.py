@@ -15,6 +15,7 @@ from psycopg import AsyncConnection
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.data_api import lock_down
 from cockpit.db.layer1 import WorkspaceShape, read_shape
+from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
@@ -77,6 +78,7 @@ def generate(workspaces: list[Workspace]) -> list[str]:
         stmts.extend(sort_index_sql(w))
     for view in CONTRACT:
         stmts.append(view_sql(view, workspaces))
+    stmts.append(PHONE_FUNCTIONS)
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
     stmts.extend(bulk_sql(workspaces))

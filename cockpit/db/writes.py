@@ -28,6 +28,7 @@ from cockpit.db.views import (
     lit,
     q,
 )
+from cockpit.db.phones import PHONE_PARTS
 from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
 
 # pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
@@ -89,6 +90,18 @@ def _l1_assignments(view: str, w: Workspace) -> dict[str, tuple[str, str]]:
         l1 = w.shape.pick(L1_TABLE[view], *f.l1)  # type: ignore[arg-type]
         if l1:
             out[f.name] = (l1, write_expr(view, f, w))
+    return out
+
+
+def _l1_writes(view: str, w: Workspace) -> list[tuple[str, str, str]]:
+    """(view column, Layer 1 column, SQL computing its new value from NEW) for every Layer 1 column a
+    write sets: a contact's phone sets Twenty's calling code and country along with the number."""
+    out = []
+    for col, (l1, expr) in _l1_assignments(view, w).items():
+        if (view, col) == ("crm_contacts", "phone") and w.shape.pick("person", PHONE_PARTS[1][0]):
+            out.extend((col, part, f"{fn}(NEW.phone)") for part, fn in PHONE_PARTS if w.shape.pick("person", part))
+        else:
+            out.append((col, l1, expr))
     return out
 
 
@@ -166,9 +179,9 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
-        assign = _l1_assignments(view, w)
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
-        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
+        assign = _l1_writes(view, w)
+        cols = ", ".join(["id"] + [q(l1) for _, l1, _ in assign])
+        vals = ", ".join(["NEW.id"] + [expr for _, _, expr in assign])
         stage_check = _stage_check() if view == "crm_deals" else ""
         return (f"{stage_check}"
                 f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
@@ -177,10 +190,9 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
     def update_body(wss: list[Workspace]) -> str:
         lines = []
         for w in wss:
-            assign = _l1_assignments(view, w)
             sets = ",\n                ".join(
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
-                for col, (l1, expr) in assign.items())
+                for col, l1, expr in _l1_writes(view, w))
             lines.append(
                 f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
                 f"                \"updatedAt\" = now()\n"
