@@ -15,6 +15,7 @@ from psycopg import AsyncConnection
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.data_api import lock_down
 from cockpit.db.layer1 import WorkspaceShape, read_shape
+from cockpit.db.matches import matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
 from cockpit.db.writes import (
@@ -86,6 +87,7 @@ def generate(workspaces: list[Workspace]) -> list[str]:
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(search_function(view, fn, workspaces))
+    stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
