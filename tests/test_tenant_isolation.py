@@ -21,7 +21,9 @@ from cockpit.imports.service import run_import, stage_import
 from cockpit.intake.service import intake_any
 from cockpit.store import Store
 
-ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic")
+# The field-owning roles, and the store's session roles (members of those, with the per-client schemas)
+ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic",
+         "redkey_cockpit_readonly", "redkey_cockpit_operational", "redkey_cockpit_strategic")
 # Every RedKey table with a client_id that a role may read (the catalog test below finds any other).
 SCOPED = ("clients", "workspaces", "stage_settings", "tasks", "topic_log", "exec_inbox", "arlo_loops",
           "import_batches", "import_manifests", "import_rows", "proposals", "approval_decisions", "artifacts",
@@ -176,10 +178,10 @@ async def _heard(c: psycopg.AsyncConnection, seconds: float) -> list[str]:
 
 async def test_activity_notifications_reach_only_the_clients_own_channel(store: Store, db_url: str) -> None:
     northwind = store.scoped("northwind")
-    ours = await store.db.fetch_value("SELECT redkey.activity_channel()")
-    theirs = await northwind.db.fetch_value("SELECT redkey.activity_channel()")
+    ours = await store.db.fetch_value("SELECT redkey.change_channel()")
+    theirs = await northwind.db.fetch_value("SELECT redkey.change_channel()")
     assert ours != theirs and "bezeliq" not in ours and "northwind" not in theirs
-    assert await store.scoped(None).db.fetch_value("SELECT redkey.activity_channel()") is None
+    assert await store.scoped(None).db.fetch_value("SELECT redkey.change_channel()") is None
     async with _listening(db_url, "redkey_activity") as broad, _listening(db_url, ours) as mine:
         secret = await northwind.crm.log_activity(kind="note", subject="Northwind only", source="cockpit")
         assert secret is not None
@@ -187,4 +189,4 @@ async def test_activity_notifications_reach_only_the_clients_own_channel(store: 
         assert mine_heard == [] and await _heard(broad, 0.1) == []  # nobody on the old channel, nothing of theirs
         own = await store.crm.log_activity(kind="note", subject="Ours", source="cockpit")
         assert own is not None
-        assert await _heard(mine, 2) == [str(own.id)]
+        assert await _heard(mine, 2) == [f"activity:{own.id}"]
