@@ -101,7 +101,8 @@ class ImportsRepo:
                            proposals: Iterable[NormalizedEntityProposal],
                            progress: Progress | None = None) -> dict[str, int]:
         """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
-        transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
+        transaction. Returns counts (rows, errors, proposals, auto_committed, queued, and the records the
+        database created: created_contacts, created_companies).
 
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
         rule holds) and their records are created in the same transaction, under the operational role,
@@ -166,12 +167,14 @@ class ImportsRepo:
             tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
-            await conn.execute("SELECT redkey.crm_companies_insert_rows(%s::jsonb)", (json.dumps(companies),))
+            cur = await conn.execute("SELECT redkey.crm_companies_insert_rows(%s::jsonb)", (json.dumps(companies),))
+            created_companies = (await cur.fetchone())[0]  # type: ignore[index]
             tick("committing low-risk records", 1, 2)
-            await conn.execute("SELECT redkey.crm_contacts_insert_rows(%s::jsonb)", (json.dumps(contacts),))
+            cur = await conn.execute("SELECT redkey.crm_contacts_insert_rows(%s::jsonb)", (json.dumps(contacts),))
+            created_contacts = (await cur.fetchone())[0]  # type: ignore[index]
             await conn.execute(AS_OWNER)
             auto = auto_count
             tick("committing low-risk records", 2, 2)
         errors = sum(1 for _, _, e in rows if e)
         return {"rows": len(rows), "errors": errors, "proposals": count, "auto_committed": auto,
-                "queued": count - auto}
+                "queued": count - auto, "created_contacts": created_contacts, "created_companies": created_companies}
