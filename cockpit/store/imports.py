@@ -32,6 +32,23 @@ PROPOSAL_COPY = (
     "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
 
 
+INSERT_CHUNK = 5000  # rows per set-based insert: bounds the JSON held at once, still one statement per 5,000 rows
+
+
+def _json(row: dict[str, Any]) -> str:
+    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
+
+
+async def _insert_rows(conn: Any, statement: str, rows: list[str]) -> int:
+    """Create ``rows`` (JSON objects, one view row each) through a set-based insert, in chunks; the
+    number of records the database created."""
+    created = 0
+    for i in range(0, len(rows), INSERT_CHUNK):
+        cur = await conn.execute(statement, ("[" + ",".join(rows[i:i + INSERT_CHUNK]) + "]",))
+        created += (await cur.fetchone())[0]
+    return created
+
+
 def record(target_id: str, payload: dict[str, Any], cols: tuple[str, ...], **extra: Any) -> dict[str, Any]:
     """The view row a low-risk proposal creates: its target id and the payload's view columns."""
     row = {"id": target_id, **{c: payload[c] for c in cols if payload.get(c) is not None}}
@@ -155,9 +172,9 @@ class ImportsRepo:
                         c = p.canonical_payload
                         if p.entity_type == "company":
                             company_target[p.proposal_id] = p.target_id
-                            companies.append(json.dumps(record(p.target_id, c, _COMPANY_COLS)))
+                            companies.append(_json(record(p.target_id, c, _COMPANY_COLS)))
                         else:
-                            contacts.append(json.dumps(record(p.target_id, c, _CONTACT_COLS, company_id=(
+                            contacts.append(_json(record(p.target_id, c, _CONTACT_COLS, company_id=(
                                 c.get("company_id") or company_target.get(c.get("company_ref") or "")))))
                     await cp.write_row((
                         p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
@@ -170,11 +187,9 @@ class ImportsRepo:
             tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
-            cur = await conn.execute(INSERT_COMPANIES, ("[" + ",".join(companies) + "]",))
-            created_companies = (await cur.fetchone())[0]  # type: ignore[index]
+            created_companies = await _insert_rows(conn, INSERT_COMPANIES, companies)
             tick("committing low-risk records", 1, 2)
-            cur = await conn.execute(INSERT_CONTACTS, ("[" + ",".join(contacts) + "]",))
-            created_contacts = (await cur.fetchone())[0]  # type: ignore[index]
+            created_contacts = await _insert_rows(conn, INSERT_CONTACTS, contacts)
             await conn.execute(AS_OWNER)
             auto = auto_count
             tick("committing low-risk records", 2, 2)
