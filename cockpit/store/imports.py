@@ -35,25 +35,15 @@ PROPOSAL_COPY = (
 INSERT_CHUNK = 5000  # rows per set-based insert: bounds the JSON held at once, still one statement per 5,000 rows
 
 
-def _json(row: dict[str, Any]) -> str:
-    return json.dumps(row, separators=(",", ":"), ensure_ascii=False)
-
-
-async def _insert_rows(conn: Any, statement: str, rows: list[str]) -> int:
-    """Create ``rows`` (JSON objects, one view row each) through a set-based insert, in chunks; the
-    number of records the database created."""
+async def _insert_rows(conn: Any, statement: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
+    """Create ``rows`` (values of ``cols``, one view row each; None: not set) through a set-based insert,
+    in chunks of JSON; the number of records the database created."""
     created = 0
     for i in range(0, len(rows), INSERT_CHUNK):
-        cur = await conn.execute(statement, ("[" + ",".join(rows[i:i + INSERT_CHUNK]) + "]",))
+        chunk = [{c: v for c, v in zip(cols, row) if v is not None and v != ""} for row in rows[i:i + INSERT_CHUNK]]
+        cur = await conn.execute(statement, (json.dumps(chunk, separators=(",", ":"), ensure_ascii=False),))
         created += (await cur.fetchone())[0]
     return created
-
-
-def record(target_id: str, payload: dict[str, Any], cols: tuple[str, ...], **extra: Any) -> dict[str, Any]:
-    """The view row a low-risk proposal creates: its target id and the payload's view columns."""
-    row = {"id": target_id, **{c: payload[c] for c in cols if payload.get(c) is not None}}
-    row.update((k, v) for k, v in extra.items() if v)
-    return row
 
 
 def proposal_summary(p: NormalizedEntityProposal) -> str:
@@ -159,8 +149,9 @@ class ImportsRepo:
             total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
             step = max(1, total // 50)
             auto_count = count = 0
-            companies: list[str] = []  # the records to create, as JSON (a str each: far smaller than dicts)
-            contacts: list[str] = []
+            # the records to create: (id, the payload's values for the columns) of the payload's own strings
+            companies: list[tuple[Any, ...]] = []
+            contacts: list[tuple[Any, ...]] = []
             company_target: dict[str, str] = {}
             async with conn.cursor().copy(PROPOSAL_COPY) as cp:
                 for i, p in enumerate(proposals):
@@ -172,10 +163,10 @@ class ImportsRepo:
                         c = p.canonical_payload
                         if p.entity_type == "company":
                             company_target[p.proposal_id] = p.target_id
-                            companies.append(_json(record(p.target_id, c, _COMPANY_COLS)))
+                            companies.append((p.target_id, *(c.get(k) for k in _COMPANY_COLS)))
                         else:
-                            contacts.append(_json(record(p.target_id, c, _CONTACT_COLS, company_id=(
-                                c.get("company_id") or company_target.get(c.get("company_ref") or "")))))
+                            contacts.append((p.target_id, *(c.get(k) for k in _CONTACT_COLS),
+                                             c.get("company_id") or company_target.get(c.get("company_ref") or "")))
                     await cp.write_row((
                         p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
                         p.entity_type, p.action, p.target_id, json.dumps(p.canonical_payload),
@@ -187,9 +178,9 @@ class ImportsRepo:
             tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
-            created_companies = await _insert_rows(conn, INSERT_COMPANIES, companies)
+            created_companies = await _insert_rows(conn, INSERT_COMPANIES, ("id", *_COMPANY_COLS), companies)
             tick("committing low-risk records", 1, 2)
-            created_contacts = await _insert_rows(conn, INSERT_CONTACTS, contacts)
+            created_contacts = await _insert_rows(conn, INSERT_CONTACTS, ("id", *_CONTACT_COLS, "company_id"), contacts)
             await conn.execute(AS_OWNER)
             auto = auto_count
             tick("committing low-risk records", 2, 2)
