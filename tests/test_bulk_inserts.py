@@ -3,16 +3,14 @@ import commits through. Same values as the view's trigger writes, same checks, o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import uuid
 
-import psycopg
 import pytest
 from psycopg import sql
 
 from cockpit.store import Store
+from tests.test_tenant_isolation import _heard, _listening
 
 _COMPARE = ("first_name", "last_name", "full_name", "email", "phone", "job_title", "city", "company_id",
             "linkedin_url", "industry", "company_size", "client_id")
@@ -99,25 +97,6 @@ async def test_unknown_columns_other_clients_and_unscoped_sessions_are_refused(s
         await _insert_rows(unscoped, "crm_contacts", [_person(9)])
     assert "no client scope" in str(info.value)
     assert await store.scoped("northwind").db.fetch_value("SELECT count(*) FROM crm_contacts WHERE city = 'København'") == 0
-
-
-@contextlib.asynccontextmanager
-async def _listening(url: str, channel: str):  # type: ignore[no-untyped-def]
-    c = await psycopg.AsyncConnection.connect(url, autocommit=True)
-    try:
-        await c.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-        yield c
-    finally:
-        await c.close()
-
-
-async def _heard(c: psycopg.AsyncConnection, seconds: float) -> list[str]:
-    out: list[str] = []
-    with contextlib.suppress(asyncio.TimeoutError):
-        async with asyncio.timeout(seconds):
-            async for note in c.notifies(timeout=seconds):
-                out.append(note.payload)
-    return out
 
 
 async def test_change_feed_hears_each_small_write_and_one_note_for_a_large_one(store: Store, db_url: str) -> None:
