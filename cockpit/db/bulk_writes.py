@@ -8,7 +8,8 @@ this function makes the same checks once per statement and writes with one INSER
 - the session is scoped to a client, and every row belongs to it (a row naming another client is refused);
 - the caller holds INSERT on the view's columns it sets (the same column grants the view enforces), is a
   creator role of the view, and sets only the fields the registry lets that role set;
-- Layer 1 and extension columns get the same values the trigger writes (the same generated expressions);
+- Layer 1 and extension columns get the same values the trigger writes (the same generated expressions,
+  Twenty's created-by columns included);
 - the change feed hears one ``<kind>:`` notification (some records of that kind changed) for a large
   write, or one per record for a small one.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from cockpit.db.actor import insert_actor
 from cockpit.db.views import EXT_COLUMNS, L1_TABLE, Workspace, ext_table, lit, q
 from cockpit.db.writes import (
     _HEADER,
@@ -71,9 +73,10 @@ def bulk_insert_function(view: str, workspaces: list[Workspace]) -> str:
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # new records go to the client's first workspace, as through the view
-        assign = _l1_writes(view, w)
-        cols = ", ".join(["id"] + [q(l1) for _, l1, _ in assign])
-        vals = ", ".join(["r.id"] + [_rows(expr) for _, _, expr in assign])
+        assign = ([(l1, _rows(e)) for _, l1, e in _l1_writes(view, w)]
+                  + insert_actor(w.shape, L1_TABLE[view]))  # type: ignore[arg-type]
+        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
+        vals = ", ".join(["r.id"] + [expr for _, expr in assign])
         return (f"        INSERT INTO {q(w.schema)}.{q(L1_TABLE[view])} ({cols})\n"  # type: ignore[arg-type]
                 f"        SELECT {vals} FROM unnest(v_rows) r;\n"
                 f"        v_found := true;")

@@ -11,6 +11,7 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import public_board_functions
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
     apply_client_schemas,
@@ -18,12 +19,13 @@ from cockpit.db.client_schemas import (
     client_sql,
     drop_stale_client_schemas,
     fingerprint,
+    run_batch,
 )
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
 from cockpit.db.matches import matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
-from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
@@ -110,6 +112,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
         stmts.append(public_search_function(view, fn))
     stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
+    stmts.extend(public_board_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
     return stmts
@@ -188,12 +191,13 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
     await conn.execute(PHONE_FUNCTIONS)  # type: ignore[arg-type]  # the record triggers of every schema call them
-    await apply_client_schemas(conn, groups, force=force)
-    for stmt in generate_public(workspaces):
-        await conn.execute(stmt)  # type: ignore[arg-type]
+    rebuilt = await apply_client_schemas(conn, groups, force=force)
+    await run_batch(conn, generate_public(workspaces))
     await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
         ([w.schema for w in workspaces], fingerprint(workspaces)))
-    await lock_down(conn)  # the generated views and functions got default privileges afresh
+    # The generated views and functions got default privileges afresh: public's and redkey's objects,
+    # and the client schemas rebuilt now (the others were not touched).
+    await lock_down(conn, [client_schema(c) for c in rebuilt])
     return workspaces

@@ -13,6 +13,7 @@ import json
 
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
 
+from cockpit.db.layer1 import WorkspaceShape
 from cockpit.db.views import lit
 
 # calling code -> its country when only one country has it, else "" (+1, +44, +7, ... and non-geographic codes)
@@ -42,3 +43,16 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce({_MAP} ->> redkey.pho
 PHONE_PARTS = (("phonesPrimaryPhoneNumber", "redkey.phone_number"),
                ("phonesPrimaryPhoneCallingCode", "redkey.phone_calling_code"),
                ("phonesPrimaryPhoneCountryCode", "redkey.phone_country"))
+
+
+def with_phone_parts(view: str, shape: WorkspaceShape, assignments: dict[str, tuple[str, str]]
+                     ) -> list[tuple[str, str, str]]:
+    """(view column, Layer 1 column, SQL from NEW) for each Layer 1 column a write sets, from the
+    trigger's assignments: a contact's phone sets Twenty's calling code and country with the number."""
+    out = []
+    for col, (l1, expr) in assignments.items():
+        if (view, col) == ("crm_contacts", "phone") and shape.pick("person", PHONE_PARTS[1][0]):
+            out.extend((col, part, f"{fn}(NEW.phone)") for part, fn in PHONE_PARTS if shape.pick("person", part))
+        else:
+            out.append((col, l1, expr))
+    return out
