@@ -50,6 +50,11 @@ async def test_bulk_rows_read_back_as_the_trigger_writes_them(store: Store) -> N
     assert b["email"] == "zoe.beta@ørsted.example" and b["first_name"] == "Zoëbeta" and b["client_id"] == "bezeliq"
     for col in _COMPARE:
         assert str(a[col]).replace("alpha", "#") == str(b[col]).replace("beta", "#"), col
+    ws = (await store.admin.workspaces())[0].schema_name
+    stamps = await store.db.fetch_dicts(sql.SQL(
+        'SELECT id::text, "createdBySource"::text AS src, "createdByName" AS name FROM {}.person WHERE id = ANY(%s::uuid[])'
+    ).format(sql.Identifier(ws)), ([via_view["id"], via_bulk["id"]],), role="owner")
+    assert {(r["src"], r["name"]) for r in stamps} == {("API", "RedKey Cockpit")} and len(stamps) == 2
     # found by the contact search like any other contact
     assert [c.id for c in (await store.crm.contacts_page("zoëbeta")).items] == [b["id"]]
     # another client sees none of them
