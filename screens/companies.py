@@ -225,7 +225,7 @@ class CompaniesScreen(CockpitScreen):
     def action_export(self) -> None:
         from screens.exporting import start_export
 
-        start_export(self, "companies")
+        start_export(self, "companies", self.query_text)  # what the screen shows: its search
 
     def action_back(self) -> None:
         search = self.query_one("#company-search", Input)

@@ -386,7 +386,7 @@ class ContactsScreen(CockpitScreen):
     def action_export(self) -> None:
         from screens.exporting import start_export
 
-        start_export(self, "contacts")
+        start_export(self, "contacts", self.query_text)
 
     def action_back(self) -> None:
         search = self.query_one("#contact-search", Input)

@@ -408,7 +408,7 @@ class PipelineScreen(CockpitScreen):
     def action_export(self) -> None:
         from screens.exporting import start_export
 
-        start_export(self, "deals")
+        start_export(self, "deals", self.filter_text)
 
     def action_fold(self) -> None:
         self.fold_closed = not self.fold_closed

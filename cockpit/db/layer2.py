@@ -12,6 +12,7 @@ import re
 from psycopg import AsyncConnection
 
 from cockpit.db.board import public_board_functions
+from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
     apply_client_schemas,
     by_client,
@@ -23,6 +24,8 @@ from cockpit.db.client_schemas import (
 from cockpit.db import custom_fields
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
+from cockpit.db.matches import matches_sql
+from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
@@ -81,7 +84,7 @@ def check_shape(shape: WorkspaceShape) -> None:
 
 def generate(workspaces: list[Workspace]) -> list[str]:
     """Every statement of Layer 2, in order: each client's schema, then public's (which reads them)."""
-    stmts: list[str] = []
+    stmts: list[str] = [PHONE_FUNCTIONS]
     for client, stmts_of_client in sorted(generate_clients(workspaces).items()):
         stmts.extend(stmts_of_client)
     return stmts + generate_public(workspaces)
@@ -104,10 +107,12 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
         stmts.append(public_view_sql(view, clients))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
+    stmts.extend(bulk_sql(workspaces))
     stmts.append(ACTIVITY_TRIGGER)
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
+    stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
     stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())
@@ -188,6 +193,7 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
+    await conn.execute(PHONE_FUNCTIONS)  # type: ignore[arg-type]  # the record triggers of every schema call them
     rebuilt = await apply_client_schemas(conn, groups, force=force)
     await run_batch(conn, generate_public(workspaces))
     await drop_stale_client_schemas(conn, set(groups))

@@ -32,6 +32,7 @@ from cockpit.db.views import (
     named_columns,
     q,
 )
+from cockpit.db.phones import with_phone_parts
 from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
 
 # pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
@@ -97,6 +98,11 @@ def _l1_assignments(view: str, w: Workspace) -> dict[str, tuple[str, str]]:
         if l1:
             out[f.name] = (l1, write_expr(view, f, w))
     return out
+
+
+def _l1_writes(view: str, w: Workspace) -> list[tuple[str, str, str]]:
+    """(view column, Layer 1 column, SQL from NEW) for every Layer 1 column a write sets."""
+    return with_phone_parts(view, w.shape, _l1_assignments(view, w))
 
 
 def _changed(cols: list[str]) -> str:
@@ -187,7 +193,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
-        assign = list(_l1_assignments(view, w).values()) + insert_actor(w.shape, table)  # type: ignore[arg-type]
+        assign = [(l1, e) for _, l1, e in _l1_writes(view, w)] + insert_actor(w.shape, table)  # type: ignore[arg-type]
         cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
         vals = ", ".join(["NEW.id"] + [expr for _, expr in assign])
         stage_check = _stage_check(ns) if view == "crm_deals" else ""
@@ -198,10 +204,9 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     def update_body(wss: list[Workspace]) -> str:
         lines = []
         for w in wss:
-            assign = _l1_assignments(view, w)
             sets = ",\n                ".join(
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
-                for col, (l1, expr) in assign.items())
+                for col, l1, expr in _l1_writes(view, w))
             sets += "".join(f",\n                {q(c)} = {e}" for c, e in update_actor(w.shape, table))  # type: ignore[arg-type]
             lines.append(
                 f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
