@@ -121,6 +121,19 @@ async def test_x_exports_the_companies(settings, store, conn, waiter) -> None:  
         [(count,)] = await scoped_rows(conn, "bezeliq", "SELECT count(*) FROM crm_companies")
         assert len(rows) == result.rows == count
         assert Path(result.path).parent == Path(settings.data_dir) / "exports"
+        # with a search, x exports what the screen shows
+        since = waiter.mark()
+        await pilot.press("slash", *"meridian", "enter")
+        await waiter.worker(pilot, "company-list", since=since)
+        since = waiter.mark()
+        await pilot.press("x")
+        await waiter.worker(pilot, "export-companies", since=since)
+        await pilot.pause()
+        result = screen.last_export  # type: ignore[attr-defined]
+        with open(result.path, encoding="utf-8") as fh:
+            names = [r["name (operational)"] for r in csv.DictReader(fh)]
+        assert sorted(names) == sorted(c.name for c in screen.companies.values()) and names
+        assert result.search == "meridian"
 
 
 def test_companies_snapshot_80x24(snap_compare, db_url, tmp_path, waiter, monkeypatch) -> None:  # type: ignore[no-untyped-def]
