@@ -447,6 +447,9 @@ class CockpitApp(App[None]):
     def attach_screen(self, screen: "CockpitScreen") -> None:
         self._screens.add(screen)
 
+    def detach_screen(self, screen: "CockpitScreen") -> None:
+        self._screens.discard(screen)
+
     def screens_attached(self) -> list["CockpitScreen"]:
         return list(self._screens)
 

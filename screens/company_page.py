@@ -15,6 +15,7 @@ from screens.record_page import ActivityPage, RecordPage, activity_line, fields_
 from widgets.formatting import money
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 LIST_LIMIT = 30
@@ -38,6 +39,8 @@ async def load_company(store: "Store", company_id: UUID) -> CompanyData:
 
 
 class CompanyPage(RecordPage):
+    NOUN = "company"
+
     def __init__(self, company_id: UUID) -> None:
         super().__init__()
         self.company_id = company_id
@@ -45,8 +48,15 @@ class CompanyPage(RecordPage):
 
     def load(self) -> None:
         company_id = self.company_id
-        self.app.call_store(self, lambda store: load_company(store, company_id), self._loaded,  # type: ignore[attr-defined]
-                            group="record-page")
+        self.load_record(lambda store: load_company(store, company_id), self._loaded)
+
+    def watches(self, delivery: "Delivery") -> bool:
+        """The company itself (by id; a poll's "some row" counts), and any change of contacts, deals or
+        activities: its people, deals and timeline (a new person's id says nothing of their company)."""
+        ids = delivery.ids.get("company")
+        if ids is not None and (not ids or str(self.company_id) in ids):
+            return True
+        return delivery.touches({"contact", "deal", "activity"})
 
     def _loaded(self, data: CompanyData) -> None:
         self.data = data

@@ -18,6 +18,7 @@ from screens.record_page import ActivityPage, RecordPage, activity_line, fields_
 from widgets.formatting import money
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 TIMELINE = 15
@@ -45,6 +46,7 @@ async def load_deal(store: "Store", deal_id: UUID) -> DealData:
 
 
 class DealPage(RecordPage):
+    NOUN = "deal"
     BINDINGS = [Binding("m", "move", "Move"), Binding("c", "open_contact", "Contact"),
                 Binding("o", "open_company", "Company")]
 
@@ -55,8 +57,20 @@ class DealPage(RecordPage):
 
     def load(self) -> None:
         deal_id = self.deal_id
-        self.app.call_store(self, lambda store: load_deal(store, deal_id), self._loaded,  # type: ignore[attr-defined]
-                            group="record-page")
+        self.load_record(lambda store: load_deal(store, deal_id), self._loaded)
+
+    def watches(self, delivery: "Delivery") -> bool:
+        """The deal itself, its contact, its company (by id; a poll's "some row" counts) and any activity
+        (its timeline: an activity's id does not say which deal it belongs to)."""
+        data = self.data
+        mine = {"deal": self.deal_id,
+                "contact": data.deal.contact_id if data else None,
+                "company": data.deal.company_id if data else None}
+        for kind, rid in mine.items():
+            ids = delivery.ids.get(kind)
+            if ids is not None and (not ids or (rid is not None and str(rid) in ids)):
+                return True
+        return "activity" in delivery.ids
 
     def _loaded(self, data: DealData) -> None:
         self.data = data
