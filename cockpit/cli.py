@@ -249,6 +249,25 @@ def workspace_add(ctx: click.Context, schema: str, client_id: str, label: str | 
     run(body, settings)
 
 
+@workspace_group.command("remove")
+@click.argument("schema")
+@click.pass_context
+def workspace_remove(ctx: click.Context, schema: str) -> None:
+    """Unregister workspace SCHEMA: the views stop reading it and its client's generated objects are
+    cleaned up (Twenty's tables and the client's RedKey data stay)."""
+    settings = get_settings(ctx)
+
+    async def body() -> None:
+        store = await open_store(settings)
+        try:
+            client = await store.workspace_registry.remove(schema)
+        finally:
+            await store.close()
+        click.echo(f"removed {schema} (client {client}); views regenerated")
+
+    run(body, settings)
+
+
 @workspace_group.command("list")
 @click.pass_context
 def workspace_list(ctx: click.Context) -> None:

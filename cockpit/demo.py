@@ -159,6 +159,11 @@ async def reset(conn: AsyncConnection) -> None:
                                    "demo data only goes into a database of its own (the embedded one)")
         rows = await (await conn.execute("SELECT schema_name FROM redkey.workspaces")).fetchall()
         fixtures = [r[0] for r in rows]
+    # the per-client schemas of Layer 2 (recognised by the generator's comment)
+    rows = await (await conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE obj_description(oid, 'pg_namespace') LIKE 'RedKey: the stable views of client %'"
+    )).fetchall()
+    fixtures += [r[0] for r in rows]
     async with conn.transaction():
         for schema in fixtures + [c.schema for c in DEMO_CLIENTS]:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -76,14 +76,16 @@ async def _objects(c: psycopg.AsyncConnection) -> tuple[list[tuple[str, str, str
                 AND NOT attisdropped AND attidentity = '' ORDER BY attnum DESC LIMIT 1)
         FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace
         WHERE cl.relkind IN ('r', 'p', 'v', 'm', 'S')
-          AND (n.nspname = 'redkey' OR (n.nspname = 'public' AND cl.relname LIKE 'crm\\_%'))
+          AND (n.nspname = 'redkey' OR (n.nspname = 'public' AND cl.relname LIKE 'crm\\_%')
+               OR n.nspname IN (SELECT schema_name FROM redkey.client_schemas))
         ORDER BY 1""")).fetchall()
     fns = await (await c.execute("""
         SELECT format('SELECT %I.%I(%s)', n.nspname, p.proname,
                       (SELECT string_agg('NULL::' || format_type(t, NULL), ', ')
                        FROM unnest(p.proargtypes::oid[]) t))
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE p.prokind = 'f' AND (n.nspname = 'redkey' OR (n.nspname = 'public' AND p.proname LIKE 'crm\\_%'))
+        WHERE p.prokind = 'f' AND (n.nspname = 'redkey' OR (n.nspname = 'public' AND p.proname LIKE 'crm\\_%')
+                                   OR n.nspname IN (SELECT schema_name FROM redkey.client_schemas))
         ORDER BY 1""")).fetchall()
     return [tuple(r) for r in rels], [r[0] for r in fns]  # type: ignore[misc]
 
@@ -130,6 +132,8 @@ async def test_anon_and_claimless_callers_reach_nothing(api: psycopg.AsyncConnec
     rels, fns = await _objects(api)
     assert len(rels) > 40 and any(r[0] == "public.crm_client_context_history" for r in rels)
     assert "SELECT public.crm_move_deal(NULL::uuid, NULL::text)" in fns
+    assert any(r[0] == "client_bezeliq.crm_contacts" for r in rels)
+    assert "SELECT client_northwind.crm_move_deal(NULL::uuid, NULL::text)" in fns
     denied = "42501: permission denied"
     for role, claims in (("anon", {"role": "anon"}), ("authenticated", {"role": "authenticated", "sub": "u-1"})):
         for name, kind, col in rels:
@@ -196,3 +200,31 @@ async def test_objects_created_later_are_locked_down_by_the_next_migrate(api: ps
     assert next(line for line in lines if line.startswith("data-api")).split()[1] == "ok"
     # A second run with nothing to revoke changes nothing.
     assert (await (await api.execute("SELECT redkey.lock_down_data_api()")).fetchone()) == (0,)
+
+
+async def test_grants_in_a_client_schema_are_flagged_and_locked_down(api: psycopg.AsyncConnection,
+                                                                    supabase_db_url: str) -> None:
+    # What a hand-made grant (or a default privilege on the schema) would give the Data API roles:
+    await api.execute("GRANT USAGE ON SCHEMA client_bezeliq TO anon, authenticated")
+    await api.execute("GRANT SELECT ON client_bezeliq.crm_contacts TO authenticated")
+    await api.execute("GRANT EXECUTE ON FUNCTION client_bezeliq.crm_move_deal(uuid, text) TO PUBLIC")
+    _, found = await exposures(api)
+    flagged = {str(e) for e in found}
+    assert {"anon may USAGE schema client_bezeliq", "authenticated may SELECT client_bezeliq.crm_contacts",
+            "anon may EXECUTE client_bezeliq.crm_move_deal(uuid,text)"} <= flagged, flagged
+    lines: list[str] = []
+    assert not await run_doctor(Settings(database_url=supabase_db_url, client_id="bezeliq", _env_file=None),  # type: ignore[call-arg]
+                                lines.append)
+    data_api = next(line for line in lines if line.startswith("data-api"))
+    assert data_api.split()[1] == "FAIL" and "client_bezeliq" in data_api
+    assert await migrate(api) == []  # the lock-down runs over the client schemas too
+    assert (await exposures(api))[1] == []
+    claims = {"role": "authenticated", "sub": "u-3", "client_id": "bezeliq"}
+    read = await _as(api, "authenticated", claims, "SELECT * FROM client_bezeliq.crm_contacts LIMIT 1")
+    assert isinstance(read, str) and read.startswith("42501"), read
+    # the store's own session role still reads its client's schema
+    async with api.transaction(force_rollback=True):
+        await api.execute("SELECT set_config('redkey.client_id', 'bezeliq', true)")
+        await api.execute("SET LOCAL ROLE redkey_cockpit_readonly")
+        rows = await (await api.execute("SELECT DISTINCT client_id FROM client_bezeliq.crm_contacts")).fetchall()
+    assert rows == [("bezeliq",)]

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from cockpit.db.migrate import migrate
+from cockpit.db.views import client_schema
 from cockpit.store import Store
 
 # Twenty 1.12 renamed timelineActivity targets, 1.17 noteTarget/taskTarget targets.
@@ -44,13 +45,16 @@ async def _every_read(store: Store) -> dict[str, Any]:
 async def test_rename_then_regenerate_keeps_every_store_call_working(store: Store, db_url: str) -> None:
     before = await _every_read(store)
     assert before["twenty_activities"] and any(a.deal_id for a in before["twenty_activities"])
-    ws = (await store.admin.workspaces())[0].schema_name
+    first = (await store.admin.workspaces())[0]
+    ws = first.schema_name
 
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
         for table, old, new in RENAMES:
             await conn.execute(f'ALTER TABLE "{ws}"."{table}" RENAME COLUMN "{old}" TO "{new}"')
         await migrate(conn)  # nothing pending: migrate notices Layer 1 changed and regenerates Layer 2
-        viewdef = (await (await conn.execute("SELECT pg_get_viewdef('public.crm_activities')")).fetchone())[0]
+        # the renamed workspace's columns are read in its client's own view (public reads that one)
+        own = f"{client_schema(first.client_id)}.crm_activities"
+        viewdef = (await (await conn.execute("SELECT pg_get_viewdef(%s::regclass)", (own,))).fetchone())[0]
         assert '"targetPersonId"' in viewdef and '"targetOpportunityId"' in viewdef
 
     after = await _every_read(store)

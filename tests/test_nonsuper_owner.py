@@ -127,4 +127,6 @@ def test_a_supabase_like_owner_runs_every_command(cluster: tuple[str, str], tmp_
                 "SELECT r.rolname, bool_or(m.set_option) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid"
                 " WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user) GROUP BY 1 ORDER BY 1").fetchall()
             can_set = {name for name, set_option in rows if set_option}
-            assert {"redkey_operational", "redkey_readonly", "redkey_strategic"} <= can_set, rows
+            store_roles = {"redkey_cockpit_operational", "redkey_cockpit_readonly", "redkey_cockpit_strategic",
+                           "redkey_operational", "redkey_readonly", "redkey_strategic"}
+            assert store_roles <= can_set, rows

@@ -202,7 +202,11 @@ async def test_snapshot_and_demo_layer2_lineage(store: Store) -> None:
     assert not any(k.startswith(("pg_catalog.", "information_schema.")) for k in keys)
     sources = {e.source for e in snap.lineage if e.view == "public.crm_activities"}
     assert "redkey.activities" in sources
-    assert any(s.endswith(".timelineActivity") for s in sources)
+    # public reads each client's own view, which reads that client's Twenty tables
+    assert {"client_bezeliq.crm_activities", "client_northwind.crm_activities"} <= sources
+    client_sources = {e.source for e in snap.lineage if e.view == "client_bezeliq.crm_activities"}
+    assert "redkey.activities" in client_sources
+    assert any(s.endswith(".timelineActivity") for s in client_sources)
     assert len(snap.workspaces) == 2
 
 

@@ -21,7 +21,9 @@ from cockpit.imports.service import run_import, stage_import
 from cockpit.intake.service import intake_any
 from cockpit.store import Store
 
-ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic")
+# The field-owning roles, and the store's session roles (members of those, with the per-client schemas)
+ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic",
+         "redkey_cockpit_readonly", "redkey_cockpit_operational", "redkey_cockpit_strategic")
 # Every RedKey table with a client_id that a role may read (the catalog test below finds any other).
 SCOPED = ("clients", "workspaces", "stage_settings", "tasks", "topic_log", "exec_inbox", "arlo_loops",
           "import_batches", "import_manifests", "import_rows", "proposals", "approval_decisions", "artifacts",

@@ -139,7 +139,7 @@ def explain_write_error(exc: psycopg.Error, *, role: str | None = None, columns:
     if isinstance(exc, errors.InsufficientPrivilege):
         if columns and role:
             owner = {"redkey_operational": "operational (arlo's)", "redkey_strategic": "strategic (Justin's)",
-                     "redkey_readonly": "read-only"}.get(role, role)
+                     "redkey_readonly": "read-only"}.get(role.replace("redkey_cockpit_", "redkey_"), role)
             return PermissionDenied(
                 f"the {owner} role may not write {', '.join(columns)}: {msg}",
                 "operational fields belong to arlo, strategic fields to Justin; use the owning role")

@@ -4,7 +4,8 @@
 PostgREST serves the exposed schemas under the roles ``anon`` (the public anon key) and
 ``authenticated`` (any signed-in user). RedKey means one thing for them: ``authenticated`` may read
 the client-scoped ``public.crm_*`` views (rows of the JWT's ``client_id`` claim only). Anything else
-either role can read, write or call is an exposure.
+either role can read, write or call is an exposure, and the per-client schemas (``client_<id>``) are
+the store's alone: any privilege of theirs there is one too.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) AS 
 WHERE r.rolname = ANY(%(roles)s)
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND ((n.nspname = 'redkey' AND has_schema_privilege(r.oid, n.oid, 'USAGE'))
-       OR (n.nspname = 'public' AND c.relname LIKE 'crm\\_%%'))
+       OR (n.nspname = 'public' AND c.relname LIKE 'crm\\_%%')
+       OR n.nspname = ANY(%(client_schemas)s))
   AND (has_table_privilege(r.oid, c.oid, p.priv)
        OR (p.priv IN ('SELECT', 'INSERT', 'UPDATE') AND has_any_column_privilege(r.oid, c.oid, p.priv)))
   AND NOT (r.rolname = 'authenticated' AND p.priv = 'SELECT' AND c.relkind = 'v' AND n.nspname = 'public')
@@ -57,10 +59,29 @@ FROM pg_roles r
 CROSS JOIN pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE r.rolname = ANY(%(roles)s) AND p.prokind IN ('f', 'p')
   AND ((n.nspname = 'public' AND p.proname LIKE 'crm\\_%%')
-       OR (n.nspname = 'redkey' AND has_schema_privilege(r.oid, n.oid, 'USAGE')))
+       OR (n.nspname = 'redkey' AND has_schema_privilege(r.oid, n.oid, 'USAGE'))
+       OR n.nspname = ANY(%(client_schemas)s))
   AND has_function_privilege(r.oid, p.oid, 'EXECUTE')
 ORDER BY 3, 1
 """
+
+_SCHEMAS = """
+SELECT r.rolname, 'USAGE', format('schema %%I', n.nspname)
+FROM pg_roles r CROSS JOIN pg_namespace n
+WHERE r.rolname = ANY(%(roles)s) AND n.nspname = ANY(%(client_schemas)s)
+  AND has_schema_privilege(r.oid, n.oid, 'USAGE')
+ORDER BY 3, 1
+"""
+
+
+async def client_schemas(conn: AsyncConnection) -> list[str]:
+    """The per-client schemas of Layer 2 (none before they exist, or for a login that may not read them)."""
+    cur = await conn.execute("SELECT CASE WHEN to_regclass('redkey.client_schemas') IS NULL THEN false"
+                             " ELSE has_table_privilege('redkey.client_schemas', 'SELECT') END")
+    if not (await cur.fetchone())[0]:  # type: ignore[index]
+        return []
+    cur = await conn.execute("SELECT schema_name FROM redkey.client_schemas ORDER BY 1")
+    return [r[0] for r in await cur.fetchall()]
 
 
 async def exposures(conn: AsyncConnection) -> tuple[list[str], list[Exposure]]:
@@ -71,7 +92,8 @@ async def exposures(conn: AsyncConnection) -> tuple[list[str], list[Exposure]]:
     if not roles:
         return [], []
     found: list[Exposure] = []
-    for query in (_RELATIONS, _FUNCTIONS):
-        cur = await conn.execute(query, {"roles": roles})  # type: ignore[arg-type]
+    params = {"roles": roles, "client_schemas": await client_schemas(conn)}
+    for query in (_SCHEMAS, _RELATIONS, _FUNCTIONS):
+        cur = await conn.execute(query, params)  # type: ignore[arg-type]
         found += [Exposure(role, priv, obj) for role, priv, obj in await cur.fetchall()]
     return roles, found

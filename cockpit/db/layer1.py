@@ -75,6 +75,18 @@ class WorkspaceShape:
         return self.columns.get("opportunity", {}).get("stage")
 
 
+async def read_shapes(conn, schemas: list[str]) -> dict[str, WorkspaceShape]:  # type: ignore[no-untyped-def]
+    """The shapes of several schemas in one query, limited to the tables the views read (a schema that
+    does not exist has no columns)."""
+    shapes = {s: WorkspaceShape(s) for s in schemas}
+    query = (_COLUMNS_SQL.replace("n.nspname = %s", "n.nspname = ANY(%s) AND c.relname = ANY(%s)")
+             .replace("SELECT c.relname", "SELECT n.nspname, c.relname"))
+    cur = await conn.execute(query, (list(schemas), list(REQUIRED)))
+    for schema, table, column, typ in await cur.fetchall():
+        shapes[schema].columns.setdefault(table, {})[column] = typ
+    return shapes
+
+
 async def read_shape(conn, schema: str) -> WorkspaceShape:  # type: ignore[no-untyped-def]
     """Read the shape of ``schema`` from pg_catalog (one query)."""
     shape = WorkspaceShape(schema)

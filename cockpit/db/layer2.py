@@ -7,22 +7,27 @@ transaction under an advisory lock, so two processes regenerating at once cannot
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.client_schemas import (
+    apply_client_schemas,
+    by_client,
+    client_sql,
+    drop_stale_client_schemas,
+    fingerprint,
+)
+from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
-from cockpit.db.layer1 import WorkspaceShape, read_shape
-from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, q, view_sql
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
     SEARCHES,
     grants_sql,
+    public_search_function,
     record_trigger,
-    search_function,
-    sort_index_sql,
 )
 from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
@@ -34,9 +39,10 @@ async def load_workspaces(conn: AsyncConnection) -> list[Workspace]:
     cur = await conn.execute(
         "SELECT schema_name, client_id FROM redkey.workspaces ORDER BY client_id, added_at, schema_name")
     rows = await cur.fetchall()
+    shapes = await read_shapes(conn, [schema for schema, _ in rows])
     out = []
     for schema, client in rows:
-        shape = await read_shape(conn, schema)
+        shape = shapes[schema]
         check_shape(shape)
         out.append(Workspace(schema, client, shape))
     return out
@@ -70,18 +76,34 @@ def check_shape(shape: WorkspaceShape) -> None:
 
 
 def generate(workspaces: list[Workspace]) -> list[str]:
-    """Every statement of Layer 2, in order."""
+    """Every statement of Layer 2, in order: each client's schema, then public's (which reads them)."""
     stmts: list[str] = []
-    for w in workspaces:
-        stmts.extend(sort_index_sql(w))
+    for client, stmts_of_client in sorted(generate_clients(workspaces).items()):
+        stmts.extend(stmts_of_client)
+    return stmts + generate_public(workspaces)
+
+
+__all__ = ["fingerprint", "generate", "generate_clients", "generate_public", "load_workspaces", "regenerate"]
+
+
+def generate_clients(workspaces: list[Workspace]) -> dict[str, list[str]]:
+    """Each client's schema of single-branch views (client -> statements)."""
+    return {client: client_sql(client, wss) for client, wss in by_client(workspaces).items()}
+
+
+def generate_public(workspaces: list[Workspace]) -> list[str]:
+    """The statements of public's views, triggers, functions, grants and checks (every client). The
+    views and search functions read the client schemas, which must exist first."""
+    clients = sorted(by_client(workspaces))
+    stmts: list[str] = []
     for view in CONTRACT:
-        stmts.append(view_sql(view, workspaces))
+        stmts.append(public_view_sql(view, clients))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
     stmts.append(ACTIVITY_TRIGGER)
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
-        stmts.append(search_function(view, fn, workspaces))
+        stmts.append(public_search_function(view, fn))
     stmts.extend(grants_sql())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
@@ -151,16 +173,21 @@ def pin_search_paths_sql() -> list[str]:
 END $do$"""]
 
 
-async def regenerate(conn: AsyncConnection) -> list[Workspace]:
-    """Regenerate Layer 2 inside the caller's transaction (the caller commits)."""
+async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Workspace]:
+    """Regenerate Layer 2 inside the caller's transaction (the caller commits).
+
+    public's objects are always regenerated; a client's schema only when its fingerprint changed,
+    unless ``force`` (after a migration, which may have changed what the objects stand on). Recorded
+    in redkey.layer2_generations with the fingerprint of the whole (:func:`fingerprint`)."""
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
-    stmts = generate(workspaces)
-    for stmt in stmts:
+    groups = by_client(workspaces)
+    await apply_client_schemas(conn, groups, force=force)
+    for stmt in generate_public(workspaces):
         await conn.execute(stmt)  # type: ignore[arg-type]
-    digest = hashlib.sha256("\n;\n".join(stmts).encode()).hexdigest()
+    await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
-        ([w.schema for w in workspaces], digest))
+        ([w.schema for w in workspaces], fingerprint(workspaces)))
     await lock_down(conn)  # the generated views and functions got default privileges afresh
     return workspaces

@@ -4,8 +4,9 @@ Files are ``cockpit/db/migrations/NNN_name.sql``, applied in number order, each 
 Re-running is a no-op. A file edited after it was applied is refused (its checksum no longer matches),
 naming the file. A migration whose number is lower than one already applied (from a merged branch) is
 still applied, in order. After migrations, Layer 2 is regenerated when its SQL would differ from the
-last generation, so the views always match the registered workspaces, and the Data API lock-down
-runs last, over everything the migrations and the generation created.
+last generation (by a fingerprint of the generator and the workspace shapes), so the views always
+match the registered workspaces, and the Data API lock-down runs last, over everything the
+migrations and the generation created.
 
 Only transaction-level advisory locks are taken, so the same code is safe through a pooler.
 """
@@ -140,7 +141,9 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     return applied_now
 
 
-REDKEY_ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic")  # the roles the store switches to
+# The field-owning roles, and the store's session roles (members of those, plus the per-client schemas)
+REDKEY_ROLES = ("redkey_readonly", "redkey_operational", "redkey_strategic",
+                "redkey_cockpit_readonly", "redkey_cockpit_operational", "redkey_cockpit_strategic")
 _CREATE_ROLE = re.compile(r"\bCREATE\s+ROLE\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
@@ -259,10 +262,10 @@ async def refresh_layer2(conn: AsyncConnection, *, force: bool = False) -> bool:
     """Regenerate Layer 2 if forced or if the generated SQL changed since the last generation."""
     if not force:
         workspaces = await layer2.load_workspaces(conn)
-        digest = hashlib.sha256("\n;\n".join(layer2.generate(workspaces)).encode()).hexdigest()
+        digest = layer2.fingerprint(workspaces)
         cur = await conn.execute("SELECT sql_sha256 FROM redkey.layer2_generations ORDER BY id DESC LIMIT 1")
         row = await cur.fetchone()
         if row and row[0] == digest:
             return False
-    await layer2.regenerate(conn)
+    await layer2.regenerate(conn, force=force)
     return True

@@ -2,7 +2,8 @@
 
 Layer 1 has one schema per Twenty workspace, so every view is a ``UNION ALL`` with one branch per
 workspace, each carrying its constant ``client_id`` and gated on ``redkey.current_client_id()`` (an
-unscoped session sees nothing). The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
+unscoped session sees nothing). Each client's views live in its own schema
+(:mod:`cockpit.db.client_schemas`); ``public``'s read those, one branch per client. The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
 upgrade renames a column only this generated SQL changes; the view columns — the contract, taken
 from the field registry (:mod:`cockpit.fields`) — never do. Every identifier and literal is quoted by
 ``psycopg.sql``.
@@ -16,6 +17,8 @@ privileges on the view generated from the registry: identity and operational fie
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +58,14 @@ def lit(value: str) -> str:
 def ext_table(view: str) -> str:
     schema, table = EXT_TABLE[view].split(".")  # type: ignore[union-attr]
     return f"{q(schema)}.{q(table)}"
+
+
+def client_schema(client_id: str) -> str:
+    """The schema holding a client's single-branch views (same as SQL ``redkey.client_schema``)."""
+    if re.fullmatch(r"[a-z0-9_]{1,56}", client_id):
+        return "client_" + client_id
+    return ("client_" + re.sub(r"[^a-z0-9_]", "_", client_id.lower())[:47] + "_"
+            + hashlib.sha256(client_id.encode()).hexdigest()[:8])
 
 
 @dataclass(frozen=True)
@@ -207,6 +218,12 @@ REDKEY_ACTIVITY_BRANCH = (
 )
 
 
+def client_activity_branch(client_id: str) -> str:
+    """RedKey's activities of one client, shown only to a session scoped to it."""
+    return (REDKEY_ACTIVITY_BRANCH.rsplit("WHERE", 1)[0]
+            + f"WHERE a.client_id = {lit(client_id)} AND redkey.current_client_id() = {lit(client_id)}")
+
+
 def pipeline_branch(w: Workspace) -> str:
     """Stage vocabulary: the opportunity.stage enum of the workspace, in enum order, with RedKey's
     per-client overrides (label, colour, closed) joined in."""
@@ -225,12 +242,28 @@ def pipeline_branch(w: Workspace) -> str:
     )
 
 
-def view_sql(view: str, workspaces: list[Workspace]) -> str:
+def view_sql(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
+    """The view over ``workspaces`` in schema ``ns``: public (every client, a branch per workspace) or
+    a client's own schema (that client's workspaces only)."""
     if view == "crm_activities":
-        branches = [REDKEY_ACTIVITY_BRANCH] + [b for w in workspaces for b in activity_branches(w)]
+        head = REDKEY_ACTIVITY_BRANCH if ns == "public" else client_activity_branch(workspaces[0].client_id)
+        branches = [head] + [b for w in workspaces for b in activity_branches(w)]
     elif view == "crm_pipeline":
         branches = [pipeline_branch(w) for w in workspaces] or [_empty(view)]
     else:
         branches = [record_branch(view, w) for w in workspaces] or [_empty(view)]
     body = "\nUNION ALL\n".join(branches)
+    return f"CREATE OR REPLACE VIEW {q(ns)}.{view} AS\n{body}"
+
+
+def public_view_sql(view: str, clients: list[str]) -> str:
+    """public's view: one branch per client, reading that client's own view (same columns, same gate),
+    so public shows exactly what the client schemas show; RedKey's activities of a client without a
+    workspace (hence without a schema) come straight from redkey.activities."""
+    branches = [f"SELECT * FROM {q(client_schema(c))}.{view}" for c in clients]
+    if view == "crm_activities":
+        others = (f" AND a.client_id <> ALL (ARRAY[{', '.join(lit(c) for c in clients)}]::text[])"
+                  if clients else "")
+        branches = [REDKEY_ACTIVITY_BRANCH + others] + branches
+    body = "\nUNION ALL\n".join(branches or [_empty(view)])
     return f"CREATE OR REPLACE VIEW public.{view} AS\n{body}"

@@ -120,13 +120,13 @@ def _may(roles: tuple[str, ...]) -> str:
     return "(v_owner OR " + " OR ".join(f"v_{r}" for r in roles) + ")" if roles else "v_owner"
 
 
-def insert_role_check(view: str) -> str:
+def insert_role_check(view: str, ns: str = "public") -> str:
     """What column grants cannot express: a role holding table-wide INSERT from elsewhere (a platform's
     default privileges) still sets only the columns the registry gives its role, and only a creator role
     creates records. The view's owner (migrations, the cockpit's owner session) may set anything."""
     creators = VIEWS[view].creators
     lines = [f"""        v_owner := pg_has_role(v_role, (SELECT c.relowner FROM pg_catalog.pg_class c
-                                         WHERE c.oid = 'public.{view}'::regclass), 'USAGE');""",
+                                         WHERE c.oid = {lit(q(ns) + '.' + view)}::regclass), 'USAGE');""",
              *(f"        v_{r} := pg_has_role(v_role, 'redkey_{r}', 'USAGE');" for r in WRITE_ROLES),
              f"""        IF NOT {_may(creators)} THEN
             RAISE EXCEPTION '{view}: records are created under the {" or ".join(creators)} role, not as %', v_role
@@ -155,7 +155,21 @@ def _creator_hint(view: str) -> str:
 CHANGE_KIND = {"crm_deals": "deal", "crm_contacts": "contact", "crm_companies": "company"}
 
 
-def record_trigger(view: str, workspaces: list[Workspace]) -> str:
+def _own_client_check(ns: str, workspaces: list[Workspace]) -> str:
+    """In a client's own schema: the session must be scoped to that client."""
+    if ns == "public" or not workspaces:
+        return ""
+    client = lit(workspaces[0].client_id)
+    return f"""
+    IF v_client <> {client} THEN
+        RAISE EXCEPTION 'schema % holds the views of client %, but this session is scoped to %', {lit(ns)}, {client}, v_client
+            USING ERRCODE = '42501';
+    END IF;"""
+
+
+def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
+    """The INSTEAD OF trigger of ``ns.view``: public's routes every client's writes; a client's own
+    schema's only that client's (its function lives in that schema)."""
     table = L1_TABLE[view]
     ext = ext_table(view)
     ext_alias = "e"
@@ -169,7 +183,7 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
         assign = _l1_assignments(view, w)
         cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
         vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
-        stage_check = _stage_check() if view == "crm_deals" else ""
+        stage_check = _stage_check(ns) if view == "crm_deals" else ""
         return (f"{stage_check}"
                 f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
                 f"        v_found := true;")
@@ -202,8 +216,8 @@ def record_trigger(view: str, workspaces: list[Workspace]) -> str:
     ext_vals = ", ".join(f"coalesce(NEW.{c}, {defaults[c]})" if c in defaults else f"NEW.{c}" for c in ext_cols)
     fixed = ["id", "client_id", "created_at", "updated_at"] + derived
     stage_log = _stage_log() if view == "crm_deals" else ""
-    stage_check = _stage_check() if view == "crm_deals" else ""
-    name = f"redkey.{view}_write"
+    stage_check = _stage_check(ns) if view == "crm_deals" else ""
+    name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     readonly_msg = ", ".join(fixed)
     kind = CHANGE_KIND[view]
     announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
@@ -219,14 +233,14 @@ DECLARE
     v_strategic boolean;
     v_found boolean := false;
 BEGIN
-{_SCOPE_CHECK}
+{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
 {_ROW_CLIENT_CHECK}
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
-{insert_role_check(view)}
+{insert_role_check(view, ns)}
         NEW.client_id := v_client;
         NEW.id := coalesce(NEW.id, gen_random_uuid());
 {_client_blocks(workspaces, insert_body)}
@@ -266,17 +280,17 @@ BEGIN
     END IF;
 END
 $fn$;
-DROP TRIGGER IF EXISTS {view}_write ON public.{view};
-CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON public.{view}
+DROP TRIGGER IF EXISTS {view}_write ON {q(ns)}.{view};
+CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON {q(ns)}.{view}
     FOR EACH ROW EXECUTE FUNCTION {name}();
 """
 
 
-def _stage_check() -> str:
-    return """        IF NEW.stage_id IS NULL OR NOT EXISTS (SELECT 1 FROM public.crm_pipeline p WHERE p.stage_id = NEW.stage_id) THEN
+def _stage_check(ns: str = "public") -> str:
+    return f"""        IF NEW.stage_id IS NULL OR NOT EXISTS (SELECT 1 FROM {q(ns)}.crm_pipeline p WHERE p.stage_id = NEW.stage_id) THEN
             RAISE EXCEPTION 'unknown stage %', coalesce(NEW.stage_id, 'NULL') USING ERRCODE = '22023',
                 HINT = 'stages for ' || v_client || ': ' ||
-                    (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM public.crm_pipeline p);
+                    (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM {q(ns)}.crm_pipeline p);
         END IF;
 """
 
@@ -293,6 +307,47 @@ def _stage_log() -> str:
                                        'by', coalesce(nullif(current_setting('redkey.actor', true), ''), session_user)));
         END IF;"""
 
+
+def activity_trigger_on(ns: str) -> str:
+    """crm_activities' INSTEAD OF trigger on ``ns``: one function (RedKey's activity log) for every schema."""
+    return f"""
+DROP TRIGGER IF EXISTS crm_activities_write ON {q(ns)}.crm_activities;
+CREATE TRIGGER crm_activities_write INSTEAD OF INSERT OR UPDATE OR DELETE ON {q(ns)}.crm_activities
+    FOR EACH ROW EXECUTE FUNCTION redkey.crm_activities_write();
+"""
+
+
+def move_deal_sql(ns: str = "public") -> str:
+    """crm_move_deal in ``ns``, over that schema's crm_deals and crm_pipeline."""
+    v = q(ns)
+    return f"""
+CREATE OR REPLACE FUNCTION {v}.crm_move_deal(p_deal_id uuid, p_stage_id text)
+RETURNS TABLE (deal_id uuid, from_stage text, to_stage text)
+LANGUAGE plpgsql SECURITY DEFINER {SEARCH_PATH} AS $fn$
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_from text;
+BEGIN
+{_SCOPE_CHECK}
+    SELECT d.stage_id INTO v_from FROM {v}.crm_deals d WHERE d.id = p_deal_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'deal % not found for client %', p_deal_id, v_client USING ERRCODE = 'P0002';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM {v}.crm_pipeline p WHERE p.stage_id = p_stage_id) THEN
+        RAISE EXCEPTION 'unknown stage %', coalesce(p_stage_id, 'NULL') USING ERRCODE = '22023',
+            HINT = 'stages for ' || v_client || ': ' ||
+                (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM {v}.crm_pipeline p);
+    END IF;
+    IF v_from IS DISTINCT FROM p_stage_id THEN
+        UPDATE {v}.crm_deals d SET stage_id = p_stage_id WHERE d.id = p_deal_id;
+    END IF;
+    RETURN QUERY SELECT p_deal_id, v_from, p_stage_id;
+END
+$fn$;
+"""
+
+
+MOVE_DEAL = move_deal_sql()
 
 ACTIVITY_TRIGGER = """
 CREATE OR REPLACE FUNCTION redkey.crm_activities_write() RETURNS trigger
@@ -365,36 +420,7 @@ BEGIN
     END IF;
 END
 $fn$;
-DROP TRIGGER IF EXISTS crm_activities_write ON public.crm_activities;
-CREATE TRIGGER crm_activities_write INSTEAD OF INSERT OR UPDATE OR DELETE ON public.crm_activities
-    FOR EACH ROW EXECUTE FUNCTION redkey.crm_activities_write();
-"""
-
-MOVE_DEAL = """
-CREATE OR REPLACE FUNCTION public.crm_move_deal(p_deal_id uuid, p_stage_id text)
-RETURNS TABLE (deal_id uuid, from_stage text, to_stage text)
-LANGUAGE plpgsql SECURITY DEFINER """ + SEARCH_PATH + """ AS $fn$
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_from text;
-BEGIN
-""" + _SCOPE_CHECK + """
-    SELECT d.stage_id INTO v_from FROM public.crm_deals d WHERE d.id = p_deal_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'deal % not found for client %', p_deal_id, v_client USING ERRCODE = 'P0002';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM public.crm_pipeline p WHERE p.stage_id = p_stage_id) THEN
-        RAISE EXCEPTION 'unknown stage %', coalesce(p_stage_id, 'NULL') USING ERRCODE = '22023',
-            HINT = 'stages for ' || v_client || ': ' ||
-                (SELECT string_agg(p.stage_id, ', ' ORDER BY p.position) FROM public.crm_pipeline p);
-    END IF;
-    IF v_from IS DISTINCT FROM p_stage_id THEN
-        UPDATE public.crm_deals d SET stage_id = p_stage_id WHERE d.id = p_deal_id;
-    END IF;
-    RETURN QUERY SELECT p_deal_id, v_from, p_stage_id;
-END
-$fn$;
-"""
+""" + activity_trigger_on("public")
 
 
 PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
@@ -402,7 +428,7 @@ MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is
 COMPANY_MATCHES = 1000  # companies whose people a contact search includes (a query this broad fills a page anyway)
 
 
-def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
+def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "public") -> str:
     """A SECURITY DEFINER list/search over one record view, ordered by the view's sort key (name) with
     keyset paging. With a query: prefix matching on Twenty's ``searchVector`` (GIN).
 
@@ -445,22 +471,22 @@ def search_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
             f" ORDER BY t.k, t.id)")
     sort_col = "full_name" if view == "crm_contacts" else "name"
-    empty = "SELECT * FROM public." + view + " WHERE false"
+    empty = f"SELECT * FROM {q(ns)}.{view} WHERE false"
 
     def wrap(branches: list[str]) -> str:
         body = "\nUNION ALL\n".join(branches) if branches else empty
         return f"SELECT * FROM (\n{body}\n) s ORDER BY {sort_col}, id LIMIT $5"
 
     return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
+CREATE OR REPLACE FUNCTION {q(ns)}.{fn}(p_query text, p_limit integer DEFAULT 50,
                                        p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
-RETURNS SETOF public.{view}
+RETURNS SETOF {q(ns)}.{view}
 LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
 DECLARE
     v_client text := redkey.current_client_id();
     v_query tsquery := redkey.prefix_tsquery(p_query);
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
-    v_rows public.{view}[];
+    v_rows {q(ns)}.{view}[];
     v_found integer;
 BEGIN
     IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
@@ -492,6 +518,29 @@ $fn$;
 """
 
 
+def public_search_function(view: str, fn: str) -> str:
+    """public's search: the session's client's own search function (its schema holds that client's
+    branches only); nothing for an unscoped session or a client without a workspace."""
+    return f"""
+CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
+                                       p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
+RETURNS SETOF public.{view}
+LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_schema text;
+BEGIN
+    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = v_client;
+    IF v_schema IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}($1, $2, $3, $4)', v_schema)
+        USING p_query, p_limit, p_after, p_after_id;
+END
+$fn$;
+"""
+
+
 SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_companies",
             "crm_deals": "crm_search_deals"}
 
@@ -511,11 +560,12 @@ def sort_index_sql(w: Workspace) -> list[str]:
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
 
 
-def grants_sql() -> list[str]:
-    """Privileges on the stable views, from the field registry: SELECT to every role; column-level
+def grants_sql(ns: str = "public") -> list[str]:
+    """Privileges on the stable views of ``ns``, from the field registry: SELECT to every role; column-level
     UPDATE and INSERT to the role that owns each column; DELETE to the view's deleter. Everything the
     roles held before is revoked first, so a field that changes owner loses its old grant."""
-    views = ", ".join(f"public.{v}" for v in CONTRACT)
+    s = q(ns)
+    views = ", ".join(f"{s}.{v}" for v in CONTRACT)
     out = [f"REVOKE ALL ON {views} FROM PUBLIC",
            f"REVOKE ALL ON {views} FROM {_ROLES}",
            f"GRANT SELECT ON {views} TO {_ROLES}"]
@@ -523,15 +573,15 @@ def grants_sql() -> list[str]:
         for role in WRITE_ROLES:
             cols = insertable_by(role, view)
             if cols:
-                out.append(f"GRANT INSERT ({', '.join(cols)}) ON public.{view} TO redkey_{role}")
+                out.append(f"GRANT INSERT ({', '.join(cols)}) ON {s}.{view} TO redkey_{role}")
             cols = updatable_by(role, view)
             if cols:
-                out.append(f"GRANT UPDATE ({', '.join(cols)}) ON public.{view} TO redkey_{role}")
+                out.append(f"GRANT UPDATE ({', '.join(cols)}) ON {s}.{view} TO redkey_{role}")
         if meta.deleter:
-            out.append(f"GRANT DELETE ON public.{view} TO redkey_{meta.deleter}")
-    out.append("REVOKE ALL ON FUNCTION public.crm_move_deal(uuid, text) FROM PUBLIC")
-    out.append("GRANT EXECUTE ON FUNCTION public.crm_move_deal(uuid, text) TO redkey_strategic")
+            out.append(f"GRANT DELETE ON {s}.{view} TO redkey_{meta.deleter}")
+    out.append(f"REVOKE ALL ON FUNCTION {s}.crm_move_deal(uuid, text) FROM PUBLIC")
+    out.append(f"GRANT EXECUTE ON FUNCTION {s}.crm_move_deal(uuid, text) TO redkey_strategic")
     for fn in SEARCHES.values():
-        out.append(f"REVOKE ALL ON FUNCTION public.{fn}(text, integer, text, uuid) FROM PUBLIC")
-        out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}(text, integer, text, uuid) TO {_ROLES}")
+        out.append(f"REVOKE ALL ON FUNCTION {s}.{fn}(text, integer, text, uuid) FROM PUBLIC")
+        out.append(f"GRANT EXECUTE ON FUNCTION {s}.{fn}(text, integer, text, uuid) TO {_ROLES}")
     return out

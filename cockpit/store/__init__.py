@@ -37,6 +37,7 @@ from cockpit.store.schema_doc import SchemaDocRepo
 from cockpit.store.sequences import SequencesRepo
 from cockpit.store.tasks import TasksRepo
 from cockpit.store.work import WorkRepo
+from cockpit.store.workspace_registry import WorkspaceRegistryRepo
 
 
 class Store:
@@ -136,6 +137,10 @@ class Store:
     @cached_property
     def calendar(self) -> CalendarRepo:
         return CalendarRepo(self.db, self.mail)
+
+    @cached_property
+    def workspace_registry(self) -> WorkspaceRegistryRepo:
+        return WorkspaceRegistryRepo(self.db)
 
     @cached_property
     def admin(self) -> AdminRepo:

@@ -74,7 +74,7 @@ class AdminRepo:
                 "INSERT INTO redkey.workspaces (schema_name, client_id, label, is_fixture) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (schema_name) DO UPDATE SET label = coalesce(EXCLUDED.label, redkey.workspaces.label)",
                 (schema, client_id, label, is_fixture))
-            await layer2.regenerate(conn)
+            await layer2.regenerate(conn, force=False)
         info = [w for w in await self.workspaces() if w.schema_name == schema]
         return info[0]
 

@@ -76,7 +76,7 @@ class ArloRepo:
                              w.record_id, f"enrich:{w.record_id}:{w.fields.get('enriched_at')}", Jsonb(w.properties)))
                     outcome.written.append(w.record_id)
                 except psycopg.Error as exc:
-                    outcome.failed[w.record_id] = str(explain_write_error(exc, role="redkey_operational",
+                    outcome.failed[w.record_id] = str(explain_write_error(exc, role="redkey_cockpit_operational",
                                                                           columns=cols))
         return outcome
 

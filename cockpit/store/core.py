@@ -3,7 +3,9 @@
 Every store call runs in one transaction that first sets, transaction-locally, the client scope
 (``redkey.client_id``), the role (``redkey_readonly`` / ``redkey_operational`` / ``redkey_strategic``),
 who is acting (``redkey.source``/``redkey.actor``, recorded on logged activities) and the statement
-timeout, so the same code is right behind a transaction pooler. Nothing leaks
+timeout, so the same code is right behind a transaction pooler, and puts the client's own schema of
+single-branch views first on the search path (the SQL names views unqualified; see
+:mod:`cockpit.db.client_schemas`). Nothing leaks
 between pooled connections. Database errors leave the store as :class:`~cockpit.errors.CockpitError`
 with a message fit for the user.
 """
@@ -21,16 +23,19 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel
 
 from cockpit.db.connect import explain_db_error, explain_write_error
+from cockpit.db.views import client_schema, q
 from cockpit.errors import CockpitError, DatabaseUnavailable, ScopeError
 from cockpit.models import Page, Role
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
+# The store's session roles: the field-owning roles (redkey_readonly, ...) plus USAGE on the per-client
+# schemas, which client-bound logins and Data API callers never get.
 ROLE_NAMES: dict[str, str | None] = {
-    "readonly": "redkey_readonly",
-    "operational": "redkey_operational",
-    "strategic": "redkey_strategic",
+    "readonly": "redkey_cockpit_readonly",
+    "operational": "redkey_cockpit_operational",
+    "strategic": "redkey_cockpit_strategic",
     "owner": None,  # the login role: RedKey's own bookkeeping tables, migrations, admin
 }
 
@@ -93,9 +98,12 @@ class Db:
                         "SELECT set_config('redkey.client_id', %s, true), set_config('redkey.source', %s, true),"
                         " set_config('redkey.actor', %s, true)"
                         + (", set_config('role', %s, true)" if role_name else "")
-                        + (", set_config('statement_timeout', %s, true)" if timeout_ms else ""),
+                        + (", set_config('statement_timeout', %s, true)" if timeout_ms else "")
+                        + (", set_config('search_path', %s || ', ' || current_setting('search_path'), true)"
+                           if self.client_id else ""),
                         (self.client_id or "", self.source, self.actor or "")
-                        + ((role_name,) if role_name else ()) + ((str(timeout_ms),) if timeout_ms else ()))
+                        + ((role_name,) if role_name else ()) + ((str(timeout_ms),) if timeout_ms else ())
+                        + ((q(client_schema(self.client_id)),) if self.client_id else ()))
                     yield conn
         except CockpitError:
             raise

@@ -15,7 +15,7 @@ from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, R
 from cockpit.imports.models import AUTO_RULE, Existing, Progress
 from cockpit.store.core import Db
 
-AS_OPERATIONAL = "SELECT set_config('role', 'redkey_operational', true)"
+AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
 IMPORT_TIMEOUT = "10min"
 

@@ -1,0 +1,151 @@
+"""Per-client schemas: each client's copy of Layer 2, built over that client's workspaces only.
+
+``public.crm_*`` has one ``UNION ALL`` branch per registered workspace, so every query plans every
+client's branches. For each client with a workspace the generator also creates the schema
+``client_<id>`` (:func:`cockpit.db.views.client_schema`) holding the same views (same columns, same
+``redkey.current_client_id()`` gate, so they fail closed too), the same INSTEAD OF triggers, check
+and column grants, ``crm_move_deal`` and the search functions — over one client's branches. The store
+puts that schema before ``public`` on its search path per transaction; everything it names
+unqualified then plans one client.
+
+Only the store's session roles (``redkey_cockpit_*``) and the owner have USAGE on these schemas;
+client-bound logins and Data API callers hold the field-owning roles at most, so PostgreSQL skips a
+client schema on their search path and they read ``public.crm_*``.
+
+Each client's fingerprint (generator and workspace shapes) is kept in ``redkey.client_schemas``: a
+regeneration generates and runs only the clients whose fingerprint changed (registering a workspace re-runs public and that client), and drops the schema of a
+client that has no workspace left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from psycopg import AsyncConnection
+
+from cockpit.db.views import CONTRACT, Workspace, client_schema, lit, q, view_sql
+from cockpit.db.writes import (
+    SEARCHES,
+    activity_trigger_on,
+    grants_sql,
+    move_deal_sql,
+    record_trigger,
+    search_function,
+    sort_index_sql,
+)
+
+# The roles that may reach a client's schema: the store's sessions (members of the field-owning roles).
+SESSION_ROLES = ("redkey_cockpit_readonly", "redkey_cockpit_operational", "redkey_cockpit_strategic")
+# Supabase's Data API roles: never given anything here (revoked in case a default privilege granted it).
+API_ROLES = ("anon", "authenticated")
+
+
+def by_client(workspaces: list[Workspace]) -> dict[str, list[Workspace]]:
+    grouped: dict[str, list[Workspace]] = defaultdict(list)
+    for w in workspaces:
+        grouped[w.client_id].append(w)
+    return dict(grouped)
+
+
+def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
+    """Every statement of one client's schema, in order (``workspaces`` are that client's)."""
+    ns = client_schema(client_id)
+    s = q(ns)
+    out = [f"CREATE SCHEMA IF NOT EXISTS {s}",
+           f"COMMENT ON SCHEMA {s} IS {lit(f'RedKey: the stable views of client {client_id}, generated (one branch per workspace of this client)')}",
+           f"REVOKE ALL ON SCHEMA {s} FROM PUBLIC",
+           f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
+    for w in workspaces:
+        out.extend(sort_index_sql(w))
+    for view in CONTRACT:
+        out.append(view_sql(view, workspaces, ns))
+    for view in ("crm_contacts", "crm_companies", "crm_deals"):
+        out.append(record_trigger(view, workspaces, ns))
+    out.append(activity_trigger_on(ns))
+    out.append(move_deal_sql(ns))
+    for view, fn in SEARCHES.items():
+        out.append(search_function(view, fn, workspaces, ns))
+    out.extend(grants_sql(ns))
+    for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()"):
+        out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
+    out.append(f"""DO $do$ DECLARE r text; BEGIN
+    FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY (ARRAY[{', '.join(lit(r) for r in API_ROLES)}]) LOOP
+        EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', {lit(ns)}, r);
+        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', {lit(ns)}, r);
+        EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I', {lit(ns)}, r);
+    END LOOP;
+END $do$""")
+    return out
+
+
+# What the generated SQL is made from besides the workspaces: the generator's own source.
+_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py")
+GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
+                                    for p in _SOURCES)).hexdigest()
+
+
+def fingerprint(workspaces: list[Workspace], scope: str = "") -> str:
+    """A digest of everything the generated SQL over ``workspaces`` depends on (the generator and the
+    workspaces' shapes): equal fingerprints, equal SQL, without generating it."""
+    h = hashlib.sha256(f"{GENERATOR}\n{scope}\n".encode())
+    for w in workspaces:
+        h.update(json.dumps([w.schema, w.client_id, w.shape.columns], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Workspace]], *, force: bool) -> list[str]:
+    """Bring the client schemas in line with ``groups`` (client -> its workspaces) inside the caller's
+    transaction: generate and run a client's SQL when its fingerprint changed (or ``force``) or its
+    schema is gone. Returns the clients whose schema was (re)generated."""
+    cur = await conn.execute(
+        "SELECT c.client_id, c.schema_name, c.sql_sha256, to_regnamespace(c.schema_name) IS NOT NULL"
+        " FROM redkey.client_schemas c")
+    known = {client: (schema, sha, present) for client, schema, sha, present in await cur.fetchall()}
+    names: dict[str, str] = {}
+    for client in groups:
+        ns = client_schema(client)
+        if ns in names:
+            raise ValueError(f"clients {names[ns]!r} and {client!r} map to the same schema {ns}")
+        names[ns] = client
+    done = []
+    for client, wss in groups.items():
+        sha = fingerprint(wss, client)
+        schema, old_sha, present = known.get(client, (None, None, False))
+        if not force and present and old_sha == sha:
+            continue
+        stmts = client_sql(client, wss)
+        if schema and schema != client_schema(client):
+            await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")  # type: ignore[arg-type]
+        for stmt in stmts:
+            await conn.execute(stmt)  # type: ignore[arg-type]
+        await conn.execute(
+            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256) VALUES (%s, %s, %s)"
+            " ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,"
+            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()",
+            (client, client_schema(client), sha))
+        done.append(client)
+    return done
+
+
+async def drop_stale_client_schemas(conn: AsyncConnection, clients: set[str]) -> list[str]:
+    """Drop the schemas of clients not in ``clients`` (run after public stopped reading them)."""
+    cur = await conn.execute("SELECT client_id, schema_name FROM redkey.client_schemas")
+    gone = [(c, s) for c, s in await cur.fetchall() if c not in clients]
+    for client, schema in gone:
+        await drop_client_schema(conn, client, schema)
+    return [c for c, _ in gone]
+
+
+async def drop_client_schema(conn: AsyncConnection, client_id: str, schema: str | None = None) -> None:
+    """Drop a client's schema and everything the generator put in it, and forget it."""
+    await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema or client_schema(client_id))} CASCADE")  # type: ignore[arg-type]
+    await conn.execute("DELETE FROM redkey.client_schemas WHERE client_id = %s", (client_id,))
+
+
+async def known_schemas(conn: AsyncConnection) -> list[str]:
+    """The client schemas recorded (for a full reset)."""
+    cur = await conn.execute("SELECT schema_name FROM redkey.client_schemas ORDER BY 1")
+    return [r[0] for r in await cur.fetchall()]
