@@ -36,6 +36,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
@@ -165,6 +166,7 @@ class Navigator:
         self._go_targets: list[tuple[str, str, str]] | None = None
         self._typeahead: list[events.Key] | None = None
         self._typeahead_deadline = 0.0
+        self._typing: weakref.ref[Input] | None = None  # the field the user opened or typed into
         # jumps between modes, (from, to): Esc on the screen jumped to goes back to the one it came from,
         # whose cursor and scroll were left as they were
         self.back_stack: list[tuple[str, str]] = []
@@ -247,19 +249,35 @@ class Navigator:
 
     def leave_field(self) -> None:
         """Take the focus out of a text field (before a modal opens, so it does not return there)."""
+        self._typing = None
         if self.typing_in_input():
             leave = getattr(self.app.screen, "leave_input", None)
             if leave is None or not leave():
                 self.app.screen.set_focus(None)
 
+    def open_field(self, field: Input) -> None:
+        """Focus ``field`` at once for typing: the key that opened it (``/``, ``n``) is not typed into it,
+        and every key after it is, ``g`` and ``q`` included, until Esc or Enter."""
+        field.screen.set_focus(field)
+        self._typing = weakref.ref(field)
+
     def _hand_back(self, event: events.Key) -> bool:
-        """An empty field marked ``-hands-back`` gives the navigation keys to the screen: ``g p``, ``q``,
-        ``:`` and ``?`` in an empty path field go where they go everywhere else."""
+        """The rule for text fields of the screens (not dialogs): a field the user opened with its key
+        (:meth:`open_field`) or has typed into takes every key; a field that merely has the focus (the
+        screen put it there, or it came back to it) hands ``g``, ``q``, ``:`` and ``?`` to the screen
+        while it is empty, and starts taking every key at the first other one typed."""
         focused = self.app.focused
-        if (isinstance(focused, Input) and focused.has_class("-hands-back") and not focused.value
-                and event.key in HAND_BACK_KEYS):
+        if not isinstance(focused, Input) or isinstance(focused.screen, ModalScreen):
+            if self._typeahead is None:  # an opener's field may not have the focus yet
+                self._typing = None
+            return False
+        if self._typing is not None and self._typing() is focused:
+            return False
+        if not focused.value and event.key in HAND_BACK_KEYS:
             self.leave_field()
             return True
+        if event.is_printable:
+            self._typing = weakref.ref(focused)
         return False
 
     def _typeahead_hold(self, event: events.Key) -> bool:
@@ -547,10 +565,18 @@ class CockpitApp(App[None]):
         """Esc in a text field that does nothing else with it gives the keys back to the screen (so
         ``g``, ``?``, ``q`` work again) instead of trapping the user in the field: to the place the screen
         names (its ``leave_input()``), else to no widget."""
-        if self.navigator.typing_in_input():
-            leave = getattr(self.screen, "leave_input", None)
-            if leave is None or not leave():
-                self.screen.set_focus(None)
+        self.navigator.leave_field()
+
+    def open_field(self, field: Input) -> None:
+        """What a screen's key that opens a text field calls (see :meth:`Navigator.open_field`)."""
+        self.navigator.open_field(field)
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Every dialog opened over a screen closes back to the screen's list, never into a text field
+        (a key typed next would land in it)."""
+        if self.screen_stack and not isinstance(self.screen, ModalScreen):
+            self.navigator.leave_field()
+        return super().push_screen(*args, **kwargs)
 
     def action_command_palette(self) -> None:
         self.navigator.leave_field()  # the palette closes back to the screen, not into a field

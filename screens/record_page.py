@@ -81,6 +81,8 @@ def activity_line(a: Activity) -> Text:
 class RecordPage(ModalScreen[None]):
     """A record's page over the current screen; esc closes, enter opens the highlighted line."""
 
+    AUTO_FOCUS = "#page-links"  # enter opens the highlighted line, also after a dialog over the page closes
+
     # A modal screen stops the app's bindings: the palette, undo, tell and help are bound here again.
     BINDINGS = [Binding("escape,q", "close", "Close"), Binding("e", "edit", "Edit"), Binding("u", "app.undo", "Undo"),
                 Binding("colon", "app.command_palette", "Commands", key_display=":"),
@@ -196,7 +198,7 @@ class RecordPage(ModalScreen[None]):
             ol.add_option(Option(text, id=key, disabled=opener is None))
             if opener is not None:
                 self.links[key] = opener
-        if self.focused is None:
+        if self.focused is not ol:
             ol.focus()
         # a reload keeps the highlighted line (when it is still there), else the first openable one
         keep = next((i for i, (k, _t, o) in enumerate(lines) if k == was and o is not None), None)
