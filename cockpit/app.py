@@ -53,6 +53,7 @@ from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
 from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
+from screens.fields import FieldKeys
 from screens.palette import CockpitProvider
 from styles import STYLES
 
@@ -155,7 +156,6 @@ class ReportingWorkers(WorkerManager):
 
 TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
 TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
-HAND_BACK_KEYS = frozenset({"g", "q", "colon", "question_mark"})
 
 
 class Navigator:
@@ -166,7 +166,7 @@ class Navigator:
         self._go_targets: list[tuple[str, str, str]] | None = None
         self._typeahead: list[events.Key] | None = None
         self._typeahead_deadline = 0.0
-        self._typing: weakref.ref[Input] | None = None  # the field the user opened or typed into
+        self.fields = FieldKeys()  # which keys a text field takes
         # jumps between modes, (from, to): Esc on the screen jumped to goes back to the one it came from,
         # whose cursor and scroll were left as they were
         self.back_stack: list[tuple[str, str]] = []
@@ -249,36 +249,10 @@ class Navigator:
 
     def leave_field(self) -> None:
         """Take the focus out of a text field (before a modal opens, so it does not return there)."""
-        self._typing = None
-        if self.typing_in_input():
-            leave = getattr(self.app.screen, "leave_input", None)
-            if leave is None or not leave():
-                self.app.screen.set_focus(None)
-
-    def open_field(self, field: Input) -> None:
-        """Focus ``field`` at once for typing: the key that opened it (``/``, ``n``) is not typed into it,
-        and every key after it is, ``g`` and ``q`` included, until Esc or Enter."""
-        field.screen.set_focus(field)
-        self._typing = weakref.ref(field)
+        self.fields.leave(self.app)
 
     def _hand_back(self, event: events.Key) -> bool:
-        """The rule for text fields of the screens (not dialogs): a field the user opened with its key
-        (:meth:`open_field`) or has typed into takes every key; a field that merely has the focus (the
-        screen put it there, or it came back to it) hands ``g``, ``q``, ``:`` and ``?`` to the screen
-        while it is empty, and starts taking every key at the first other one typed."""
-        focused = self.app.focused
-        if not isinstance(focused, Input) or isinstance(focused.screen, ModalScreen):
-            if self._typeahead is None:  # an opener's field may not have the focus yet
-                self._typing = None
-            return False
-        if self._typing is not None and self._typing() is focused:
-            return False
-        if not focused.value and event.key in HAND_BACK_KEYS:
-            self.leave_field()
-            return True
-        if event.is_printable:
-            self._typing = weakref.ref(focused)
-        return False
+        return self.fields.hands_back(self.app, event, holding=self._typeahead is not None)
 
     def _typeahead_hold(self, event: events.Key) -> bool:
         held = self._typeahead
@@ -568,8 +542,8 @@ class CockpitApp(App[None]):
         self.navigator.leave_field()
 
     def open_field(self, field: Input) -> None:
-        """What a screen's key that opens a text field calls (see :meth:`Navigator.open_field`)."""
-        self.navigator.open_field(field)
+        """What a screen's key that opens a text field calls (see :meth:`FieldKeys.open`)."""
+        self.navigator.fields.open(field)
 
     def push_screen(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Every dialog opened over a screen closes back to the screen's list, never into a text field
