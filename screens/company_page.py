@@ -3,6 +3,7 @@ people and deals (each openable) and its timeline."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -31,11 +32,11 @@ class CompanyData:
 
 
 async def load_company(store: "Store", company_id: UUID) -> CompanyData:
-    company = await store.crm.company(company_id)
-    return CompanyData(company, await store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
-                       await store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT),
-                       await store.crm.pipeline(),
-                       (await store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT)).items)
+    company, people, deals, stages, acts = await asyncio.gather(
+        store.crm.company(company_id), store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
+        store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT), store.crm.pipeline(),
+        store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT))
+    return CompanyData(company, people, deals, stages, acts.items)
 
 
 class CompanyPage(RecordPage):

@@ -4,6 +4,7 @@ the deal terms and strategic fields editable (``e``, under the strategic role), 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -38,11 +39,15 @@ class DealData:
 
 
 async def load_deal(store: "Store", deal_id: UUID) -> DealData:
+    async def none() -> None:
+        return None
+
     deal = await store.crm.deal(deal_id)
-    contact = await store.crm.contact(deal.contact_id) if deal.contact_id else None
-    company = await store.crm.company(deal.company_id) if deal.company_id else None
-    acts = (await store.activity.activities_page(deal_id=deal_id, limit=TIMELINE)).items
-    return DealData(deal, await store.crm.pipeline(), contact, company, acts)
+    contact, company, acts, stages = await asyncio.gather(
+        store.crm.contact(deal.contact_id) if deal.contact_id else none(),
+        store.crm.company(deal.company_id) if deal.company_id else none(),
+        store.activity.activities_page(deal_id=deal_id, limit=TIMELINE), store.crm.pipeline())
+    return DealData(deal, stages, contact, company, acts.items)
 
 
 class DealPage(RecordPage):

@@ -21,7 +21,10 @@ from screens.pipeline import PipelineScreen
 from tests.tui_support import fixed_clock, scoped_rows, screen_text, wait_until
 
 VOLTA = "Volta Energy — Pilot"
-LIVE = 2.0  # seconds a change announced with NOTIFY may take to reach the open page
+# Seconds a change announced with NOTIFY may take to reach the open page here: the 2 s target (measured by
+# bench/live_feed.py on a quiet machine) with room for a loaded test machine, where a page's reload alone
+# has taken 2.5 s.
+LIVE = 6.0
 
 
 @pytest.fixture
@@ -103,7 +106,7 @@ async def test_deal_page_shows_changes_made_elsewhere_and_its_deletion(settings,
         [(schema,)] = await (await conn.execute(
             "SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")).fetchall()
         await conn.execute(f'UPDATE "{schema}".opportunity SET "deletedAt" = now() WHERE id = %s', (deal_id,))
-        await wait_until(pilot, lambda: page.gone, timeout=1.0 * 3 + 1, what="the deletion seen by the poll")
+        await wait_until(pilot, lambda: page.gone, timeout=LIVE + 1.0, what="the deletion seen by the poll")
         text = _page_text(page)
         assert "no longer exists" in text and "81,250" not in text and VOLTA not in text
         await pilot.press("e", "m")  # nothing left to edit or move: no error, nothing opens
