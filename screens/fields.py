@@ -13,7 +13,7 @@ from typing import Any
 
 from textual import events
 from textual.screen import ModalScreen
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 
 HAND_BACK_KEYS = frozenset({"g", "q", "colon", "question_mark"})
 
@@ -34,7 +34,7 @@ class FieldKeys:
         """Take the focus out of a text field: to the place the screen names (its ``leave_input()``),
         else to no widget."""
         self._typing = None
-        if isinstance(app.focused, (Input, TextArea)):
+        if app.navigator.typing_in_input():  # an Input or a TextArea
             leave = getattr(app.screen, "leave_input", None)
             if leave is None or not leave():
                 app.screen.set_focus(None)

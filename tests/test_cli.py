@@ -104,3 +104,27 @@ def test_demo_then_list(empty_db_url: str, tmp_path: Path) -> None:
     assert "bezeliq" in proc.stdout and "northwind" in proc.stdout
     proc = cockpit("demo", "--deals", "-5", env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_every_feature_subcommand_is_mapped_to_its_module_and_loaded_only_when_used() -> None:
+    """Starting `cockpit` imports no feature's CLI module; each module's commands are named in
+    EXTENSIONS (a command missing there would be unreachable), and `--help` lists them all."""
+    code = (
+        "import sys, click\n"
+        "from cockpit import cli\n"
+        "before = set(cli.main.commands)\n"
+        "assert not [m for m in cli.EXTENSIONS.values() if m in sys.modules], 'imported at start'\n"
+        "for name, module in cli.EXTENSIONS.items():\n"
+        "    assert cli.main.get_command(click.Context(cli.main), name) is not None, name\n"
+        "    assert module in sys.modules, module\n"
+        "added = set(cli.main.commands) - before\n"
+        "assert added == set(cli.EXTENSIONS), sorted(added ^ set(cli.EXTENSIONS))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    listed = cockpit("--help")
+    assert listed.returncode == 0, listed.stderr
+    for name in ("import", "tell", "calendar", "work", "workspace"):
+        assert f"  {name} " in listed.stdout, listed.stdout
+    unknown = cockpit("no-such-command")
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr

@@ -26,7 +26,18 @@ from pathlib import Path
 
 from psycopg import AsyncConnection
 
-from cockpit.db.views import CONTRACT, Workspace, client_schema, lit, q, view_sql
+from cockpit.db.board import board_functions, board_index_sql
+from cockpit.db.views import (
+    CONTRACT,
+    EXPRS,
+    L1_TABLE,
+    Workspace,
+    client_schema,
+    lit,
+    q,
+    view_sql,
+)
+from cockpit.db.words import WORD_COLUMNS, word_index_sql
 from cockpit.db.writes import (
     SEARCHES,
     activity_trigger_on,
@@ -60,6 +71,9 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
            f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
     for w in workspaces:
         out.extend(sort_index_sql(w))
+        out.extend(board_index_sql(w))
+        for view in WORD_COLUMNS:
+            out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
     for view in CONTRACT:
         out.append(view_sql(view, workspaces, ns))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
@@ -69,6 +83,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
     out.extend(grants_sql(ns))
+    out.extend(board_functions(workspaces, ns))
     for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()"):
         out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
     out.append(f"""DO $do$ DECLARE r text; BEGIN
@@ -82,7 +97,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/board.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py",
+            "db/words.py", "fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
@@ -118,16 +134,22 @@ async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Wor
             continue
         stmts = client_sql(client, wss)
         if schema and schema != client_schema(client):
-            await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")  # type: ignore[arg-type]
-        for stmt in stmts:
-            await conn.execute(stmt)  # type: ignore[arg-type]
-        await conn.execute(
-            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256) VALUES (%s, %s, %s)"
+            stmts.insert(0, f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")
+        stmts.append(
+            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256)"
+            f" VALUES ({lit(client)}, {lit(client_schema(client))}, {lit(sha)})"
             " ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,"
-            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()",
-            (client, client_schema(client), sha))
+            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()")
+        await run_batch(conn, stmts)
         done.append(client)
     return done
+
+
+async def run_batch(conn: AsyncConnection, stmts: list[str]) -> None:
+    """Run generated statements (no parameters) in one round trip, in order, inside the caller's
+    transaction: the first that fails raises and the transaction is rolled back whole."""
+    if stmts:
+        await conn.execute(";\n".join(stmts))  # type: ignore[arg-type]
 
 
 async def drop_stale_client_schemas(conn: AsyncConnection, clients: set[str]) -> list[str]:

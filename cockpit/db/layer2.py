@@ -11,16 +11,18 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import public_board_functions
 from cockpit.db.client_schemas import (
     apply_client_schemas,
     by_client,
     client_sql,
     drop_stale_client_schemas,
     fingerprint,
+    run_batch,
 )
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
-from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
@@ -105,6 +107,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
     stmts.extend(grants_sql())
+    stmts.extend(public_board_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
     return stmts
@@ -182,12 +185,13 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
-    await apply_client_schemas(conn, groups, force=force)
-    for stmt in generate_public(workspaces):
-        await conn.execute(stmt)  # type: ignore[arg-type]
+    rebuilt = await apply_client_schemas(conn, groups, force=force)
+    await run_batch(conn, generate_public(workspaces))
     await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
         ([w.schema for w in workspaces], fingerprint(workspaces)))
-    await lock_down(conn)  # the generated views and functions got default privileges afresh
+    # The generated views and functions got default privileges afresh: public's and redkey's objects,
+    # and the client schemas rebuilt now (the others were not touched).
+    await lock_down(conn, [client_schema(c) for c in rebuilt])
     return workspaces

@@ -14,6 +14,7 @@ read.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from cockpit.db.views import (
@@ -79,13 +80,16 @@ def write_expr(view: str, f: Field, w: Workspace) -> str:
     return f"coalesce(NEW.{f.name}, '')" if f.type == "text" else f"NEW.{f.name}"
 
 
+@functools.lru_cache(maxsize=None)
+def _l1_writable(view: str) -> tuple[Field, ...]:
+    return tuple(f for f in fields_of(view) if f.l1 and f.writable)
+
+
 def _l1_assignments(view: str, w: Workspace) -> dict[str, tuple[str, str]]:
     """Writable view column -> (Layer 1 column, SQL computing its new value from NEW), for the Layer 1
     columns this workspace has."""
     out: dict[str, tuple[str, str]] = {}
-    for f in fields_of(view):
-        if not f.l1 or not f.writable:
-            continue
+    for f in _l1_writable(view):
         l1 = w.shape.pick(L1_TABLE[view], *f.l1)  # type: ignore[arg-type]
         if l1:
             out[f.name] = (l1, write_expr(view, f, w))
