@@ -41,6 +41,7 @@ EXTENSIONS: dict[str, str] = {
     "mail": "cockpit.mail.cli",
     "calendar": "cockpit.mail.cli",
     "work": "cockpit.work.cli",
+    "coverage": "cockpit.coverage.cli",
 }
 
 

@@ -326,7 +326,7 @@ class ContactsScreen(CockpitScreen):
         self._box("#contact-timeline", "Recent activity", render_timeline(d.activities, now))
         if d.enrollments:
             seq = Text("\n".join(
-                f"{e.sequence_name}: step {e.current_step}/{e.total_steps} · {e.status}"
+                f"{e.sequence_name}: {e.progress} · {e.status}"
                 + (f" ({e.status_reason})" if e.status_reason else "")
                 + (f" · next {short_date(e.next_due_at)}" if e.next_due_at and e.status == "active" else "")
                 for e in d.enrollments))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cockpit.store.calendar import CalendarRepo
     from cockpit.store.changes import ChangesRepo
     from cockpit.store.context import ContextRepo
+    from cockpit.store.coverage import CoverageRepo
     from cockpit.store.crm import CrmRepo
     from cockpit.store.email_events import EmailEventsRepo
     from cockpit.store.exports import ExportsRepo
@@ -68,6 +69,12 @@ class Store:
 
     async def close(self) -> None:
         await self.db.close()
+
+    @cached_property
+    def coverage(self) -> CoverageRepo:  # who does the CRM's work: Twenty or the cockpit
+        from cockpit.store.coverage import CoverageRepo
+
+        return CoverageRepo(self.db)
 
     @cached_property
     def crm(self) -> CrmRepo:
