@@ -91,6 +91,6 @@ async def test_arlo_screen_gives_its_rows_to_the_lists(settings, store, waiter, 
         app.start_arlo()  # its first runs post the pipeline health report to the inbox
         await wait_until(pilot, lambda: inbox.row_count > 0, what="an inbox item", timeout=15)
         inbox.focus()
-        await pilot.pause(0.5)
-        assert detail.display and detail.region.height >= 3
+        await wait_until(pilot, lambda: detail.display and detail.region.height >= 3, what="the detail pane")
+        await pilot.pause(0.2)
         assert "Pipeline health" in screen_text(app).split("Exec inbox", 1)[1].split("─" * 10, 1)[0]
