@@ -166,11 +166,12 @@ def search_text_expr(view: str, w: "Workspace", named: set[str], alias: str | No
     return f"to_tsvector('simple'::regconfig, {body})"
 
 
-def search_parts(view: str, w: "Workspace", named: set[str]) -> tuple[str, str]:
+def search_parts(view: str, w: "Workspace", named: set[str] | None = None) -> tuple[str, str]:
     """For the search functions: the tsvector over the custom text columns (alias ``p``) and the columns it
     reads, as a select-list tail (``, p."col"``); ('', '') when ``view`` searches none."""
-    from cockpit.db.views import q
+    from cockpit.db.views import named_columns, q
 
+    named = named_columns(view) if named is None else named
     expr = search_text_expr(view, w, named) if view in SEARCHED else None
     if not expr:
         return "", ""

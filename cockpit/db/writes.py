@@ -29,7 +29,6 @@ from cockpit.db.views import (
     ext_table,
     full_name_expr,
     lit,
-    named_columns,
     q,
 )
 from cockpit.db.phones import with_phone_parts
@@ -267,8 +266,7 @@ BEGIN
         NEW.created_at := now();
         NEW.updated_at := now();
 {announce_new}        RETURN NEW;
-    ELSIF TG_OP = 'UPDATE' THEN
-{custom_fields.refusal(view, "NEW.custom IS DISTINCT FROM OLD.custom")}
+    ELSIF TG_OP = 'UPDATE' THEN\n{custom_fields.refusal(view, "NEW.custom IS DISTINCT FROM OLD.custom")}
         IF {_changed(fixed)} THEN
             RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
         END IF;
@@ -458,8 +456,8 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
     function first *probes*: it filters the next PROBE_ROWS entries of the name index; if that fills
     the page, done (dense match); if it found at least a page / WALK_DENSITY, a longer walk sized from
     that density, kept only when it fills the page; otherwise (sparse, or clustered near the start) it
-    collects (GIN bitmap → top-N by key → fetch the page).
-    Without a query it lists in name order. A query with nothing searchable ("!!!") matches nothing.
+    collects (GIN bitmap → top-N by key → fetch the page). Without a query it lists in name order. A
+    query with nothing searchable ("!!!") matches nothing. Custom text fields match too (custom_fields).
     """
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
                  "crm_deals": "p.name"}[view]
@@ -476,18 +474,16 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if company_col else "")
-        tsv, tsv_cols = custom_fields.search_parts(view, w, named_columns(view))  # custom text ('' if none)
-        for custom, cols, out_probe, out_collect in (("", "", *plain), (tsv, tsv_cols, probe, collect)):
+        for custom, cols, out_probe, out_collect in (("", "", *plain), (*custom_fields.search_parts(view, w), probe, collect)):
             out_probe.append(  # the walk reads only what it filters on, then fetches the page by id
                 f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}{cols}"
                 f" FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
                 f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
-                f"     WHERE p.\"searchVector\" @@ $1{by_company}{f' OR {custom} @@ $1' if custom else ''}"
-                f" ORDER BY p.k, p.id LIMIT $5)\n"
+                f"     WHERE p.\"searchVector\" @@ $1{by_company}{f' OR {custom} @@ $1' * bool(custom)} ORDER BY p.k, p.id LIMIT $5)\n"
                 f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join} ORDER BY t.k, t.id)")
             matched = f"SELECT p.id, {order_key} AS k FROM {src} p WHERE p.\"searchVector\" @@ $1 AND p.{mine}" + (
-                f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else "") + (
-                f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND {custom} @@ $1" if custom else "")
+                f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else ""
+            ) + f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND {custom} @@ $1" * bool(custom)
             out_collect.append(  # a company's people come index-only from the covering companyId index
                 f"(WITH m AS MATERIALIZED ({matched}),\n"
                 f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
@@ -513,8 +509,7 @@ DECLARE
     v_query tsquery := redkey.prefix_tsquery(p_query);
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
     v_rows {q(ns)}.{view}[];
-    v_found integer;
-    v_probe text := {lit(wrap(probe))}; v_collect text := {lit(wrap(collect))};
+    v_found integer; v_probe text := {lit(wrap(probe))}; v_collect text := {lit(wrap(collect))};
 BEGIN
     IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
         RETURN;
