@@ -134,6 +134,12 @@ def _strategic(view: str, relationship: bool = True) -> list[Field]:
     return out
 
 
+def _custom(view: str) -> Field:
+    """Twenty's custom fields of the record (label -> value), read-only: generated per workspace from its
+    real columns (cockpit.db.custom_fields); written in Twenty, never through the views."""
+    return _f(view, "custom", "jsonb", "system", "custom fields", update=False, proposable=False)
+
+
 def _loop(view: str, name: str, type_: str, **kw: Any) -> Field:
     """An operational field maintained by arlo's loops (never proposed for review)."""
     return _f(view, name, type_, "operational", ext=True, proposable=False, **kw)
@@ -162,6 +168,7 @@ FIELDS: tuple[Field, ...] = (
     _loop(_C, "sequence_step", "integer", label="sequence step"),
     _loop(_C, "sequence_enrolled_at", "timestamptz", label="enrolled"),
     *_strategic(_C),
+    _custom(_C),
 
     *_record_head(_Co),
     _f(_Co, "name", "text", "identity", l1="name", max_length=MAX_NAME),
@@ -176,6 +183,7 @@ FIELDS: tuple[Field, ...] = (
     _loop(_Co, "enriched_at", "timestamptz", label="enriched"),
     _loop(_Co, "last_activity_at", "timestamptz", label="last activity"),
     *_strategic(_Co),
+    _custom(_Co),
 
     *_record_head(_D),
     _f(_D, "name", "text", "deal_terms", l1="name", max_length=MAX_NAME, editable=True),
@@ -190,6 +198,7 @@ FIELDS: tuple[Field, ...] = (
     *_stamps(_D),
     _loop(_D, "last_activity_at", "timestamptz", label="last activity"),
     *_strategic(_D, relationship=False),
+    _custom(_D),
 
     _f(_A, "id", "uuid", "system", update=False, insert=BOTH, proposable=False),
     _f(_A, "client_id", "text", "system", "client", update=False, insert=BOTH, proposable=False),

@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from cockpit.app import CockpitApp
 
 # Section titles for widgets that have keys of their own but no TITLE_TEXT.
-WIDGET_SECTIONS = {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List", "Input": "Text box"}
+WIDGET_SECTIONS = {"VerticalScroll": "Scrolling", "CardList": "Cards", "ContactList": "List", "CompanyTable": "List", "Input": "Text box"}
 # The framework's own keys (copy, cursor movement inside a table…) are not the cockpit's: left out.
 FRAMEWORK_KEYS = ("super+", "ctrl+c", "ctrl+q", "ctrl+insert", "shift+insert")
 

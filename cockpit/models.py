@@ -49,6 +49,8 @@ class Contact(Row):
     strategy_note: str | None = None
     relationship_note: str | None = None
     recontact_at: date | None = None
+    # Twenty's custom fields, label -> value (read-only)
+    custom: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def display_name(self) -> str:
@@ -74,6 +76,7 @@ class Company(Row):
     strategy_note: str | None = None
     relationship_note: str | None = None
     recontact_at: date | None = None
+    custom: dict[str, Any] = Field(default_factory=dict)
 
 
 class Deal(Row):
@@ -93,6 +96,7 @@ class Deal(Row):
     priority: str | None = None
     strategy_note: str | None = None
     recontact_at: date | None = None
+    custom: dict[str, Any] = Field(default_factory=dict)
 
 
 class Activity(Row):
@@ -128,6 +132,25 @@ VIEW_MODELS: dict[str, type[Row]] = {
     "crm_activities": Activity,
     "crm_pipeline": Stage,
 }
+
+
+class CustomField(Row):
+    """One key of a record view's ``custom`` column: which workspace column it reads."""
+
+    view_name: str
+    key: str
+    schema_name: str
+    column_name: str
+    data_type: str
+
+
+class CustomObject(Row):
+    """A custom object of a client's Twenty workspace (a ``_`` table the cockpit does not show)."""
+
+    schema_name: str
+    table_name: str
+    label: str
+    row_estimate: int = 0
 
 
 class Client(Row):

@@ -49,6 +49,7 @@ class ScreenSpec:
 SCREENS: list[ScreenSpec] = [
     ScreenSpec("pipeline", "Pipeline", "p", "screens.pipeline:PipelineScreen", "deals by stage"),
     ScreenSpec("contacts", "Contacts", "c", "screens.contacts:ContactsScreen", "people and their context"),
+    ScreenSpec("companies", "Companies", "o", "screens.companies:CompaniesScreen", "organisations, their people and deals"),
     ScreenSpec("activity", "Activity", "a", "screens.activity:ActivityScreen", "what happened"),
     ScreenSpec("schema", "Schema", "s", "screens.schema:SchemaScreen", "tables and join paths"),
     ScreenSpec("approvals", "Approvals", "v", "screens.approvals:ApprovalsScreen", "proposals to approve or reject"),

@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from cockpit.changes import Delivery
 from cockpit.models import Activity, Company, Contact, Page
 from screens.base import CockpitScreen
-from screens.record_detail import field_table
+from screens.record_detail import custom_rows, field_table
 from widgets.context_panel import render_context
 from widgets.formatting import ago, short_date
 from widgets.timeline import render_timeline
@@ -121,6 +121,7 @@ class ContactsScreen(CockpitScreen):
                 with Horizontal(id="contact-fields"):
                     yield Static("", id="contact-operational", classes="detail-box")
                     yield Static("", id="contact-strategic", classes="detail-box")
+                yield Static("", id="contact-custom", classes="detail-box")
                 yield Static("", id="contact-timeline", classes="detail-box")
                 yield Static("", id="contact-sequence", classes="detail-box")
                 yield Static("", id="contact-history", classes="detail-box")
@@ -187,9 +188,10 @@ class ContactsScreen(CockpitScreen):
         self.dossier, self.pinned, self.next_after = None, None, None
         self.remove_class("-detail")
         self.query_one("#contact-identity", Static).update(Text("pick a contact (enter)", style="dim"))
-        for box in ("context", "operational", "strategic", "timeline", "sequence", "history"):
+        for box in ("context", "operational", "strategic", "custom", "timeline", "sequence", "history"):
             self.query_one(f"#contact-{box}", Static).update("")
         self.query_one("#contact-count", Static).update("")
+        self.query_one("#contact-custom", Static).display = False
 
     def _show_page(self, page: Page[Contact], *, append: bool) -> None:
         ol = self.query_one(ContactList)
@@ -323,6 +325,11 @@ class ContactsScreen(CockpitScreen):
             ("priority", c.priority), ("strategy note", c.strategy_note),
             ("relationship", c.relationship_note),
             ("recontact", short_date(c.recontact_at) if c.recontact_at else None)]))
+        custom = custom_rows(c.custom)
+        box = self.query_one("#contact-custom", Static)
+        box.display = bool(custom)  # only workspaces with custom fields show the box
+        if custom:
+            self._box("#contact-custom", "Custom fields · Twenty", field_table(custom))  # type: ignore[arg-type]
         self._box("#contact-timeline", "Recent activity", render_timeline(d.activities, now))
         if d.enrollments:
             seq = Text("\n".join(

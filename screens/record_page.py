@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 from cockpit.errors import NotFound
 from cockpit.fields import field, fields_of
 from cockpit.models import Activity
+from screens.record_detail import custom_rows
 from widgets.formatting import ago, short_date
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def fields_table(view: str, record: Any, now: datetime, shown: dict[str, Text] |
     table.add_column(overflow="fold")
     by_owner: dict[str, list[str]] = {}
     for f in fields_of(view):
-        if f.name in ("client_id",):
+        if f.name in ("client_id", "custom"):
             continue
         by_owner.setdefault(f.owner, []).append(f.name)
     for owner in ("deal_terms", "strategic", "identity", "operational", "system"):
@@ -67,6 +68,11 @@ def fields_table(view: str, record: Any, now: datetime, shown: dict[str, Text] |
         for name in names:
             value = (shown or {}).get(name) or field_value(getattr(record, name, None), name, now)
             table.add_row(f"  {field(view, name).label}", value)
+    custom = custom_rows(getattr(record, "custom", None))
+    if custom:
+        table.add_row(Text("Custom fields (Twenty, read-only)", style="bold"), "")
+        for label, value in custom:
+            table.add_row(f"  {label}", value)
     return table
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from psycopg import AsyncConnection
 
+from cockpit.db import custom_fields
 from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.views import (
     CONTRACT,
@@ -35,6 +36,7 @@ from cockpit.db.views import (
     client_schema,
     full_name_expr,
     lit,
+    named_columns,
     q,
     view_sql,
 )
@@ -84,11 +86,14 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
            f"COMMENT ON SCHEMA {s} IS {lit(f'RedKey: the stable views of client {client_id}, generated (one branch per workspace of this client)')}",
            f"REVOKE ALL ON SCHEMA {s} FROM PUBLIC",
            f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
+    named = {view: named_columns(view) for view in custom_fields.CUSTOM_TABLES}
     for w in workspaces:
         out.extend(sort_index_sql(w))
         out.extend(board_index_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
+        for view in custom_fields.SEARCHED:
+            out.extend(custom_fields.search_index_sql(view, w, named[view]))
     for view in CONTRACT:
         out.append(view_sql(view, workspaces, ns))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
@@ -98,6 +103,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
     out.extend(grants_sql(ns))
+    out.extend(custom_fields.functions_sql(ns, workspaces, named))
     out.extend(board_functions(workspaces, ns))
     for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()"):
         out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
@@ -113,7 +119,7 @@ END $do$""")
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
 _SOURCES = ("db/views.py", "db/writes.py", "db/actor.py", "db/board.py", "db/phones.py", "db/client_schemas.py",
-            "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py")
+            "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py", "db/custom_fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
@@ -123,7 +129,8 @@ def fingerprint(workspaces: list[Workspace], scope: str = "") -> str:
     workspaces' shapes): equal fingerprints, equal SQL, without generating it."""
     h = hashlib.sha256(f"{GENERATOR}\n{scope}\n".encode())
     for w in workspaces:
-        h.update(json.dumps([w.schema, w.client_id, w.shape.columns], sort_keys=True).encode())
+        custom = w.shape.custom.digest_part() if w.shape.custom is not None else None
+        h.update(json.dumps([w.schema, w.client_id, w.shape.columns, custom], sort_keys=True).encode())
     return h.hexdigest()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 # Tables and columns the views cannot do without. A schema missing any of them is not a usable
 # Twenty workspace; each entry lists acceptable spellings (first found wins).
@@ -44,6 +45,8 @@ class WorkspaceShape:
 
     schema: str
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Twenty's field metadata for this schema (a cockpit.db.custom_fields.CustomMeta; None: not read)
+    custom: Any = None
 
     def has(self, table: str, column: str | None = None) -> bool:
         if column is None:
@@ -76,10 +79,11 @@ class WorkspaceShape:
 
 
 async def read_shapes(conn, schemas: list[str]) -> dict[str, WorkspaceShape]:  # type: ignore[no-untyped-def]
-    """The shapes of several schemas in one query, limited to the tables the views read (a schema that
-    does not exist has no columns)."""
+    """The shapes of several schemas in one query, limited to the tables the views read and the custom
+    objects' ``_`` tables (a schema that does not exist has no columns)."""
     shapes = {s: WorkspaceShape(s) for s in schemas}
-    query = (_COLUMNS_SQL.replace("n.nspname = %s", "n.nspname = ANY(%s) AND c.relname = ANY(%s)")
+    query = (_COLUMNS_SQL.replace("n.nspname = %s",
+                                  "n.nspname = ANY(%s) AND (c.relname = ANY(%s) OR (c.relname LIKE '\\_%%' AND c.relkind IN ('r', 'p')))")
              .replace("SELECT c.relname", "SELECT n.nspname, c.relname"))
     cur = await conn.execute(query, (list(schemas), list(REQUIRED)))
     for schema, table, column, typ in await cur.fetchall():

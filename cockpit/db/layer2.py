@@ -21,6 +21,7 @@ from cockpit.db.client_schemas import (
     fingerprint,
     run_batch,
 )
+from cockpit.db import custom_fields
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
 from cockpit.db.matches import matches_sql
@@ -45,6 +46,7 @@ async def load_workspaces(conn: AsyncConnection) -> list[Workspace]:
         "SELECT schema_name, client_id FROM redkey.workspaces ORDER BY client_id, added_at, schema_name")
     rows = await cur.fetchall()
     shapes = await read_shapes(conn, [schema for schema, _ in rows])
+    await custom_fields.read_custom_meta(conn, shapes)
     out = []
     for schema, client in rows:
         shape = shapes[schema]
@@ -112,6 +114,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
         stmts.append(public_search_function(view, fn))
     stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
+    stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())

@@ -6,7 +6,8 @@ a query with nothing searchable matches nothing."""
 
 from __future__ import annotations
 
-from cockpit.db.views import L1_TABLE, Workspace, lit, q
+from cockpit.db import custom_fields
+from cockpit.db.views import L1_TABLE, Workspace, lit, named_columns, q
 from cockpit.db.writes import _ROLES, COMPANY_MATCHES, SEARCH_PATH
 
 MATCHES = {"crm_contacts": "crm_match_contacts", "crm_companies": "crm_match_companies"}
@@ -19,6 +20,8 @@ def match_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if view == "crm_contacts" else "")
+        custom_text, _cols = custom_fields.search_parts(view, w, named_columns(view))  # as the screen searches
+        by_company += f" OR {custom_text} @@ $1" if custom_text else ""
         branches.append(f"SELECT p.id FROM {src} p WHERE (p.\"searchVector\" @@ $1{by_company})"
                         f" AND p.\"deletedAt\" IS NULL AND {lit(w.client_id)} = $2")
     body = "\nUNION ALL\n".join(branches) or "SELECT NULL::uuid WHERE false"

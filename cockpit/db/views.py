@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from cockpit.db import custom_fields
 from cockpit.db.layer1 import WorkspaceShape
 from cockpit.fields import VIEWS, Field, ext_columns, fields_of, updatable_by
 
@@ -105,6 +106,11 @@ def _phone(w: Workspace) -> str:
 
 _DOMAIN = r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z]+://)?(www\.)?([^/?#]*).*$', '\3'), '')"""
 
+def named_columns(view: str) -> set[str]:
+    """The Layer 1 columns the contract reads for ``view`` (everything else may be custom)."""
+    return {c for f in fields_of(view) for c in f.l1}  # the phone's calling code is a standard column
+
+
 # Columns whose read is more than "the Layer 1 column (blank as NULL) or the extension column".
 READ_OVERRIDES: dict[tuple[str, str], Callable[[Workspace], str]] = {
     ("crm_contacts", "full_name"): lambda w: full_name_expr("p"),
@@ -115,6 +121,8 @@ READ_OVERRIDES: dict[tuple[str, str], Callable[[Workspace], str]] = {
     ("crm_deals", "amount"): lambda w: """round(p."amountAmountMicros" / 1000000.0, 2)""",
     ("crm_deals", "close_date"): lambda w: """(p."closeDate" AT TIME ZONE 'UTC')::date""",
     ("crm_deals", "stage_id"): lambda w: "p.stage::text",
+    **{(view, "custom"): (lambda w, view=view: custom_fields.custom_expr(view, w, named_columns(view)))
+       for view in custom_fields.CUSTOM_TABLES},
 }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 
+from cockpit.db import custom_fields
 from cockpit.db.actor import insert_actor, update_actor
 from cockpit.db.views import (
     CONTRACT,
@@ -251,6 +252,7 @@ BEGIN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
                 USING ERRCODE = '42501';
         END IF;
+{custom_fields.refusal(view, "NEW.custom IS NOT NULL AND NEW.custom <> '{}'::jsonb")}
 {insert_role_check(view, ns)}
         NEW.client_id := v_client;
         NEW.id := coalesce(NEW.id, gen_random_uuid());
@@ -264,7 +266,7 @@ BEGIN
         NEW.created_at := now();
         NEW.updated_at := now();
 {announce_new}        RETURN NEW;
-    ELSIF TG_OP = 'UPDATE' THEN
+    ELSIF TG_OP = 'UPDATE' THEN\n{custom_fields.refusal(view, "NEW.custom IS DISTINCT FROM OLD.custom")}
         IF {_changed(fixed)} THEN
             RAISE EXCEPTION '{view}: {readonly_msg} cannot be changed' USING ERRCODE = '428C9';
         END IF;
@@ -454,13 +456,13 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
     function first *probes*: it filters the next PROBE_ROWS entries of the name index; if that fills
     the page, done (dense match); if it found at least a page / WALK_DENSITY, a longer walk sized from
     that density, kept only when it fills the page; otherwise (sparse, or clustered near the start) it
-    collects (GIN bitmap → top-N by key → fetch the page).
-    Without a query it lists in name order. A query with nothing searchable ("!!!") matches nothing.
+    collects (GIN bitmap → top-N by key → fetch the page). Without a query it lists in name order. A
+    query with nothing searchable ("!!!") matches nothing. Custom text fields match too (custom_fields).
     """
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
                  "crm_deals": "p.name"}[view]
     table = L1_TABLE[view]
-    probe, collect, listing = [], [], []
+    probe, collect, listing, plain = [], [], [], ([], [])  # plain: probe and collect without custom fields
     for w in workspaces:
         exprs = EXPRS[view](w)
         src = f"{q(w.schema)}.{q(table)}"
@@ -472,25 +474,24 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
                       if company_col else "")
-        # the walk reads only what it filters on (index-only for people), then fetches the page by id
-        probe.append(
-            f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}"
-            f" FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
-            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
-            f"     WHERE p.\"searchVector\" @@ $1{by_company} ORDER BY p.k, p.id LIMIT $5)\n"
-            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
-            f" ORDER BY t.k, t.id)")
+        for custom, cols, out_probe, out_collect in (("", "", *plain), (*custom_fields.search_parts(view, w), probe, collect)):
+            out_probe.append(  # the walk reads only what it filters on, then fetches the page by id
+                f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}{cols}"
+                f" FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+                f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
+                f"     WHERE p.\"searchVector\" @@ $1{by_company}{f' OR {custom} @@ $1' * bool(custom)} ORDER BY p.k, p.id LIMIT $5)\n"
+                f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join} ORDER BY t.k, t.id)")
+            matched = f"SELECT p.id, {order_key} AS k FROM {src} p WHERE p.\"searchVector\" @@ $1 AND p.{mine}" + (
+                f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else ""
+            ) + f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND {custom} @@ $1" * bool(custom)
+            out_collect.append(  # a company's people come index-only from the covering companyId index
+                f"(WITH m AS MATERIALIZED ({matched}),\n"
+                f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
+                f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join} ORDER BY t.k, t.id)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
             f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
-        matched = f"SELECT p.id, {order_key} AS k FROM {src} p WHERE p.\"searchVector\" @@ $1 AND p.{mine}" + (
-            f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else "")
-        collect.append(  # a company's people come index-only from the covering companyId index
-            f"(WITH m AS MATERIALIZED ({matched}),\n"
-            f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
-            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
-            f" ORDER BY t.k, t.id)")
     sort_col = "full_name" if view == "crm_contacts" else "name"
     empty = f"SELECT * FROM {q(ns)}.{view} WHERE false"
 
@@ -508,7 +509,7 @@ DECLARE
     v_query tsquery := redkey.prefix_tsquery(p_query);
     v_limit integer := least(greatest(coalesce(p_limit, 50), 1), 1000);
     v_rows {q(ns)}.{view}[];
-    v_found integer;
+    v_found integer; v_probe text := {lit(wrap(probe))}; v_collect text := {lit(wrap(collect))};
 BEGIN
     IF v_client IS NULL OR (v_query IS NULL AND coalesce(btrim(p_query), '') <> '') THEN
         RETURN;
@@ -518,7 +519,7 @@ BEGIN
             USING v_query, p_after, p_after_id, v_client, v_limit;
         RETURN;
     END IF;
-    EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+{custom_fields.search_retry(wrap(probe) != wrap(plain[0]))}    EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || v_probe || ') r'
         INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit, {PROBE_ROWS};
     v_found := cardinality(v_rows);
     IF v_found >= v_limit THEN
@@ -527,7 +528,7 @@ BEGIN
     END IF;
     -- Dense: a longer walk sized from the density seen, kept only if it fills the page (else collect).
     IF v_found * {WALK_DENSITY} >= v_limit AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
-        EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+        EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || v_probe || ') r'
             INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit,
                   ({PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2)::integer;
         IF cardinality(v_rows) >= v_limit THEN
@@ -535,9 +536,9 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    RETURN QUERY EXECUTE {lit(wrap(collect))}
+    RETURN QUERY EXECUTE v_collect
         USING v_query, p_after, p_after_id, v_client, v_limit;
-END
+{custom_fields.search_retry_end(wrap(plain[0]), wrap(plain[1]), wrap(probe) != wrap(plain[0]))}END
 $fn$;
 """
 

@@ -26,6 +26,7 @@ EXTRAS: dict[str, list[tuple[str, str, str, str, str]]] = {
               ("contact_email", "text", "crm_contacts", "email", "contact_id"),
               ("stage_label", "text", "crm_pipeline", "label", "stage_id")],
 }
+CUSTOM_PREFIX = "custom."
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _FILTER = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(!=|=|~|>|<)(.*)$", re.S)
 
@@ -36,6 +37,7 @@ class Column:
     sql_type: str
     ownership: str                       # strategic | operational | read-only
     source: tuple[str, str, str] | None = None  # (view, column, join key) for extras
+    custom_key: str | None = None        # a key of the view's custom column (Twenty's custom fields)
 
     @property
     def label(self) -> str:
@@ -53,11 +55,13 @@ class Filter:
     value: str
 
 
-def columns(entity: str) -> list[Column]:
-    """The view's columns from the field registry, labelled by the role that writes each one."""
+def columns(entity: str, custom_keys: tuple[str, ...] | list[str] = ()) -> list[Column]:
+    """The view's columns from the field registry, labelled by the role that writes each one; the
+    ``custom`` column becomes one ``custom.<key>`` column per custom field of the client."""
     view = view_of(entity)
-    out = [Column(f.name, f.type, f.role or "read-only") for f in fields_of(view)]
+    out = [Column(f.name, f.type, f.role or "read-only") for f in fields_of(view) if f.name != "custom"]
     out += [Column(name, typ, "read-only", (v, c, key)) for name, typ, v, c, key in EXTRAS[entity]]
+    out += [Column(f"{CUSTOM_PREFIX}{k}", "text", "read-only", custom_key=k) for k in custom_keys]
     return out
 
 

@@ -44,8 +44,13 @@ def default_name(entity: str, client_id: str, fmt: str, now: datetime | None = N
     return f"{entity}-{client_id}-{stamp}.{fmt}"
 
 
-def header_labels(entity: str) -> list[str]:
-    return [c.label for c in columns(entity)]
+def header_labels(entity: str, custom_keys: tuple[str, ...] | list[str] = ()) -> list[str]:
+    return [c.label for c in columns(entity, custom_keys)]
+
+
+async def _custom_keys(store: Any, entity: str) -> list[str]:
+    """The client's custom field keys of ``entity`` (one export column each)."""
+    return await store.custom.keys(view_of(entity))  # type: ignore[no-any-return]
 
 
 def _xlsx_value(v: Any) -> Any:
@@ -62,10 +67,11 @@ def _xlsx_value(v: Any) -> Any:
 
 async def _write_csv(store: Any, entity: str, filters: list, out: BinaryIO,  # type: ignore[type-arg]
                      search: str | None) -> int:
+    keys = await _custom_keys(store, entity)
     head = io.StringIO()
-    csv.writer(head, lineterminator="\n").writerow(header_labels(entity))
+    csv.writer(head, lineterminator="\n").writerow(header_labels(entity, keys))
     out.write(head.getvalue().encode("utf-8"))
-    return await store.exports.copy_csv(entity, filters, out.write, search=search)
+    return await store.exports.copy_csv(entity, filters, out.write, search=search, custom_keys=keys)
 
 
 async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO,  # type: ignore[type-arg]
@@ -79,9 +85,10 @@ async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO,  # 
                                "export as CSV (--format csv), or narrow it with --filter")
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(entity)
-    ws.append(header_labels(entity))
+    keys = await _custom_keys(store, entity)
+    ws.append(header_labels(entity, keys))
     n = 0
-    async for row in store.exports.rows(entity, filters, search=search):
+    async for row in store.exports.rows(entity, filters, search=search, custom_keys=keys):
         cells = []
         for v in row:
             value = _xlsx_value(v)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cockpit.store.context import ContextRepo
     from cockpit.store.coverage import CoverageRepo
     from cockpit.store.crm import CrmRepo
+    from cockpit.store.custom import CustomRepo
     from cockpit.store.email_events import EmailEventsRepo
     from cockpit.store.exports import ExportsRepo
     from cockpit.store.forms import FormsRepo
@@ -81,6 +82,13 @@ class Store:
         from cockpit.store.crm import CrmRepo
 
         return CrmRepo(self.db)
+
+    @cached_property
+    def custom(self) -> CustomRepo:
+        """Twenty's custom fields and custom objects of the client."""
+        from cockpit.store.custom import CustomRepo
+
+        return CustomRepo(self.db)
 
     @cached_property
     def activity(self) -> ActivityRepo:

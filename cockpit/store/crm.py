@@ -58,6 +58,12 @@ def _adapt(value: Any) -> Any:
     return value
 
 
+def _refuse_custom(view: str, fields: dict[str, Any]) -> None:
+    if "custom" in fields:
+        raise ValidationFailed(f"{view}.custom is read-only: custom fields are Twenty's",
+                               "edit custom fields in Twenty; the cockpit shows them, it does not write them")
+
+
 class CrmRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -180,6 +186,7 @@ class CrmRepo:
         unknown = sorted(set(fields) - known)
         if unknown:
             raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
+        _refuse_custom(view, fields)
         cols = list(fields)
         sets = ", ".join(f"{c} = %s" for c in cols)
         model = _VIEW_MODEL.get(view, Activity)
@@ -208,6 +215,7 @@ class CrmRepo:
         unknown = sorted(set(fields) - known)
         if unknown:
             raise ValidationFailed(f"{view} has no field {', '.join(unknown)}")
+        _refuse_custom(view, fields)
         cols = list(fields)
         async with self.db.tx(role, columns=cols) as conn:
             cur = await conn.execute(

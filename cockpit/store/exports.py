@@ -59,18 +59,20 @@ def search_condition(entity: str, search: str | None) -> sql.Composable | None:
 
 
 def export_query(entity: str, filters: list[Filter], *, safe: bool = True, as_text: bool = False,
-                 search: str | None = None) -> sql.Composed:
+                 search: str | None = None, custom_keys: tuple[str, ...] | list[str] = ()) -> sql.Composed:
     """SELECT of every export column of ``entity`` (extras joined in), filtered, and narrowed to what the
     entity's screen shows for ``search``. No ORDER BY: rows stream out as the server reads them, with no
     sort holding the whole result first."""
     view = view_of(entity)
-    cols = columns(entity)
+    cols = columns(entity, custom_keys)  # Twenty's custom fields: one text column per key
     joins: dict[tuple[str, str], str] = {}
     for c in cols:
         if c.source and (c.source[0], c.source[2]) not in joins:
             joins[(c.source[0], c.source[2])] = f"j{len(joins)}"
 
     def ref(c: Column) -> sql.Composable:
+        if c.custom_key is not None:
+            return sql.SQL("({} ->> {})").format(sql.Identifier("t", "custom"), sql.Literal(c.custom_key))
         if c.source:
             return sql.Identifier(joins[(c.source[0], c.source[2])], c.source[1])
         return sql.Identifier("t", c.name)
@@ -106,10 +108,10 @@ class ExportsRepo:
         self.db = db
 
     async def copy_csv(self, entity: str, filters: list[Filter], write: Callable[[bytes], Any], *,
-                       search: str | None = None) -> int:
+                       search: str | None = None, custom_keys: tuple[str, ...] | list[str] = ()) -> int:
         """Stream the rows as CSV (no header) into ``write``; returns the row count."""
         self.db.require_scope()
-        query = export_query(entity, filters, search=search)
+        query = export_query(entity, filters, search=search, custom_keys=custom_keys)
         async with self.db.tx("readonly") as conn:
             await conn.execute(_NO_SHORT_TIMEOUT, (EXPORT_TIMEOUT,))
             cur = conn.cursor()
@@ -119,10 +121,11 @@ class ExportsRepo:
             return max(cur.rowcount, 0)
 
     async def rows(self, entity: str, filters: list[Filter], *, batch: int = 2000,
-                   search: str | None = None) -> AsyncIterator[tuple[Any, ...]]:
+                   search: str | None = None, custom_keys: tuple[str, ...] | list[str] = ()
+                   ) -> AsyncIterator[tuple[Any, ...]]:
         """The rows as tuples, fetched in batches (a server-side cursor: memory stays flat)."""
         self.db.require_scope()
-        query = export_query(entity, filters, search=search)
+        query = export_query(entity, filters, search=search, custom_keys=custom_keys)
         async with self.db.tx("readonly") as conn:
             await conn.execute(_NO_SHORT_TIMEOUT, (EXPORT_TIMEOUT,))
             async with conn.cursor(name="cockpit_export") as cur:
