@@ -18,6 +18,7 @@ from cockpit.db.client_schemas import (
     drop_stale_client_schemas,
     fingerprint,
 )
+from cockpit.db import notes_tasks
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
@@ -101,6 +102,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
     stmts.append(ACTIVITY_TRIGGER)
+    stmts.extend(notes_tasks.triggers(workspaces))
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
