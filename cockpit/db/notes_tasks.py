@@ -31,6 +31,7 @@ TARGETS = {
 }
 _WHAT = {"contact_id": "contact", "company_id": "company", "deal_id": "deal"}
 
+_CACHED_NAME = "coalesce(btrim(NEW.title), '')"  # the timeline's linkedRecordCachedName (NOT NULL in Twenty)
 _SOURCE = "coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit')"
 _ACTOR = {
     "createdBySource": "'API'",
@@ -188,7 +189,7 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
         if w.shape.has(obj, "position"):
             vals["position"] = f"(SELECT coalesce(min(x.position), 0) - 1 FROM {ws}.{table} x)"
         vals.update({c: e for c, e in _ACTOR.items() if w.shape.has(obj, c)})
-        links = "".join(f"        IF NEW.{c} IS NOT NULL THEN\n{_link_sql(view, w, c, f'NEW.{c}', 'NEW.title')}        END IF;\n"
+        links = "".join(f"        IF NEW.{c} IS NOT NULL THEN\n{_link_sql(view, w, c, f'NEW.{c}', _CACHED_NAME)}        END IF;\n"
                         for c in TARGETS)
         return (checks(w)
                 + f"        INSERT INTO {ws}.{table} (id, {', '.join(q(c) for c in vals)})"
@@ -212,7 +213,7 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
                            f"                UPDATE {ws}.{q(ttable)} SET \"deletedAt\" = now()"
                            f" WHERE {q(fk)} = OLD.id AND {q(tcol)} = OLD.{c} AND \"deletedAt\" IS NULL;\n"
                            f"                IF NEW.{c} IS NOT NULL THEN\n"
-                           + _link_sql(view, w, c, f"NEW.{c}", "NEW.title").replace("            ", "                    ")
+                           + _link_sql(view, w, c, f"NEW.{c}", _CACHED_NAME).replace("            ", "                    ")
                            + "                END IF;\n            END IF;\n")
             renamed = (f"            IF NEW.title IS DISTINCT FROM OLD.title THEN\n"
                        f"                UPDATE {ws}.\"timelineActivity\" SET \"linkedRecordCachedName\" = coalesce(btrim(NEW.title), '')"
