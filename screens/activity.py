@@ -352,7 +352,7 @@ class ActivityScreen(CockpitScreen):
             parts.append(f"{len(s.rows):,} shown" + (" · more below" if s.has_more else " · all"))
         if s.pending:
             parts.append(f"[reverse] {len(s.pending)} new [/reverse] f to follow")
-        elif s.following and self.store is not None and not self.store.activity.feed_listens:
+        elif s.following and self.store is not None and not self.store.changes.listens:
             parts.append(f"● polling every {self.poll_seconds:g} s")
         elif s.following:
             parts.append("● live")

@@ -79,11 +79,11 @@ async def test_bound_login_sees_and_writes_only_its_client(store: Store, db_url:
             await conn.execute("UPDATE crm_contacts SET priority = 'high' WHERE id = %s", (own,))
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             await conn.execute("SET ROLE redkey_strategic")
-        channel = await _one(conn, "SELECT redkey.activity_channel()")
-        for other_channel in ("SELECT redkey.activity_channel_of('northwind')", "SELECT * FROM redkey.notify_keys"):
+        channel = await _one(conn, "SELECT redkey.change_channel()")
+        for other_channel in ("SELECT redkey.change_channel_of('northwind')", "SELECT * FROM redkey.notify_keys"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):  # Northwind's channel name stays unknown
                 await conn.execute(other_channel)
-    assert channel == await store.db.fetch_value("SELECT redkey.activity_channel()")
+    assert channel == await store.db.fetch_value("SELECT redkey.change_channel()")
     async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as owner:
         await owner.execute("SELECT set_config('redkey.client_id', 'northwind', false)")
         assert await _one(owner, "SELECT first_name FROM crm_contacts WHERE id = %s", nw_contact) == nw_name

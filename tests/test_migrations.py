@@ -73,4 +73,7 @@ async def test_concurrent_migrations_do_not_collide(bare_db_url: str) -> None:
     # Each file is applied by exactly one of them, in number order within each run.
     applied = [name for r in results for name in r]
     assert sorted(applied) == sorted(m.filename for m in available())
-    assert all(r == sorted(r, key=lambda name: int(name.split("_", 1)[0])) for r in results)
+    def number(name: str) -> int:
+        return int(name.split("_", 1)[0])
+
+    assert all(r == sorted(r, key=number) for r in results)

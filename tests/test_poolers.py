@@ -17,6 +17,7 @@ from cockpit.db.migrate import LOCK_KEY, available, migrate, status
 from cockpit.db.poolmode import declared_mode
 from cockpit.errors import MigrationError
 from cockpit.store import Store
+from cockpit.store.changes import Change
 from tests.conftest import OWNER, OWNER_PASSWORD, _as_user
 from tests.pgbouncer import PgBouncer
 from tests.test_cli import _no_traceback, cockpit_here
@@ -63,15 +64,15 @@ async def test_a_session_pooler_is_told_apart_and_keeps_listen(pg_server_url: st
         assert mode.mode == "session" and "one backend per client" in mode.how
         store = await Store.open(settings, min_size=0, max_size=2)
         try:
-            assert store.activity.feed_listens
+            assert store.changes.listens
             ready = asyncio.Event()
-            signals = store.activity.activity_signals(poll_seconds=30, ready=ready)
-            nxt = asyncio.ensure_future(signals.__anext__())
+            batches = store.changes.batches(poll_seconds=30, ready=ready)
+            nxt = asyncio.ensure_future(batches.__anext__())
             await asyncio.wait_for(ready.wait(), 10)
             ours = await store.crm.log_activity(kind="note", subject="heard through the session pooler", source="cockpit")
-            signal = await asyncio.wait_for(nxt, 10)
-            assert signal.kind == "notify" and ours.id in signal.ids
-            await signals.aclose()
+            batch = await asyncio.wait_for(nxt, 10)
+            assert Change("activity", str(ours.id)) in batch  # heard by LISTEN, by id, within the 30 s poll
+            await batches.aclose()
         finally:
             await store.close()
     finally:
@@ -97,7 +98,7 @@ async def test_psycopg_defaults_break_behind_the_pooler_and_the_store_does_not(a
 
     store = await Store.open(settings, min_size=0, max_size=3)
     try:
-        assert store.db.pool.mode.transaction and not store.activity.feed_listens
+        assert store.db.pool.mode.transaction and not store.changes.listens
         results = await asyncio.gather(*(store.crm.pipeline() for _ in range(40)))
         assert all(len(r) == len(results[0]) > 0 for r in results)
         timeout = await store.db.fetch_value("SELECT current_setting('statement_timeout')")
@@ -220,13 +221,14 @@ def test_the_cli_through_the_pooler(db_url: str, app_db_url: str, tmp_path: Path
 async def test_the_feed_polls_behind_the_pooler(settings: Settings, conn: psycopg.AsyncConnection) -> None:
     store = await Store.open(settings, min_size=0, max_size=2)
     ready = asyncio.Event()
-    signals = store.activity.activity_signals(poll_seconds=0.2, ready=ready)
+    assert not store.changes.listens
+    batches = store.changes.batches(poll_seconds=0.2, ready=ready)
     try:
-        first = asyncio.ensure_future(signals.__anext__())
+        first = asyncio.ensure_future(batches.__anext__())
         await asyncio.wait_for(ready.wait(), 5)
         await store.crm.log_activity(kind="note", subject="written through the view: no NOTIFY heard", source="cockpit")
-        signal = await asyncio.wait_for(first, 5)
-        assert signal.kind == "poll"
+        batch = await asyncio.wait_for(first, 5)
+        assert Change("activity") in batch  # found by the poll (no id: a poll cannot say which row)
     finally:
-        await signals.aclose()
+        await batches.aclose()
         await store.close()

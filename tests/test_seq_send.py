@@ -295,7 +295,8 @@ async def test_daily_cap_holds_across_ticks_and_concurrent_planners(store: Store
                                    sequence_step(store, capped, now=NOW, plan_limit=3, planners=2))
     assert sum(r.sent for r in reports) == 7 and len(fake.sent) == 7
     assert (await sequence_step(store, capped, now=NOW + timedelta(minutes=5))).sent == 0  # same day: still capped
-    sent = await store.db.fetch_value("SELECT sent FROM redkey.sender_daily WHERE day = %s", (NOW.date(),))
+    sent = await store.db.fetch_value("SELECT sum(sent) FROM redkey.sends_today(%s, %s)",
+                                      (NOW.date(), [online.sender_email]))
     assert sent == 7
 
 

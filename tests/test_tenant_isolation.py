@@ -103,6 +103,47 @@ async def test_every_client_table_a_role_can_read_is_scoped(conn: psycopg.AsyncC
         assert rls and quals and "current_client_id()" in quals, f"redkey.{name} is readable across clients"
 
 
+async def test_tables_without_a_client_column_readable_by_a_role_hold_no_client_data(conn: psycopg.AsyncConnection) -> None:
+    """What a role reads without a client policy is shared reference data only: the schema cache (what
+    pg_catalog tells any role anyway) and the topic registry (ids and kinds; names only for the static
+    topics). The per-sender send counters, shared by clients sending from one address, are not among them."""
+    rows = await (await conn.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'redkey'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm') "
+        " AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'client_id' AND NOT a.attisdropped) "
+        " AND (has_table_privilege('redkey_readonly', c.oid, 'SELECT') "
+        "   OR has_table_privilege('redkey_operational', c.oid, 'SELECT') "
+        "   OR has_table_privilege('redkey_strategic', c.oid, 'SELECT'))")).fetchall()
+    shared = {r[0] for r in rows}
+    assert "sender_daily" not in shared
+    assert {t for t in shared if not t.startswith("system_schema_")} <= {"topics"}, shared
+
+
+async def test_send_counters_are_reached_through_functions_only(db_url: str, conn: psycopg.AsyncConnection) -> None:
+    await conn.execute("INSERT INTO redkey.sender_daily (sender, day, sent) VALUES ('ops@northwind.example', current_date, 42)")
+    async with await psycopg.AsyncConnection.connect(db_url) as c:
+        async with c.transaction(force_rollback=True):
+            await c.execute("SET LOCAL ROLE redkey_operational")
+            await c.execute("SELECT set_config('redkey.client_id', 'bezeliq', true)")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # no list of other clients' senders
+                await c.execute("SELECT sender FROM redkey.sender_daily")
+        async with c.transaction(force_rollback=True):
+            await c.execute("SET LOCAL ROLE redkey_operational")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # unscoped: nothing at all
+                await c.execute("SELECT * FROM redkey.sends_today(current_date, ARRAY['ops@northwind.example'])")
+        async with c.transaction(force_rollback=True):
+            await c.execute("SET LOCAL ROLE redkey_operational")
+            await c.execute("SELECT set_config('redkey.client_id', 'bezeliq', true)")
+            cur = await c.execute("SELECT * FROM redkey.count_sends(current_date, ARRAY['ops@northwind.example'], ARRAY[3])")
+            assert await cur.fetchall() == [("ops@northwind.example", 45)]  # a shared sender's cap counts every client
+            with pytest.raises(psycopg.errors.InvalidParameterValue):
+                await c.execute("SELECT * FROM redkey.count_sends(current_date, ARRAY['a@x.example'], ARRAY[-1])")
+        async with c.transaction(force_rollback=True):
+            await c.execute("SET LOCAL ROLE redkey_readonly")
+            await c.execute("SELECT set_config('redkey.client_id', 'bezeliq', true)")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # reading is not sending
+                await c.execute("SELECT * FROM redkey.count_sends(current_date, ARRAY['a@x.example'], ARRAY[1])")
+
+
 async def test_a_scoped_role_cannot_write_another_clients_rows(db_url: str, store: Store) -> None:
     await _both_clients_have_rows(store)
     async with await psycopg.AsyncConnection.connect(db_url) as conn:
@@ -178,10 +219,10 @@ async def _heard(c: psycopg.AsyncConnection, seconds: float) -> list[str]:
 
 async def test_activity_notifications_reach_only_the_clients_own_channel(store: Store, db_url: str) -> None:
     northwind = store.scoped("northwind")
-    ours = await store.db.fetch_value("SELECT redkey.activity_channel()")
-    theirs = await northwind.db.fetch_value("SELECT redkey.activity_channel()")
+    ours = await store.db.fetch_value("SELECT redkey.change_channel()")
+    theirs = await northwind.db.fetch_value("SELECT redkey.change_channel()")
     assert ours != theirs and "bezeliq" not in ours and "northwind" not in theirs
-    assert await store.scoped(None).db.fetch_value("SELECT redkey.activity_channel()") is None
+    assert await store.scoped(None).db.fetch_value("SELECT redkey.change_channel()") is None
     async with _listening(db_url, "redkey_activity") as broad, _listening(db_url, ours) as mine:
         secret = await northwind.crm.log_activity(kind="note", subject="Northwind only", source="cockpit")
         assert secret is not None
@@ -189,4 +230,4 @@ async def test_activity_notifications_reach_only_the_clients_own_channel(store: 
         assert mine_heard == [] and await _heard(broad, 0.1) == []  # nobody on the old channel, nothing of theirs
         own = await store.crm.log_activity(kind="note", subject="Ours", source="cockpit")
         assert own is not None
-        assert await _heard(mine, 2) == [str(own.id)]
+        assert await _heard(mine, 2) == [f"activity:{own.id}"]

@@ -1,30 +1,19 @@
-"""The live activity feed's reads over crm_activities (Layer 2 only) and its change signal.
+"""The live activity feed's reads over crm_activities (Layer 2 only).
 
-New rows reach the feed two ways:
-- writes through the views land in redkey.activities, whose trigger NOTIFYs the client's own channel
-  (``redkey.activity_channel()``: a keyed hash of the client id, so no other client's listener can hear
-  it) with the activity id; a dedicated LISTEN connection hears them at commit;
-- rows Twenty writes into its own tables raise no notification, so between notifications the feed
-  polls the head of crm_activities (one ``ORDER BY occurred_at DESC LIMIT 1``) and reports a change.
-Either way the screen then asks for the rows newer than the newest one it shows.
+New rows are announced by the change feed (:mod:`cockpit.store.changes`: kind ``activity`` on the
+client's change channel, plus a poll of the feed's head for rows Twenty writes into its own tables); the
+screen then asks for the rows newer than the newest one it shows (:meth:`ActivityRepo.feed_newer`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from psycopg import sql
-
 from cockpit.activity.filters import ActivityFilter
-from cockpit.activity.models import Signal
 from cockpit.db.like import contains_pattern
-from cockpit.errors import DatabaseUnavailable
 from cockpit.models import Activity, Page
 from cockpit.store.core import Db, keyset_page
 
@@ -34,13 +23,6 @@ Key = tuple[datetime, UUID]
 
 
 _MAX_WINDOW = timedelta(days=4000)
-
-
-def _ids(payload: str) -> list[UUID]:
-    try:
-        return [UUID(payload)]
-    except ValueError:  # not an activity id: nothing to look up, the poll still runs
-        return []
 
 
 def _where(f: ActivityFilter, extra: list[str], params: list[Any]) -> str:
@@ -127,68 +109,6 @@ class ActivityRepo:
             return (page.items[0].occurred_at, page.items[0].id) if page.items else None
         rows = await self.feed_newer(ActivityFilter(), after, limit=1)
         return (rows[0].occurred_at, rows[0].id) if rows else None
-
-    async def activity_signals(self, *, poll_seconds: float = 2.0,
-                               ready: asyncio.Event | None = None) -> AsyncIterator[Signal]:
-        """Yield whenever the client's feed may have new rows: at once on a NOTIFY for this client,
-        otherwise when the polled head changes. Runs until cancelled; holds one extra connection
-        (LISTEN needs its own session). ``ready`` is set once listening (tests await it)."""
-        self.db.require_scope()
-        if not self.feed_listens:
-            async for signal in self._polled_signals(poll_seconds, ready):
-                yield signal
-            return
-        channel = await self.db.fetch_value("SELECT redkey.activity_channel()")
-        try:
-            listener = await psycopg.AsyncConnection.connect(self.db.pool.conninfo, autocommit=True)
-        except psycopg.Error as exc:
-            raise DatabaseUnavailable("cannot open the live feed connection", str(exc).strip()) from exc
-        try:
-            async for signal in self._signals(listener, channel, poll_seconds, ready):
-                yield signal
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable("the live feed lost its database connection", "reconnecting") from exc
-        finally:
-            await listener.close()
-
-    @property
-    def feed_listens(self) -> bool:
-        """False behind a transaction pooler, which cannot LISTEN: the feed then only polls its head."""
-        mode = getattr(self.db.pool, "mode", None)
-        return not (mode is not None and mode.transaction)
-
-    async def _polled_signals(self, poll_seconds: float, ready: asyncio.Event | None) -> AsyncIterator[Signal]:
-        head = await self.feed_head()
-        if ready is not None:
-            ready.set()
-        while True:
-            await asyncio.sleep(poll_seconds)
-            newer = await self.feed_head(head) if head else await self.feed_head()
-            if newer is not None and newer != head:
-                head = newer
-                yield Signal("poll")
-
-    async def _signals(self, listener: psycopg.AsyncConnection, channel: str, poll_seconds: float,
-                       ready: asyncio.Event | None) -> AsyncIterator[Signal]:
-        await listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-        head = await self.feed_head()
-        if ready is not None:
-            ready.set()
-        while True:
-            ids: list[UUID] = []
-            async for note in listener.notifies(timeout=poll_seconds):
-                ids.extend(_ids(note.payload))
-                break
-            if ids:
-                async for note in listener.notifies(timeout=0.05):  # a batch insert: one signal per burst
-                    ids.extend(_ids(note.payload))
-                head = (await self.feed_head(head) or head) if head else await self.feed_head()
-                yield Signal("notify", tuple(dict.fromkeys(ids)))
-                continue
-            newer = await self.feed_head(head) if head else await self.feed_head()
-            if newer is not None and newer != head:
-                head = newer
-                yield Signal("poll")
 
     async def feed_by_ids(self, f: ActivityFilter, ids: list[UUID] | tuple[UUID, ...]) -> list[Activity]:
         """These activities if they pass the filter (a notification names rows that may be back-dated)."""

@@ -131,8 +131,7 @@ class OutboxRepo:
             client_id = self.db.require_scope()
             tokens = {c: make_token(unsubscribe_key, client_id, c) for c in contacts}
             senders = sorted({r["sender"] or default_sender for r in rows} - {""})
-            await cur.execute("SELECT sender, sent FROM redkey.sender_daily WHERE day = %s AND sender = ANY(%s)",
-                              (now.date(), senders))
+            await cur.execute("SELECT sender, sent FROM redkey.sends_today(%s, %s)", (now.date(), senders))
             sent_today = {r["sender"]: r["sent"] for r in await cur.fetchall()}
             decisions = decide(rows, tokens, sent_today)
             existing = {r["enrollment_id"] for r in rows if r["outbox_status"] is not None}
@@ -149,11 +148,8 @@ class OutboxRepo:
         if not per_sender:
             return
         senders = sorted(per_sender)  # one lock order for every planner
-        cur = await conn.execute(
-            "INSERT INTO redkey.sender_daily AS s (sender, day, sent) SELECT u.s, %s, u.n "
-            "FROM unnest(%b::text[], %b::int[]) AS u(s, n) ORDER BY u.s "
-            "ON CONFLICT (sender, day) DO UPDATE SET sent = s.sent + EXCLUDED.sent RETURNING s.sent",
-            (now.date(), senders, [per_sender[x] for x in senders]))
+        cur = await conn.execute("SELECT sent FROM redkey.count_sends(%s, %s::text[], %s::int[])",
+                                 (now.date(), senders, [per_sender[x] for x in senders]))
         counts = [r[0] for r in await cur.fetchall()]
         if daily_cap is not None and any(n > daily_cap for n in counts):
             raise _CapOvershoot()
