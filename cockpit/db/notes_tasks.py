@@ -171,8 +171,7 @@ _SOURCE_OF = {"title": "title", "bodyV2Markdown": "body", "bodyV2Blocknote": "bo
 
 def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
     """The INSTEAD OF trigger of ``ns.view`` (crm_notes or crm_tasks)."""
-    from cockpit.db.writes import _ROW_CLIENT_CHECK, _SCOPE_CHECK, _client_blocks, _HEADER, _INVOKER, \
-        _own_client_check, insert_role_check
+    from cockpit.db.writes import _client_blocks, insert_role_check, trigger_head
 
     obj, ttable, fk = OBJECTS[view]
     kind = CHANGE_KIND[view]
@@ -245,18 +244,7 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
     name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     max_title = next(f.max_length for f in fields_of(view) if f.name == "title")
     return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
-{_HEADER}
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_role text := {_INVOKER};
-    v_owner boolean;
-    v_operational boolean;
-    v_strategic boolean;
-    v_found boolean := false;
-BEGIN
-{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
-{_ROW_CLIENT_CHECK}
+{trigger_head(name, ns, workspaces)}
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND (NEW.title IS DISTINCT FROM OLD.title OR NEW.body IS DISTINCT FROM OLD.body)) THEN
         IF coalesce(btrim(NEW.title), '') = '' AND coalesce(btrim(NEW.body), '') = '' THEN
             RAISE EXCEPTION '{view}: a {obj} needs a title or a text' USING ERRCODE = '23502';

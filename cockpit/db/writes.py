@@ -167,6 +167,22 @@ def _own_client_check(ns: str, workspaces: list[Workspace]) -> str:
     END IF;"""
 
 
+def trigger_head(name: str, ns: str, workspaces: list[Workspace]) -> str:
+    """A write trigger function's start: its declarations and the session's and the row's scope checks."""
+    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+{_HEADER}
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_role text := {_INVOKER};
+    v_owner boolean;
+    v_operational boolean;
+    v_strategic boolean;
+    v_found boolean := false;
+BEGIN
+{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
+{_ROW_CLIENT_CHECK}"""
+
+
 def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
     """The INSTEAD OF trigger of ``ns.view``: public's routes every client's writes; a client's own
     schema's only that client's (its function lives in that schema)."""
@@ -223,18 +239,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
     announce_old = f"        PERFORM redkey.notify_change(v_client, '{kind}', OLD.id::text);\n"
     return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
-{_HEADER}
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_role text := {_INVOKER};
-    v_owner boolean;
-    v_operational boolean;
-    v_strategic boolean;
-    v_found boolean := false;
-BEGIN
-{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
-{_ROW_CLIENT_CHECK}
+{trigger_head(name, ns, workspaces)}
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
