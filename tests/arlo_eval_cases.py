@@ -344,6 +344,8 @@ CASES += [
       "Get the signed NDA back from Priya Raman", "2026-12-03"),
     T("todo: book the onsite with Tom Alvarez next Wednesday", "Tom Alvarez", "Book the onsite with Tom Alvarez",
       "2026-11-25"),
+    T("task: chase the PO from Volta Energy — Pilot on Monday", VOLTA, "Chase the PO from Volta Energy — Pilot",
+      "2026-11-23"),
     Q("remind me to send the contract to Sarah on Friday", "Which", "Sarah Chen", "Sarah Okafor"),
     Q("note on Sarah: loves the product", "Sarah Chen", "Sarah Okafor"),
     Q("remind me to send the deck to Volta Energy", "due"),

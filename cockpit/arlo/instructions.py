@@ -222,7 +222,7 @@ class _Reader:
             self.intent.changes.append(Change(0, "crm_note", m["body"].strip(), m["body"]))
             return True
         m = lx.TASK.match(self.masked)
-        if m is None or lx.CONTACT_VERBS.match(self.unmask(m["body"]).strip()):
+        if m is None or (m["remind"] and lx.CONTACT_VERBS.match(self.unmask(m["body"]).strip())):
             return False
         body = m["body"]
         due, missing, phrase = None, True, ""

@@ -77,7 +77,7 @@ NOTE_ON_UNKNOWN = re.compile(
     r"(?!(?:self|myself|me|us)\b)(?:the\s+)?(?P<name>[^:⟦⟧—–]{2,60}?)\s*(?::|[—–]|\s-\s)\s*(?P<body>.+)$", re.I)
 # A task ("remind me to send the contract to Sarah on Friday"); a reminder to contact someone is a
 # recontact date instead ("remind me to ping Dan next Tuesday").
-TASK = re.compile(r"^\s*(?:please\s+)?(?:remind me to|create a task to|add a task to|make a task to|"
+TASK = re.compile(r"^\s*(?:please\s+)?(?:(?P<remind>remind me to)|create a task to|add a task to|make a task to|"
                   r"new task\s*:?|add task\s*:?|task\s*:|to-?do\s*:)\s*(?P<body>.+)$", re.I)
 CONTACT_VERBS = re.compile(r"^(?:ping|call|phone|ring|email|e-mail|mail|chase|contact|follow[ -]?up|folow up|"
                            r"check in|check back|reach out|re-?contact|circle back|touch base|nudge|reconnect|"

@@ -39,7 +39,7 @@ def describe_applied(applied: list[Any], stage_labels: dict[str, str]) -> list[s
     for a in applied:
         if a.field == "created":
             what = "note" if a.view == "crm_notes" else "task"
-            text = a.after.get("title") or a.after.get("body") or ""
+            text = (a.after.get("body") if what == "note" else None) or a.after.get("title") or ""
             due = a.after.get("due_at")
             by_record.setdefault(a.label, []).append(
                 f"new {what} {text!r}" + (f" due {shown(date.fromisoformat(str(due)[:10]))}" if due else ""))
