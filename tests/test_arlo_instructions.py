@@ -147,3 +147,28 @@ async def test_a_move_with_fields_is_all_or_nothing(arlo: Arlo, store: Store, se
         await store.arlo.apply_strategic("crm_deals", deal.id, {"last_activity_at": "2026-01-01T00:00:00Z"},
                                          stage_id="DEMO")
     assert (await store.crm.deal(deal.id)).stage_id == "NEGOTIATE"
+
+
+async def test_candidate_records_come_from_the_word_indexes_with_dashes_accents_and_apostrophes(
+        store: Store, conn) -> None:
+    """The words of a name are the runs of letters and digits once folded: a sentence's word finds a
+    record whichever punctuation or accent the name has, and nothing only sharing letters inside a word."""
+    made = {}
+    for first, last in (("Anne-Sophie", "Müller-Lüdenscheidt"), ("Seán", "O'Brien"), ("Zoë", "Ångström"),
+                        ("Brianna", "Keller")):
+        made[first] = await store.crm.insert_record(
+            "crm_contacts", {"first_name": first, "last_name": last, "email": f"{first[:3].lower()}@words.example"},
+            role="owner")
+    co = await store.crm.insert_record("crm_companies", {"name": "Smith_Hawkins & Sons (Europe)"}, role="owner")
+    found = {r.label for r in (await store.instructions.vocabulary("note on sophie ludenscheidt: send pricing")).records}
+    assert "Anne-Sophie Müller-Lüdenscheidt" in found
+    names = {r.label for r in (await store.instructions.vocabulary("call o'brien about the angstrom pilot")).records}
+    assert {"Seán O'Brien", "Zoë Ångström"} <= names  # found by "brien" and "angstrom"
+    assert "Brianna Keller" in names  # she shares the prefix "bri": a candidate, for resolution to rule out
+    assert "Brianna Keller" not in {r.label for r in (await store.instructions.vocabulary("call sean")).records}
+    companies = {r.label for r in (await store.instructions.vocabulary("what about europe sons")).records}
+    assert "Smith_Hawkins & Sons (Europe)" in companies
+    # the lookups are index lookups: each workspace's name columns carry RedKey's word indexes
+    cur = await conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'redkey\\_%%\\_words\\_idx'")
+    assert (await cur.fetchone())[0] >= 4 * 2  # person first/last, company, opportunity; two demo clients
+    assert made and co

@@ -11,6 +11,7 @@ beats a shorter one.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ _COMMON = {"the", "and", "of", "for", "new", "group", "pilot", "platform", "rene
            "case", "bell", "little", "long", "young", "price", "cook", "ball", "small", "moss", "rose", "hunt",
            "king", "frost", "friday", "monday", "tuesday", "lane", "pace", "english", "bird", "fields", "wall",
            "park", "cole", "summers", "guy", "dean", "grace", "miles", "banks", "booth", "bass", "brown", "green",
-           "white", "black", "may", "sue", "ray", "max", "don", "bill", "pat", "will", "art", "rob", "sky"}
+           "white", "black", "sue", "ray", "max", "don", "bill", "pat", "art", "rob", "sky"}
 # Words that don't name a company on their own ("New Group Inc" has no short name).
 _GENERIC = {"the", "and", "of", "for", "new", "group", "global", "united", "first", "international", "digital",
             "pilot", "platform", "renewal", "expansion", "integration", "analytics", "labs", "systems", "health",
@@ -42,6 +43,7 @@ _SUFFIX = {"inc", "llc", "ltd", "corp", "co", "gmbh", "plc", "sa", "bv", "ag", "
 _TOKEN = re.compile(r"[^\W_][\w'’.]*[^\W_]|[^\W_]")
 
 
+@functools.lru_cache(maxsize=65536)
 def _fold(word: str) -> str:
     """Lower case without accents: "José" and "jose" are one word."""
     return "".join(ch for ch in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(ch))
@@ -61,8 +63,14 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _name_words(text: str) -> tuple[str, ...]:
+    return tuple(w for w, _, _ in tokens(text))
+
+
 def _words(text: str | None) -> list[str]:
-    return [w for w, _, _ in tokens(text or "")]
+    """The folded words of a record's name (names repeat: first names, company names on every deal)."""
+    return list(_name_words(text or ""))
 
 
 @dataclass
@@ -286,5 +294,7 @@ def _mentions(text: str, toks: list[tuple[str, int, int]], matches: list[Match])
 
 def query_words(text: str) -> list[str]:
     """Three-letter prefixes of the sentence's words: what the store filters candidate records by."""
-    return sorted({w[:3] for w, _, _ in tokens(text) if len(w) >= 3 and w.isalpha()} |
-                  {w for w, _, _ in tokens(text) if len(w) >= 3 and not w.isalpha() and "." in w})
+    words = [w for w, _, _ in tokens(text)]
+    parts = {p for w in words for p in re.split(r"[^a-z0-9]+", w)}  # "o'brien" is looked up by "brien"
+    return sorted({p[:3] for p in parts if len(p) >= 3 and p.isalpha()} |
+                  {w for w in words if len(w) >= 3 and not w.isalpha() and "." in w})

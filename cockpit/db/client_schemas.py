@@ -27,7 +27,17 @@ from pathlib import Path
 from psycopg import AsyncConnection
 
 from cockpit.db import notes_tasks
-from cockpit.db.views import CONTRACT, Workspace, client_schema, lit, q, view_sql
+from cockpit.db.views import (
+    CONTRACT,
+    EXPRS,
+    L1_TABLE,
+    Workspace,
+    client_schema,
+    lit,
+    q,
+    view_sql,
+)
+from cockpit.db.words import WORD_COLUMNS, word_index_sql
 from cockpit.db.writes import (
     SEARCHES,
     activity_trigger_on,
@@ -61,6 +71,8 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
            f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
     for w in workspaces:
         out.extend(sort_index_sql(w))
+        for view in WORD_COLUMNS:
+            out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
     for view in CONTRACT:
         out.append(view_sql(view, workspaces, ns))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
@@ -85,7 +97,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/notes_tasks.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/notes_tasks.py", "db/client_schemas.py", "db/layer1.py",
+            "db/layer2.py", "db/words.py", "fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

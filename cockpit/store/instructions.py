@@ -21,6 +21,7 @@ from psycopg.types.json import Jsonb
 
 from cockpit.arlo.mentions import Vocabulary, query_words
 from cockpit.arlo.models import Task
+from cockpit.db.words import folded, prefix_query, word_vector
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import Company, Contact, Deal
 from cockpit.store.approvals import RoleConn
@@ -28,17 +29,6 @@ from cockpit.store.tasks import _append, _task_row
 
 VIEWS = ("crm_deals", "crm_contacts", "crm_companies")
 VOCABULARY_LIMIT = 3000
-_FOLDS = {"a": "áàâäãåā", "e": "éèêëē", "i": "íìîïī", "o": "óòôöõøō", "u": "úùûüū", "n": "ñ", "c": "çčć", "y": "ýÿ",
-          "s": "šß", "z": "ž", "l": "ł"}
-_ACCENTED = "".join(_FOLDS.values())
-_PLAIN = "".join(k * len(v) for k, v in _FOLDS.items())
-
-
-def _folded(col: str) -> str:
-    """SQL: ``col`` lower-cased without accents (as the parser folds the sentence)."""
-    return f"translate(lower(coalesce({col}, '')), '{_ACCENTED}', '{_PLAIN}')"
-
-
 def jsonable(v: Any) -> Any:
     """A field value as the change log keeps it (dates as ISO strings, amounts as numbers)."""
     if isinstance(v, (date, datetime)):
@@ -102,24 +92,32 @@ class InstructionsRepo:
         if not words and not domains:
             return Vocabulary([], [], [])
         regex = r"\m(" + "|".join(words) + ")" if words else "^$"
+        # the word index narrows (redkey_*_words_idx), the word-start regex decides
+        tsq = prefix_query(words) or "nothing:*"
+        named, first, last = (f"({word_vector(c)} @@ to_tsquery('simple', %(q)s) AND {folded(c)} ~ %(re)s)"
+                              for c in ("name", "first_name", "last_name"))
         async with self.db.tx("readonly") as conn:
             ccur = conn.cursor(row_factory=class_row(Company))
-            await ccur.execute(f"SELECT * FROM crm_companies WHERE {_folded('name')} ~ %s "
-                               "OR lower(coalesce(domain, '')) = ANY(%s) ORDER BY name, id LIMIT %s",
-                               (regex, domains, VOCABULARY_LIMIT))
+            await ccur.execute(f"SELECT * FROM crm_companies WHERE {named} ORDER BY name, id LIMIT %(n)s",
+                               {"q": tsq, "re": regex, "n": VOCABULARY_LIMIT})
             companies = await ccur.fetchall()
+            if domains:  # apart: an OR with the words would make every name's word vector computed, not looked up
+                await ccur.execute("SELECT * FROM crm_companies WHERE lower(coalesce(domain, '')) = ANY(%s) "
+                                   "ORDER BY name, id LIMIT %s", (domains, VOCABULARY_LIMIT))
+                have = {c.id for c in companies}
+                companies += [c for c in await ccur.fetchall() if c.id not in have]
             pcur = conn.cursor(row_factory=class_row(Contact))
             # people matching two words (first and last name) first: a cut-off list loses only the weak ones
-            first, last = _folded("first_name"), _folded("last_name")
-            await pcur.execute(f"SELECT * FROM crm_contacts WHERE {first} ~ %(re)s OR {last} ~ %(re)s "
-                               f"ORDER BY ({first} ~ %(re)s)::int + ({last} ~ %(re)s)::int DESC, full_name, id "
-                               "LIMIT %(n)s",
-                               {"re": regex, "n": VOCABULARY_LIMIT})
+            await pcur.execute(f"SELECT * FROM crm_contacts WHERE {first} OR {last} "
+                               f"ORDER BY ({folded('first_name')} ~ %(re)s)::int + ({folded('last_name')} ~ %(re)s)::int"
+                               " DESC, full_name, id LIMIT %(n)s",
+                               {"q": tsq, "re": regex, "n": VOCABULARY_LIMIT})
             contacts = await pcur.fetchall()
             dcur = conn.cursor(row_factory=class_row(Deal))
-            await dcur.execute(f"SELECT * FROM crm_deals WHERE {_folded('name')} ~ %s OR company_id = ANY(%s) "
-                               "OR contact_id = ANY(%s) ORDER BY name, id LIMIT %s",
-                               (regex, [c.id for c in companies], [p.id for p in contacts], VOCABULARY_LIMIT))
+            await dcur.execute(f"SELECT * FROM crm_deals WHERE {named} OR company_id = ANY(%(co)s) "
+                               "OR contact_id = ANY(%(pe)s) ORDER BY name, id LIMIT %(n)s",
+                               {"q": tsq, "re": regex, "co": [c.id for c in companies], "pe": [p.id for p in contacts],
+                                "n": VOCABULARY_LIMIT})
             deals = await dcur.fetchall()
             known = {c.id for c in companies}
             missing = {x.company_id for x in [*contacts, *deals] if x.company_id and x.company_id not in known}

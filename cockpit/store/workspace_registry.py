@@ -15,9 +15,6 @@ from cockpit.db import layer2
 from cockpit.db.views import q
 from cockpit.errors import NotFound
 
-_SORT_INDEXES = ("redkey_person_full_name_idx", "redkey_company_name_idx", "redkey_opportunity_name_idx")
-
-
 class WorkspaceRegistryRepo:
     def __init__(self, db: Any) -> None:
         self.db = db
@@ -33,7 +30,10 @@ class WorkspaceRegistryRepo:
                 raise NotFound(f"workspace {schema} is not registered", "see `cockpit workspace list`")
             cur = await conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", (schema,))
             if (await cur.fetchone())[0]:  # type: ignore[index]
-                for index in _SORT_INDEXES:
+                # the indexes RedKey made on Twenty's tables (sort orders, name words) are named redkey_*
+                cur = await conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+                                         "AND indexname LIKE 'redkey\\_%%'", (schema,))
+                for (index,) in await cur.fetchall():
                     await conn.execute(f"DROP INDEX IF EXISTS {q(schema)}.{q(index)}")  # type: ignore[arg-type]
             await layer2.regenerate(conn, force=False)
             return str(row[0])
