@@ -9,7 +9,7 @@ Tuesday", "in 2 weeks") and show the day understood before saving.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -70,10 +70,6 @@ def read_due(raw: str, today: date) -> date | None:
     return parse_date(raw, "due date", today)
 
 
-class DueInput(Input):
-    """A date field that says which day it understood."""
-
-
 class NoteForm(ModalScreen[Any]):
     """Add or edit a note (``kind="note"``) or a task (``kind="task"``) linked to ``links``; dismisses
     with the saved Note/CrmTask, or None when cancelled."""
@@ -101,7 +97,7 @@ class NoteForm(ModalScreen[Any]):
             yield Input(self.item.title or "" if self.item else "", id="nf-title")
             if self.kind == "task" and self.item is None:
                 yield Label("due (YYYY-MM-DD, friday, next Tuesday… empty: none)")
-                yield DueInput("", id="nf-due")
+                yield Input("", id="nf-due")
                 yield Static("", id="nf-understood", classes="understood")
             yield Label("text (markdown)")
             yield TextArea(self.item.body or "" if self.item else "", id="nf-body")
@@ -179,7 +175,7 @@ class DuePrompt(ModalScreen[Any]):
         with VerticalScroll(id="due-prompt"):
             yield Static(Text.assemble(("Reschedule ", "bold"), self.task_row.headline))
             yield Label("new due date (YYYY-MM-DD, friday, next Tuesday… empty: none)")
-            yield DueInput("", id="due-input")
+            yield Input("", id="due-input")
             yield Static("", id="due-understood", classes="understood")
             yield Static(Text("enter saves · esc cancels", style="dim"))
 

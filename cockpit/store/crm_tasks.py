@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 from uuid import UUID
 
-from cockpit.errors import NotFound, ValidationFailed
+from cockpit.errors import ValidationFailed
 from cockpit.models import CrmTask, Member, Page, Role
 from cockpit.store.core import Db, keyset_page
 from cockpit.store.notes import NotesRepo, clean_text, links_of
@@ -148,4 +148,4 @@ class CrmTasksRepo(NotesRepo):
         return await self._update(task_id, {"assignee_id": member_id}, role)  # type: ignore[no-any-return]
 
 
-__all__ = ["CrmTasksRepo", "FILTERS", "NotFound", "TaskFilter", "day_bounds", "due_at_of"]
+__all__ = ["CrmTasksRepo", "FILTERS", "TaskFilter", "day_bounds", "due_at_of"]

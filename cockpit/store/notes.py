@@ -8,7 +8,6 @@ BlockNote document, target rows, timeline rows; see :mod:`cockpit.db.notes_tasks
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -104,8 +103,3 @@ class NotesRepo:
             cur = await conn.execute(f"DELETE FROM {self.view} WHERE id = %s", (note_id,))
             if cur.rowcount == 0:
                 raise NotFound(f"no such {self.view[4:-1]} {note_id} in this client's scope")
-
-    @staticmethod
-    def age(note: Note, now: datetime | None = None) -> str:
-        """When it was written, as a short day: 2026-11-20."""
-        return note.created_at.astimezone().date().isoformat()
