@@ -7,17 +7,25 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test install bench clean
 
+# setuptools warns on every editable install of a flat layout ("be careful with folders ... with the same
+# name as your package"): a notice, not a problem here, so the install runs with warnings off.
 $(BIN)/cockpit: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,bench]'
-	touch $(BIN)/cockpit
+	@echo "==> creating the virtual environment in $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@echo "==> updating pip"
+	@$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	@echo "==> installing the cockpit and its pinned dependencies (about a minute the first time)"
+	@PYTHONWARNINGS=ignore $(BIN)/pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	@touch $(BIN)/cockpit
+	@echo "==> installed: $(BIN)/cockpit"
 
 install: $(BIN)/cockpit
 
 run: install
-	$(BIN)/cockpit demo --if-empty
-	$(BIN)/cockpit
+	@echo "==> demo data (only when the database is empty)"
+	@$(BIN)/cockpit demo --if-empty
+	@echo "==> starting the cockpit"
+	@$(BIN)/cockpit
 
 test: install
 	$(BIN)/lint-imports

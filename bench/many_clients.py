@@ -204,7 +204,7 @@ def main() -> None:
     workspace_add_remove(url)
     print("pipeline paint (bench/pipeline_paint.py on this database):", flush=True)
     subprocess.run([sys.executable, str(ROOT / "bench" / "pipeline_paint.py"), "--url", url,
-                    "--runs", str(args.runs)], check=False)
+                    "--deals", str(args.deals), "--runs", str(args.runs)], check=False)
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -5,7 +5,8 @@ composes screens (the registry in ``screens/``).
 that need Textual are the sections of this module; the others are modules of their own:
 
 - :mod:`cockpit.reconnect` opens the store in a worker (never blocking the first paint) and reconnects
-  with backoff when the database goes away;
+  with backoff when the database goes away; :mod:`cockpit.start_up` starts arlo's loops and the warm-up
+  once the first screen has painted its data;
 - :func:`call_store` (below) and :class:`cockpit.reporting.Reporter` are how screens load data and how errors become
   notifications, the banner or an error-log record (:mod:`cockpit.errorlog`, the one writer);
 - :class:`ReportingWorkers` (below) hands every worker that ended in an error to that reporting, so none
@@ -23,8 +24,7 @@ and start them with :meth:`CockpitApp.start_arlo` when they want them.
 from __future__ import annotations
 
 import asyncio
-import gc
-import importlib
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -36,7 +36,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.widgets import Input, TextArea
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
@@ -47,6 +47,7 @@ from cockpit.keyhelp import show_help
 from cockpit.reporting import Reporter
 from cockpit.reconnect import Connection
 from cockpit.session_undo import UndoStack, undo
+from cockpit.start_up import StartUp
 from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
@@ -61,6 +62,13 @@ if TYPE_CHECKING:
     from cockpit.store import Store
 
 T = TypeVar("T")
+
+
+def _is_text_input(widget: object) -> bool:
+    """An Input or a TextArea (only once a screen imported TextArea: importing it costs the start-up
+    ~30 ms, and until then nothing focused can be one)."""
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return isinstance(widget, Input) or (text_area is not None and isinstance(widget, text_area.TextArea))
 
 
 def _utcnow() -> datetime:
@@ -243,7 +251,7 @@ class Navigator:
         return not event.is_forwarded and self._typeahead_hold(event)
 
     def typing_in_input(self) -> bool:
-        return isinstance(self.app.focused, (Input, TextArea))
+        return _is_text_input(self.app.focused)
 
     def leave_field(self) -> None:
         """Take the focus out of a text field (before a modal opens, so it does not return there)."""
@@ -282,7 +290,7 @@ class Navigator:
             return
         app = self.app
         focused = app.focused
-        if isinstance(focused, (Input, TextArea)):
+        if _is_text_input(focused):
             self._typeahead = None
             rest: list[events.Key] = []
             for key in held:
@@ -380,7 +388,7 @@ class CockpitApp(App[None]):
                  clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False) -> None:
         """``arlo``: start arlo's loops in this process once connected. ``warm_up``: once connected, import
         the other screens' and arlo's modules in the background and freeze the start-up objects (see
-        :meth:`_start_up`); both are for the terminal session (:func:`run_app`), off by default."""
+        :class:`cockpit.start_up.StartUp`); both are for the terminal session (:func:`run_app`), off by default."""
         self.screen_specs: list[ScreenSpec] = available_screens()
         self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
         super().__init__()
@@ -396,8 +404,8 @@ class CockpitApp(App[None]):
         self.live = LiveScreens(self)
         self.undo_stack = UndoStack()
         self.arlo_runtime = ArloRuntime(settings)
-        self._start_arlo, self._warm_up = arlo, warm_up
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
+        self.start_up = StartUp(self, arlo=arlo, warm_up=warm_up)
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
 
     # --- start-up -------------------------------------------------------------------------------
@@ -408,26 +416,11 @@ class CockpitApp(App[None]):
 
     def connected(self) -> None:
         """The first connection is up (the connection calls this once)."""
-        self.run_worker(self._start_up(), group="start-up", exclusive=True, exit_on_error=False)
+        self.start_up.connected()
 
-    async def _start_up(self) -> None:
-        if self._warm_up:
-            # The first ``g s`` would otherwise pay ~0.3 s of imports (networkx...), the first Tell arlo's.
-            await asyncio.to_thread(self._import_modules)
-            # Process-wide, once: move everything alive now (Textual, widgets, every module) out of the
-            # cyclic collector's reach. arlo's loops churn objects in this process, and full collections
-            # that re-scanned the whole app took 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen,
-            # they take under 10 ms. Frozen objects are never freed, hence only in the terminal session.
-            gc.freeze()
-        if self._start_arlo:
-            self.start_arlo()
-
-    def _import_modules(self) -> None:
-        for module in [spec.module for spec in self.screen_specs[1:]] + ["cockpit.arlo.runner"]:
-            try:
-                importlib.import_module(module)
-            except Exception:  # noqa: BLE001 - a broken module reports itself when it is used
-                pass
+    def first_screen_shown(self) -> None:
+        """A screen painted its first data (see :class:`cockpit.start_up.StartUp`)."""
+        self.start_up.screen_shown()
 
     def start_arlo(self, services: "Services | None" = None) -> None:
         """arlo's loops as an async worker of the app (services from the settings unless given)."""

@@ -2,8 +2,8 @@
 
 Every command reports failure as one line (``error: what — what to do``) and a non-zero exit code; no
 traceback reaches the user. Unexpected exceptions go to the error log (:mod:`cockpit.errorlog`).
-Features add their subcommands with ``@main.command()`` in their own module, registered in
-:data:`EXTENSIONS` so importing the CLI stays cheap.
+Features add their subcommands with ``@main.command()`` in their own module, registered by command
+name in :data:`EXTENSIONS` and imported only when one of them runs, so starting the CLI stays cheap.
 """
 
 from __future__ import annotations
@@ -23,20 +23,39 @@ from cockpit.errors import CockpitError
 
 T = TypeVar("T")
 
-# Modules that add subcommands to `main` (imported lazily when the CLI starts).
-EXTENSIONS: list[str] = [
-    "cockpit.schema.cli",
-    "cockpit.imports.cli",
-    "cockpit.export.cli",
-    "cockpit.intake.cli",
-    "cockpit.approvals.cli",
-    "cockpit.arlo.cli",
-    "cockpit.sequences.cli",
-    "cockpit.webhooks.cli",
-    "cockpit.logins.cli",
-    "cockpit.mail.cli",
-    "cockpit.work.cli",
-]
+# The subcommands feature modules add (``@main.command()`` in their own module), by name: a module is
+# imported when one of its commands runs or ``--help`` lists them all, never to start the cockpit.
+EXTENSIONS: dict[str, str] = {
+    "schema": "cockpit.schema.cli",
+    "import": "cockpit.imports.cli",
+    "export": "cockpit.export.cli",
+    "intake": "cockpit.intake.cli",
+    "approvals": "cockpit.approvals.cli",
+    "arlo": "cockpit.arlo.cli",
+    "tell": "cockpit.arlo.cli",
+    "undo": "cockpit.arlo.cli",
+    "task": "cockpit.arlo.cli",
+    "sequences": "cockpit.sequences.cli",
+    "webhooks": "cockpit.webhooks.cli",
+    "client": "cockpit.logins.cli",
+    "mail": "cockpit.mail.cli",
+    "calendar": "cockpit.mail.cli",
+    "work": "cockpit.work.cli",
+    "coverage": "cockpit.coverage.cli",
+}
+
+
+class LazyGroup(click.Group):
+    """The ``cockpit`` group: a feature's subcommands are imported on first use (see EXTENSIONS)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in EXTENSIONS:
+            importlib.import_module(EXTENSIONS[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _load_extensions()
+        return super().list_commands(ctx)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -136,7 +155,7 @@ async def open_store(settings: Settings, *, client_id: str | None = None, migrat
     return await Store.open(settings, url=url, client_id=client_id, source=source)
 
 
-@click.group(invoke_without_command=True)
+@click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option("--client", "client_id", help="Client to scope this session to (overrides COCKPIT_CLIENT_ID).")
 @click.pass_context
 def main(ctx: click.Context, client_id: str | None) -> None:
@@ -291,13 +310,12 @@ def workspace_list(ctx: click.Context) -> None:
 
 
 def _load_extensions() -> None:
-    for name in EXTENSIONS:
+    for name in dict.fromkeys(EXTENSIONS.values()):
         importlib.import_module(name)
 
 
 def entry(argv: list[str] | None = None) -> Any:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    _load_extensions()
     return main.main(args=argv, prog_name="cockpit")
 
 

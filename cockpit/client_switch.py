@@ -3,12 +3,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from cockpit.errors import ScopeError
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
+
+
+def pick_client(registered: Iterable[tuple[str, str]], configured: str | None,
+                allowed: Iterable[str] = ()) -> tuple[list[tuple[str, str]], str]:
+    """The clients offered (registered ones, in the order given: by name, restricted to ``allowed`` when
+    set) and the one a session starts on: ``configured``, else the first offered. The cockpit and
+    ``cockpit doctor`` both decide with this. Raises ScopeError naming the choices."""
+    only = set(allowed)
+    offered = [(cid, name) for cid, name in registered if not only or cid in only]
+    if not offered:
+        raise ScopeError("no client is registered", "run `cockpit demo` or `cockpit workspace add`")
+    ids = [cid for cid, _ in offered]
+    if configured and configured not in ids:
+        raise ScopeError(f"unknown client {configured!r} (not registered, or not in COCKPIT_CLIENTS)",
+                         f"set COCKPIT_CLIENT_ID to one of: {', '.join(ids)}")
+    return offered, configured or ids[0]
 
 
 class ClientSwitcher:
@@ -23,16 +40,8 @@ class ClientSwitcher:
         app = self.app
         assert app.store is not None
         registered = await app.store.admin.clients()
-        allowed = set(app.settings.clients)
-        self.offered = [(c.client_id, c.name) for c in registered if not allowed or c.client_id in allowed]
-        if not self.offered:
-            raise ScopeError("no client is registered", "run `cockpit demo` or `cockpit workspace add`")
-        ids = [cid for cid, _ in self.offered]
-        wanted = app.store.client_id or app.settings.client_id
-        if wanted and wanted not in ids:
-            raise ScopeError(f"client {wanted!r} is not registered or not allowed",
-                             f"use one of: {', '.join(ids)}")
-        chosen = wanted or ids[0]
+        self.offered, chosen = pick_client([(c.client_id, c.name) for c in registered],
+                                           app.store.client_id or app.settings.client_id, app.settings.clients)
         if app.store.client_id != chosen:
             app.store = app.store.scoped(chosen)
         app.client_name = dict(self.offered)[chosen]

@@ -58,27 +58,30 @@ async def run_doctor(settings: Settings, say: Callable[[str], None]) -> bool:
             _line(say, "scope", False, "not checked: database not migrated — run `cockpit migrate`")
             return False
 
-        rows = await (await conn.execute(
-            "SELECT c.client_id, c.name, count(w.schema_name) FROM redkey.clients c "
-            "LEFT JOIN redkey.workspaces w USING (client_id) GROUP BY 1, 2 ORDER BY 1")).fetchall()
-        known = {r[0]: (r[1], r[2]) for r in rows}
-        choices = ", ".join(known) or "none registered — run `cockpit demo` or `cockpit workspace add`"
-        if not settings.client_id:
-            ok = _line(say, "scope", False, f"no client set — set COCKPIT_CLIENT_ID to one of: {choices}") and ok
-        elif settings.client_id not in known:
-            ok = _line(say, "scope", False,
-                       f"unknown client {settings.client_id!r} — set COCKPIT_CLIENT_ID to one of: {choices}") and ok
-        else:
-            name, n_ws = known[settings.client_id]
-            if n_ws == 0:
-                ok = _line(say, "scope", False, f"{settings.client_id} ({name}) has no workspace — "
-                           "run `cockpit workspace add SCHEMA --client " + settings.client_id + "`") and ok
-            else:
-                async with conn.transaction():  # scope for this transaction only (safe behind a pooler)
-                    await conn.execute("SELECT set_config('redkey.client_id', %s, true)", (settings.client_id,))
-                    deals = (await (await conn.execute("SELECT count(*) FROM crm_deals")).fetchone())[0]  # type: ignore[index]
-                    contacts = (await (await conn.execute("SELECT count(*) FROM crm_contacts")).fetchone())[0]  # type: ignore[index]
-                _line(say, "scope", True, f"{settings.client_id} ({name}): {deals:,} deals, {contacts:,} contacts")
+        ok = await _scope_line(conn, settings, say) and ok
     finally:
         await conn.close()
     return ok
+
+
+async def _scope_line(conn: object, settings: Settings, say: Callable[[str], None]) -> bool:
+    """The client the cockpit would open on, picked as the cockpit picks it (cockpit.client_switch)."""
+    from cockpit.client_switch import pick_client
+
+    rows = await (await conn.execute(  # type: ignore[attr-defined]
+        "SELECT c.client_id, c.name, count(w.schema_name) FROM redkey.clients c "
+        "LEFT JOIN redkey.workspaces w USING (client_id) GROUP BY 1, 2 ORDER BY c.name")).fetchall()
+    try:
+        _offered, chosen = pick_client([(r[0], r[1]) for r in rows], settings.client_id, settings.clients)
+    except CockpitError as exc:
+        return _line(say, "scope", False, f"{exc.message} — {exc.hint}" if exc.hint else exc.message)
+    name, n_ws = next((r[1], r[2]) for r in rows if r[0] == chosen)
+    how = "COCKPIT_CLIENT_ID" if settings.client_id else "the first client by name; set COCKPIT_CLIENT_ID to choose"
+    if n_ws == 0:
+        return _line(say, "scope", False, f"{chosen} ({name}) has no workspace — "
+                     f"run `cockpit workspace add SCHEMA --client {chosen}`")
+    async with conn.transaction():  # type: ignore[attr-defined]  # scope for this transaction only (pooler-safe)
+        await conn.execute("SELECT set_config('redkey.client_id', %s, true)", (chosen,))  # type: ignore[attr-defined]
+        deals = (await (await conn.execute("SELECT count(*) FROM crm_deals")).fetchone())[0]  # type: ignore[attr-defined]
+        contacts = (await (await conn.execute("SELECT count(*) FROM crm_contacts")).fetchone())[0]  # type: ignore[attr-defined]
+    return _line(say, "scope", True, f"{chosen} ({name}), {how}: {deals:,} deals, {contacts:,} contacts")

@@ -20,6 +20,8 @@ before anything is written, raising :class:`~cockpit.errors.ValidationFailed` na
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -264,6 +266,7 @@ CONTEXT_FIELDS = ("summary", "relationship_status", "emotion_trend", "roles", "k
 # ------------------------------------------------------------------------------------------------
 # Lookups derived from FIELDS
 
+@functools.lru_cache(maxsize=None)
 def fields_of(view: str) -> tuple[Field, ...]:
     return tuple(f for f in FIELDS if f.view == view)
 

@@ -20,3 +20,10 @@ def money(amount: Decimal | float | None, currency: str | None = "USD", *, compa
                 return f"{sign}{text}{suffix}" if sign else f"{text}{suffix} {currency or ''}".strip()
     text = f"{value:,.0f}"
     return f"{sign}{text}" if sign else f"{text} {currency or ''}".strip()
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, ending with an ellipsis when cut."""
+    if width <= 0:
+        return ""
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"

@@ -56,6 +56,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("arlo", "Arlo", "r", "screens.arlo:ArloScreen", "the agent's loops, tasks and inbox"),
     ScreenSpec("sequences", "Sequences", "e", "screens.sequences:SequencesScreen", "email sequences per step"),
     ScreenSpec("work", "Work", "w", "screens.work:WorkScreen", "projects, stages, phases and tasks"),
+    ScreenSpec("coverage", "Coverage", "x", "screens.coverage:CoverageScreen", "what still depends on Twenty"),
     ScreenSpec("tasks", "Tasks", "k", "screens.crm_tasks:TasksScreen", "tasks due: mine, today, overdue, by deal"),
 ]
 

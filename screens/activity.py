@@ -7,7 +7,8 @@
   anywhere else new rows wait behind an "N new" marker until ``f`` (or moving back to the top).
 - History is unbounded and loads a page at a time as the cursor nears the bottom.
 - ``/`` filters (free text + kind= channel= source= contact= deal=); ``c``/``d``/``k``/``s`` filter by
-  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the contact or deal.
+  the highlighted row's contact, deal, kind or source; ``x`` clears; enter opens the contact (else the deal);
+  home goes to the newest row, end to the oldest loaded.
 
 All queries go through the store in workers; handlers only apply posted results to widgets.
 """
@@ -26,8 +27,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from cockpit.activity.feed import FeedState
-from cockpit.activity.filters import ActivityFilter, parse_filter
+from cockpit.activity.filters import ActivityFilter, parse_filter, unknown_kinds_warning
 from cockpit.errors import CockpitError
+from cockpit.formatting import fit
 from cockpit.models import Activity, Page
 from screens.base import CockpitScreen
 
@@ -61,6 +63,25 @@ def _when(a: Activity, year: int | None) -> str:
 def _text(a: Activity) -> str:
     text = a.subject or a.summary or ""
     return " ".join(text.split())
+
+
+WHO_WIDE, WHO_NARROW = 24, 18  # the "Contact / deal" column: the contact, then the deal when there is one
+
+
+class FeedTable(DataTable[str]):
+    """The feed's rows: Home goes to the newest row (and follows), End to the oldest one loaded."""
+
+    BINDINGS = [
+        Binding("home", "newest", "Newest", show=False),
+        Binding("end", "oldest", "Oldest loaded", show=False),
+    ]
+
+    def action_newest(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_oldest(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 class ActivityScreen(CockpitScreen):
@@ -102,7 +123,7 @@ class ActivityScreen(CockpitScreen):
         yield Static("Activity", id="feed-status")
         yield Input(placeholder="filter: words kind=email_opened,call source=arlo channel=email contact=<id>",
                     id="feed-filter")
-        table: DataTable[str] = DataTable(id="feed-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[str] = FeedTable(id="feed-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield from self.compose_frame_bottom()
 
@@ -186,7 +207,7 @@ class ActivityScreen(CockpitScreen):
         if wide:
             table.add_column("Channel", width=8, key="channel")
             table.add_column("Source", width=7, key="source")
-        table.add_column("Contact / deal", width=20 if wide else 16, key="who")
+        table.add_column("Contact / deal", width=WHO_WIDE if wide else WHO_NARROW, key="who")
         table.add_column("Subject", key="subject")
 
     def on_resize(self) -> None:
@@ -199,8 +220,9 @@ class ActivityScreen(CockpitScreen):
             table.move_cursor(row=row)
 
     def _row_cells(self, a: Activity) -> tuple[str, ...]:
-        who = self.names.get(a.contact_id) if a.contact_id else None  # type: ignore[arg-type]
-        who = who or (self.names.get(a.deal_id) if a.deal_id else None) or ""  # type: ignore[arg-type]
+        contact = self.names.get(a.contact_id) if a.contact_id else None  # type: ignore[arg-type]
+        deal = self.names.get(a.deal_id) if a.deal_id else None  # type: ignore[arg-type]
+        who = fit(" · ".join(n for n in (contact, deal) if n), WHO_WIDE if self._wide else WHO_NARROW)
         year = self.state.rows[0].occurred_at.year if self.state.rows else None
         if self._wide:
             return (_when(a, year), a.kind, a.channel or "", a.source, who, _text(a))
@@ -262,7 +284,7 @@ class ActivityScreen(CockpitScreen):
         a = self.current()
         if a is None:
             return
-        if a.contact_id:
+        if a.contact_id:  # the first the "Contact / deal" column names
             self._open("contact", a.contact_id)
         elif a.deal_id:
             self._open("deal", a.deal_id)
@@ -310,6 +332,9 @@ class ActivityScreen(CockpitScreen):
                         severity="error")
             return  # the box stays open with what was typed
         self.action_close_filter()
+        warning = unknown_kinds_warning(f)
+        if warning:
+            self.notify(warning, title="Filter", severity="warning", timeout=12)
         self.apply_filter(f)
 
     def apply_filter(self, f: ActivityFilter) -> None:

@@ -335,7 +335,7 @@ class ContactsScreen(CockpitScreen):
         self._box("#contact-notes", "Tasks & notes  (n note · T task · N open)", notes_summary(d.notes, d.tasks, now.date()))
         if d.enrollments:
             seq = Text("\n".join(
-                f"{e.sequence_name}: step {e.current_step}/{e.total_steps} · {e.status}"
+                f"{e.sequence_name}: {e.progress} · {e.status}"
                 + (f" ({e.status_reason})" if e.status_reason else "")
                 + (f" · next {short_date(e.next_due_at)}" if e.next_due_at and e.status == "active" else "")
                 for e in d.enrollments))
@@ -417,7 +417,7 @@ class ContactsScreen(CockpitScreen):
     def action_export(self) -> None:
         from screens.exporting import start_export
 
-        start_export(self, "contacts")
+        start_export(self, "contacts", self.query_text)
 
     def action_back(self) -> None:
         search = self.query_one("#contact-search", Input)

@@ -13,13 +13,17 @@ def export_directory(screen: Any) -> Path:
     return Path(screen.cockpit.settings.data_dir) / "exports"
 
 
-def start_export(screen: Any, entity: str) -> None:
+def start_export(screen: Any, entity: str, search: str | None = None) -> None:
+    """Export what ``screen`` shows: ``entity`` narrowed to ``search`` (the screen's search or filter text;
+    None or blank: every record of the client). The notification names the file and the row count."""
     directory = export_directory(screen)
-    screen.notify(f"exporting {entity} to {directory} …", timeout=3)
+    search = search.strip() if search and search.strip() else None
+    what = f"{entity} matching “{search}”" if search else entity
+    screen.notify(f"exporting {what} to {directory} …", timeout=3)
 
     def done(result: ExportResult) -> None:
         screen.last_export = result
         screen.notify(result.summary(), title="Export", timeout=15)
 
-    screen.call_store(lambda store: export_to_file(store, entity, directory=directory), done,
+    screen.call_store(lambda store: export_to_file(store, entity, directory=directory, search=search), done,
                       group=f"export-{entity}")

@@ -178,6 +178,7 @@ class PipelineScreen(CockpitScreen):
 
     def _finish_load(self, focus: str | None) -> None:
         self._update_info()
+        self.cockpit.first_screen_shown()
         target = self.columns.get(focus or "") or next(iter(self.columns.values()), None)
         if target is not None and not self.query_one("#pipeline-filter", Input).has_class("-shown"):
             if target.collapsed:
@@ -407,7 +408,7 @@ class PipelineScreen(CockpitScreen):
     def action_export(self) -> None:
         from screens.exporting import start_export
 
-        start_export(self, "deals")
+        start_export(self, "deals", self.filter_text)
 
     def action_fold(self) -> None:
         self.fold_closed = not self.fold_closed

@@ -5,8 +5,10 @@ estimates; groups fill in when expanded, so 2,000 tables cost nothing until look
 selected table's detail, its relation map, a join path, or a lint list. Everything is read from the
 schema cache (redkey.system_schema_*), never the live catalog; ``R`` refreshes the cache.
 
-Keys: enter detail · m map (1 / 2 radius) · a mark as join start, p join path to here · o orphans ·
-y cycles · u unindexed FKs · / search tables and columns · S show/hide system schemas · R refresh.
+Keys: enter detail · m map (1 / 2 radius) · a mark as join start, p join path to here (enter on a map
+or path line opens its table) · o orphans · y cycles · u unindexed FKs · / search tables and columns ·
+S show/hide system schemas · R refresh. Twenty's workspace schemas read as their client's label
+(cockpit/schema/names.py); the detail and the SQL keep the real names.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from cockpit.errors import CockpitError
 from cockpit.schema.graph import SchemaGraph
 from cockpit.schema.groups import Group, group_relations, parse_rules
 from cockpit.schema.models import Relation, SchemaSnapshot, SearchHit, TableDetail
+from cockpit.schema.names import Namer, fit, namer
 from screens.base import CockpitScreen
-from widgets.schema_detail import render_detail, render_lint, render_map, render_paths
+from widgets.schema_detail import Entry, map_entries, path_list_entries, render_detail, render_entries, render_lint
 
 from styles import STYLES  # noqa: E402 - the stylesheets ship as package data
 
@@ -100,6 +103,8 @@ class SchemaScreen(CockpitScreen):
         self.pane = "empty"  # what the right pane shows: detail / map / path / lint
         self.refresh_note = ""
         self.pane_renderable: RenderableType = ""
+        self.label_of: Namer = str  # relation key -> what the explorer calls it (workspaces by client label)
+        self.link_keys: list[str | None] = []
 
     def _rules_text(self) -> str:
         return getattr(self.cockpit.settings, "schema_groups", "") or ""
@@ -116,11 +121,13 @@ class SchemaScreen(CockpitScreen):
             yield OptionList(id="schema-hits")
             with VerticalScroll(id="schema-pane"):
                 yield Static(Text("loading the schema cache…", style="dim"), id="schema-detail")
+            yield OptionList(id="schema-links")  # the relation map / join paths: enter opens a table
         yield from self.compose_frame_bottom()
 
     def on_mount(self) -> None:
         self.query_one("#schema-search", Input).display = False
         self.query_one("#schema-hits", OptionList).display = False
+        self.query_one("#schema-links", OptionList).display = False
         self.query_one("#schema-tree", Tree).focus()
 
     def reload(self) -> None:
@@ -187,15 +194,14 @@ class SchemaScreen(CockpitScreen):
     @on(SchemaLoaded)
     def _on_loaded(self, msg: SchemaLoaded) -> None:
         self.snapshot, self.graph, self.groups = msg.snapshot, msg.graph, msg.groups
+        self.label_of = namer(msg.snapshot.workspaces)
         self.include_system = msg.include_system
         if msg.refreshed_ms is not None:
             self.refresh_note = f"refreshed in {msg.refreshed_ms:.0f} ms"
         tree = self.query_one("#schema-tree", Tree)
         tree.clear()
         for group in self.groups:
-            label = Text.assemble((group.label, "bold"),
-                                  (f"  {len(group.relations)} · ~{_rows(group.row_estimate)}", "dim"))
-            tree.root.add(label, data=group, allow_expand=True)  # leaves come on first expand
+            tree.root.add(self._group_label(group), data=group, allow_expand=True)  # leaves come on first expand
         tree.root.expand()
         if self.pane == "empty":
             self._show(Text("Pick a table (enter). / searches; o y u list orphans, cycles, unindexed FKs.",
@@ -209,11 +215,47 @@ class SchemaScreen(CockpitScreen):
             return
         single_schema = len({r.schema_name for r in group.relations}) == 1
         for rel in group.relations:  # leaves are added only when their group is opened
-            rows = "" if rel.row_estimate is None else f"  ~{_rows(rel.row_estimate)}"
-            mark = {"v": " ◇", "m": " ◆", "p": " ▤", "f": " ⇢"}.get(rel.relkind, "")
-            lock = " ⊘" if not rel.browsable else ""
-            node.add_leaf(Text.assemble(rel.table_name if single_schema else rel.key, (mark + lock + rows, "dim")),
-                          data=rel)
+            node.add_leaf(self._leaf_label(rel, single_schema), data=rel)
+
+    def _room(self, depth: int) -> int:
+        """Cells a tree line has for its label: a group's after its expand icon, a leaf's after its
+        guide (0: not laid out yet, nothing is cut)."""
+        tree = self.query_one("#schema-tree", Tree)
+        width = tree.scrollable_content_region.width
+        if not width:
+            return 0
+        if not tree.show_vertical_scrollbar:  # expanding a group may bring the scrollbar: keep its room
+            width -= tree.styles.scrollbar_size_vertical
+        return max(width - (2 if depth == 1 else tree.guide_depth * (depth - 1)), 8)
+
+    def _group_label(self, group: Group) -> Text:
+        """Numbers are never cut: a tight label drops the relation count, then gives way with an ellipsis."""
+        rows = f" ~{_rows(group.row_estimate)}"
+        tail = f"  {len(group.relations)} ·{rows}"
+        room = self._room(1)
+        if room and len(group.label) + len(tail) > room:
+            tail = rows
+        return Text.assemble((fit(group.label, room - len(tail)) if room else group.label, "bold"), (tail, "dim"))
+
+    def _leaf_label(self, rel: Relation, single_schema: bool) -> Text:
+        rows = "" if rel.row_estimate is None else f"  ~{_rows(rel.row_estimate)}"
+        mark = {"v": " ◇", "m": " ◆", "p": " ▤", "f": " ⇢"}.get(rel.relkind, "")
+        lock = " ⊘" if not rel.browsable else ""
+        tail = mark + lock + rows
+        name = rel.table_name if single_schema else self.label_of(rel.key)
+        room = self._room(2)
+        return Text.assemble(fit(name, room - len(tail)) if room else name, (tail, "dim"))
+
+    def on_resize(self) -> None:
+        """Labels are cut to the tree's width: re-cut them when it changes."""
+        tree = self.query_one("#schema-tree", Tree)
+        for node in tree.root.children:
+            if isinstance(node.data, Group):
+                node.set_label(self._group_label(node.data))
+                single = len({r.schema_name for r in node.data.relations}) == 1
+                for leaf in node.children:
+                    if isinstance(leaf.data, Relation):
+                        leaf.set_label(self._leaf_label(leaf.data, single))
 
     @on(Tree.NodeSelected, "#schema-tree")
     def _on_select(self, event: Tree.NodeSelected[Relation | Group]) -> None:
@@ -233,15 +275,16 @@ class SchemaScreen(CockpitScreen):
     def _on_detail(self, msg: DetailLoaded) -> None:
         self.detail = msg.detail
         self.pane = "detail"
-        self._show(render_detail(msg.detail))
+        self._show(render_detail(msg.detail, self.label_of))
 
     @on(SearchDone)
     def _on_search(self, msg: SearchDone) -> None:
         hits = self.query_one("#schema-hits", OptionList)
         hits.clear_options()
-        hits.add_options([Option(f"{h.key}" + (f" .{h.column_name}" if h.column_name else ""), id=str(i))
+        hits.add_options([Option(self.label_of(h.key) + (f" .{h.column_name}" if h.column_name else ""), id=str(i))
                           for i, h in enumerate(msg.hits)] or [Option("no match", disabled=True)])
         self._hits = msg.hits
+        hits.highlighted = 0 if msg.hits else None  # enter opens the first match right away
         hits.display = True
         self.query_one("#schema-tree", Tree).display = False
         self._render_status(f"{len(msg.hits)} match(es) for “{msg.text}”")
@@ -261,8 +304,34 @@ class SchemaScreen(CockpitScreen):
 
     def _show(self, renderable: RenderableType) -> None:
         self.pane_renderable = renderable
+        self.query_one("#schema-links", OptionList).display = False
+        pane = self.query_one("#schema-pane", VerticalScroll)
+        pane.display = True
         self.query_one("#schema-detail", Static).update(renderable)
-        self.query_one("#schema-pane", VerticalScroll).scroll_home(animate=False)
+        pane.scroll_home(animate=False)
+
+    def _show_links(self, entries: list[Entry]) -> None:
+        """The map or the join paths as a list: enter on a line naming a table opens it."""
+        self.pane_renderable = render_entries(entries)
+        self.link_keys = [key for _, key in entries]
+        links = self.query_one("#schema-links", OptionList)
+        links.clear_options()
+        links.add_options([Option(line, id=str(i), disabled=key is None) for i, (line, key) in enumerate(entries)])
+        self.query_one("#schema-pane", VerticalScroll).display = False
+        links.display = True
+        first = next((i for i, key in enumerate(self.link_keys) if key is not None), None)
+        links.highlighted = first
+        links.focus()
+
+    @on(OptionList.OptionSelected, "#schema-links")
+    def _on_link(self, event: OptionList.OptionSelected) -> None:
+        key = self.link_keys[int(event.option.id or 0)]
+        rel = self.graph.relations.get(key) if self.graph and key else None
+        if rel is None:
+            self.notify(f"{self.label_of(key) if key else 'that line'} is not in the schema cache", title="Schema")
+            return
+        self.open_relation(rel)
+        self.query_one("#schema-tree", Tree).focus()
 
     def _render_status(self, extra: str = "") -> None:
         parts = ["[b]Schema[/b]"]
@@ -273,7 +342,7 @@ class SchemaScreen(CockpitScreen):
                 parts.append(f"cache of {self.snapshot.refreshed_at:%Y-%m-%d %H:%M}")
         parts.append("system shown" if self.include_system else "system hidden")
         if self.mark is not None:
-            parts.append(f"join from {self.mark.key}")
+            parts.append(f"join from {self.label_of(self.mark.key)}")
         for note in (self.refresh_note, extra):
             if note:
                 parts.append(note)
@@ -290,7 +359,7 @@ class SchemaScreen(CockpitScreen):
         if rel is None or self.graph is None:
             return
         try:
-            self._show(render_map(self.graph, rel.key, radius))
+            self._show_links(map_entries(self.graph, rel.key, radius, self.label_of))
         except CockpitError as exc:
             self.post_message(SchemaFailed(exc))
             return
@@ -321,12 +390,12 @@ class SchemaScreen(CockpitScreen):
             self.post_message(SchemaFailed(exc))
             return
         self.pane = "path"
-        self._show(render_paths(paths))
+        self._show_links(path_list_entries(paths, self.label_of))
 
     def action_lint(self, what: str) -> None:
         if self.graph is not None:
             self.pane = "lint"
-            self._show(render_lint(self.graph, what))
+            self._show(render_lint(self.graph, what, self.label_of))
 
     def action_toggle_system(self) -> None:
         self.include_system = not self.include_system

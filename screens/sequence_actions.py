@@ -78,7 +78,7 @@ class SequenceActions(ModalScreen[bool]):
         enrolled.clear_options()
         for e in data.enrollments:
             line = Text(f"{e.sequence_name}  ", style="bold")
-            line.append(f"step {e.current_step + 1 if e.status == 'active' else e.current_step} · {e.status}")
+            line.append(f"{e.progress} · {e.status}")
             if e.status_reason:
                 line.append(f" ({e.status_reason})", style="dim")
             if e.status == "active" and e.next_due_at:

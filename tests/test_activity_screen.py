@@ -132,8 +132,12 @@ async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store
     app = cockpit_app(settings, store, **LIVE)
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await _ready(pilot)
-        index = next(i for i, a in enumerate(screen.state.rows) if a.contact_id)
-        _table(app).move_cursor(row=index)
+        contact_id = next(a.contact_id for a in screen.state.rows if a.contact_id)
+        only = await store.crm.log_activity(kind="call", subject="Contact-only call", contact_id=contact_id,
+                                            source="cockpit", occurred_at=screen.state.rows[0].occurred_at
+                                            + timedelta(seconds=30))
+        await until(pilot, lambda: screen.state.rows[0].id == only.id, what="the call")  # type: ignore[union-attr]
+        index = 0
         await pilot.press("enter")
         await until(pilot, lambda: app.current_mode == "contacts", what="the contacts screen")
         await pilot.press("g", "a")
@@ -149,6 +153,66 @@ async def test_enter_opens_the_related_contact_or_deal(settings: Settings, store
         await pilot.press("enter")
         await until(pilot, lambda: type(app.screen).__name__ == "DealPage", what="the deal detail")
         assert app.screen.deal_id == deal_id  # type: ignore[attr-defined]
+
+
+async def test_end_unknown_kind_and_the_deal_column(settings: Settings, store: Store,
+                                                   conn: psycopg.AsyncConnection) -> None:
+    app = cockpit_app(settings, store, page_size=10)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await _ready(pilot)
+        table = _table(app)
+        # End: the oldest row loaded (the next page comes in below it, nothing jumps)
+        await pilot.press("end")
+        assert table.cursor_row == 19 and screen.current() == screen.state.rows[19]
+        await until(pilot, lambda: len(screen.state.rows) == 40, what="the next page")
+        assert table.cursor_row == 19
+        await pilot.press("end")
+        assert table.cursor_row == 39
+        await pilot.press("home")
+        assert table.cursor_row == 0 and screen.state.following
+        # an activity about a contact and a deal: the column names both, the deal after the contact
+        await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
+        (contact_id, deal_id, deal_name), = await (await conn.execute(
+            "SELECT c.id, d.id, d.name FROM crm_deals d JOIN crm_contacts c ON c.id = d.contact_id "
+            "ORDER BY d.name LIMIT 1")).fetchall()
+        note = await store.crm.log_activity(kind="note", subject="Both named", contact_id=contact_id, deal_id=deal_id,
+                                            source="cockpit",
+                                            occurred_at=screen.state.rows[0].occurred_at + timedelta(minutes=1))
+        await until(pilot, lambda: screen.state.rows[0].id == note.id, what="the note")  # type: ignore[union-attr]
+        who = list(table.columns).index("who")
+        from cockpit.formatting import fit
+        from screens.activity import WHO_WIDE
+
+        both = f"{screen.names[contact_id]} · {deal_name}"
+        assert table.get_row_at(0)[who] == fit(both, WHO_WIDE) and len(both) > WHO_WIDE  # cut with an ellipsis
+        assert table.get_row_at(0)[who].endswith("…")
+        # kind=email_open is no kind anyone writes: a warning names the known ones
+        await pilot.press("slash")
+        box = screen.query_one("#feed-filter", Input)
+        box.value = "kind=email_open"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.state.loaded and screen.state.filter.kinds == ("email_open",), what="filter")
+        warnings = [str(n.message) for n in app._notifications if n.severity == "warning"]
+        assert any("email_open" in w and "email_opened" in w and "meeting" in w for w in warnings), warnings
+        assert screen.state.rows == []
+        box.value = "kind=call"
+        await pilot.press("slash")
+        box.value = "kind=call"
+        before = len(list(app._notifications))
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.state.loaded and screen.state.filter.kinds == ("call",), what="kind=call")
+        assert len(list(app._notifications)) == before  # a known kind: no warning
+
+
+async def test_a_stage_change_reads_with_stage_labels(settings: Settings, store: Store) -> None:
+    app = cockpit_app(settings, store, **LIVE)
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = await _ready(pilot)
+        deal = (await store.crm.search_deals("volta"))[0]
+        await store.crm.move_deal(deal.id, "NEGOTIATE")
+        await until(pilot, lambda: screen.state.rows[0].kind == "stage_change", what="the move")
+        subject = _table(app).get_row_at(0)[list(_table(app).columns).index("subject")]
+        assert subject == f"{deal.name}: Proposal → Negotiation" and "NEGOTIATE" not in subject
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])

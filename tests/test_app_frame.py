@@ -38,6 +38,35 @@ async def test_app_opens_its_own_store_and_picks_the_first_client(db_url, tmp_pa
         assert "BezelIQ" in screen_text(app) and "connected" in screen_text(app)
 
 
+async def test_start_up_work_waits_for_the_first_screen_to_paint_its_data(settings, store, waiter,  # type: ignore[no-untyped-def]
+                                                                          monkeypatch) -> None:
+    """arlo's loops and the warm-up compete with the first paint for the CPU: they begin once the board
+    has painted its columns, prompted by the screen (not by the fallback timer, set far off here)."""
+    from cockpit import start_up
+    from widgets.stage_column import StageColumn
+
+    monkeypatch.setattr(start_up, "START_UP_WAIT", 60.0)
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    seen: list[int] = []
+    begin = app.start_up._begin
+
+    def recording_begin() -> None:
+        seen.append(len(app.screen.query(StageColumn)))
+        begin()
+
+    app.start_up._begin = recording_begin  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
+        assert not app.start_up.begun
+        await _ready(app, pilot, waiter)
+        await wait_until(pilot, lambda: app.start_up.begun, what="start-up begun", timeout=10)
+        assert seen and seen[0] == len(app.screen.columns) > 0  # type: ignore[attr-defined]
+        app.screen.reload()  # type: ignore[attr-defined]
+        await waiter.worker(pilot, "board")
+        await pilot.pause()
+        assert len(seen) == 1  # a later load of the board starts nothing again
+
+
 async def test_help_lists_every_binding_and_go_keys(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 48)) as pilot:

@@ -65,9 +65,36 @@ def test_doctor_unknown_and_missing_client(db_url: str, tmp_path: Path) -> None:
     proc = cockpit("doctor", env={**base, "COCKPIT_CLIENT_ID": "globex"})
     _no_traceback(proc)
     assert proc.returncode == 1
-    assert "unknown client 'globex'" in proc.stdout and "bezeliq, northwind" in proc.stdout
+    assert "unknown client 'globex'" in proc.stdout and "one of: bezeliq, northwind" in proc.stdout
+    # no client set: the doctor checks the client the cockpit opens on (the first by name), as the cockpit does
     proc = cockpit("doctor", env=base)
-    assert proc.returncode == 1 and "no client set" in proc.stdout
+    _no_traceback(proc)
+    scope = proc.stdout.strip().splitlines()[-1]
+    assert proc.returncode == 0 and scope.startswith("scope       ok") and "bezeliq (BezelIQ)" in scope, proc.stdout
+    assert "first client by name" in scope
+
+
+async def test_doctor_and_cockpit_pick_the_same_client(settings, store, conn) -> None:  # type: ignore[no-untyped-def]
+    """With no client configured and COCKPIT_CLIENTS naming only Northwind, the cockpit opens on Northwind
+    Labs and the doctor reports that client (its deal count is Northwind's)."""
+    from cockpit.app import CockpitApp
+    from cockpit.doctor import run_doctor
+    from tests.tui_support import scoped_rows
+
+    settings.client_id = None
+    settings.clients = ["northwind"]
+    app = CockpitApp(settings, store=store.scoped(None))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if app.store is not None and app.store.client_id:
+                break
+        assert app.store is not None and app.store.client_id == "northwind" and app.client_name == "Northwind Labs"
+    lines: list[str] = []
+    await run_doctor(settings, lines.append)
+    [(deals,)] = await scoped_rows(conn, "northwind", "SELECT count(*) FROM crm_deals")
+    scope = next(line for line in lines if line.startswith("scope"))
+    assert "ok" in scope and "northwind (Northwind Labs)" in scope and f"{deals:,} deals" in scope, lines
 
 
 def test_wrong_credentials(pg_server_url: str, tmp_path: Path) -> None:
@@ -104,3 +131,27 @@ def test_demo_then_list(empty_db_url: str, tmp_path: Path) -> None:
     assert "bezeliq" in proc.stdout and "northwind" in proc.stdout
     proc = cockpit("demo", "--deals", "-5", env=env)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_every_feature_subcommand_is_mapped_to_its_module_and_loaded_only_when_used() -> None:
+    """Starting `cockpit` imports no feature's CLI module; each module's commands are named in
+    EXTENSIONS (a command missing there would be unreachable), and `--help` lists them all."""
+    code = (
+        "import sys, click\n"
+        "from cockpit import cli\n"
+        "before = set(cli.main.commands)\n"
+        "assert not [m for m in cli.EXTENSIONS.values() if m in sys.modules], 'imported at start'\n"
+        "for name, module in cli.EXTENSIONS.items():\n"
+        "    assert cli.main.get_command(click.Context(cli.main), name) is not None, name\n"
+        "    assert module in sys.modules, module\n"
+        "added = set(cli.main.commands) - before\n"
+        "assert added == set(cli.EXTENSIONS), sorted(added ^ set(cli.EXTENSIONS))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    listed = cockpit("--help")
+    assert listed.returncode == 0, listed.stderr
+    for name in ("import", "tell", "calendar", "work", "workspace"):
+        assert f"  {name} " in listed.stdout, listed.stdout
+    unknown = cockpit("no-such-command")
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr

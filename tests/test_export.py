@@ -149,3 +149,80 @@ async def test_x_on_the_contacts_and_pipeline_screens_exports_and_says_where(set
                          what="contacts export")
         header = Path(contacts.last_export.path).read_text("utf-8").splitlines()[0]
         assert header.startswith("id (read-only),client_id (read-only),first_name (operational)")
+
+
+def _ids(path: Path) -> set[str]:
+    header, rows = _read(path)
+    return {r[header.index("id (read-only)")] for r in rows}
+
+
+async def _all_pages(fetch) -> set[str]:  # type: ignore[no-untyped-def]
+    ids: set[str] = set()
+    after = None
+    while True:
+        page = await fetch(after)
+        ids |= {str(x.id) for x in page.items}
+        if page.next_after is None:
+            return ids
+        after = page.next_after
+
+
+async def test_export_narrowed_to_what_the_screen_search_shows(store: Store, tmp_path: Path) -> None:
+    company = await store.db.fetch_value(
+        "SELECT co.name FROM crm_companies co JOIN crm_contacts c ON c.company_id = co.id "
+        "GROUP BY co.name ORDER BY count(*) DESC, co.name LIMIT 1")
+    word = company.split()[0]
+    for query in ("sarah", word.lower()):  # a person's name; a company's name finds its people too
+        shown = await _all_pages(lambda after: store.crm.contacts_page(query, after=after, limit=40))
+        result = await export_to_file(store, "contacts", path=tmp_path / "c.csv", search=query)
+        assert shown and _ids(tmp_path / "c.csv") == shown and result.rows == len(shown)
+        assert f"matching “{query}”" in result.summary() and str(tmp_path / "c.csv") in result.summary()
+    total = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
+    assert (await export_to_file(store, "contacts", path=tmp_path / "all.csv", search="  ")).rows == total
+    assert (await export_to_file(store, "contacts", path=tmp_path / "none.csv", search="!!!")).rows == 0
+    # companies: the same search as a companies screen (crm_search_companies), with filters on top
+    shown = await _all_pages(lambda after: store.crm.companies_page(word, after=after, limit=10))
+    result = await export_to_file(store, "companies", path=tmp_path / "co.csv", search=word)
+    assert shown and _ids(tmp_path / "co.csv") == shown
+    narrowed = await export_to_file(store, "companies", path=tmp_path / "co2.csv", search=word,
+                                    filters=[f"name={company}"])
+    assert narrowed.rows == 1
+    # deals: the pipeline's filter (deal or company name contains the text)
+    totals = await store.crm.stage_totals(word)
+    result = await export_to_file(store, "deals", path=tmp_path / "d.csv", search=word)
+    assert result.rows == sum(t.count for t in totals.values()) > 0
+    # another client's export of the same search holds none of these records
+    theirs = await export_to_file(store.scoped("northwind"), "contacts", path=tmp_path / "n.csv", search=word)
+    assert not (_ids(tmp_path / "n.csv") & _ids(tmp_path / "c.csv")) and theirs.rows >= 0
+
+
+async def test_x_exports_what_the_contacts_search_and_pipeline_filter_show(settings, store) -> None:  # type: ignore[no-untyped-def]
+    from cockpit.app import CockpitApp
+    from screens.contacts import ContactsScreen
+    from screens.pipeline import PipelineScreen
+    from tests.tui_support import fixed_clock, wait_until
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline screen")
+        board = app.screen
+        await pilot.press("slash", *"acme", "enter")
+        await wait_until(pilot, lambda: board.filter_text == "acme", what="pipeline filter")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: getattr(board, "last_export", None) is not None, timeout=20, what="deals export")
+        expected = sum(t.count for t in (await store.crm.stage_totals("acme")).values())
+        assert board.last_export.rows == expected < await store.db.fetch_value("SELECT count(*) FROM crm_deals")
+        note = [str(n.message) for n in app._notifications if board.last_export.path in str(n.message)]
+        assert note and f"exported {expected:,} deals matching “acme”" in note[0]
+        await pilot.press("g", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ContactsScreen), what="contacts screen")
+        contacts = app.screen
+        await pilot.press("slash", *"sarah", "enter")
+        await wait_until(pilot, lambda: contacts.query_text == "sarah", what="contacts search")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: getattr(contacts, "last_export", None) is not None, timeout=20,
+                         what="contacts export")
+        shown = await _all_pages(lambda after: store.crm.contacts_page("sarah", after=after, limit=50))
+        assert _ids(Path(contacts.last_export.path)) == shown and contacts.last_export.rows == len(shown)
+        assert any(f"exported {len(shown):,} contacts matching “sarah”" in str(n.message)
+                   for n in app._notifications)

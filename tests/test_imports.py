@@ -180,3 +180,24 @@ def test_interactive_mapping_prompt() -> None:
         ("Who", "mapped", "contact.full_name"), ("Email", "mapped", "contact.email"), ("Junk", "ignored", None)]
     with CliRunner().isolation(input="shoe_size\n\nfull_name\n\nn\n"):  # a typo is explained, asked again
         assert _interactive(manifest, "justin") is None
+
+
+async def test_the_summary_counts_the_records_the_import_created(store: Store) -> None:
+    """The report's created counts are what the database now holds beyond what it held before, per kind."""
+    contacts = await store.db.fetch_value("SELECT count(*) FROM crm_contacts")
+    companies = await store.db.fetch_value("SELECT count(*) FROM crm_companies")
+    data = ("Full Name,Email,Company,Website\r\n"
+            "Ngozi Okafor,ngozi@lagos-fintech.ng,Lagos Fintech,lagos-fintech.ng\r\n"
+            "Émile Zola,emile@lagos-fintech.ng,Lagos Fintech,lagos-fintech.ng\r\n"
+            "Søren Kierkegaard,soren@kbh-filosofi.dk,KBH Filosofi,\r\n"
+            f"Sarah Chen,{SARAH},Meridian Health,meridianhealth.com\r\n"  # already a contact, as imported
+            "No Mail,,,\r\n"                                                   # no email: waits for review
+            "Bad One,bad-at-example,,\r\n").encode("utf-8")
+    _, report = await _import(store, data, "people.csv")
+    created_contacts = await store.db.fetch_value("SELECT count(*) FROM crm_contacts") - contacts
+    created_companies = await store.db.fetch_value("SELECT count(*) FROM crm_companies") - companies
+    assert (report.created_contacts, report.created_companies) == (created_contacts, created_companies) == (3, 2)
+    assert report.auto_committed == created_contacts + created_companies
+    assert report.summary().startswith("people.csv: 6 rows -> ")
+    assert "created 3 contacts and 2 companies" in report.summary() and "1 malformed row" in report.summary()
+    assert report.queued == 1 and "1 waiting for approval), 1 already in the CRM" in report.summary()

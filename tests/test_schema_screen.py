@@ -208,3 +208,75 @@ async def test_diagram_key_writes_the_neighbourhood_and_says_where(settings: Set
             assert path.name == "sales.store.r1.mmd" and text.startswith("erDiagram")
         await until(pilot, lambda: any(str(path) in str(n.message) for n in app._notifications),
                     what="the notification naming the file")
+
+
+async def test_workspaces_by_client_label_and_map_entries_open(settings: Settings, store: Store,
+                                                               prepared: psycopg.AsyncConnection) -> None:
+    """Twenty's workspace schemas read as their client's label in the list, the search, the map and the
+    join paths' titles; the real name stays in the detail and the SQL; enter on a map or path line opens
+    the table it names. At 80x24 a leaf's row estimate is never cut."""
+    from tests.tui_support import screen_text
+
+    (ws,) = await (await prepared.execute(
+        "SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")).fetchone()  # type: ignore[misc]
+    app = cockpit_app(settings, store, schema_groups="CRM views=public.crm_*; Twenty=workspace_*.*; RedKey=redkey.*")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _ready(pilot)
+        twenty = _group_node(screen, "Twenty")
+        twenty.expand()
+        await pilot.pause()
+        leaves = {n.data.key: n.label.plain for n in twenty.children if isinstance(n.data, Relation)}
+        assert screen.label_of(f"{ws}.person") == "BezelIQ · person"
+        assert all(label.startswith("Bezel") for key, label in leaves.items() if key.startswith(ws))
+        assert not any("workspace_" in label for label in leaves.values())
+        assert "workspace_" not in screen_text(app)
+        for key, label in leaves.items():  # the estimate is whole at the end of every label
+            rel = screen.graph.relations[key]  # type: ignore[union-attr]
+            if rel.row_estimate is not None:
+                assert label.endswith(f"~{_rows_text(rel.row_estimate)}"), label
+            assert len(label) <= screen.query_one("#schema-tree", Tree).scrollable_content_region.width
+        # search results
+        await pilot.press("slash", *"person", "enter")
+        hits = screen.query_one("#schema-hits", OptionList)
+        await until(pilot, lambda: hits.display and hits.option_count > 1, what="search hits")
+        prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+        assert "BezelIQ · person" in prompts and not any("workspace_" in p for p in prompts)
+        await pilot.press("escape")
+        # the detail keeps the real name
+        await _open(pilot, screen, f"{ws}.person")
+        assert f"{ws}.person" in _pane(screen) and "(BezelIQ · person)" in _pane(screen)
+        # the map: labels, and enter opens the company
+        await pilot.press("m")
+        links = screen.query_one("#schema-links", OptionList)
+        assert links.display and links.has_focus and screen.pane == "map"
+        shown = screen_text(app)
+        assert "BezelIQ · person" in shown and "workspace_" not in shown
+        row = next(i for i, k in enumerate(screen.link_keys) if k == f"{ws}.company")
+        links.highlighted = row
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.detail is not None and screen.detail.relation.key == f"{ws}.company",
+                    what="the company from the map")
+        assert screen.pane == "detail" and not links.display
+        # a join path: person -> company; the SQL has the real, quoted names; enter on the JOIN opens it
+        await _open(pilot, screen, f"{ws}.person")
+        await pilot.press("a")
+        assert "join from BezelIQ · person" in _status(screen)
+        await _open(pilot, screen, f"{ws}.company")
+        await pilot.press("p")
+        assert screen.pane == "path" and links.display
+        text = _pane(screen)
+        assert "Join paths BezelIQ · person → BezelIQ · company" in text and f"FROM {ws}.person" in text
+        join = next(i for i, k in enumerate(screen.link_keys) if k == f"{ws}.company")
+        assert f"JOIN {ws}.company" in str(links.get_option_at_index(join).prompt)
+        await _open(pilot, screen, f"{ws}.person")  # somewhere else first
+        await pilot.press("p")
+        links.highlighted = next(i for i, k in enumerate(screen.link_keys) if k == f"{ws}.person")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.pane == "detail" and screen.detail.relation.key == f"{ws}.person",  # type: ignore[union-attr]
+                    what="the table of the FROM line")
+
+
+def _rows_text(n: int) -> str:
+    from screens.schema import _rows
+
+    return _rows(n)

@@ -78,3 +78,39 @@ async def test_sequences_overview_counts_and_offline_step(settings, store, conn,
         [(drafts,)] = await scoped_rows(conn, "bezeliq", "SELECT count(*) FROM redkey.email_outbox WHERE status = 'draft'")
         assert drafts == screen.overview.outbox.draft  # type: ignore[union-attr]
         await waiter.idle(pilot)
+
+
+async def test_contact_page_and_enroll_dialog_agree_on_the_step(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
+    """After one email of a sequence has gone, the contact's page and the enroll dialog say the same thing."""
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "priya raman", waiter)
+        since = waiter.mark()
+        await pilot.press("enter", "enter")
+        await waiter.worker(pilot, "contact-detail", since=since)
+        priya = screen.dossier.contact  # type: ignore[union-attr]
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SequenceActions), what="sequence actions")
+        modal = app.screen
+        assert isinstance(modal, SequenceActions)
+        await wait_until(pilot, lambda: modal.data is not None, what="sequences loaded")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: modal.data is not None and len(modal.data.enrollments) == 1, what="enrolled")
+        [(total,)] = await scoped_rows(conn, "bezeliq", "SELECT jsonb_array_length(s.steps) FROM crm_sequence_contacts e"
+                                       " JOIN crm_sequences s ON s.id = e.sequence_id WHERE e.contact_id = %s", (priya.id,))
+        assert f"0 of {total} sent · step 1 next · active" in screen_text(app)
+        # the first email goes out: the enrollment now points at the second step
+        await scoped_rows(conn, "bezeliq", "UPDATE crm_sequence_contacts SET current_step = 1 WHERE contact_id = %s"
+                                           " RETURNING id", (priya.id,))
+        since = waiter.mark()
+        await pilot.press("escape")
+        await waiter.worker(pilot, "contact-detail", since=since)
+        await pilot.pause()
+        said = f"1 of {total} sent · step 2 next · active"
+        assert said in screen_text(app)
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, SequenceActions) and app.screen.data is not None,
+                         what="sequence actions again")
+        await pilot.pause()
+        assert said in screen_text(app)

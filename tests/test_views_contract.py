@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 
@@ -87,6 +89,7 @@ async def test_move_deal_validates_and_logs_stage_change(store: Store) -> None:
     acts = (await store.activity.activities_page(deal_id=deal.id, kinds=["stage_change"])).items
     assert len(acts) == 1
     assert acts[0].properties["from"] == "PROPOSAL" and acts[0].properties["to"] == "NEGOTIATE"
+    assert acts[0].subject == f"{deal.name}: Proposal → Negotiation"  # labels for people, ids in properties
     assert acts[0].source == "cockpit"
 
     with pytest.raises(ValidationFailed) as info:
@@ -148,3 +151,28 @@ async def test_duplicate_email_is_a_clear_error(store: Store) -> None:
         await store.crm.insert_record("crm_contacts", {"first_name": "Dup", "email": "sarah.chen@meridianhealth.com"})
     assert "duplicate" in str(info.value)
     assert not isinstance(info.value, psycopg.Error)
+
+
+async def test_stage_changes_logged_with_ids_are_relabelled(store: Store, conn: Any) -> None:
+    """Migration 1020: a stage change logged the old way ("PROPOSAL → NEGOTIATE") reads with the client's
+    labels afterwards; the ids stay in its properties; a Northwind move gets Northwind's labels."""
+    from importlib import resources
+
+    deal = (await store.crm.search_deals("volta"))[0]
+    await conn.execute(
+        "INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, deal_id, source, properties) "
+        "VALUES ('bezeliq', 'stage_change', 'cockpit', 'internal', %s, %s, 'cockpit', "
+        "'{\"from\": \"PROPOSAL\", \"to\": \"NEGOTIATE\"}'),"
+        " ('northwind', 'stage_change', 'cockpit', 'internal', 'Old deal: NEW → MEETING', NULL, 'cockpit', "
+        "'{\"from\": \"NEW\", \"to\": \"MEETING\"}'),"
+        " ('bezeliq', 'stage_change', 'cockpit', 'internal', 'Gone: PROPOSAL → RETIRED', NULL, 'cockpit', "
+        "'{\"from\": \"PROPOSAL\", \"to\": \"RETIRED\"}')",
+        (f"{deal.name}: PROPOSAL → NEGOTIATE", deal.id))
+    sql = resources.files("cockpit.db").joinpath("migrations/1020_stage_change_labels.sql").read_text(encoding="utf-8")
+    async with conn.transaction():
+        await conn.execute(sql)
+    rows = dict(await (await conn.execute(
+        "SELECT subject, properties ->> 'to' FROM redkey.activities WHERE kind = 'stage_change' "
+        "AND properties ->> 'to' IN ('NEGOTIATE', 'MEETING', 'RETIRED')")).fetchall())
+    assert rows == {f"{deal.name}: Proposal → Negotiation": "NEGOTIATE", "Old deal: New → Meeting": "MEETING",
+                    "Gone: Proposal → RETIRED": "RETIRED"}, rows

@@ -9,18 +9,22 @@ from rich.text import Text
 
 from cockpit.schema.graph import JoinPath, SchemaGraph
 from cockpit.schema.models import ForeignKey, TableDetail
-from cockpit.schema.render import render_neighbourhood, render_path
+from cockpit.schema.names import Namer
+from cockpit.schema.render import neighbourhood_entries, path_entries
 
 
 def _section(title: str) -> Text:
     return Text(f"\n{title}", style="bold underline")
 
 
-def _grid(*headers: str) -> Table:
+def _grid(*headers: str, room: dict[int, int] | None = None) -> Table:
+    """One line per row; only the last column (text) folds; a cut cell ends with an ellipsis.
+    ``room``: column index -> cells it keeps before the others shrink (names before types)."""
     table = Table(box=None, show_edge=False, pad_edge=False, expand=False, header_style="bold dim")
-    for i, h in enumerate(headers):  # one line per row; only the last column (text) folds
+    for i, h in enumerate(headers):
         last = i == len(headers) - 1
-        table.add_column(h, no_wrap=not last, overflow="fold" if last else "ellipsis")
+        table.add_column(h, no_wrap=not last, overflow="fold" if last else "ellipsis",
+                         min_width=(room or {}).get(i))
     return table
 
 
@@ -36,10 +40,12 @@ def _fk_line(fk: ForeignKey, incoming: bool) -> str:
     return f"{arrow} {other}  ({pairs})  {fk.constraint_name}{actions}"
 
 
-def render_detail(d: TableDetail) -> RenderableType:
+def render_detail(d: TableDetail, name: Namer = str) -> RenderableType:
     rel = d.relation
     head = Text()
-    head.append(f"{rel.key}", style="bold")
+    head.append(f"{rel.key}", style="bold")  # the real name here; the label beside it
+    if name(rel.key) != rel.key:
+        head.append(f"  ({name(rel.key)})", style="cyan")
     head.append(f"  {rel.kind} · {_rows(rel.row_estimate)} rows")
     flags = []
     if rel.rls_enabled:
@@ -57,7 +63,8 @@ def render_detail(d: TableDetail) -> RenderableType:
     parts: list[RenderableType] = [head]
 
     parts.append(_section(f"Columns ({len(d.columns)})"))
-    cols = _grid("name", "type", "null", "default", "key", "comment")
+    longest = max((len(c.name) for c in d.columns), default=4)
+    cols = _grid("name", "type", "null", "default", "key", "comment", room={0: min(longest, 40), 2: 4})
     for c in d.columns:
         key = " ".join(filter(None, ["PK" if c.is_pk else "", "FK" if c.fks else ""]))
         cols.add_row(c.name, c.data_type, "yes" if c.nullable else "no", c.default_value or "", key,
@@ -107,34 +114,53 @@ def render_detail(d: TableDetail) -> RenderableType:
     return Group(*parts)
 
 
-def render_map(graph: SchemaGraph, key: str, radius: int) -> RenderableType:
+Entry = tuple[Text, "str | None"]  # a line of the map or of a join path, and the relation it opens
+
+
+def map_entries(graph: SchemaGraph, key: str, radius: int, name: Namer = str) -> list[Entry]:
+    """The relation map as lines; a line naming a relation opens it (enter)."""
     hood = graph.neighbourhood(key, radius)
-    title = Text(f"Relation map · radius {radius} · {len(hood.distance) - 1} neighbour(s)\n", style="bold")
-    return Group(title, Text("\n".join(render_neighbourhood(graph, hood)), no_wrap=True, overflow="ellipsis"))
+    title = Text(f"Relation map · radius {radius} · {len(hood.distance) - 1} neighbour(s) · enter opens a table",
+                 style="bold")
+    return [(title, None)] + [(Text(line), k) for line, k in neighbourhood_entries(graph, hood, name=name)]
 
 
-def render_paths(paths: list[JoinPath]) -> RenderableType:
-    parts: list[RenderableType] = [Text(f"Join paths {paths[0].nodes[0]} → {paths[0].nodes[-1]}\n", style="bold")]
+def path_list_entries(paths: list[JoinPath], name: Namer = str) -> list[Entry]:
+    """Join paths as lines: the SQL as printed (real names), its FROM / JOIN lines opening their table."""
+    out: list[Entry] = [(Text(f"Join paths {name(paths[0].nodes[0])} → {name(paths[0].nodes[-1])}"
+                              " · enter opens a table", style="bold"), None)]
     for i, path in enumerate(paths):
-        parts.append(Text("shortest" if i == 0 else f"alternative {i}", style="bold underline"))
-        parts.append(Text("\n".join(render_path(path)) + "\n"))
-    return Group(*parts)
+        out.append((Text("shortest" if i == 0 else f"alternative {i}", style="bold underline"), None))
+        out += [(Text(line), k) for line, k in path_entries(path)]
+    return out
 
 
-def render_lint(graph: SchemaGraph, what: str) -> RenderableType:
+def render_entries(entries: list[Entry]) -> RenderableType:
+    return Text("\n").join(line for line, _ in entries)
+
+
+def render_map(graph: SchemaGraph, key: str, radius: int, name: Namer = str) -> RenderableType:
+    return render_entries(map_entries(graph, key, radius, name))
+
+
+def render_paths(paths: list[JoinPath], name: Namer = str) -> RenderableType:
+    return render_entries(path_list_entries(paths, name))
+
+
+def render_lint(graph: SchemaGraph, what: str, name: Namer = str) -> RenderableType:
     if what == "orphans":
         items = graph.orphans()
-        body = "\n".join(items) or "none"
+        body = "\n".join(name(i) for i in items) or "none"
         title = f"Orphan tables ({len(items)}): no FK to or from another table"
     elif what == "cycles":
         cycles = graph.cycles()
         selfs = graph.self_references()
-        body = "\n".join(" → ".join(c + c[:1]) for c in cycles) or "no cycles between tables"
-        body += "\n\nself-references: " + (", ".join(selfs) or "none")
+        body = "\n".join(" → ".join(name(k) for k in c + c[:1]) for c in cycles) or "no cycles between tables"
+        body += "\n\nself-references: " + (", ".join(name(k) for k in selfs) or "none")
         title = f"FK cycles ({len(cycles)})"
     else:
         fks = graph.unindexed_fks()
-        body = "\n".join(f"{fk.source}: {', '.join(fk.columns)} → {fk.target}  [{fk.constraint_name}]"
+        body = "\n".join(f"{name(fk.source)}: {', '.join(fk.columns)} → {name(fk.target)}  [{fk.constraint_name}]"
                          for fk in fks) or "none"
         title = f"FKs without a covering index ({len(fks)})"
     return Group(Text(title + "\n", style="bold"), Text(body))

@@ -15,6 +15,11 @@ from uuid import UUID
 from cockpit.errors import ValidationFailed
 
 KEYS = ("kind", "channel", "source", "contact", "company", "deal")
+# The kinds RedKey, arlo, Resend's webhooks, mail and calendar sync and the Twenty views write.
+KINDS = ("email_sent", "email_delivered", "email_delayed", "email_opened", "email_clicked", "email_bounced",
+         "email_complained", "email_failed", "email_suppressed", "email_unsubscribed", "email_received",
+         "call", "meeting", "note", "task", "stage_change", "form_submission", "enrichment",
+         "record_created", "record_updated", "record_deleted", "twenty_event")
 
 
 @dataclass(frozen=True)
@@ -100,3 +105,16 @@ def parse_filter(text: str) -> ActivityFilter:
     return ActivityFilter(text=" ".join(words) or None, kinds=values.get("kind", ()),
                           channels=values.get("channel", ()), sources=values.get("source", ()),
                           contact_id=ids.get("contact"), company_id=ids.get("company"), deal_id=ids.get("deal"))
+
+
+def unknown_kinds(f: ActivityFilter) -> tuple[str, ...]:
+    """The filter's kinds that no writer produces (a typo, most often: ``kind=email_open``)."""
+    return tuple(k for k in f.kinds if k not in KINDS)
+
+
+def unknown_kinds_warning(f: ActivityFilter) -> str | None:
+    unknown = unknown_kinds(f)
+    if not unknown:
+        return None
+    names = ", ".join(unknown)
+    return f"no activity is of kind {names}; the known kinds are {', '.join(KINDS)}"

@@ -27,12 +27,14 @@ from pathlib import Path
 from psycopg import AsyncConnection
 
 from cockpit.db import notes_tasks
+from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
     L1_TABLE,
     Workspace,
     client_schema,
+    full_name_expr,
     lit,
     q,
     view_sql,
@@ -45,13 +47,27 @@ from cockpit.db.writes import (
     move_deal_sql,
     record_trigger,
     search_function,
-    sort_index_sql,
 )
 
 # The roles that may reach a client's schema: the store's sessions (members of the field-owning roles).
 SESSION_ROLES = ("redkey_cockpit_readonly", "redkey_cockpit_operational", "redkey_cockpit_strategic")
 # Supabase's Data API roles: never given anything here (revoked in case a default privilege granted it).
 API_ROLES = ("anon", "authenticated")
+
+
+def sort_index_sql(w: Workspace) -> list[str]:
+    """RedKey-owned indexes on Layer 1 that make the views' list orders index scans. Named redkey_* so
+    they are recognisable in a real Twenty database; created IF NOT EXISTS."""
+    ws = q(w.schema)  # people's are covering, so the contact search reads them index-only
+    return [
+        f'CREATE INDEX IF NOT EXISTS redkey_person_search_idx ON {ws}.person (({full_name_expr("person")}), id)'
+        ' INCLUDE ("nameFirstName", "nameLastName", "searchVector", "companyId") WHERE "deletedAt" IS NULL',
+        f"DROP INDEX IF EXISTS {ws}.redkey_person_full_name_idx",  # the same keys, superseded by the above
+        f'CREATE INDEX IF NOT EXISTS redkey_person_company_idx ON {ws}.person ("companyId")'
+        ' INCLUDE (id, "nameFirstName", "nameLastName") WHERE "deletedAt" IS NULL',
+        f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
+        f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
+    ]
 
 
 def by_client(workspaces: list[Workspace]) -> dict[str, list[Workspace]]:
@@ -71,6 +87,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
            f"GRANT USAGE ON SCHEMA {s} TO {', '.join(SESSION_ROLES)}"]
     for w in workspaces:
         out.extend(sort_index_sql(w))
+        out.extend(board_index_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
     for view in CONTRACT:
@@ -83,6 +100,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
     out.extend(grants_sql(ns))
+    out.extend(board_functions(workspaces, ns))
     for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()", "crm_notes_write()",
                "crm_tasks_write()"):
         out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
@@ -97,8 +115,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/notes_tasks.py", "db/client_schemas.py", "db/layer1.py",
-            "db/layer2.py", "db/words.py", "fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/notes_tasks.py", "db/actor.py", "db/board.py", "db/phones.py",
+            "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
@@ -134,16 +152,22 @@ async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Wor
             continue
         stmts = client_sql(client, wss)
         if schema and schema != client_schema(client):
-            await conn.execute(f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")  # type: ignore[arg-type]
-        for stmt in stmts:
-            await conn.execute(stmt)  # type: ignore[arg-type]
-        await conn.execute(
-            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256) VALUES (%s, %s, %s)"
+            stmts.insert(0, f"DROP SCHEMA IF EXISTS {q(schema)} CASCADE")
+        stmts.append(
+            "INSERT INTO redkey.client_schemas (client_id, schema_name, sql_sha256)"
+            f" VALUES ({lit(client)}, {lit(client_schema(client))}, {lit(sha)})"
             " ON CONFLICT (client_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,"
-            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()",
-            (client, client_schema(client), sha))
+            " sql_sha256 = EXCLUDED.sql_sha256, generated_at = now()")
+        await run_batch(conn, stmts)
         done.append(client)
     return done
+
+
+async def run_batch(conn: AsyncConnection, stmts: list[str]) -> None:
+    """Run generated statements (no parameters) in one round trip, in order, inside the caller's
+    transaction: the first that fails raises and the transaction is rolled back whole."""
+    if stmts:
+        await conn.execute(";\n".join(stmts))  # type: ignore[arg-type]
 
 
 async def drop_stale_client_schemas(conn: AsyncConnection, clients: set[str]) -> list[str]:

@@ -27,13 +27,19 @@ class Exposure:
         return f"{self.role} may {self.privilege} {self.object}"
 
 
-async def lock_down(conn: AsyncConnection) -> int:
+async def lock_down(conn: AsyncConnection, client_schemas: list[str] | None = None) -> int:
     """Run ``redkey.lock_down_data_api()`` if it exists (it comes with a migration); returns how many
-    objects it changed."""
-    cur = await conn.execute("SELECT to_regprocedure('redkey.lock_down_data_api()') IS NOT NULL")
-    if not (await cur.fetchone())[0]:  # type: ignore[index]
+    objects it changed. With ``client_schemas``, only those per-client schemas are covered (besides
+    redkey's and public's objects, always covered): the ones a generation just rebuilt."""
+    cur = await conn.execute("SELECT to_regprocedure('redkey.lock_down_data_api()') IS NOT NULL,"
+                             " to_regprocedure('redkey.lock_down_data_api(text[])') IS NOT NULL")
+    whole, some = await cur.fetchone()  # type: ignore[misc]
+    if some:
+        cur = await conn.execute("SELECT redkey.lock_down_data_api(%s::text[])", (client_schemas,))
+    elif whole:
+        cur = await conn.execute("SELECT redkey.lock_down_data_api()")
+    else:
         return 0
-    cur = await conn.execute("SELECT redkey.lock_down_data_api()")
     return int((await cur.fetchone())[0])  # type: ignore[index]
 
 

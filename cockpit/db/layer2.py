@@ -11,17 +11,22 @@ import re
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import public_board_functions
+from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
     apply_client_schemas,
     by_client,
     client_sql,
     drop_stale_client_schemas,
     fingerprint,
+    run_batch,
 )
 from cockpit.db import notes_tasks
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
-from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, ext_table, lit, public_view_sql, q
+from cockpit.db.matches import matches_sql
+from cockpit.db.phones import PHONE_FUNCTIONS
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
@@ -78,7 +83,7 @@ def check_shape(shape: WorkspaceShape) -> None:
 
 def generate(workspaces: list[Workspace]) -> list[str]:
     """Every statement of Layer 2, in order: each client's schema, then public's (which reads them)."""
-    stmts: list[str] = []
+    stmts: list[str] = [PHONE_FUNCTIONS]
     for client, stmts_of_client in sorted(generate_clients(workspaces).items()):
         stmts.extend(stmts_of_client)
     return stmts + generate_public(workspaces)
@@ -101,12 +106,15 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
         stmts.append(public_view_sql(view, clients))
     for view in ("crm_contacts", "crm_companies", "crm_deals"):
         stmts.append(record_trigger(view, workspaces))
+    stmts.extend(bulk_sql(workspaces))
     stmts.append(ACTIVITY_TRIGGER)
     stmts.extend(notes_tasks.triggers(workspaces))
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
+    stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
+    stmts.extend(public_board_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
     return stmts
@@ -184,12 +192,14 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
-    await apply_client_schemas(conn, groups, force=force)
-    for stmt in generate_public(workspaces):
-        await conn.execute(stmt)  # type: ignore[arg-type]
+    await conn.execute(PHONE_FUNCTIONS)  # type: ignore[arg-type]  # the record triggers of every schema call them
+    rebuilt = await apply_client_schemas(conn, groups, force=force)
+    await run_batch(conn, generate_public(workspaces))
     await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
         "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
         ([w.schema for w in workspaces], fingerprint(workspaces)))
-    await lock_down(conn)  # the generated views and functions got default privileges afresh
+    # The generated views and functions got default privileges afresh: public's and redkey's objects,
+    # and the client schemas rebuilt now (the others were not touched).
+    await lock_down(conn, [client_schema(c) for c in rebuilt])
     return workspaces

@@ -17,6 +17,7 @@ client's change feed.
 
 from __future__ import annotations
 
+from cockpit.db.actor import insert_actor, update_actor
 from cockpit.db.views import CONTRACT, Workspace, _empty, _gate, _select_list, lit, q
 from cockpit.fields import TASK_STATUSES, fields_of
 
@@ -32,13 +33,6 @@ TARGETS = {
 _WHAT = {"contact_id": "contact", "company_id": "company", "deal_id": "deal"}
 
 _CACHED_NAME = "coalesce(btrim(NEW.title), '')"  # the timeline's linkedRecordCachedName (NOT NULL in Twenty)
-_SOURCE = "coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit')"
-_ACTOR = {
-    "createdBySource": "'API'",
-    "createdByName": f"CASE WHEN {_SOURCE} = 'arlo' THEN 'arlo' ELSE 'RedKey Cockpit' END",
-    "createdByContext": ("jsonb_build_object('redkey', jsonb_build_object('source', " + _SOURCE
-                         + ", 'actor', nullif(current_setting('redkey.actor', true), '')))"),
-}
 
 
 def _col(w: Workspace, table: str, *candidates: str) -> str | None:
@@ -187,7 +181,7 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
         vals = _l1_values(view, w)
         if w.shape.has(obj, "position"):
             vals["position"] = f"(SELECT coalesce(min(x.position), 0) - 1 FROM {ws}.{table} x)"
-        vals.update({c: e for c, e in _ACTOR.items() if w.shape.has(obj, c)})
+        vals.update(dict(insert_actor(w.shape, obj)))
         links = "".join(f"        IF NEW.{c} IS NOT NULL THEN\n{_link_sql(view, w, c, f'NEW.{c}', _CACHED_NAME)}        END IF;\n"
                         for c in TARGETS)
         return (checks(w)
@@ -201,8 +195,8 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
             ws, table = q(w.schema), q(obj)
             vals = _l1_values(view, w)
             sets = ",\n                ".join(
-                f"{q(c)} = CASE WHEN NEW.{_SOURCE_OF[c]} IS DISTINCT FROM OLD.{_SOURCE_OF[c]} THEN {e} ELSE {q(c)} END"
-                for c, e in vals.items())
+                [f"{q(c)} = CASE WHEN NEW.{_SOURCE_OF[c]} IS DISTINCT FROM OLD.{_SOURCE_OF[c]} THEN {e} ELSE {q(c)} END"
+                 for c, e in vals.items()] + [f"{q(c)} = {e}" for c, e in update_actor(w.shape, obj)])
             relink = ""
             for c in TARGETS:
                 tcol = _col(w, ttable, *TARGETS[c][1])

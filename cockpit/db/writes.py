@@ -14,8 +14,10 @@ read.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
+from cockpit.db.actor import insert_actor, update_actor
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
@@ -28,6 +30,7 @@ from cockpit.db.views import (
     lit,
     q,
 )
+from cockpit.db.phones import with_phone_parts
 from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
 
 # pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
@@ -79,17 +82,25 @@ def write_expr(view: str, f: Field, w: Workspace) -> str:
     return f"coalesce(NEW.{f.name}, '')" if f.type == "text" else f"NEW.{f.name}"
 
 
+@functools.lru_cache(maxsize=None)
+def _l1_writable(view: str) -> tuple[Field, ...]:
+    return tuple(f for f in fields_of(view) if f.l1 and f.writable)
+
+
 def _l1_assignments(view: str, w: Workspace) -> dict[str, tuple[str, str]]:
     """Writable view column -> (Layer 1 column, SQL computing its new value from NEW), for the Layer 1
     columns this workspace has."""
     out: dict[str, tuple[str, str]] = {}
-    for f in fields_of(view):
-        if not f.l1 or not f.writable:
-            continue
+    for f in _l1_writable(view):
         l1 = w.shape.pick(L1_TABLE[view], *f.l1)  # type: ignore[arg-type]
         if l1:
             out[f.name] = (l1, write_expr(view, f, w))
     return out
+
+
+def _l1_writes(view: str, w: Workspace) -> list[tuple[str, str, str]]:
+    """(view column, Layer 1 column, SQL from NEW) for every Layer 1 column a write sets."""
+    return with_phone_parts(view, w.shape, _l1_assignments(view, w))
 
 
 def _changed(cols: list[str]) -> str:
@@ -196,9 +207,9 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
 
     def insert_body(wss: list[Workspace]) -> str:
         w = wss[0]  # a new record goes to the client's first workspace
-        assign = _l1_assignments(view, w)
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign.values()])
-        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign.values()])
+        assign = [(l1, e) for _, l1, e in _l1_writes(view, w)] + insert_actor(w.shape, table)  # type: ignore[arg-type]
+        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
+        vals = ", ".join(["NEW.id"] + [expr for _, expr in assign])
         stage_check = _stage_check(ns) if view == "crm_deals" else ""
         return (f"{stage_check}"
                 f"        INSERT INTO {q(w.schema)}.{q(table)} ({cols}) VALUES ({vals});\n"  # type: ignore[arg-type]
@@ -207,10 +218,10 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     def update_body(wss: list[Workspace]) -> str:
         lines = []
         for w in wss:
-            assign = _l1_assignments(view, w)
             sets = ",\n                ".join(
                 f"{q(l1)} = CASE WHEN NEW.{col} IS DISTINCT FROM OLD.{col} THEN {expr} ELSE {q(l1)} END"
-                for col, (l1, expr) in assign.items())
+                for col, l1, expr in _l1_writes(view, w))
+            sets += "".join(f",\n                {q(c)} = {e}" for c, e in update_actor(w.shape, table))  # type: ignore[arg-type]
             lines.append(
                 f"        UPDATE {q(w.schema)}.{q(table)} SET {sets},\n"  # type: ignore[arg-type]
                 f"                \"updatedAt\" = now()\n"
@@ -231,7 +242,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     ext_insert_cols = ", ".join(ext_cols)
     ext_vals = ", ".join(f"coalesce(NEW.{c}, {defaults[c]})" if c in defaults else f"NEW.{c}" for c in ext_cols)
     fixed = ["id", "client_id", "created_at", "updated_at"] + derived
-    stage_log = _stage_log() if view == "crm_deals" else ""
+    stage_log = _stage_log(ns) if view == "crm_deals" else ""
     stage_check = _stage_check(ns) if view == "crm_deals" else ""
     name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     readonly_msg = ", ".join(fixed)
@@ -300,12 +311,15 @@ def _stage_check(ns: str = "public") -> str:
 """
 
 
-def _stage_log() -> str:
-    return """        IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
+def _stage_log(ns: str = "public") -> str:
+    return f"""        IF NEW.stage_id IS DISTINCT FROM OLD.stage_id THEN
             INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, deal_id, company_id,
                                            contact_id, source, properties)
             VALUES (v_client, 'stage_change', 'cockpit', 'internal',
-                    coalesce(OLD.name, 'deal') || ': ' || OLD.stage_id || ' → ' || NEW.stage_id,
+                    coalesce(OLD.name, 'deal') || ': '
+                        || coalesce((SELECT p.label FROM {q(ns)}.crm_pipeline p WHERE p.stage_id = OLD.stage_id), OLD.stage_id)
+                        || ' → '
+                        || coalesce((SELECT p.label FROM {q(ns)}.crm_pipeline p WHERE p.stage_id = NEW.stage_id), NEW.stage_id),
                     OLD.id, NEW.company_id, NEW.contact_id,
                     coalesce(nullif(current_setting('redkey.source', true), ''), 'cockpit'),
                     jsonb_build_object('from', OLD.stage_id, 'to', NEW.stage_id,
@@ -430,6 +444,7 @@ $fn$;
 
 PROBE_ROWS = 2000  # name-index entries the cheap first attempt looks at
 MAX_WALK = 30_000  # longest second walk before collecting from the GIN index is cheaper
+WALK_DENSITY = 3  # walk again only when the probe found at least a page / WALK_DENSITY: sparser, collect
 COMPANY_MATCHES = 1000  # companies whose people a contact search includes (a query this broad fills a page anyway)
 
 
@@ -442,7 +457,9 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
     hundred rows; for a rarer or clustered one ("sarah", "mich" among 1M) the walk crosses half the
     table, while collecting the matches from the GIN index and sorting their keys is quick. So the
     function first *probes*: it filters the next PROBE_ROWS entries of the name index; if that fills
-    the page, done (dense match); otherwise it collects (GIN bitmap → top-N by key → fetch the page).
+    the page, done (dense match); if it found at least a page / WALK_DENSITY, a longer walk sized from
+    that density, kept only when it fills the page; otherwise (sparse, or clustered near the start) it
+    collects (GIN bitmap → top-N by key → fetch the page).
     Without a query it lists in name order. A query with nothing searchable ("!!!") matches nothing.
     """
     order_key = {"crm_contacts": full_name_expr("p"), "crm_companies": "p.name",
@@ -454,24 +471,28 @@ def search_function(view: str, fn: str, workspaces: list[Workspace], ns: str = "
         src = f"{q(w.schema)}.{q(table)}"
         join = f" LEFT JOIN {ext_table(view)} x ON x.client_id = {lit(w.client_id)} AND x.record_id = p.id\n"
         mine = f"\"deletedAt\" IS NULL AND {lit(w.client_id)} = $4"
-        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people):
-        # the matching companies are collected once (an initplan), then looked up by the companyId index
+        # people are found by their company's name and domain too ("hawkins" finds Hawkins LLC's people): the
+        # matching companies are collected once (an initplan), then their people by the companyId index
+        company_col = ', p."companyId"' if view == "crm_contacts" else ""
         by_company = (f" OR p.\"companyId\" = ANY(ARRAY(SELECT c.id FROM {q(w.schema)}.company c"
                       f" WHERE c.\"searchVector\" @@ $1 AND c.\"deletedAt\" IS NULL LIMIT {COMPANY_MATCHES}))"
-                      if view == "crm_contacts" else "")
+                      if company_col else "")
+        # the walk reads only what it filters on (index-only for people), then fetches the page by id
         probe.append(
-            f"(SELECT {_select_list(view, exprs)}\n"
-            f" FROM (SELECT * FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
-            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n{join}"
-            f" WHERE ($1 IS NULL OR p.\"searchVector\" @@ $1{by_company})\n"
-            f" ORDER BY {order_key}, p.id LIMIT $5)")
+            f"(WITH t AS (SELECT p.id, p.k FROM (SELECT p.id, {order_key} AS k, p.\"searchVector\"{company_col}"
+            f" FROM {src} p WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3))\n"
+            f"       ORDER BY {order_key}, p.id LIMIT $6) p\n"
+            f"     WHERE p.\"searchVector\" @@ $1{by_company} ORDER BY p.k, p.id LIMIT $5)\n"
+            f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
+            f" ORDER BY t.k, t.id)")
         listing.append(
             f"(SELECT {_select_list(view, exprs)}\n FROM {src} p\n{join}"
             f" WHERE p.{mine} AND ($2 IS NULL OR ({order_key}, p.id) > ($2, $3)) AND $1 IS NULL\n"
             f" ORDER BY {order_key}, p.id LIMIT $5)")
-        collect.append(
-            f"(WITH m AS MATERIALIZED (SELECT p.id, {order_key} AS k FROM {src} p"
-            f" WHERE (p.\"searchVector\" @@ $1{by_company}) AND p.{mine}),\n"
+        matched = f"SELECT p.id, {order_key} AS k FROM {src} p WHERE p.\"searchVector\" @@ $1 AND p.{mine}" + (
+            f"\n UNION SELECT p.id, {order_key} FROM {src} p WHERE p.{mine} AND{by_company[3:]}" if company_col else "")
+        collect.append(  # a company's people come index-only from the covering companyId index
+            f"(WITH m AS MATERIALIZED ({matched}),\n"
             f"      t AS (SELECT id, k FROM m WHERE $2 IS NULL OR (k, id) > ($2, $3) ORDER BY k, id LIMIT $5)\n"
             f" SELECT {_select_list(view, exprs)}\n FROM t JOIN {src} p ON p.id = t.id\n{join}"
             f" ORDER BY t.k, t.id)")
@@ -509,12 +530,15 @@ BEGIN
         RETURN QUERY SELECT * FROM unnest(v_rows);
         RETURN;
     END IF;
-    -- Some matches, fairly dense: a longer walk (sized from the density seen) still beats collecting.
-    IF v_found > 0 AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
-        RETURN QUERY EXECUTE {lit(wrap(probe))}
-            USING v_query, p_after, p_after_id, v_client, v_limit,
+    -- Dense: a longer walk sized from the density seen, kept only if it fills the page (else collect).
+    IF v_found * {WALK_DENSITY} >= v_limit AND {PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2 <= {MAX_WALK} THEN
+        EXECUTE 'SELECT coalesce(array_agg(r), ''{{}}'') FROM (' || {lit(wrap(probe))} || ') r'
+            INTO v_rows USING v_query, p_after, p_after_id, v_client, v_limit,
                   ({PROBE_ROWS}::bigint * v_limit / v_found * 3 / 2)::integer;
-        RETURN;
+        IF cardinality(v_rows) >= v_limit THEN
+            RETURN QUERY SELECT * FROM unnest(v_rows);
+            RETURN;
+        END IF;
     END IF;
     RETURN QUERY EXECUTE {lit(wrap(collect))}
         USING v_query, p_after, p_after_id, v_client, v_limit;
@@ -548,18 +572,6 @@ $fn$;
 
 SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_companies",
             "crm_deals": "crm_search_deals"}
-
-
-def sort_index_sql(w: Workspace) -> list[str]:
-    """RedKey-owned indexes on Layer 1 that make the views' list orders index scans. Named redkey_* so
-    they are recognisable in a real Twenty database; created IF NOT EXISTS."""
-    ws = q(w.schema)
-    return [
-        f'CREATE INDEX IF NOT EXISTS redkey_person_full_name_idx ON {ws}.person '
-        f'(({full_name_expr("person")}), id) WHERE "deletedAt" IS NULL',
-        f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
-        f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
-    ]
 
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"

@@ -17,10 +17,13 @@ from cockpit.export.service import FORMATS, export_to_file
               help="csv (default, or from the -o file's extension) or xlsx.")
 @click.option("--filter", "filters", multiple=True, metavar="COLUMN=VALUE",
               help="Only rows where COLUMN=VALUE (also !=, ~ contains, >, <); repeat to combine.")
+@click.option("--search", default=None, metavar="TEXT",
+              help="Only what the screen's search shows for TEXT (contacts, companies: full-text; deals: name contains).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="File to write (default: ENTITY-CLIENT-DATE.csv here; '-' = standard output).")
 @click.pass_context
-def export_cmd(ctx: click.Context, entity: str, fmt: str | None, filters: tuple[str, ...], output: Path | None) -> None:
+def export_cmd(ctx: click.Context, entity: str, fmt: str | None, filters: tuple[str, ...], search: str | None,
+               output: Path | None) -> None:
     """Export the client's ENTITY with every column of its view (strategic/operational labelled),
     spreadsheet-safe (cells that would run as formulas are neutralised)."""
     settings = get_settings(ctx)
@@ -30,7 +33,7 @@ def export_cmd(ctx: click.Context, entity: str, fmt: str | None, filters: tuple[
     async def body() -> None:
         store = await open_store(settings, source="cockpit-export")
         try:
-            result = await export_to_file(store, entity, fmt=fmt, filters=filters, path=output)
+            result = await export_to_file(store, entity, fmt=fmt, filters=filters, path=output, search=search)
         finally:
             await store.close()
         click.echo(result.summary(), err=result.path == "-")

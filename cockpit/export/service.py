@@ -32,9 +32,11 @@ class ExportResult:
     rows: int
     seconds: float
     format: str
+    search: str | None = None  # the screen's search the export was narrowed to
 
     def summary(self) -> str:
-        return f"exported {self.rows:,} {self.entity} to {self.path} ({self.format}, {self.seconds:.1f} s)"
+        what = f"{self.entity} matching “{self.search}”" if self.search else self.entity
+        return f"exported {self.rows:,} {what} to {self.path} ({self.format}, {self.seconds:.1f} s)"
 
 
 def default_name(entity: str, client_id: str, fmt: str, now: datetime | None = None) -> str:
@@ -58,18 +60,20 @@ def _xlsx_value(v: Any) -> Any:
     return v
 
 
-async def _write_csv(store: Any, entity: str, filters: list, out: BinaryIO) -> int:  # type: ignore[type-arg]
+async def _write_csv(store: Any, entity: str, filters: list, out: BinaryIO,  # type: ignore[type-arg]
+                     search: str | None) -> int:
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow(header_labels(entity))
     out.write(head.getvalue().encode("utf-8"))
-    return await store.exports.copy_csv(entity, filters, out.write)
+    return await store.exports.copy_csv(entity, filters, out.write, search=search)
 
 
-async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO) -> int:  # type: ignore[type-arg]
+async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO,  # type: ignore[type-arg]
+                      search: str | None) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    total = await store.exports.count(entity, filters)
+    total = await store.exports.count(entity, filters, search=search)
     if total > XLSX_MAX_ROWS:
         raise ValidationFailed(f"{total:,} {entity} do not fit in one Excel sheet ({XLSX_MAX_ROWS:,} rows at most)",
                                "export as CSV (--format csv), or narrow it with --filter")
@@ -77,7 +81,7 @@ async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO) -> 
     ws = wb.create_sheet(entity)
     ws.append(header_labels(entity))
     n = 0
-    async for row in store.exports.rows(entity, filters):
+    async for row in store.exports.rows(entity, filters, search=search):
         cells = []
         for v in row:
             value = _xlsx_value(v)
@@ -94,9 +98,12 @@ async def _write_xlsx(store: Any, entity: str, filters: list, out: BinaryIO) -> 
 
 
 async def export_to_file(store: Any, entity: str, *, fmt: str = "csv", filters: tuple[str, ...] | list[str] = (),
-                         path: str | Path | None = None, directory: Path | None = None) -> ExportResult:
+                         path: str | Path | None = None, directory: Path | None = None,
+                         search: str | None = None) -> ExportResult:
     """Export ``entity`` in the store's client scope to ``path`` (default: a dated name in ``directory``
-    or the working directory; ``-`` writes CSV to standard output)."""
+    or the working directory; ``-`` writes CSV to standard output). ``search`` is the text in the
+    entity's screen search box: only what the screen shows for it is exported (contacts, companies:
+    their full-text search; deals: the pipeline filter); None or blank exports every record."""
     view_of(entity)
     if fmt not in FORMATS:
         raise ValidationFailed(f"unknown export format {fmt!r}", "use csv or xlsx")
@@ -107,9 +114,10 @@ async def export_to_file(store: Any, entity: str, *, fmt: str = "csv", filters: 
     if str(path) == "-":
         if fmt == "xlsx":
             raise ValidationFailed("an XLSX export needs a file", "give -o FILE.xlsx")
-        rows = await writer(store, entity, parsed, sys.stdout.buffer)
+        rows = await writer(store, entity, parsed, sys.stdout.buffer, search)
         sys.stdout.buffer.flush()
-        return ExportResult(entity, "-", rows, time.perf_counter() - start, fmt)
+        return ExportResult(entity, "-", rows, time.perf_counter() - start, fmt,
+                            search.strip() if search and search.strip() else None)
     target = Path(path) if path else (directory or Path.cwd()) / default_name(entity, client, fmt)
     target = target.expanduser()
     if target.is_dir():
@@ -121,7 +129,7 @@ async def export_to_file(store: Any, entity: str, *, fmt: str = "csv", filters: 
         raise ValidationFailed(f"cannot write to {target.parent}: {exc.strerror}", "choose another -o path") from None
     try:
         with os.fdopen(fd, "wb", buffering=1024 * 1024) as fh:
-            rows = await writer(store, entity, parsed, fh)
+            rows = await writer(store, entity, parsed, fh, search)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -129,4 +137,5 @@ async def export_to_file(store: Any, entity: str, *, fmt: str = "csv", filters: 
         except OSError:
             pass
         raise
-    return ExportResult(entity, str(target.resolve()), rows, time.perf_counter() - start, fmt)
+    return ExportResult(entity, str(target.resolve()), rows, time.perf_counter() - start, fmt,
+                        search.strip() if search and search.strip() else None)

@@ -87,12 +87,17 @@ def region_of(country: str | None) -> str | None:
 _PHONE_SEPARATORS = str.maketrans("", "", " -./\u00a0\u2010\u2011\u2012\u2013")
 
 
+_MIN_DIGITS = 5  # the shortest possible numbers in phonenumbers' metadata have 5 digits with their country code
+
+
 @lru_cache(maxsize=65536)
 def to_e164(raw: str, region: str | None = None) -> str:
     """E.164 when the number says its country (+44 ...) or ``region`` does; otherwise as given."""
     v = raw.strip()
     if not v or (region is None and not v.startswith(("+", "00"))):
         return v
+    if sum(ch.isdigit() for ch in v) < _MIN_DIGITS:
+        return v  # too few digits to be a phone number anywhere: not worth a parse
     try:
         n = phonenumbers.parse(v.translate(_PHONE_SEPARATORS), region)
     except phonenumbers.NumberParseException:

@@ -57,13 +57,21 @@ class ImportReport:
     queued: int = 0
     unchanged: int = 0
     linked_companies: int = 0
+    created_contacts: int = 0   # records the database created (the low-risk proposals committed)
+    created_companies: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.filename}: {self.rows:,} rows -> {self.proposals:,} proposals "
-                f"({self.auto_committed:,} new records committed, {self.queued:,} waiting for approval), "
-                f"{self.unchanged:,} already in the CRM, {self.errors:,} malformed rows")
+        created = (f"created {_count(self.created_contacts, 'contact')} and "
+                   f"{_count(self.created_companies, 'company', 'companies')}")
+        return (f"{self.filename}: {_count(self.rows, 'row')} -> {_count(self.proposals, 'proposal')} "
+                f"({created}, {self.queued:,} waiting for approval), "
+                f"{self.unchanged:,} already in the CRM, {_count(self.errors, 'malformed row')}")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def read_file(path: Path) -> bytes:
@@ -156,6 +164,7 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
     report.unchanged, report.linked_companies = len(planned.unchanged), planned.linked_companies
+    report.created_contacts, report.created_companies = counts["created_contacts"], counts["created_companies"]
     edits = user_edits(staged.manifest, manifest)
     if edits:
         await store.import_mappings.remember(staged.profile_key, edits, edited_by=manifest.created_by)

@@ -56,7 +56,9 @@ def parse_xlsx(data: bytes, sheet: str | None = None) -> ParsedFile:
     rows: list[ParsedRow] = []
     for number, (line, vals) in enumerate(body, 1):
         extra = [v for v in vals[hw:] if v.strip()]
-        row = ParsedRow(number, line, (vals + [""] * (hw - len(vals)))[:hw] if not extra else vals)
+        if not extra and len(vals) != hw:  # a row of the header's width is kept as it is (no second list)
+            vals = (vals + [""] * (hw - len(vals)))[:hw]
+        row = ParsedRow(number, line, vals)
         if extra:
             row.errors.append(("ragged", f"{hw + len(extra)} cells filled, the header has {hw}"))
         rows.append(row)

@@ -76,6 +76,17 @@ class Enrollment(Row):
     sequence_name: str | None = None
     total_steps: int | None = None
 
+    @property
+    def progress(self) -> str:
+        """Where the contact is in the sequence, the same words wherever an enrollment is shown.
+        ``current_step`` is the index of the next email, so it is also the number already sent."""
+        sent, total = self.current_step, self.total_steps
+        if total is None:
+            return f"{sent} sent" + (f" · step {sent + 1} next" if self.status == "active" else "")
+        if sent >= total:
+            return f"all {total} steps sent"
+        return f"{sent} of {total} sent · step {sent + 1} next"
+
 
 class StepCount(BaseModel):
     """Enrollments of a sequence at one step (``step`` = index of the next email) in one status."""

@@ -119,10 +119,13 @@ class CrmRepo:
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
         params.append(limit + 1)
+        # By amount over the whole board, each stage's first cards are an index walk (crm_board_ids).
+        ranking = ("SELECT id FROM crm_board_ids(%s)" if sort == "amount" and not where else
+                   "SELECT id FROM (SELECT d.id, row_number() OVER "
+                   f"(PARTITION BY d.stage_id ORDER BY {key} {direction}, d.id {direction}) AS rn "
+                   f"FROM crm_deals d {where}) w WHERE rn <= %s")
         query = (
-            "WITH ranked AS MATERIALIZED (SELECT id FROM (SELECT d.id, row_number() OVER "
-            f"(PARTITION BY d.stage_id ORDER BY {key} {direction}, d.id {direction}) AS rn "
-            f"FROM crm_deals d {where}) w WHERE rn <= %s) " +
+            f"WITH ranked AS MATERIALIZED ({ranking}) " +
             _CARD_COLUMNS +
             f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
             "WHERE d.id = ANY (ARRAY(SELECT id FROM ranked))) d "

@@ -13,6 +13,7 @@ from typing import Any
 
 from psycopg import sql
 
+from cockpit.db.like import contains_pattern
 from cockpit.export.models import TRIGGERS, Column, Filter, columns, view_of
 
 _TRIGGER_LIST = sql.SQL(", ").join(sql.Literal(t) for t in TRIGGERS)
@@ -42,10 +43,26 @@ def _where(filters: list[Filter], ref: Callable[[Column], sql.Composable]) -> sq
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(parts)
 
 
-def export_query(entity: str, filters: list[Filter], *, safe: bool = True, as_text: bool = False
-                 ) -> sql.Composed:
-    """SELECT of every export column of ``entity`` (extras joined in), filtered. No ORDER BY: rows stream
-    out as the server reads them, with no sort holding the whole result first."""
+def search_condition(entity: str, search: str | None) -> sql.Composable | None:
+    """What the entity's screen shows for its search box: the contacts and companies screens' full-text
+    search (``crm_match_*``: the same matches as ``crm_search_*``, without a page limit), the pipeline's
+    filter (deal or company name contains the text). None: no search, every record."""
+    if search is None or not search.strip():
+        return None
+    text = search.strip()
+    if entity == "deals":
+        pattern = sql.Literal(contains_pattern(text))
+        return sql.SQL("(t.name ILIKE {p} OR t.company_id IN (SELECT c.id FROM crm_companies c "
+                       "WHERE c.name ILIKE {p}))").format(p=pattern)
+    fn = {"contacts": "crm_match_contacts", "companies": "crm_match_companies"}[entity]
+    return sql.SQL("t.id IN (SELECT m FROM {fn}({q}) m)").format(fn=sql.Identifier(fn), q=sql.Literal(text))
+
+
+def export_query(entity: str, filters: list[Filter], *, safe: bool = True, as_text: bool = False,
+                 search: str | None = None) -> sql.Composed:
+    """SELECT of every export column of ``entity`` (extras joined in), filtered, and narrowed to what the
+    entity's screen shows for ``search``. No ORDER BY: rows stream out as the server reads them, with no
+    sort holding the whole result first."""
     view = view_of(entity)
     cols = columns(entity)
     joins: dict[tuple[str, str], str] = {}
@@ -70,6 +87,9 @@ def export_query(entity: str, filters: list[Filter], *, safe: bool = True, as_te
         join_sql.append(sql.SQL(" LEFT JOIN {v} {a} ON {a}.{k} = t.{key}").format(
             v=sql.Identifier(jview), a=sql.Identifier(alias), k=sql.Identifier(target), key=sql.Identifier(key)))
     where = _where(filters, ref)
+    searched = search_condition(entity, search)
+    if searched is not None:
+        where = (where + sql.SQL(" AND ") if filters else sql.SQL(" WHERE ")) + searched
     query = sql.SQL("SELECT {cols} FROM {view} t{joins}{where}").format(
         cols=sql.SQL(", ").join(out(c) for c in cols), view=sql.Identifier(view),
         joins=sql.SQL("").join(join_sql), where=where)
@@ -85,10 +105,11 @@ class ExportsRepo:
     def __init__(self, db: Any) -> None:
         self.db = db
 
-    async def copy_csv(self, entity: str, filters: list[Filter], write: Callable[[bytes], Any]) -> int:
+    async def copy_csv(self, entity: str, filters: list[Filter], write: Callable[[bytes], Any], *,
+                       search: str | None = None) -> int:
         """Stream the rows as CSV (no header) into ``write``; returns the row count."""
         self.db.require_scope()
-        query = export_query(entity, filters)
+        query = export_query(entity, filters, search=search)
         async with self.db.tx("readonly") as conn:
             await conn.execute(_NO_SHORT_TIMEOUT, (EXPORT_TIMEOUT,))
             cur = conn.cursor()
@@ -97,10 +118,11 @@ class ExportsRepo:
                     write(bytes(chunk))
             return max(cur.rowcount, 0)
 
-    async def rows(self, entity: str, filters: list[Filter], *, batch: int = 2000) -> AsyncIterator[tuple[Any, ...]]:
+    async def rows(self, entity: str, filters: list[Filter], *, batch: int = 2000,
+                   search: str | None = None) -> AsyncIterator[tuple[Any, ...]]:
         """The rows as tuples, fetched in batches (a server-side cursor: memory stays flat)."""
         self.db.require_scope()
-        query = export_query(entity, filters)
+        query = export_query(entity, filters, search=search)
         async with self.db.tx("readonly") as conn:
             await conn.execute(_NO_SHORT_TIMEOUT, (EXPORT_TIMEOUT,))
             async with conn.cursor(name="cockpit_export") as cur:
@@ -109,9 +131,9 @@ class ExportsRepo:
                 async for row in cur:
                     yield row
 
-    async def count(self, entity: str, filters: list[Filter]) -> int:
+    async def count(self, entity: str, filters: list[Filter], *, search: str | None = None) -> int:
         self.db.require_scope()
-        query = export_query(entity, filters)
+        query = export_query(entity, filters, search=search)
         async with self.db.tx("readonly") as conn:
             await conn.execute(_NO_SHORT_TIMEOUT, (EXPORT_TIMEOUT,))
             cur = await conn.execute(sql.SQL("SELECT count(*) FROM ({}) q").format(query))

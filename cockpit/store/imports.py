@@ -1,8 +1,8 @@
 """Persistence of imports: the raw batch (bytes as received), manifests, row records and proposals,
 and the low-risk auto commit — the whole import in one transaction, so nothing is half-committed.
 
-RedKey's bookkeeping tables are written as the owner; CRM records only ever through the stable views
-under the operational role (switched inside the same transaction, so one rollback undoes everything).
+RedKey's bookkeeping tables are written as the owner; CRM records only ever through the stable views'
+write path under the operational role (switched inside the same transaction, so one rollback undoes everything).
 """
 
 from __future__ import annotations
@@ -18,15 +18,32 @@ from cockpit.store.core import Db
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
 IMPORT_TIMEOUT = "10min"
+# the views' set-based insert (same checks as their triggers, once per statement): a JSON array of view rows
+INSERT_COMPANIES = "SELECT redkey.crm_companies_insert_rows(%s::jsonb)"
+INSERT_CONTACTS = "SELECT redkey.crm_contacts_insert_rows(%s::jsonb)"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
-_COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url")
+_COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url", "employees")
 
 ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN"
 PROPOSAL_COPY = (
     "COPY redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, row_number, "
     "entity_type, action, target_id, payload, merge_candidate_refs, review_required, confidence, summary, "
     "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
+
+
+INSERT_CHUNK = 5000  # rows per set-based insert: bounds the JSON held at once, still one statement per 5,000 rows
+
+
+async def _insert_rows(conn: Any, statement: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
+    """Create ``rows`` (values of ``cols``, one view row each; None: not set) through a set-based insert,
+    in chunks of JSON; the number of records the database created."""
+    created = 0
+    for i in range(0, len(rows), INSERT_CHUNK):
+        chunk = [{c: v for c, v in zip(cols, row) if v is not None and v != ""} for row in rows[i:i + INSERT_CHUNK]]
+        cur = await conn.execute(statement, (json.dumps(chunk, separators=(",", ":"), ensure_ascii=False),))
+        created += (await cur.fetchone())[0]
+    return created
 
 
 def proposal_summary(p: NormalizedEntityProposal) -> str:
@@ -94,11 +111,15 @@ class ImportsRepo:
                            proposals: Iterable[NormalizedEntityProposal],
                            progress: Progress | None = None) -> dict[str, int]:
         """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
-        transaction. Returns counts (rows, errors, proposals, auto_committed, queued).
+        transaction. Returns counts (rows, errors, proposals, auto_committed, queued, and the records the
+        database created: created_contacts, created_companies).
 
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
-        rule holds) and their records are inserted through the views in the same transaction: either both
-        happen or neither does, and 100k proposals are not rewritten by a second UPDATE."""
+        rule holds) and their records are created in the same transaction, under the operational role,
+        through the views' set-based insert (``redkey.crm_*_insert_rows``: the trigger's checks once per
+        statement, one INSERT per table): either both happen or neither does. The records are built from
+        the same proposal objects as they are copied in, so nothing reads redkey.proposals back under
+        row-level security (a self-join there ran a policy call per pair of rows: quadratic)."""
         client = self.db.require_scope()
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
@@ -128,12 +149,24 @@ class ImportsRepo:
             total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
             step = max(1, total // 50)
             auto_count = count = 0
+            # the records to create: (id, the payload's values for the columns) of the payload's own strings
+            companies: list[tuple[Any, ...]] = []
+            contacts: list[tuple[Any, ...]] = []
+            company_target: dict[str, str] = {}
             async with conn.cursor().copy(PROPOSAL_COPY) as cp:
                 for i, p in enumerate(proposals):
                     count += 1
                     auto = AUTO_RULE if (p.action == "create" and not p.review_required
                                          and not p.merge_candidate_refs) else None
                     auto_count += auto is not None
+                    if auto:
+                        c = p.canonical_payload
+                        if p.entity_type == "company":
+                            company_target[p.proposal_id] = p.target_id
+                            companies.append((p.target_id, *(c.get(k) for k in _COMPANY_COLS)))
+                        else:
+                            contacts.append((p.target_id, *(c.get(k) for k in _CONTACT_COLS),
+                                             c.get("company_id") or company_target.get(c.get("company_ref") or "")))
                     await cp.write_row((
                         p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
                         p.entity_type, p.action, p.target_id, json.dumps(p.canonical_payload),
@@ -145,26 +178,12 @@ class ImportsRepo:
             tick("recording proposals", count, count)
             tick("committing low-risk records", 0, 2)
             await conn.execute(AS_OPERATIONAL)
-            await conn.execute(
-                f"INSERT INTO crm_companies (id, {', '.join(_COMPANY_COLS)}, employees) "
-                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _COMPANY_COLS)}, "
-                "(p.payload->>'employees')::int FROM redkey.proposals p "
-                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'company' "
-                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
-                (batch_id, client))
+            created_companies = await _insert_rows(conn, INSERT_COMPANIES, ("id", *_COMPANY_COLS), companies)
             tick("committing low-risk records", 1, 2)
-            await conn.execute(
-                f"INSERT INTO crm_contacts (id, {', '.join(_CONTACT_COLS)}, company_id) "
-                f"SELECT p.target_id, {', '.join(f'p.payload->>{c!r}' for c in _CONTACT_COLS)}, "
-                "coalesce((p.payload->>'company_id')::uuid, co.target_id) "
-                "FROM redkey.proposals p LEFT JOIN redkey.proposals co "
-                "  ON co.proposal_id = (p.payload->>'company_ref')::uuid AND co.auto_rule IS NOT NULL "
-                "WHERE p.batch_id = %s AND p.client_id = %s AND p.entity_type = 'contact' "
-                "AND p.auto_rule IS NOT NULL AND p.status = 'committed' ORDER BY p.row_number",
-                (batch_id, client))
+            created_contacts = await _insert_rows(conn, INSERT_CONTACTS, ("id", *_CONTACT_COLS, "company_id"), contacts)
             await conn.execute(AS_OWNER)
             auto = auto_count
             tick("committing low-risk records", 2, 2)
         errors = sum(1 for _, _, e in rows if e)
         return {"rows": len(rows), "errors": errors, "proposals": count, "auto_committed": auto,
-                "queued": count - auto}
+                "queued": count - auto, "created_contacts": created_contacts, "created_companies": created_companies}
