@@ -40,10 +40,10 @@ from cockpit.db.views import (
     view_sql,
 )
 from cockpit.db.words import WORD_COLUMNS, word_index_sql
+from cockpit.db.grants import grants_sql
 from cockpit.db.writes import (
     SEARCHES,
     activity_trigger_on,
-    grants_sql,
     move_deal_sql,
     record_trigger,
     search_function,
@@ -115,8 +115,8 @@ END $do$""")
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/notes_tasks.py", "db/actor.py", "db/board.py", "db/phones.py",
-            "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py")
+_SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
+            "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

@@ -27,11 +27,11 @@ from cockpit.db.data_api import lock_down
 from cockpit.db.matches import matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
+from cockpit.db.grants import grants_sql
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
     SEARCHES,
-    grants_sql,
     public_search_function,
     record_trigger,
 )
