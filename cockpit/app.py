@@ -36,6 +36,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
@@ -53,6 +54,7 @@ from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
 from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
+from screens.fields import FieldKeys
 from screens.palette import CockpitProvider
 from styles import STYLES
 
@@ -162,7 +164,6 @@ class ReportingWorkers(WorkerManager):
 
 TYPEAHEAD_OPENERS = frozenset({"slash", "colon", "t"})
 TYPEAHEAD_WAIT = 0.6  # seconds an opener may take to focus its input
-HAND_BACK_KEYS = frozenset({"g", "q", "colon", "question_mark"})
 
 
 class Navigator:
@@ -173,6 +174,7 @@ class Navigator:
         self._go_targets: list[tuple[str, str, str]] | None = None
         self._typeahead: list[events.Key] | None = None
         self._typeahead_deadline = 0.0
+        self.fields = FieldKeys()  # which keys a text field takes
         # jumps between modes, (from, to): Esc on the screen jumped to goes back to the one it came from,
         # whose cursor and scroll were left as they were
         self.back_stack: list[tuple[str, str]] = []
@@ -255,20 +257,10 @@ class Navigator:
 
     def leave_field(self) -> None:
         """Take the focus out of a text field (before a modal opens, so it does not return there)."""
-        if self.typing_in_input():
-            leave = getattr(self.app.screen, "leave_input", None)
-            if leave is None or not leave():
-                self.app.screen.set_focus(None)
+        self.fields.leave(self.app)
 
     def _hand_back(self, event: events.Key) -> bool:
-        """An empty field marked ``-hands-back`` gives the navigation keys to the screen: ``g p``, ``q``,
-        ``:`` and ``?`` in an empty path field go where they go everywhere else."""
-        focused = self.app.focused
-        if (isinstance(focused, Input) and focused.has_class("-hands-back") and not focused.value
-                and event.key in HAND_BACK_KEYS):
-            self.leave_field()
-            return True
-        return False
+        return self.fields.hands_back(self.app, event, holding=self._typeahead is not None)
 
     def _typeahead_hold(self, event: events.Key) -> bool:
         held = self._typeahead
@@ -440,6 +432,9 @@ class CockpitApp(App[None]):
     def attach_screen(self, screen: "CockpitScreen") -> None:
         self._screens.add(screen)
 
+    def detach_screen(self, screen: "CockpitScreen") -> None:
+        self._screens.discard(screen)
+
     def screens_attached(self) -> list["CockpitScreen"]:
         return list(self._screens)
 
@@ -537,10 +532,18 @@ class CockpitApp(App[None]):
         """Esc in a text field that does nothing else with it gives the keys back to the screen (so
         ``g``, ``?``, ``q`` work again) instead of trapping the user in the field: to the place the screen
         names (its ``leave_input()``), else to no widget."""
-        if self.navigator.typing_in_input():
-            leave = getattr(self.screen, "leave_input", None)
-            if leave is None or not leave():
-                self.screen.set_focus(None)
+        self.navigator.leave_field()
+
+    def open_field(self, field: Input) -> None:
+        """What a screen's key that opens a text field calls (see :meth:`FieldKeys.open`)."""
+        self.navigator.fields.open(field)
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Every dialog opened over a screen closes back to the screen's list, never into a text field
+        (a key typed next would land in it)."""
+        if self.screen_stack and not isinstance(self.screen, ModalScreen):
+            self.navigator.leave_field()
+        return super().push_screen(*args, **kwargs)
 
     def action_command_palette(self) -> None:
         self.navigator.leave_field()  # the palette closes back to the screen, not into a field

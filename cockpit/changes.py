@@ -3,8 +3,11 @@
 :class:`ChangeFeed` reads :meth:`cockpit.store.changes.ChangesRepo.batches` (one LISTEN connection plus
 a cheap poll, or only the poll behind a transaction pooler) and hands what it heard to ``deliver`` as a
 :class:`Delivery`: the ids changed per kind (an empty set for "some row of that kind"). Deliveries are
-coalesced: the first at once, then at most one per ``burst_gap`` seconds while changes keep coming, so a burst of a thousand changes (arlo's enrichment scan)
-becomes a few repaints, never a thousand. The feed survives a lost connection: it waits and listens
+coalesced: a change is delivered at once (``min_gap`` after the last delivery at the earliest) unless
+``burst_deliveries`` deliveries went out within the last ``burst_gap`` seconds; then it waits until the
+oldest of them leaves that window. A change made now and then (a move in another cockpit) therefore
+shows at once, and a burst of a thousand changes (arlo's enrichment scan) becomes a couple of repaints a
+second, never a thousand. The feed survives a lost connection: it waits and listens
 again (the store's reconnect reloads the screens meanwhile). No Textual here: the app runs :meth:`run`
 as a worker and turns each delivery into screen updates.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -54,9 +58,10 @@ class ChangeFeed:
     """Listens for the client's changes and calls ``deliver(Delivery)`` at most every ``min_gap`` seconds."""
 
     def __init__(self, deliver: Callable[[Delivery], None], *, poll_seconds: float = 5.0,
-                 min_gap: float = 0.25, burst_gap: float = 1.0, retry_seconds: float = 2.0) -> None:
-        """``min_gap``: seconds between deliveries; ``burst_gap``: between deliveries that keep coming
-        (a change heard within ``burst_gap`` of the last delivery waits that long)."""
+                 min_gap: float = 0.25, burst_gap: float = 1.0, burst_deliveries: int = 3,
+                 retry_seconds: float = 2.0) -> None:
+        """``min_gap``: seconds between two deliveries; at most ``burst_deliveries`` deliveries per
+        ``burst_gap`` seconds."""
         self.deliver = deliver
         self.poll_seconds = poll_seconds
         self.min_gap = min_gap
@@ -66,7 +71,7 @@ class ChangeFeed:
         self.deliveries = 0
         self._pending: Delivery | None = None
         self._flush: asyncio.TimerHandle | None = None
-        self._last = 0.0
+        self._recent: deque[float] = deque(maxlen=max(burst_deliveries, 1))  # when the last deliveries went
 
     async def run(self, store: "Store") -> None:
         """Until cancelled: listen (and poll) for ``store``'s client, reconnecting after failures."""
@@ -91,16 +96,23 @@ class ChangeFeed:
         if self._flush is not None:
             return
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        gap = self.burst_gap if now - self._last < self.burst_gap else self.min_gap
-        wait = max(self._last + gap - now, 0.0)
-        self._flush = loop.call_later(wait, self._send)
+        self._flush = loop.call_later(self._wait(loop.time()), self._send)
+
+    def _wait(self, now: float) -> float:
+        """Seconds a change heard at ``now`` waits before it is delivered."""
+        recent = self._recent
+        if not recent:
+            return 0.0
+        wait = recent[-1] + self.min_gap - now
+        if len(recent) == recent.maxlen:  # the window is full: until its oldest delivery leaves it
+            wait = max(wait, recent[0] + self.burst_gap - now)
+        return max(wait, 0.0)
 
     def _send(self) -> None:
         self._flush = None
         pending, self._pending = self._pending, None
         if pending is None:
             return
-        self._last = asyncio.get_running_loop().time()
+        self._recent.append(asyncio.get_running_loop().time())
         self.deliveries += 1
         self.deliver(pending)

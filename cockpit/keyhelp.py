@@ -25,6 +25,15 @@ LEGEND = [
 ]
 
 
+# How text boxes share the keys with the screen (the rule the app's navigator applies).
+TEXT_BOXES = [
+    ("/ n …", "the key that opens a box is not typed into it; an opened box takes every key, g and q included"),
+    ("esc", "leaves the box (the pipeline filter also clears); g, q, :, ? are the screen's again"),
+    ("enter", "runs the search or filter and goes back to the list"),
+    ("g q : ?", "in an empty box you did not open (the import path, a box the focus came back to): navigation"),
+]
+
+
 def help_rows(app: "CockpitApp") -> list[tuple[str, str, str]]:
     """(section, keys, description) for every active binding and every screen's go-to key."""
     rows: list[tuple[str, str, str]] = []
@@ -44,9 +53,10 @@ def help_rows(app: "CockpitApp") -> list[tuple[str, str, str]]:
         rows.append((section, keys, desc))
     for spec in app.screen_specs:
         rows.append(("Go to", f"g {spec.key}", spec.title))
+    rows.extend(("Text boxes", keys, meaning) for keys, meaning in TEXT_BOXES)
     rows.extend(("Marks", mark, meaning) for mark, meaning in LEGEND)
     own = getattr(app.screen, "TITLE_TEXT", "")
-    order = {"App": 1, "Go to": 2, "Marks": 3}
+    order = {"App": 1, "Go to": 2, "Text boxes": 3, "Marks": 4}
     rows.sort(key=lambda r: (order.get(r[0], 0), r[0] != own, r[0]))  # this screen's keys first, marks last
     return rows
 

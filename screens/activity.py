@@ -315,7 +315,7 @@ class ActivityScreen(CockpitScreen):
         box = self.query_one("#feed-filter", Input)
         box.value = self.state.filter.to_query()
         box.display = True
-        box.focus()
+        self.cockpit.open_field(box)
 
     def action_close_filter(self) -> None:
         box = self.query_one("#feed-filter", Input)

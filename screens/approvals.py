@@ -139,7 +139,7 @@ class ApprovalsScreen(CockpitScreen):
     # --- deciding -----------------------------------------------------------------------------
     def action_focus_note(self) -> None:
         # at once, not after a refresh: the keys typed right after n belong to the note
-        self.set_focus(self.query_one("#decision-note", Input))
+        self.cockpit.open_field(self.query_one("#decision-note", Input))
 
     def action_approve(self) -> None:
         self._decide("approved")

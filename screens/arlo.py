@@ -29,6 +29,7 @@ from screens.base import CockpitScreen
 STATUS_STYLE = {"created": "cyan", "claimed": "yellow", "in_progress": "bold yellow", "on_hold": "magenta",
                 "blocked": "red", "cancelled": "dim", "complete": "green"}
 REFRESH_SECONDS = 2.0
+CRAMPED_WIDTH = 70  # columns below which the exec inbox goes under the task queue
 
 
 def _ago(when: datetime | None, now: datetime) -> str:
@@ -99,8 +100,17 @@ class ArloScreen(CockpitScreen):
             with Vertical(id="arlo-inbox-pane"):
                 yield Static("Exec inbox", classes="arlo-title")
                 yield DataTable(id="arlo-inbox", cursor_type="row")
-        yield Static("", id="arlo-detail")
+        yield Static("", id="arlo-detail", classes="-empty")
         yield from self.compose_frame_bottom()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < CRAMPED_WIDTH, "-cramped")
+
+    def _detail(self, text: Text | str) -> None:
+        """The detail pane: shown (under the lists) only when it has something to say."""
+        detail = self.query_one("#arlo-detail", Static)
+        detail.update(text)
+        detail.set_class(not str(text), "-empty")
 
     def on_mount(self) -> None:
         self.query_one("#arlo-loops", DataTable).add_columns(
@@ -242,13 +252,13 @@ class ArloScreen(CockpitScreen):
         head = (f"{task.id} · {task.task_type} · {task.status.replace('_', ' ')} · attempts {task.attempts}"
                 + (f" · {task.duration_seconds}s" if task.duration_seconds is not None else "")
                 + (f" · ${task.cost_usd:.4f}" if task.cost_usd else "") + (f"\n{task.brief}" if task.brief else ""))
-        self.query_one("#arlo-detail", Static).update(Text(f"{head}\n{body}"))
+        self._detail(Text(f"{head}\n{body}"))
 
     def _inbox_detail(self, key: str) -> None:
         item = self._inbox_by_id.get(key)
         if item is None:
             return
-        self.query_one("#arlo-detail", Static).update(Text.assemble((item.title, "bold"), "\n", item.body))
+        self._detail(Text.assemble((item.title, "bold"), "\n", item.body))
         if item.read_at is None:
             self._call(lambda s: s.tasks.mark_inbox_read(item.id), None, group="arlo-read")
 

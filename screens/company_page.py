@@ -3,6 +3,7 @@ people and deals (each openable) and its timeline."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -15,6 +16,7 @@ from screens.record_page import ActivityPage, RecordPage, activity_line, fields_
 from widgets.formatting import money
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 LIST_LIMIT = 30
@@ -33,16 +35,17 @@ class CompanyData:
 
 
 async def load_company(store: "Store", company_id: UUID) -> CompanyData:
-    company = await store.crm.company(company_id)
-    return CompanyData(company, await store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
-                       await store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT),
-                       await store.crm.pipeline(),
-                       (await store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT)).items,
-                       (await store.notes.of_record(company_id, limit=NOTES)).items,
-                       (await store.crm_tasks.of_record(company_id, limit=NOTES)).items)
+    company, people, deals, stages, acts, notes, tasks = await asyncio.gather(
+        store.crm.company(company_id), store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
+        store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT), store.crm.pipeline(),
+        store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT),
+        store.notes.of_record(company_id, limit=NOTES), store.crm_tasks.of_record(company_id, limit=NOTES))
+    return CompanyData(company, people, deals, stages, acts.items, notes.items, tasks.items)
 
 
 class CompanyPage(RecordPage):
+    NOUN = "company"
+
     def __init__(self, company_id: UUID) -> None:
         super().__init__()
         self.company_id = company_id
@@ -50,8 +53,15 @@ class CompanyPage(RecordPage):
 
     def load(self) -> None:
         company_id = self.company_id
-        self.app.call_store(self, lambda store: load_company(store, company_id), self._loaded,  # type: ignore[attr-defined]
-                            group="record-page")
+        self.load_record(lambda store: load_company(store, company_id), self._loaded)
+
+    def watches(self, delivery: "Delivery") -> bool:
+        """The company itself (by id; a poll's "some row" counts), and any change of contacts, deals or
+        activities: its people, deals and timeline (a new person's id says nothing of their company)."""
+        ids = delivery.ids.get("company")
+        if ids is not None and (not ids or str(self.company_id) in ids):
+            return True
+        return delivery.touches({"contact", "deal", "activity", "note", "crm_task"})
 
     def _loaded(self, data: CompanyData) -> None:
         self.data = data

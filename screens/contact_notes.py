@@ -14,6 +14,7 @@ from cockpit.models import Contact, CrmTask, Note
 from screens.record_page import RecordPage
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 LIMIT = 30
@@ -52,6 +53,10 @@ class ContactNotesPage(RecordPage):
         self.show_links(self.notes_lines(data.notes, data.tasks))  # type: ignore[arg-type]
         self.query_one("#page-help", Static).update(Text(
             "n note · T task · d done · r reschedule · enter opens · esc close", style="dim"))
+
+    def watches(self, delivery: "Delivery") -> bool:
+        """Any note or task (an id does not say which records it is linked to)."""
+        return delivery.touches({"note", "crm_task"})
 
     def note_links(self) -> dict[str, UUID]:
         if self.data is None:

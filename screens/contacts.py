@@ -264,7 +264,7 @@ class ContactsScreen(CockpitScreen):
 
     # --- search ---------------------------------------------------------------------------------
     def action_search(self) -> None:
-        self.query_one("#contact-search", Input).focus()
+        self.cockpit.open_field(self.query_one("#contact-search", Input))
 
     @on(Input.Changed, "#contact-search")
     def _search_changed(self, event: Input.Changed) -> None:

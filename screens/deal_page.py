@@ -4,6 +4,7 @@ the deal terms and strategic fields editable (``e``, under the strategic role), 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -18,6 +19,7 @@ from screens.record_page import ActivityPage, RecordPage, activity_line, fields_
 from widgets.formatting import money
 
 if TYPE_CHECKING:
+    from cockpit.changes import Delivery
     from cockpit.store import Store
 
 TIMELINE = 15
@@ -40,16 +42,20 @@ class DealData:
 
 
 async def load_deal(store: "Store", deal_id: UUID) -> DealData:
+    async def none() -> None:
+        return None
+
     deal = await store.crm.deal(deal_id)
-    contact = await store.crm.contact(deal.contact_id) if deal.contact_id else None
-    company = await store.crm.company(deal.company_id) if deal.company_id else None
-    acts = (await store.activity.activities_page(deal_id=deal_id, limit=TIMELINE)).items
-    return DealData(deal, await store.crm.pipeline(), contact, company, acts,
-                    (await store.notes.of_record(deal_id, limit=NOTES)).items,
-                    (await store.crm_tasks.of_record(deal_id, limit=NOTES)).items)
+    contact, company, acts, stages, notes, tasks = await asyncio.gather(
+        store.crm.contact(deal.contact_id) if deal.contact_id else none(),
+        store.crm.company(deal.company_id) if deal.company_id else none(),
+        store.activity.activities_page(deal_id=deal_id, limit=TIMELINE), store.crm.pipeline(),
+        store.notes.of_record(deal_id, limit=NOTES), store.crm_tasks.of_record(deal_id, limit=NOTES))
+    return DealData(deal, stages, contact, company, acts.items, notes.items, tasks.items)
 
 
 class DealPage(RecordPage):
+    NOUN = "deal"
     BINDINGS = [Binding("m", "move", "Move"), Binding("c", "open_contact", "Contact"),
                 Binding("o", "open_company", "Company")]
 
@@ -60,8 +66,20 @@ class DealPage(RecordPage):
 
     def load(self) -> None:
         deal_id = self.deal_id
-        self.app.call_store(self, lambda store: load_deal(store, deal_id), self._loaded,  # type: ignore[attr-defined]
-                            group="record-page")
+        self.load_record(lambda store: load_deal(store, deal_id), self._loaded)
+
+    def watches(self, delivery: "Delivery") -> bool:
+        """The deal itself, its contact, its company (by id; a poll's "some row" counts) and any activity
+        (its timeline: an activity's id does not say which deal it belongs to)."""
+        data = self.data
+        mine = {"deal": self.deal_id,
+                "contact": data.deal.contact_id if data else None,
+                "company": data.deal.company_id if data else None}
+        for kind, rid in mine.items():
+            ids = delivery.ids.get(kind)
+            if ids is not None and (not ids or (rid is not None and str(rid) in ids)):
+                return True
+        return delivery.touches({"activity", "note", "crm_task"})  # its timeline, notes and tasks
 
     def _loaded(self, data: DealData) -> None:
         self.data = data

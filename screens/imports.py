@@ -56,8 +56,7 @@ class ImportScreen(CockpitScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
         yield Static("Import contacts and companies from a CSV, XLSX or vCard file", id="import-title")
-        yield Input(value=self.initial_path or "", placeholder="path to a .csv, .xlsx (book.xlsx#Sheet) or .vcf file, then Enter", id="import-path",
-                    classes="-hands-back")  # empty, it hands g, q, : and ? back to the screen
+        yield Input(value=self.initial_path or "", placeholder="path to a .csv, .xlsx (book.xlsx#Sheet) or .vcf file, then Enter", id="import-path")
         yield DataTable(id="mapping", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="import-actions"):
             yield Input(placeholder="edit mapping: Column=contact.email  or  Column=ignore", id="mapping-edit")

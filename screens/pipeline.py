@@ -364,7 +364,7 @@ class PipelineScreen(CockpitScreen):
     def action_filter(self) -> None:
         box = self.query_one("#pipeline-filter", Input)
         box.add_class("-shown")
-        box.focus()
+        self.cockpit.open_field(box)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#pipeline-filter", Input)

@@ -1,12 +1,18 @@
 """What the deal and company pages share: a scrollable modal with the record's fields (labelled by the
-field registry), a list of openable lines (people, deals, timeline) and the edit key."""
+field registry), a list of openable lines (people, deals, timeline) and the edit key.
+
+A page follows the change feed as the mode screens do (the app hands it every delivery while it is
+open): a change to what it shows (:meth:`RecordPage.watches`) reloads it in place, keeping the highlighted
+line; hidden under another dialog it reloads when shown again. A record deleted elsewhere (or gone from
+the client's scope) says so instead of showing the old values. On a client switch the page empties at
+once and closes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 from rich.text import Text
@@ -18,9 +24,13 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from cockpit.errors import NotFound
 from cockpit.fields import field, fields_of
 from cockpit.models import Activity
 from widgets.formatting import ago, short_date
+
+if TYPE_CHECKING:
+    from cockpit.changes import Delivery
 
 OWNER_TITLE = {"deal_terms": "Deal terms (Justin)", "strategic": "Strategic (Justin)",
                "identity": "Record", "operational": "Kept by arlo", "system": "System"}
@@ -71,6 +81,8 @@ def activity_line(a: Activity) -> Text:
 class RecordPage(ModalScreen[None]):
     """A record's page over the current screen; esc closes, enter opens the highlighted line."""
 
+    AUTO_FOCUS = "#page-links"  # enter opens the highlighted line, also after a dialog over the page closes
+
     # A modal screen stops the app's bindings: the palette, undo, tell and help are bound here again.
     BINDINGS = [Binding("escape,q", "close", "Close"), Binding("e", "edit", "Edit"), Binding("u", "app.undo", "Undo"),
                 Binding("colon", "app.command_palette", "Commands", key_display=":"),
@@ -80,9 +92,16 @@ class RecordPage(ModalScreen[None]):
                 Binding("d", "task_done", "Task done", show=False),
                 Binding("r", "task_reschedule", "Reschedule task", show=False)]
 
+    # what the page is, for "this deal was deleted"
+    NOUN = "record"
+
     def __init__(self) -> None:
         super().__init__()
         self.links: dict[str, Callable[[], None]] = {}
+        self.data: Any = None
+        self.gone = False  # the record no longer exists in this client's scope
+        self._stale = False
+        self._cleared = False  # emptied by a client switch: closes when next shown
 
     # --- notes and tasks on the record (subclasses say what a new one is linked to) -----------------
     def note_links(self) -> dict[str, Any]:
@@ -141,24 +160,103 @@ class RecordPage(ModalScreen[None]):
             yield Static("", id="page-help")
 
     def on_mount(self) -> None:
+        self.app.attach_screen(self)  # type: ignore[attr-defined]
         self.load()
+
+    def on_unmount(self) -> None:
+        self.app.detach_screen(self)  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        if self._cleared:
+            self.call_after_refresh(self._close_cleared)  # once the mode switch showing it is over
+        elif self._stale:
+            self._stale = False
+            self.load()
 
     def load(self) -> None:
         """Start the page's queries (subclasses)."""
 
+    def load_record(self, fn: Callable[[Any], Any], shown: Callable[[Any], None]) -> None:
+        """Run the page's query ``fn(store)`` and hand its result to ``shown``; a record that is not
+        there (deleted elsewhere, or out of the client's scope) becomes :meth:`show_gone`."""
+        async def job(store: Any) -> Any:
+            try:
+                return await fn(store)
+            except NotFound:
+                return None
+
+        def done(data: Any) -> None:
+            if data is None:
+                self.show_gone()
+            else:
+                self.gone = False
+                shown(data)
+
+        self.app.call_store(self, job, done, group="record-page")  # type: ignore[attr-defined]
+
+    def show_gone(self) -> None:
+        """The record was deleted (or left the client's scope): say so, show none of its old values."""
+        self.gone = True
+        self.data = None  # nothing to edit or move
+        self.query_one("#page-head", Static).update(Text(
+            f"This {self.NOUN} no longer exists: it was deleted or moved out of this client.", style="bold red"))
+        self.query_one("#page-fields", Static).update("")
+        self.query_one("#page-links", OptionList).clear_options()
+        self.links = {}
+        self.query_one("#page-help", Static).update(Text("esc close", style="dim"))
+
+    # --- the change feed (the app calls these as it does on the mode screens) ---------------------
+    def watches(self, delivery: "Delivery") -> bool:
+        """Whether ``delivery`` touches what the page shows (subclasses)."""
+        return False
+
+    def changes_arrived(self, delivery: "Delivery") -> None:
+        if self._cleared or not self.watches(delivery):
+            return
+        if self.is_current:
+            self.load()
+        else:
+            self._stale = True
+
+    def _close_cleared(self) -> None:
+        if self.is_current:
+            self.dismiss(None)
+
+    def store_changed(self) -> None:
+        """Connected again (reload), or another client (the page was cleared: it closes)."""
+        if self._cleared:
+            self._close_cleared()
+        elif self.is_current:
+            self.load()
+        else:
+            self._stale = True
+
+    def clear_records(self) -> None:
+        """A client switch: none of the old client's values stay on screen."""
+        self._cleared = True
+        self.data = None
+        self.query_one("#page-head", Static).update(Text("switching client…", style="dim"))
+        self.query_one("#page-fields", Static).update("")
+        self.query_one("#page-links", OptionList).clear_options()
+        self.links = {}
+
     def show_links(self, lines: list[tuple[str, Text | str, Callable[[], None] | None]]) -> None:
         """Openable lines (``(id, text, open)``); a line without ``open`` is a heading."""
         ol = self.query_one("#page-links", OptionList)
+        was = ol.highlighted_option.id if ol.highlighted_option is not None else None
         ol.clear_options()
         self.links = {}
         for key, text, opener in lines:
             ol.add_option(Option(text, id=key, disabled=opener is None))
             if opener is not None:
                 self.links[key] = opener
-        ol.focus()
+        if self.focused is not ol:
+            ol.focus()
+        # a reload keeps the highlighted line (when it is still there), else the first openable one
+        keep = next((i for i, (k, _t, o) in enumerate(lines) if k == was and o is not None), None)
         first = next((i for i, (_k, _t, o) in enumerate(lines) if o is not None), None)
-        if first is not None:
-            ol.highlighted = first
+        if keep is not None or first is not None:
+            ol.highlighted = keep if keep is not None else first
 
     @on(OptionList.OptionSelected, "#page-links")
     def _open(self, event: OptionList.OptionSelected) -> None:

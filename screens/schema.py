@@ -409,7 +409,7 @@ class SchemaScreen(CockpitScreen):
     def action_search(self) -> None:
         box = self.query_one("#schema-search", Input)
         box.display = True
-        box.focus()
+        self.cockpit.open_field(box)
 
     @on(Input.Submitted, "#schema-search")
     def _on_search_submit(self, event: Input.Submitted) -> None:

@@ -112,6 +112,19 @@ class WorkScreen(CockpitScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    def clear_records(self) -> None:
+        """A client switch: drop the old client's projects, items and detail, and any load of them still
+        on its way (its result would be dropped, and with it the reload queued behind it)."""
+        self.workers.cancel_group(self, "work-load")
+        self._loading = self._again = False
+        super().clear_records()
+        self.view = WorkView()
+        self.project_id = None
+        self._items = {}
+        self.query_one("#work-projects-title", Static).update("Projects")
+        self.query_one("#work-items-title", Static).update("Stages, phases and tasks")
+        self.query_one("#work-detail", Static).update("")
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self.reload()

@@ -1,7 +1,10 @@
 """At 80x24: the board says how many stages are off screen and where, a filter says where its matches
-are, and every screen's footer keeps ``?``, ``t`` and ``q`` visible."""
+are, every screen's footer keeps ``?``, ``t`` and ``q`` visible (down to 44 columns), and the Arlo screen
+gives its rows to the lists at 80x24 and 60x20."""
 
 from __future__ import annotations
+
+import pytest
 
 from cockpit.app import CockpitApp
 from screens.pipeline import PipelineScreen
@@ -54,3 +57,40 @@ async def test_every_screen_keeps_the_frame_keys_visible_at_80_columns(settings,
             await pilot.pause()
             last = screen_text(app).splitlines()[-1]
             assert "? keys" in last and "t tell" in last and "q quit" in last, (spec.mode, last)
+
+
+@pytest.mark.parametrize("width", [60, 50, 44])
+async def test_frame_keys_stay_visible_at_narrower_widths(settings, store, waiter, width) -> None:  # type: ignore[no-untyped-def]
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(width, 20)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+        for spec in app.screen_specs:
+            await app.switch_mode(spec.mode)
+            await pilot.pause()
+            last = screen_text(app).splitlines()[-1]
+            assert "? keys" in last and "t tell" in last and "q quit" in last, (spec.mode, width, last)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+async def test_arlo_screen_gives_its_rows_to_the_lists(settings, store, waiter, size) -> None:  # type: ignore[no-untyped-def]
+    """No empty loops rows or detail pane taking the screen: the lists get the room, and picking an inbox
+    item opens the detail without pushing the item itself off screen."""
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PipelineScreen), what="pipeline")
+        await app.switch_mode("arlo")
+        screen = app.screen
+        await waiter.worker(pilot, "arlo-load")
+        await pilot.pause(0.3)
+        tasks, inbox = screen.query_one("#arlo-tasks"), screen.query_one("#arlo-inbox")
+        detail, loops = screen.query_one("#arlo-detail"), screen.query_one("#arlo-loops")
+        assert not detail.display  # nothing picked: no empty pane
+        assert loops.region.height <= 1 + len(screen.view.loops) + 1  # the header, its rows (and a scrollbar)
+        lists = tasks.region.height + (inbox.region.height if size[0] < 70 else 0)
+        assert lists >= size[1] - 8, (tasks.region, inbox.region)  # the rest of the screen is the lists'
+        app.start_arlo()  # its first runs post the pipeline health report to the inbox
+        await wait_until(pilot, lambda: inbox.row_count > 0, what="an inbox item", timeout=15)
+        inbox.focus()
+        await wait_until(pilot, lambda: detail.display and detail.region.height >= 3, what="the detail pane")
+        await pilot.pause(0.2)
+        assert "Pipeline health" in screen_text(app).split("Exec inbox", 1)[1].split("─" * 10, 1)[0]

@@ -52,3 +52,45 @@ def test_contacts_snapshot_with_sarahs_context(snap_compare, db_url, tmp_path, s
         await pilot.pause()
 
     assert snap_compare(_app(db_url, tmp_path), terminal_size=size, run_before=open_sarah)
+
+
+async def _mode_ready(pilot, waiter: Waiter, mode: str, group: str) -> None:  # type: ignore[no-untyped-def]
+    await _pipeline_ready(pilot, waiter)
+    app = pilot.app
+    since = waiter.mark()
+    await app.switch_mode(mode)
+    await waiter.worker(pilot, group, since=since)
+    await pilot.pause(0.3)
+
+
+# The screens not covered above, at 80x24 (mode, the worker group of its first load).
+MORE_SCREENS = [("approvals", "approvals-page"), ("arlo", "arlo-load"), ("sequences", "seq-overview")]
+
+
+@pytest.mark.parametrize("mode, group", MORE_SCREENS, ids=[m for m, _g in MORE_SCREENS])
+def test_screen_snapshot_80x24(snap_compare, db_url, tmp_path, mode, group, waiter) -> None:  # type: ignore[no-untyped-def]
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _mode_ready(pilot, waiter, mode, group)
+
+    assert snap_compare(_app(db_url, tmp_path), terminal_size=(80, 24), run_before=ready)
+
+
+@pytest.mark.parametrize("page", ["deal", "company"])
+def test_record_page_snapshot_80x24(snap_compare, db_url, tmp_path, page, waiter) -> None:  # type: ignore[no-untyped-def]
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _pipeline_ready(pilot, waiter)
+        app = pilot.app
+        store = app.store
+        if page == "deal":
+            [deal] = [d for d in await store.crm.search_deals("Volta Energy", limit=5) if d.name == "Volta Energy — Pilot"]
+            open_it = lambda: app.open_deal(deal.id)  # noqa: E731
+        else:
+            [company] = [c for c in (await store.crm.companies_page("Meridian Health", limit=5)).items
+                         if c.name == "Meridian Health"]
+            open_it = lambda: app.open_company(company.id)  # noqa: E731
+        since = waiter.mark()
+        open_it()
+        await waiter.worker(pilot, "record-page", since=since)
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(db_url, tmp_path), terminal_size=(80, 24), run_before=ready)

@@ -120,6 +120,9 @@ class StageColumn(Vertical):
 
     def show_page(self, page: Page[DealCard], *, append: bool) -> None:
         ol = self.card_list
+        if not append and self._shows(page):
+            self.fetching = False  # a reload that changed nothing here: no re-render, cursor and scroll stay
+            return
         if not append:
             keep = self.selected_id
             self.cards.clear()
@@ -141,6 +144,11 @@ class StageColumn(Vertical):
             self.select(keep) if keep and keep in self.cards else self._highlight_first()
             # once the new options are measured, show the highlighted card from its first line
             self.call_after_refresh(ol.scroll_to_highlight, True)
+
+    def _shows(self, page: Page[DealCard]) -> bool:
+        """Whether the column already shows exactly ``page`` (same cards, same values, same order)."""
+        return (page.next_after == self.next_after and len(page.items) == len(self.order)
+                and all(str(c.id) == key and self.cards[key] == c for c, key in zip(page.items, self.order)))
 
     def _highlight_first(self) -> None:
         if self.order:

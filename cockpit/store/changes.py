@@ -106,7 +106,7 @@ class ChangesRepo:
         rows = await self.db.fetch_dicts(query, {"c": client}, role="owner")
         return {k: str(v) for k, v in (rows[0] if rows else {}).items()}
 
-    async def batches(self, *, poll_seconds: float = 5.0, coalesce_seconds: float = 0.05,
+    async def batches(self, *, poll_seconds: float = 5.0, coalesce_seconds: float = 0.005,
                       ready: asyncio.Event | None = None) -> AsyncIterator[list[Change]]:
         """Yield the changes announced for the client, a burst at a time (everything that arrived within
         ``coalesce_seconds`` of the first), plus whatever the poll finds every ``poll_seconds``. Runs until
