@@ -121,8 +121,7 @@ async def test_company_and_contact_pages_write_notes(settings, store, conn, wait
         await pilot.press("T")
         since = waiter.mark()
         await _fill(pilot, app, "Renewal review", due="2026-11-20")
-        await waiter.worker(pilot, "record-page", since=since)
-        assert "due today" in screen_text(app)
+        await wait_until(pilot, lambda: "due today" in screen_text(app), what="the new task on the page")
         await pilot.press("escape")
 
         contacts = await open_mode(pilot, "contacts", ContactsScreen)
@@ -132,8 +131,7 @@ async def test_company_and_contact_pages_write_notes(settings, store, conn, wait
         await pilot.press("n")
         since = waiter.mark()
         await _fill(pilot, app, "", "Prefers calls after 4pm")
-        await waiter.worker(pilot, "contact-detail", since=since)
-        assert "Prefers calls after 4pm" in screen_text(app)
+        await wait_until(pilot, lambda: "Prefers calls after 4pm" in screen_text(app), what="the note in the dossier")
         [(title, body)] = await scoped_rows(conn, "bezeliq", "SELECT title, body FROM crm_notes WHERE contact_id = %s",
                                             (contact_id,))
         assert title is None and body == "Prefers calls after 4pm"
