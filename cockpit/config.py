@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
 
     # --- cockpit UI -----------------------------------------------------------------------------
+    member_email: str | None = Field(default=None, description=(
+        "The Twenty workspace member the cockpit acts as (tasks 'mine', new tasks' assignee), by email;"
+        " unset: the client's first workspace member."))
     stale_days: int = Field(default=14, ge=1, le=3650, description="Days without activity before a deal is stale.")
     page_size: int = Field(default=50, ge=5, le=1000, description="Rows fetched per page in lists.")
     refresh_seconds: float = Field(default=5.0, ge=0.5, le=3600)

@@ -230,6 +230,7 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
 
     async with conn.transaction():
         await conn.execute("SELECT redkey.create_twenty_fixture(%s, %s)", (client.schema, client.stages))
+        await _seed_members(conn, client)
         await conn.execute("INSERT INTO redkey.clients (client_id, name) VALUES (%s, %s)",
                            (client.client_id, client.name))
         await conn.execute("INSERT INTO redkey.workspaces (schema_name, client_id, label, is_fixture) "
@@ -402,6 +403,19 @@ async def _seed_client(conn: AsyncConnection, client: DemoClient, rng: random.Ra
         await seed_demo_proposals(conn, client.client_id, people, now)
         await seed_sequences(conn, client, rng, now, people)
     return {"companies": len(companies), "contacts": n_people, "deals": n_opps, "activities": n_acts + n_tl}
+
+
+# The workspace's members (task assignees): Justin first (the cockpit's "me" by default), then a colleague.
+DEMO_MEMBERS = (("Justin", "Reed", "justin"), ("Maya", "Okafor", "maya"))
+
+
+async def _seed_members(conn: Any, client: DemoClient) -> None:
+    domain = client.client_id + ".example"
+    for i, (first, last, user) in enumerate(DEMO_MEMBERS):
+        await conn.execute(
+            f'INSERT INTO "{client.schema}"."workspaceMember" (id, position, "nameFirstName", "nameLastName",'
+            ' "userEmail") VALUES (%s, %s, %s, %s, %s)',
+            (uuid.uuid5(client.workspace_uuid, "member:" + user), i, first, last, f"{user}@{domain}"))
 
 
 async def _seed_named_context(conn: AsyncConnection, client: DemoClient,

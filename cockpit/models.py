@@ -125,12 +125,64 @@ class Stage(Row):
     is_closed: bool = False
 
 
+class Note(Row):
+    """A note in Twenty's note table, linked to records through its targets."""
+
+    id: UUID
+    client_id: str
+    title: str | None = None
+    body: str | None = None  # markdown
+    contact_id: UUID | None = None
+    company_id: UUID | None = None
+    deal_id: UUID | None = None
+    target_ids: list[UUID] = Field(default_factory=list)
+    position: float | None = None
+    created_by: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def headline(self) -> str:
+        """The title, else the first line of the text."""
+        if self.title:
+            return self.title
+        return next((ln.strip() for ln in (self.body or "").splitlines() if ln.strip()), "(empty)")
+
+
+class CrmTask(Note):
+    """A task in Twenty's task table (not arlo's work queue: that is :class:`cockpit.store.tasks`)."""
+
+    status: str | None = None  # TODO / IN_PROGRESS / DONE
+    due_at: datetime | None = None
+    assignee_id: UUID | None = None
+    assignee_name: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "DONE"
+
+
+class Member(Row):
+    """A member of the client's Twenty workspace (who tasks are assigned to)."""
+
+    id: UUID
+    client_id: str
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    email: str | None = None
+    position: float | None = None
+
+
 VIEW_MODELS: dict[str, type[Row]] = {
     "crm_contacts": Contact,
     "crm_companies": Company,
     "crm_deals": Deal,
     "crm_activities": Activity,
     "crm_pipeline": Stage,
+    "crm_notes": Note,
+    "crm_tasks": CrmTask,
+    "crm_members": Member,
 }
 
 

@@ -58,6 +58,7 @@ SCREENS: list[ScreenSpec] = [
     ScreenSpec("sequences", "Sequences", "e", "screens.sequences:SequencesScreen", "email sequences per step"),
     ScreenSpec("work", "Work", "w", "screens.work:WorkScreen", "projects, stages, phases and tasks"),
     ScreenSpec("coverage", "Coverage", "x", "screens.coverage:CoverageScreen", "what still depends on Twenty"),
+    ScreenSpec("tasks", "Tasks", "k", "screens.crm_tasks:TasksScreen", "tasks due: mine, today, overdue, by deal"),
 ]
 
 

@@ -4,14 +4,14 @@ people and deals (each openable) and its timeline."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from rich.text import Text
 from textual.widgets import Static
 
-from cockpit.models import Activity, Company, Contact, Deal, Stage
+from cockpit.models import Activity, Company, Contact, CrmTask, Deal, Note, Stage
 from screens.record_page import ActivityPage, RecordPage, activity_line, fields_table
 from widgets.formatting import money
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cockpit.store import Store
 
 LIST_LIMIT = 30
+NOTES = 10
 
 
 @dataclass
@@ -29,14 +30,17 @@ class CompanyData:
     deals: list[Deal]
     stages: list[Stage]
     activities: list[Activity]
+    notes: list[Note] = field(default_factory=list)
+    tasks: list[CrmTask] = field(default_factory=list)
 
 
 async def load_company(store: "Store", company_id: UUID) -> CompanyData:
-    company, people, deals, stages, acts = await asyncio.gather(
+    company, people, deals, stages, acts, notes, tasks = await asyncio.gather(
         store.crm.company(company_id), store.crm.contacts_of_company(company_id, limit=LIST_LIMIT),
         store.crm.deals_of(company_id=company_id, limit=LIST_LIMIT), store.crm.pipeline(),
-        store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT))
-    return CompanyData(company, people, deals, stages, acts.items)
+        store.activity.activities_page(company_id=company_id, limit=LIST_LIMIT),
+        store.notes.of_record(company_id, limit=NOTES), store.crm_tasks.of_record(company_id, limit=NOTES))
+    return CompanyData(company, people, deals, stages, acts.items, notes.items, tasks.items)
 
 
 class CompanyPage(RecordPage):
@@ -57,7 +61,7 @@ class CompanyPage(RecordPage):
         ids = delivery.ids.get("company")
         if ids is not None and (not ids or str(self.company_id) in ids):
             return True
-        return delivery.touches({"contact", "deal", "activity"})
+        return delivery.touches({"contact", "deal", "activity", "note", "crm_task"})
 
     def _loaded(self, data: CompanyData) -> None:
         self.data = data
@@ -81,13 +85,21 @@ class CompanyPage(RecordPage):
                                                      f"  {labels.get(d.stage_id, d.stage_id)}  ",
                                                      (money(d.amount, d.currency), "green")),
                           lambda d=d: app.open_deal(d.id)))  # type: ignore[attr-defined]
+        lines += self.notes_lines(data.notes, data.tasks)
         lines.append(("h-timeline", Text("Timeline" if data.activities else "Timeline: no activity yet",
                                          style="bold"), None))
         for a in data.activities:
             lines.append((f"act-{a.id}", activity_line(a), lambda a=a: app.push_screen(ActivityPage(a))))
         self.show_links(lines)  # type: ignore[arg-type]
         self.query_one("#page-help", Static).update(Text(
-            "e edit strategy · enter opens · u undo · esc close", style="dim"))
+            "e edit strategy · n note · T task · d done · r reschedule · enter opens · u undo · esc close",
+            style="dim"))
+
+    def note_links(self) -> dict[str, UUID]:
+        return {"company_id": self.company_id}
+
+    def about(self) -> str:
+        return self.data.company.name or "" if self.data else ""
 
     def action_edit(self) -> None:
         if self.data is not None:

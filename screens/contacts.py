@@ -8,7 +8,7 @@ Wide terminals show list and detail side by side; narrow ones show one at a time
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -23,12 +23,13 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from cockpit.changes import Delivery
-from cockpit.models import Activity, Company, Contact, Page
+from cockpit.models import Activity, Company, Contact, CrmTask, Note, Page
 from screens.base import CockpitScreen
 from screens.record_detail import custom_rows, field_table
 from widgets.context_panel import render_context
 from widgets.formatting import ago, short_date
 from widgets.timeline import render_timeline
+from screens.note_forms import notes_summary
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -47,17 +48,20 @@ class Dossier:
     activities: list[Activity]
     enrollments: "list[Enrollment]"
     history: "list[ContextSnapshot]"
+    notes: list[Note] = field(default_factory=list)
+    tasks: list[CrmTask] = field(default_factory=list)
 
 
 async def load_dossier(store: "Store", contact_id: UUID) -> Dossier:
     contact = await store.crm.contact(contact_id)
-    company, context, acts, enrollments, history = await asyncio.gather(
+    company, context, acts, enrollments, history, notes, tasks = await asyncio.gather(
         store.crm.company(contact.company_id) if contact.company_id else asyncio.sleep(0, None),
         store.context.client_context(contact_id),
         store.activity.activities_page(contact_id=contact_id, limit=12),
         store.sequences.enrollments_of_contact(contact_id),
-        store.context.context_history(contact_id, limit=8))
-    return Dossier(contact, company, context, acts.items, enrollments, history)
+        store.context.context_history(contact_id, limit=8),
+        store.notes.of_record(contact_id, limit=5), store.crm_tasks.of_record(contact_id, limit=5))
+    return Dossier(contact, company, context, acts.items, enrollments, history, notes.items, tasks.items)
 
 
 class ContactList(OptionList):
@@ -83,7 +87,7 @@ class ContactsScreen(CockpitScreen):
     """List + detail of the client's contacts."""
 
     TITLE_TEXT = "Contacts"
-    WATCHES = frozenset({"contact", "company", "activity", "enrollment", "deal"})
+    WATCHES = frozenset({"contact", "company", "activity", "enrollment", "deal", "note", "crm_task"})
     AUTO_FOCUS = "#contact-list"
 
     BINDINGS = [
@@ -91,6 +95,9 @@ class ContactsScreen(CockpitScreen):
         Binding("e", "edit", "Edit strategic"),
         Binding("S", "sequences", "Sequences"),  # enroll / pause / unenroll
         Binding("x", "export", "Export"),
+        Binding("n", "add_note", "Note"),
+        Binding("T", "add_task", "Task"),
+        Binding("N", "notes_page", "Notes & tasks"),
         Binding("escape", "back", "Back", show=False),
         Binding("tab", "toggle_pane", "List/detail", show=False),
         Binding("j", "scroll_detail(1)", "Scroll detail", show=False),
@@ -123,6 +130,7 @@ class ContactsScreen(CockpitScreen):
                     yield Static("", id="contact-strategic", classes="detail-box")
                 yield Static("", id="contact-custom", classes="detail-box")
                 yield Static("", id="contact-timeline", classes="detail-box")
+                yield Static("", id="contact-notes", classes="detail-box")
                 yield Static("", id="contact-sequence", classes="detail-box")
                 yield Static("", id="contact-history", classes="detail-box")
         yield from self.compose_frame_bottom()
@@ -188,7 +196,7 @@ class ContactsScreen(CockpitScreen):
         self.dossier, self.pinned, self.next_after = None, None, None
         self.remove_class("-detail")
         self.query_one("#contact-identity", Static).update(Text("pick a contact (enter)", style="dim"))
-        for box in ("context", "operational", "strategic", "custom", "timeline", "sequence", "history"):
+        for box in ("context", "operational", "strategic", "custom", "timeline", "notes", "sequence", "history"):
             self.query_one(f"#contact-{box}", Static).update("")
         self.query_one("#contact-count", Static).update("")
         self.query_one("#contact-custom", Static).display = False
@@ -331,6 +339,7 @@ class ContactsScreen(CockpitScreen):
         if custom:
             self._box("#contact-custom", "Custom fields · Twenty", field_table(custom))  # type: ignore[arg-type]
         self._box("#contact-timeline", "Recent activity", render_timeline(d.activities, now))
+        self._box("#contact-notes", "Tasks & notes  (n note · T task · N open)", notes_summary(d.notes, d.tasks, now.date()))
         if d.enrollments:
             seq = Text("\n".join(
                 f"{e.sequence_name}: {e.progress} · {e.status}"
@@ -371,6 +380,35 @@ class ContactsScreen(CockpitScreen):
         if key in self.contacts:
             self.contacts[key] = updated
             self.query_one(ContactList).replace_option_prompt(key, self._row(updated))
+
+    def _contact_links(self) -> dict[str, UUID] | None:
+        if self.dossier is None:
+            self.notify("pick a contact first (enter)", timeout=3)
+            return None
+        c = self.dossier.contact
+        return {"contact_id": c.id, **({"company_id": c.company_id} if c.company_id else {})}
+
+    def _write(self, kind: str) -> None:
+        from screens.note_forms import NoteForm
+
+        links = self._contact_links()
+        if links is not None and self.dossier is not None:
+            contact_id = self.dossier.contact.id
+            self.app.push_screen(NoteForm(kind, links=links, about=self.dossier.contact.display_name),
+                                 lambda saved: self._load_detail(contact_id) if saved is not None else None)
+
+    def action_add_note(self) -> None:
+        self._write("note")
+
+    def action_add_task(self) -> None:
+        self._write("task")
+
+    def action_notes_page(self) -> None:
+        if self._contact_links() is not None and self.dossier is not None:
+            from screens.contact_notes import ContactNotesPage
+
+            contact_id = self.dossier.contact.id
+            self.app.push_screen(ContactNotesPage(contact_id), lambda _r: self._load_detail(contact_id))
 
     def action_sequences(self) -> None:
         if self.dossier is None:

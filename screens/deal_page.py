@@ -5,7 +5,7 @@ the deal terms and strategic fields editable (``e``, under the strategic role), 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import Static
 
-from cockpit.models import Activity, Company, Contact, Deal, Stage
+from cockpit.models import Activity, Company, Contact, CrmTask, Deal, Note, Stage
 from screens.record_page import ActivityPage, RecordPage, activity_line, fields_table
 from widgets.formatting import money
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from cockpit.store import Store
 
 TIMELINE = 15
+NOTES = 10  # notes and open tasks shown on a record page (the newest / soonest due)
 
 
 @dataclass
@@ -32,6 +33,8 @@ class DealData:
     contact: Contact | None
     company: Company | None
     activities: list[Activity]
+    notes: list[Note] = field(default_factory=list)
+    tasks: list[CrmTask] = field(default_factory=list)
 
     @property
     def stage(self) -> Stage | None:
@@ -43,11 +46,12 @@ async def load_deal(store: "Store", deal_id: UUID) -> DealData:
         return None
 
     deal = await store.crm.deal(deal_id)
-    contact, company, acts, stages = await asyncio.gather(
+    contact, company, acts, stages, notes, tasks = await asyncio.gather(
         store.crm.contact(deal.contact_id) if deal.contact_id else none(),
         store.crm.company(deal.company_id) if deal.company_id else none(),
-        store.activity.activities_page(deal_id=deal_id, limit=TIMELINE), store.crm.pipeline())
-    return DealData(deal, stages, contact, company, acts.items)
+        store.activity.activities_page(deal_id=deal_id, limit=TIMELINE), store.crm.pipeline(),
+        store.notes.of_record(deal_id, limit=NOTES), store.crm_tasks.of_record(deal_id, limit=NOTES))
+    return DealData(deal, stages, contact, company, acts.items, notes.items, tasks.items)
 
 
 class DealPage(RecordPage):
@@ -75,7 +79,7 @@ class DealPage(RecordPage):
             ids = delivery.ids.get(kind)
             if ids is not None and (not ids or (rid is not None and str(rid) in ids)):
                 return True
-        return "activity" in delivery.ids
+        return delivery.touches({"activity", "note", "crm_task"})  # its timeline, notes and tasks
 
     def _loaded(self, data: DealData) -> None:
         self.data = data
@@ -101,14 +105,24 @@ class DealPage(RecordPage):
             co = data.company
             lines.append(("company", Text.assemble(("company  ", "dim"), (co.name or "(unnamed)", "bold"),
                                                    f"  {co.domain or ''}".rstrip()), self.action_open_company))
+        lines += self.notes_lines(data.notes, data.tasks)
         lines.append(("h-timeline", Text("Timeline" if data.activities else "Timeline: no activity yet",
                                          style="bold"), None))
         for a in data.activities:
             lines.append((f"act-{a.id}", activity_line(a), lambda a=a: self.app.push_screen(ActivityPage(a))))
         self.show_links(lines)  # type: ignore[arg-type]
         self.query_one("#page-help", Static).update(Group(Text(
-            "e edit terms & strategy · m move · c contact · o company · enter opens · u undo · esc close",
-            style="dim")))
+            "e edit terms & strategy · m move · c contact · o company · n note · T task · d done · r reschedule"
+            " · enter opens · esc close", style="dim")))
+
+    def note_links(self) -> dict[str, UUID]:
+        if self.data is None:
+            return {}
+        d = self.data.deal
+        return {"deal_id": d.id, **({"company_id": d.company_id} if d.company_id else {})}
+
+    def about(self) -> str:
+        return self.data.deal.name or "" if self.data else ""
 
     def action_edit(self) -> None:
         if self.data is not None:

@@ -93,7 +93,10 @@ class RecordPage(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "close", "Close"), Binding("e", "edit", "Edit"), Binding("u", "app.undo", "Undo"),
                 Binding("colon", "app.command_palette", "Commands", key_display=":"),
                 Binding("t", "app.tell_arlo", "Tell arlo"), Binding("question_mark", "app.help", "Keys", key_display="?"),
-                Binding("j", "cursor(1)", show=False), Binding("k", "cursor(-1)", show=False)]
+                Binding("j", "cursor(1)", show=False), Binding("k", "cursor(-1)", show=False),
+                Binding("n", "add_note", "Note"), Binding("T", "add_task", "Task"),
+                Binding("d", "task_done", "Task done", show=False),
+                Binding("r", "task_reschedule", "Reschedule task", show=False)]
 
     # what the page is, for "this deal was deleted"
     NOUN = "record"
@@ -105,6 +108,55 @@ class RecordPage(ModalScreen[None]):
         self.gone = False  # the record no longer exists in this client's scope
         self._stale = False
         self._cleared = False  # emptied by a client switch: closes when next shown
+
+    # --- notes and tasks on the record (subclasses say what a new one is linked to) -----------------
+    def note_links(self) -> dict[str, Any]:
+        """The records a note or task written on this page is linked to (contact_id/company_id/deal_id)."""
+        return {}
+
+    def about(self) -> str:
+        return ""
+
+    def _write(self, kind: str) -> None:
+        from screens.note_forms import NoteForm
+
+        links = self.note_links()
+        if links:
+            self.app.push_screen(NoteForm(kind, links=links, about=self.about()),
+                                 lambda saved: self.load() if saved is not None else None)
+
+    def action_add_note(self) -> None:
+        self._write("note")
+
+    def action_add_task(self) -> None:
+        self._write("task")
+
+    def _highlighted_task(self) -> Any:
+        """The task on the highlighted line (None on any other line)."""
+        ol = self.query_one("#page-links", OptionList)
+        if ol.highlighted is None:
+            return None
+        return getattr(self, "tasks_by_key", {}).get(ol.get_option_at_index(ol.highlighted).id or "")
+
+    def action_task_done(self) -> None:
+        from screens.note_forms import toggle_done
+
+        task = self._highlighted_task()
+        if task is not None:
+            toggle_done(self, task, lambda _t: self.load())
+
+    def action_task_reschedule(self) -> None:
+        from screens.note_forms import DuePrompt
+
+        task = self._highlighted_task()
+        if task is not None:
+            self.app.push_screen(DuePrompt(task), lambda saved: self.load() if saved is not None else None)
+
+    def notes_lines(self, notes: list[Any], tasks: list[Any]) -> list[tuple[str, Text, Callable[[], None] | None]]:
+        from screens.note_forms import section_lines
+
+        self.tasks_by_key = {f"task-{t.id}": t for t in tasks}
+        return section_lines(self, notes, tasks, self.app.clock().date(), self.load)  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="record-page"):

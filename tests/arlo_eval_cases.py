@@ -3,6 +3,8 @@
 ``W(text, {record: {field: value}})`` — these fields change on these records, and nothing else anywhere;
 a note value starting with "+" is the entry appended (dated) to what was there.
 ``Q(text, *parts)`` — arlo asks (the question contains ``parts``) and writes nothing.
+``N(text, record, says)`` / ``T(text, record, title, due)`` — a new note (its text contains ``says``) or a
+new task (that title, due that day or None) linked to ``record``, and nothing else anywhere.
 
 Records are named as the cockpit shows them (deals with " — "). The demo data is the test demo
 (tests/conftest.py, FIXED_NOW = Fri 2026-11-20) plus the records of ``EXTRA`` (tests/test_arlo_eval.py).
@@ -22,6 +24,7 @@ class Case:
     asks: tuple[str, ...] = ()
     question: bool = False
     deal_terms: bool = False
+    creates: tuple[tuple[str, str, str, str | None], ...] = ()   # (view, record, text, due)
 
 
 def W(text: str, writes: dict[str, dict[str, Any]]) -> Case:  # noqa: N802
@@ -31,6 +34,14 @@ def W(text: str, writes: dict[str, dict[str, Any]]) -> Case:  # noqa: N802
 
 def Q(text: str, *asks: str) -> Case:  # noqa: N802
     return Case(text, asks=asks, question=True)
+
+
+def N(text: str, record: str, says: str) -> Case:  # noqa: N802
+    return Case(text, creates=(("crm_notes", record, says, None),))
+
+
+def T(text: str, record: str, title: str, due: str | None) -> Case:  # noqa: N802
+    return Case(text, creates=(("crm_tasks", record, title, due),))
 
 
 VOLTA, ACME, MERIDIAN = "Volta Energy — Pilot", "Acme — Fleet Analytics", "Meridian Health — Platform"
@@ -310,6 +321,37 @@ CASES += [
     Q("Blake pilot -> demo", "couldn't find"),
     Q("Meridian deal is worth 130 now", "worth 120,000 now", "130,000"),
     W("Meridian deal is worth 125,500", {MERIDIAN: {"amount": 125500}}),
+]
+# --- notes and tasks (Twenty's Notes and Tasks on the record) -------------------------------------------
+CASES += [
+    N("note on Acme: call went well, wants pricing", "Acme Corp", "Call went well, wants pricing"),
+    N("Note on the Volta deal: legal review starts Monday", VOLTA, "Legal review starts Monday"),
+    N("add a note to Priya Raman: prefers calls after 4pm", "Priya Raman", "Prefers calls after 4pm"),
+    N("log a note on Meridian Health — Platform - security questionnaire sent", MERIDIAN,
+      "Security questionnaire sent"),
+    N("note for Sarah at Brightline: moving to the Austin office in January", "Sarah Okafor",
+      "Moving to the Austin office in January"),
+    N("quick note on Hawkins LLC — their CFO joined the call, wants a 2-year deal", "Hawkins LLC",
+      "Their CFO joined the call, wants a 2-year deal"),
+    T("remind me to send the contract to Sarah Chen on Friday", "Sarah Chen", "Send the contract to Sarah Chen",
+      "2026-11-27"),
+    T("remind me to send pricing to Acme Corp by next Tuesday", "Acme Corp", "Send pricing to Acme Corp", "2026-11-24"),
+    T("task: prepare the QBR deck for the Volta deal in 2 weeks", VOLTA, "Prepare the QBR deck for the Volta deal",
+      "2026-12-04"),
+    T("create a task to review the security questionnaire from Hawkins LLC tomorrow", "Hawkins LLC",
+      "Review the security questionnaire from Hawkins LLC", "2026-11-21"),
+    T("Remind me to get the signed NDA back from Priya Raman on Dec 3", "Priya Raman",
+      "Get the signed NDA back from Priya Raman", "2026-12-03"),
+    T("todo: book the onsite with Tom Alvarez next Wednesday", "Tom Alvarez", "Book the onsite with Tom Alvarez",
+      "2026-11-25"),
+    T("task: chase the PO from Volta Energy — Pilot on Monday", VOLTA, "Chase the PO from Volta Energy — Pilot",
+      "2026-11-23"),
+    Q("remind me to send the contract to Sarah on Friday", "Which", "Sarah Chen", "Sarah Okafor"),
+    Q("note on Sarah: loves the product", "Sarah Chen", "Sarah Okafor"),
+    Q("remind me to send the deck to Volta Energy", "due"),
+    Q("task: renew the NDA", "Which contact, company or deal"),
+    Q("note on Zorblax Industries: they want pricing", "couldn't find", "Zorblax"),
+    Q("remind me to send the proposal to Alex tomorrow", "Alex Hanson", "Alex Lynn"),
 ]
 # The no-instruction note above is a question, not a write: keep one entry per sentence.
 CASES = [c for c in CASES if not (c.text == "Tyler Boyer — met at SaaStr, knows our CEO" and not c.question)]

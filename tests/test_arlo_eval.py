@@ -23,6 +23,9 @@ from cockpit.store import Store
 from tests.arlo_eval_cases import CASES, Case
 from tests.conftest import FIXED_NOW
 
+# New notes and tasks (what they say, due when, linked to which records).
+OBJECTS = {"crm_notes": "title, body, NULL::date AS due, target_ids",
+           "crm_tasks": "title, body, (due_at AT TIME ZONE 'UTC')::date AS due, target_ids"}
 COLUMNS = {
     "crm_deals": ["name", "amount", "currency", "close_date", "stage_id", "priority", "strategy_note", "recontact_at"],
     "crm_contacts": ["full_name", "priority", "strategy_note", "relationship_note", "recontact_at"],
@@ -52,12 +55,19 @@ async def snapshot(conn) -> dict[tuple[str, str], dict[str, Any]]:
         cur = await conn.execute(f"SELECT id, {', '.join(cols)} FROM {view}")
         for row in await cur.fetchall():
             out[(view, str(row[0]))] = {c: _norm(v) for c, v in zip(cols, row[1:])}
+    for view, cols in OBJECTS.items():
+        cur = await conn.execute(f"SELECT id, {cols} FROM {view}")
+        for row in await cur.fetchall():
+            out[(view, str(row[0]))] = {"title": row[1], "body": row[2], "due": _norm(row[3]),
+                                        "on": sorted(str(t) for t in row[4])}
     return out
 
 
 def _names(snap: dict[tuple[str, str], dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
     names: dict[str, list[tuple[str, str]]] = {}
     for key, row in snap.items():
+        if key[0] in OBJECTS:
+            continue
         names.setdefault(row.get("name") or row.get("full_name"), []).append(key)
     return names
 
@@ -65,7 +75,7 @@ def _names(snap: dict[tuple[str, str], dict[str, Any]]) -> dict[str, list[tuple[
 def diff(before: dict, after: dict) -> dict[tuple[str, str], dict[str, tuple[Any, Any]]]:
     out = {}
     for key, row in after.items():
-        changed = {f: (before[key][f], v) for f, v in row.items() if before[key][f] != v}
+        changed = {f: (before.get(key, {}).get(f), v) for f, v in row.items() if before.get(key, {}).get(f) != v}
         if changed:
             out[key] = changed
     return out
@@ -79,7 +89,18 @@ def judge(case: Case, base: dict, changed: dict, names: dict) -> list[str]:
         keys = names.get(name) or []
         assert len(keys) == 1, f"the evaluation names {name!r}, which is {len(keys)} records"
         expected[keys[0]] = fields
+    creates = list(case.creates)
     for key, fields in changed.items():
+        if key[0] in OBJECTS:   # a note or task: new, and one the case expects
+            row = {f: new for f, (_old, new) in fields.items()}
+            match = next((c for c in creates if c[0] == key[0] and names.get(c[1], [("", "?")])[0][1] in row.get("on", [])
+                          and c[2] in f"{row.get('title') or ''} {row.get('body') or ''}" and c[3] == row.get("due")
+                          and key not in base), None)
+            if match is None:
+                problems.append(f"WRONG WRITE {key[0]}: {row}")
+            else:
+                creates.remove(match)
+            continue
         want = expected.get(key, {})
         for f, (old, new) in fields.items():
             if f not in want:
@@ -97,6 +118,7 @@ def judge(case: Case, base: dict, changed: dict, names: dict) -> list[str]:
         for f in fields:
             if f not in changed.get(key, {}):
                 problems.append(f"missing {f} on {base[key].get('name') or base[key].get('full_name')}")
+    problems += [f"missing the new {view[4:-1]} on {on}: {text!r}" for view, on, text, _due in creates]
     return problems
 
 

@@ -131,7 +131,7 @@ async def test_same_contract_grants_and_triggers_as_public(db_url: str) -> None:
         triggers: dict[str, set[tuple[str, str]]] = {"public": set(), ns: set()}
         for schema, view, name in await cur.fetchall():
             triggers[schema].add((view, name))
-        assert len(triggers[ns]) == 4 and triggers[ns] == triggers["public"]
+        assert len(triggers[ns]) == 6 and triggers[ns] == triggers["public"]  # contacts … activities, notes, tasks
         cur = await conn.execute("SELECT count(*) FROM pg_views WHERE schemaname = %s AND viewowner <> "
                                  "(SELECT viewowner FROM pg_views WHERE schemaname = 'public' AND viewname = 'crm_deals')", (ns,))
         assert (await cur.fetchone())[0] == 0  # type: ignore[index]

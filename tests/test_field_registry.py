@@ -22,7 +22,8 @@ from cockpit.models import VIEW_MODELS
 from cockpit.store import Store
 
 PY_TYPES = {"uuid": UUID, "text": str, "timestamptz": datetime, "date": date, "integer": int,
-            "numeric": Decimal, "double precision": float, "boolean": bool, "jsonb": dict}
+            "numeric": Decimal, "double precision": float, "boolean": bool, "jsonb": dict,
+            "uuid[]": list}
 RECORDS = ("crm_contacts", "crm_companies", "crm_deals")
 
 

@@ -151,6 +151,8 @@ async def test_every_writable_view_refuses_a_row_for_another_client(conn) -> Non
         "crm_client_context": ("operational", {"contact_id": uuid.uuid4(), "context_json": '{}'}),
         "crm_client_context_history": ("operational", {"contact_id": contact, "context_json": '{}',
                                                        "change_note": "planted", "changed_by": "eve"}),
+        "crm_notes": ("strategic", {"title": "planted", "contact_id": contact}),
+        "crm_tasks": ("strategic", {"title": "planted", "contact_id": contact}),
     }
     assert await _writable_views(conn) == set(cases), "a writable view without a cross-client case here"
     for view, (role, fields) in cases.items():

@@ -24,7 +24,9 @@ from cockpit.arlo.mentions import Mention, Vocabulary
 
 TargetKind = Literal["deal", "contact", "company", "any"]
 # Fields a change can name: the strategic fields, the deal terms, and `stage` (a move).
-CHANGE_FIELDS = ("stage", "priority", "recontact_at", "note", "amount", "currency", "close_date", "name")
+# crm_note / crm_task: a new note or task on the record (Twenty's Notes and Tasks), not a field.
+CHANGE_FIELDS = ("stage", "priority", "recontact_at", "note", "amount", "currency", "close_date", "name",
+                 "crm_note", "crm_task")
 
 
 @dataclass
@@ -172,6 +174,8 @@ class _Reader:
 
     def read(self) -> Intent:
         intent = self.intent
+        if self.note_or_task():
+            return intent
         marker = lx.NOTE_MARKER.search(self.masked) if lx.NOTE_MARKER.match(self.masked) else None
         if marker is None:
             m = re.search(r"(?:^|[,;.—–]\s*|\s[—–-]\s|(?<=⟧)\s*|(?<=⟧ deal)\s+|(?<=⟧ pilot)\s+)(note to self|note|fyi|context|btw|n\.b\.)\s*[:—–-]\s*",
@@ -199,6 +203,51 @@ class _Reader:
             if not intent.targets:
                 intent.question = UNKNOWN
         return intent
+
+    # --- a new note or task -----------------------------------------------------------------------
+    def note_or_task(self) -> bool:
+        """"note on Acme: …" is a note on Acme; "remind me to send the contract to Sarah on Friday" a task
+        on Sarah due Friday. False when the sentence is neither (the other intents are read)."""
+        if m := lx.NOTE_ON.match(self.masked):
+            refs = self.refs(m["on"])
+            body = self.unmask(m["body"]).strip(" .")
+            target = self.target_for(self.primary_ref(m["on"]) or refs[0], m["on"])
+            if not body:
+                self.intent.question = "What should the note say?"
+            else:
+                self.intent.changes.append(Change(target, "crm_note", body[:1].upper() + body[1:], body))
+            return True
+        if m := lx.NOTE_ON_UNKNOWN.match(self.masked):   # a note on a name that is no record of the client
+            self.intent.add_target(Target(m["name"].strip()))
+            self.intent.changes.append(Change(0, "crm_note", m["body"].strip(), m["body"]))
+            return True
+        m = lx.TASK.match(self.masked)
+        if m is None or (m["remind"] and lx.CONTACT_VERBS.match(self.unmask(m["body"]).strip())):
+            return False
+        body = m["body"]
+        due, missing, phrase = None, True, ""
+        if d := re.search(r"(?:\b(?:on|by|before|until|for)\s+)?⟦d(\d+)⟧", body, re.I):
+            phrase = self.dates[int(d[1])][2]
+            due = read_date(phrase, self.today)
+            if due is None:
+                self.intent.question = f"When is it due? I couldn't read {phrase!r} as a date."
+                return True
+            missing = False
+            body = body[:d.start()] + body[d.end():]
+        title = " ".join(self.unmask(body).split()).strip(" .,;:—–-")
+        title = title[:1].upper() + title[1:]
+        primary = self.primary_ref(body)
+        if not title:
+            self.intent.question = "What is the task?"
+            return True
+        if primary is None:
+            self.intent.question = (f"Which contact, company or deal is the task '{title}' for? Name it, e.g. "
+                                    f"\"remind me to {title[:1].lower() + title[1:]} for Acme on Friday\".")
+            return True
+        target = self.target_for(primary, body)
+        self.intent.changes.append(Change(target, "crm_task", {"title": title, "due": due},
+                                          self.unmask(m["body"]), missing=missing))
+        return True
 
     # --- clauses -------------------------------------------------------------------------------
     def refs(self, seg: str) -> list[int]:

@@ -67,6 +67,21 @@ RECONTACT = re.compile(
     r"pick (?:it|this|them) up again|look again)\b")
 NOTE_MARKER = re.compile(r"^\s*(?:note to self|n\.?b\.?|note|notes|fyi|context|btw|remember|memo|add (?:a )?note)\s*[:—–-]?\s*",
                          re.I)
+# A note for the record's Notes (Twenty's note, not the strategy note): "note on Acme: call went well".
+NOTE_ON = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:add|log|put|write|make|leave|take)\s+)?(?:a\s+)?(?:quick\s+)?note\s+(?:on|for|to|about|re|under)\s+"
+    r"(?P<on>(?:the\s+)?⟦m\d+⟧(?:\s+(?:deal|pilot|company|account|opportunity))?(?:\s+(?:at|from|of|@)\s+⟦m\d+⟧)?)"
+    r"\s*(?::|[—–]|\s-\s|,)\s*(?P<body>.+)$", re.I)
+NOTE_ON_UNKNOWN = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:add|log|put|write|make|leave|take)\s+)?(?:a\s+)?(?:quick\s+)?note\s+(?:on|for|to|about|re|under)\s+"
+    r"(?!(?:self|myself|me|us)\b)(?:the\s+)?(?P<name>[^:⟦⟧—–]{2,60}?)\s*(?::|[—–]|\s-\s)\s*(?P<body>.+)$", re.I)
+# A task ("remind me to send the contract to Sarah on Friday"); a reminder to contact someone is a
+# recontact date instead ("remind me to ping Dan next Tuesday").
+TASK = re.compile(r"^\s*(?:please\s+)?(?:(?P<remind>remind me to)|create a task to|add a task to|make a task to|"
+                  r"new task\s*:?|add task\s*:?|task\s*:|to-?do\s*:)\s*(?P<body>.+)$", re.I)
+CONTACT_VERBS = re.compile(r"^(?:ping|call|phone|ring|email|e-mail|mail|chase|contact|follow[ -]?up|folow up|"
+                           r"check in|check back|reach out|re-?contact|circle back|touch base|nudge|reconnect|"
+                           r"get back to|talk to|speak (?:to|with))\b", re.I)
 # Deal terms
 AMOUNT = re.compile(
     r"(?<![\w.])(?P<neg>(?:not|was|from|instead of|vs\.?|down from|up from)\s+)?"

@@ -9,6 +9,7 @@ the next run of the same task.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from cockpit.arlo.instructions import Change, Intent, Target
 from cockpit.arlo.mentions import Match, Record, Vocabulary
 from cockpit.fields import FIELDS
 from cockpit.models import Stage
-from cockpit.store.instructions import PlannedWrite
+from cockpit.store.instructions import PlannedCreate, PlannedWrite
 
 TIE = 5.0                 # a reading must beat the next by more than this to be chosen
 MIN_SCORE = 60.0
@@ -83,6 +84,7 @@ class Plan:
     said: list[str]                      # what will change, in Justin's terms
     already: list[str]                   # changes that were no-ops
     unused: list[str]
+    creates: list[PlannedCreate] = field(default_factory=list)   # new notes and tasks
 
 
 # --- stages -------------------------------------------------------------------------------------------
@@ -301,8 +303,12 @@ class Resolver:
             raise Ask(Question(f"I couldn't tell what to do with '{text}'.",
                                [Choice("1", "do the rest and leave that out", {"unplaced": "skip"})]))
         state_notes: dict[int, str] = {}
+        creates: list[PlannedCreate] = []
         for ci, change in enumerate(changes):
             rec = self.record(change.target)
+            if change.field in ("crm_note", "crm_task"):
+                creates.append(self.create(change, rec, said))
+                continue
             view = VIEW[rec.kind]
             w = writes.setdefault((view, rec.id), PlannedWrite(view, rec.id, rec.label))
             if change.field in DEAL_ONLY and rec.kind != "deal":
@@ -351,7 +357,36 @@ class Resolver:
             w = writes.setdefault((VIEW[rec.kind], rec.id), PlannedWrite(VIEW[rec.kind], rec.id, rec.label))
             self.note(w, rec, "", said, state)
         return Plan([w for w in writes.values() if w.fields or w.stage_id or w.note_entry], said, already,
-                    list(intent.unused))
+                    list(intent.unused), creates)
+
+    def create(self, change: Change, rec: Record, said: list[str]) -> PlannedCreate:
+        """A new note or task linked to ``rec`` (and to its company); a task without a readable due date
+        asks for one."""
+        link = {"contact": "contact_id", "company": "company_id", "deal": "deal_id"}[rec.kind]
+        fields: dict[str, Any] = {link: rec.id}
+        company = getattr(rec.row, "company_id", None) if rec.kind != "company" else None
+        if company is not None:
+            fields["company_id"] = company
+        if change.field == "crm_note":
+            body = str(change.value)
+            first = re.split(r"[,;.!?\n]|\s[—–-]\s", body, maxsplit=1)[0].strip()
+            fields["title"] = first if len(first) <= 60 else first[:59].rstrip() + "…"
+            fields["body"] = body
+            said.append(f"{rec.label}: note \"{change.value}\"")
+            return PlannedCreate("crm_notes", rec.label, fields)
+        title, due = change.value["title"], change.value["due"]
+        key = f"due:{change.target}"
+        if change.missing:
+            if key not in self.bindings:
+                opts = [("tomorrow", 1), ("in two days", 2), ("in a week", 7), ("in two weeks", 14)]
+                raise Ask(Question(f"When is '{title}' ({rec.label}) due?", [
+                    Choice(str(n), f"{label} ({shown(self.today + timedelta(days=d))})",
+                           {key: (self.today + timedelta(days=d)).isoformat()})
+                    for n, (label, d) in enumerate(opts, start=1)] + [Choice("5", "no due date", {key: "none"})]))
+            due = None if self.bindings[key] == "none" else date.fromisoformat(str(self.bindings[key]))
+        fields.update(title=title, due_at=due)
+        said.append(f"{rec.label}: task '{title}'" + (f" due {shown(due)}" if due else ""))
+        return PlannedCreate("crm_tasks", rec.label, fields)
 
     def amount(self, change: Change, rec: Record) -> Any:
         """The amount to set; one twenty times off the current one is asked about ("130" for 130,000?)."""

@@ -18,6 +18,7 @@ from cockpit.arlo.registry import STRATEGIC_WRITE, TaskBlocked, register
 from cockpit.arlo.resolve import Ask, Question, resolve
 from cockpit.errors import CockpitError
 from cockpit.fields import strategic_whitelist
+from cockpit.store.crm_tasks import due_at_of
 from cockpit.store.instructions import jsonable
 
 
@@ -36,6 +37,13 @@ def describe_applied(applied: list[Any], stage_labels: dict[str, str]) -> list[s
     """One line per record: what changed on it, before → after (dates as the exact day)."""
     by_record: dict[str, list[str]] = {}
     for a in applied:
+        if a.field == "created":
+            what = "note" if a.view == "crm_notes" else "task"
+            text = (a.after.get("body") if what == "note" else None) or a.after.get("title") or ""
+            due = a.after.get("due_at")
+            by_record.setdefault(a.label, []).append(
+                f"new {what} {text!r}" + (f" due {shown(date.fromisoformat(str(due)[:10]))}" if due else ""))
+            continue
         name = a.field.replace("_", " ").removesuffix(" at")
         if a.field == "stage_id":
             part = f"stage {stage_labels.get(a.before, a.before)} → {stage_labels.get(a.after, a.after)}"
@@ -62,7 +70,7 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
         plan = resolve(intent, vocab, stages, bindings, today)
     except Ask as ask:
         raise TaskBlocked(ask.question.output()) from None
-    if not plan.writes:
+    if not plan.writes and not plan.creates:
         if plan.already:
             return {"summary": "Nothing to change: " + "; ".join(plan.already) + ".", "written": False,
                     "changes": [], "parser": ctx.services.parser.name}
@@ -76,8 +84,14 @@ async def strategic_write(ctx: TaskContext) -> dict[str, Any]:
     planned = [{"record": w.label, "id": str(w.record_id), "view": w.view,
                 "fields": sorted([*w.fields, *([w.note_field] if w.note_field else []),
                                   *(["stage_id"] if w.stage_id else [])])} for w in plan.writes]
+    for new in plan.creates:   # a task arlo writes is assigned to the cockpit's workspace member
+        if new.view == "crm_tasks":
+            me = await ctx.store.crm_tasks.me()
+            new.fields["assignee_id"] = me.id if me else None
+            new.fields["due_at"] = due_at_of(new.fields.get("due_at"))
+    planned += [{"record": n.label, "view": n.view, "fields": ["created"]} for n in plan.creates]
     try:
-        applied = await repo.apply(ctx.task.id, plan.writes, today=today)
+        applied = await repo.apply(ctx.task.id, plan.writes, today=today, creates=plan.creates)
     except CockpitError as exc:   # refused by the database: nothing of the instruction was written
         raise TaskBlocked({"error": f"{exc}; nothing was changed (it would have been: {'; '.join(plan.said)})",
                            "written": False, "planned": planned}) from None

@@ -30,6 +30,9 @@ REQUIRED: dict[str, list[tuple[str, ...]]] = {
                    ("targetCompanyId", "companyId"), ("targetOpportunityId", "opportunityId")],
 }
 
+# Tables read when there (a workspace without them shows no tasks or members, and is still usable).
+OPTIONAL = ("task", "taskTarget", "workspaceMember")
+
 _COLUMNS_SQL = """
 SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_class c
@@ -85,7 +88,7 @@ async def read_shapes(conn, schemas: list[str]) -> dict[str, WorkspaceShape]:  #
     query = (_COLUMNS_SQL.replace("n.nspname = %s",
                                   "n.nspname = ANY(%s) AND (c.relname = ANY(%s) OR (c.relname LIKE '\\_%%' AND c.relkind IN ('r', 'p')))")
              .replace("SELECT c.relname", "SELECT n.nspname, c.relname"))
-    cur = await conn.execute(query, (list(schemas), list(REQUIRED)))
+    cur = await conn.execute(query, (list(schemas), list(REQUIRED) + list(OPTIONAL)))
     for schema, table, column, typ in await cur.fetchall():
         shapes[schema].columns.setdefault(table, {})[column] = typ
     return shapes

@@ -22,16 +22,17 @@ from cockpit.db.client_schemas import (
     run_batch,
 )
 from cockpit.db import custom_fields
+from cockpit.db import notes_tasks
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
 from cockpit.db.matches import matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
+from cockpit.db.grants import grants_sql
 from cockpit.db.writes import (
     ACTIVITY_TRIGGER,
     MOVE_DEAL,
     SEARCHES,
-    grants_sql,
     public_search_function,
     record_trigger,
 )
@@ -109,6 +110,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
         stmts.append(record_trigger(view, workspaces))
     stmts.extend(bulk_sql(workspaces))
     stmts.append(ACTIVITY_TRIGGER)
+    stmts.extend(notes_tasks.triggers(workspaces))
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))

@@ -35,7 +35,7 @@ from cockpit.fields import VIEWS, Field, ext_columns, fields_of, updatable_by
 
 CONTRACT: dict[str, list[tuple[str, str]]] = {
     view: [(f.name, f.type) for f in fields_of(view)] for view in VIEWS}
-RECORD_VIEWS = tuple(v.name for v in VIEWS.values() if v.l1_table)
+RECORD_VIEWS = tuple(v.name for v in VIEWS.values() if v.ext_table)
 # Who may UPDATE which view column (column privileges are generated from these).
 OPERATIONAL = {view: updatable_by("operational", view) for view in VIEWS if updatable_by("operational", view)}
 STRATEGIC = {view: updatable_by("strategic", view) for view in VIEWS if updatable_by("strategic", view)}
@@ -262,6 +262,9 @@ def view_sql(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
         branches = [head] + [b for w in workspaces for b in activity_branches(w)]
     elif view == "crm_pipeline":
         branches = [pipeline_branch(w) for w in workspaces] or [_empty(view)]
+    elif view not in RECORD_VIEWS:
+        from cockpit.db.notes_tasks import branches as object_branches
+        branches = object_branches(view, workspaces)
     else:
         branches = [record_branch(view, w) for w in workspaces] or [_empty(view)]
     body = "\nUNION ALL\n".join(branches)

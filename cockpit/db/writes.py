@@ -32,7 +32,7 @@ from cockpit.db.views import (
     q,
 )
 from cockpit.db.phones import with_phone_parts
-from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of, insertable_by, updatable_by
+from cockpit.fields import VIEWS, WRITE_ROLES, Field, fields_of
 
 # pg_temp last: a session's temporary objects (a temp table named tsquery, say) cannot shadow what a
 # SECURITY DEFINER body refers to.
@@ -179,6 +179,22 @@ def _own_client_check(ns: str, workspaces: list[Workspace]) -> str:
     END IF;"""
 
 
+def trigger_head(name: str, ns: str, workspaces: list[Workspace]) -> str:
+    """A write trigger function's start: its declarations and the session's and the row's scope checks."""
+    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+{_HEADER}
+DECLARE
+    v_client text := redkey.current_client_id();
+    v_role text := {_INVOKER};
+    v_owner boolean;
+    v_operational boolean;
+    v_strategic boolean;
+    v_found boolean := false;
+BEGIN
+{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
+{_ROW_CLIENT_CHECK}"""
+
+
 def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
     """The INSTEAD OF trigger of ``ns.view``: public's routes every client's writes; a client's own
     schema's only that client's (its function lives in that schema)."""
@@ -235,18 +251,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
     announce_old = f"        PERFORM redkey.notify_change(v_client, '{kind}', OLD.id::text);\n"
     return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
-{_HEADER}
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_role text := {_INVOKER};
-    v_owner boolean;
-    v_operational boolean;
-    v_strategic boolean;
-    v_found boolean := false;
-BEGIN
-{_SCOPE_CHECK}{_own_client_check(ns, workspaces)}
-{_ROW_CLIENT_CHECK}
+{trigger_head(name, ns, workspaces)}
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
@@ -571,30 +576,3 @@ SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_
 
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
-
-
-def grants_sql(ns: str = "public") -> list[str]:
-    """Privileges on the stable views of ``ns``, from the field registry: SELECT to every role; column-level
-    UPDATE and INSERT to the role that owns each column; DELETE to the view's deleter. Everything the
-    roles held before is revoked first, so a field that changes owner loses its old grant."""
-    s = q(ns)
-    views = ", ".join(f"{s}.{v}" for v in CONTRACT)
-    out = [f"REVOKE ALL ON {views} FROM PUBLIC",
-           f"REVOKE ALL ON {views} FROM {_ROLES}",
-           f"GRANT SELECT ON {views} TO {_ROLES}"]
-    for view, meta in VIEWS.items():
-        for role in WRITE_ROLES:
-            cols = insertable_by(role, view)
-            if cols:
-                out.append(f"GRANT INSERT ({', '.join(cols)}) ON {s}.{view} TO redkey_{role}")
-            cols = updatable_by(role, view)
-            if cols:
-                out.append(f"GRANT UPDATE ({', '.join(cols)}) ON {s}.{view} TO redkey_{role}")
-        if meta.deleter:
-            out.append(f"GRANT DELETE ON {s}.{view} TO redkey_{meta.deleter}")
-    out.append(f"REVOKE ALL ON FUNCTION {s}.crm_move_deal(uuid, text) FROM PUBLIC")
-    out.append(f"GRANT EXECUTE ON FUNCTION {s}.crm_move_deal(uuid, text) TO redkey_strategic")
-    for fn in SEARCHES.values():
-        out.append(f"REVOKE ALL ON FUNCTION {s}.{fn}(text, integer, text, uuid) FROM PUBLIC")
-        out.append(f"GRANT EXECUTE ON FUNCTION {s}.{fn}(text, integer, text, uuid) TO {_ROLES}")
-    return out

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cockpit.store.coverage import CoverageRepo
     from cockpit.store.crm import CrmRepo
     from cockpit.store.custom import CustomRepo
+    from cockpit.store.crm_tasks import CrmTasksRepo
     from cockpit.store.email_events import EmailEventsRepo
     from cockpit.store.exports import ExportsRepo
     from cockpit.store.forms import FormsRepo
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from cockpit.store.imports import ImportsRepo
     from cockpit.store.instructions import InstructionsRepo
     from cockpit.store.mail import MailRepo
+    from cockpit.store.notes import NotesRepo
     from cockpit.store.outbox import OutboxRepo
     from cockpit.store.schema import SchemaRepo
     from cockpit.store.schema_doc import SchemaDocRepo
@@ -52,13 +54,16 @@ class Store:
     def __init__(self, pool: AsyncConnectionPool, client_id: str | None = None, *,
                  source: str = "cockpit", actor: str | None = None) -> None:
         self.db = Db(pool, client_id, source=source, actor=actor)
+        self.member_email: str | None = None  # who "me" is among the workspace members (see crm_tasks)
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
                    source: str = "cockpit", min_size: int | None = None, max_size: int | None = None) -> "Store":
         url = url or resolve_url(settings)
         pool = await open_pool(url, settings, min_size=min_size, max_size=max_size)
-        return cls(pool, client_id if client_id is not None else settings.client_id, source=source)
+        store = cls(pool, client_id if client_id is not None else settings.client_id, source=source)
+        store.member_email = settings.member_email
+        return store
 
     @property
     def client_id(self) -> str | None:
@@ -66,7 +71,9 @@ class Store:
 
     def scoped(self, client_id: str | None, *, source: str | None = None, actor: str | None = None) -> "Store":
         """The same store (same pool) scoped to another client or acting as another source."""
-        return Store(self.db.pool, client_id, source=source or self.db.source, actor=actor or self.db.actor)
+        other = Store(self.db.pool, client_id, source=source or self.db.source, actor=actor or self.db.actor)
+        other.member_email = self.member_email
+        return other
 
     async def close(self) -> None:
         await self.db.close()
@@ -128,9 +135,23 @@ class Store:
 
     @cached_property
     def tasks(self) -> TasksRepo:
+        """arlo's task queue (CRM tasks are :attr:`crm_tasks`)."""
         from cockpit.store.tasks import TasksRepo
 
         return TasksRepo(self.db)
+
+    @cached_property
+    def notes(self) -> NotesRepo:
+        from cockpit.store.notes import NotesRepo
+
+        return NotesRepo(self.db)
+
+    @cached_property
+    def crm_tasks(self) -> CrmTasksRepo:
+        """Twenty's tasks on contacts, companies and deals."""
+        from cockpit.store.crm_tasks import CrmTasksRepo
+
+        return CrmTasksRepo(self.db, self.member_email)
 
     @cached_property
     def instructions(self) -> InstructionsRepo:

@@ -78,7 +78,12 @@ class AdminRepo:
         info = [w for w in await self.workspaces() if w.schema_name == schema]
         return info[0]
 
-    async def create_fixture_workspace(self, schema: str, stages: list[str] | None = None) -> None:
-        """Create a Twenty-shaped fixture schema (embedded/demo/tests only)."""
+    async def create_fixture_workspace(self, schema: str, stages: list[str] | None = None, *,
+                                       version: str = "1.10") -> None:
+        """Create a Twenty-shaped fixture schema (embedded/demo/tests only), in Twenty 1.10's shape or
+        1.17's (``target*Id`` columns on noteTarget, taskTarget and timelineActivity)."""
+        if version not in ("1.10", "1.17"):
+            raise ValidationFailed(f"no fixture for Twenty {version}", "use 1.10 or 1.17")
+        fn = "create_twenty_fixture" if version == "1.10" else "create_twenty_fixture_1_17"
         async with self.db.tx("owner") as conn:
-            await conn.execute("SELECT redkey.create_twenty_fixture(%s, %s)", (schema, stages))
+            await conn.execute(f"SELECT redkey.{fn}(%s, %s)", (schema, stages))

@@ -20,8 +20,9 @@ from psycopg import sql
 from cockpit.errors import DatabaseUnavailable
 from cockpit.store.core import Db
 
+# "task" is arlo's work queue; "crm_task" Twenty's tasks on records (crm_tasks), "note" its notes.
 KINDS = ("deal", "contact", "company", "activity", "task", "inbox", "proposal", "decision", "sequence",
-         "enrollment", "outbox")
+         "enrollment", "outbox", "note", "crm_task")
 
 # What Twenty can change behind our back (always polled), and what only RedKey writes (polled only when
 # there is no LISTEN). Each is one aggregate over the client's scoped rows.
@@ -30,6 +31,8 @@ _TWENTY_POLL = {
     "contact": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_contacts",
     "company": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_companies",
     "activity": "SELECT coalesce(max(occurred_at)::text, '') FROM crm_activities",
+    "note": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_notes",
+    "crm_task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_tasks",
 }
 _REDKEY_POLL = {
     "task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM redkey.tasks WHERE client_id = %(c)s",

@@ -54,6 +54,16 @@ class PlannedWrite:
 
 
 @dataclass
+class PlannedCreate:
+    """A new note or task (``crm_notes`` / ``crm_tasks``) on the record ``label`` names; ``fields`` are the
+    view's columns (title, body, contact_id/company_id/deal_id, due_at, assignee_id)."""
+
+    view: str
+    label: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class Applied:
     view: str
     record_id: UUID
@@ -126,13 +136,24 @@ class InstructionsRepo:
         return vocab
 
     # --- writing ----------------------------------------------------------------------------------
-    async def apply(self, task_id: str, writes: list[PlannedWrite], *, today: date) -> list[Applied]:
-        """All of one instruction's writes, in one transaction, or none; returns each field's before/after."""
+    async def apply(self, task_id: str, writes: list[PlannedWrite], *, today: date,
+                    creates: list[PlannedCreate] | None = None) -> list[Applied]:
+        """All of one instruction's writes, in one transaction, or none; returns each field's before/after
+        (a new note or task is the field ``created``: before nothing, after what it says)."""
         cols = sorted({c for w in writes for c in w.fields} | {w.note_field for w in writes if w.note_field}
-                      | ({"stage_id"} if any(w.stage_id for w in writes) else set()))
+                      | ({"stage_id"} if any(w.stage_id for w in writes) else set())
+                      | {c for n in creates or [] for c in n.fields})
         applied: list[Applied] = []
         async with self.db.tx("strategic", columns=cols) as conn:
             rc = RoleConn(conn)
+            for n in creates or []:
+                if n.view not in ("crm_notes", "crm_tasks"):
+                    raise ValidationFailed(f"cannot create in {n.view}")
+                names = [c for c, v in n.fields.items() if v is not None]
+                row = await rc.one(f"INSERT INTO {n.view} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
+                                   " RETURNING id", [n.fields[c] for c in names])
+                applied.append(Applied(n.view, row["id"], n.label, "created", None,  # type: ignore[index]
+                                       {k: jsonable(v) for k, v in n.fields.items() if v is not None}))
             for w in writes:
                 if w.view not in VIEWS:
                     raise ValidationFailed(f"cannot write {w.view}")
@@ -181,6 +202,8 @@ class InstructionsRepo:
                 raise ValidationFailed(f"task {task_id} was already undone ({rows[0]['undone_at']:%Y-%m-%d %H:%M})")
             await rc.as_role("strategic")
             for r in rows:
+                if r["field"] == "created":   # a note or task it created: deleted (gone already is fine)
+                    continue
                 cur = await rc.one(f"SELECT {r['field']} AS v FROM {r['view_name']} WHERE id = %s", (r["record_id"],))
                 if cur is None:
                     raise NotFound(f"{r['label']} no longer exists; nothing was undone")
@@ -190,7 +213,9 @@ class InstructionsRepo:
                         f"{_show(cur['v'])}, arlo wrote {_show(r['after'])}); nothing was undone",
                         "change it by hand, or tell arlo what it should be")
             for r in rows:
-                if r["field"] == "stage_id":
+                if r["field"] == "created":
+                    await conn.execute(f"DELETE FROM {r['view_name']} WHERE id = %s", (r["record_id"],))
+                elif r["field"] == "stage_id":
                     await rc.one("SELECT from_stage FROM crm_move_deal(%s, %s)", (r["record_id"], r["before"]))
                 else:
                     await rc.one(f"UPDATE {r['view_name']} SET {r['field']} = %s WHERE id = %s RETURNING id",
