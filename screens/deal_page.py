@@ -113,7 +113,7 @@ class DealPage(RecordPage):
         self.show_links(lines)  # type: ignore[arg-type]
         self.query_one("#page-help", Static).update(Group(Text(
             "e edit terms & strategy · m move · c contact · o company · n note · T task · d done · r reschedule"
-            " · enter opens · esc close", style="dim")))
+            " · enter opens · u undo · esc close", style="dim")))
 
     def note_links(self) -> dict[str, UUID]:
         if self.data is None:
