@@ -58,7 +58,7 @@ class ChangeFeed:
     """Listens for the client's changes and calls ``deliver(Delivery)`` at most every ``min_gap`` seconds."""
 
     def __init__(self, deliver: Callable[[Delivery], None], *, poll_seconds: float = 5.0,
-                 min_gap: float = 0.25, burst_gap: float = 1.0, burst_deliveries: int = 3,
+                 min_gap: float = 0.25, burst_gap: float = 1.0, burst_deliveries: int = 2,
                  retry_seconds: float = 2.0) -> None:
         """``min_gap``: seconds between two deliveries; at most ``burst_deliveries`` deliveries per
         ``burst_gap`` seconds."""

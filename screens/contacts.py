@@ -204,6 +204,16 @@ class ContactsScreen(CockpitScreen):
     def _show_page(self, page: Page[Contact], *, append: bool) -> None:
         ol = self.query_one(ContactList)
         keep = ol.highlighted_option.id if (not append and ol.highlighted_option) else None
+        if not append and [str(c.id) for c in page.items] == list(self.contacts):
+            # the same rows in the same order (an enrichment burst): only the changed ones are redrawn
+            for c in page.items:
+                key = str(c.id)
+                if self.contacts[key] != c:
+                    self.contacts[key] = c
+                    ol.replace_option_prompt(key, self._row(c))
+            self.next_after = page.next_after
+            self.loading_more = False
+            return
         if not append:
             self.contacts.clear()
             ol.clear_options()
