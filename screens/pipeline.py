@@ -26,7 +26,7 @@ from cockpit.models import DealCard, Page, Stage, StageTotal
 from cockpit.session_undo import Move
 from screens.base import CockpitScreen
 from screens.deal_moves import confirm_then
-from widgets.stage_column import StageColumn
+from widgets.stage_column import CardList, StageColumn
 
 if TYPE_CHECKING:
     from cockpit.changes import Delivery
@@ -250,7 +250,9 @@ class PipelineScreen(CockpitScreen):
 
     def _focus_column(self, column: StageColumn) -> None:
         self._focus_target = column
-        column.card_list.focus()
+        lists = column.query(CardList)  # empty while a rebuild (a client switch) replaces the columns
+        if lists:
+            lists.first().focus()
 
     def _visible_columns(self) -> list[StageColumn]:
         return [self.columns[s.stage_id] for s in self.stages if not self.columns[s.stage_id].collapsed]

@@ -169,6 +169,14 @@ class RecordPage(ModalScreen[None]):
         self.app.attach_screen(self)  # type: ignore[attr-defined]
         self.load()
 
+    @on(OptionList.OptionHighlighted, "#page-links")
+    def _keep_links_in_view(self, event: OptionList.OptionHighlighted) -> None:
+        """On a short terminal the fields fill the page: moving through the lines scrolls them into view
+        (the highlight a load places does not: the page opens at its top)."""
+        placed, self._placed = getattr(self, "_placed", None), None
+        if event.option_index != placed:
+            self.query_one("#record-page", VerticalScroll).scroll_to_widget(event.option_list, animate=False)
+
     def on_unmount(self) -> None:
         self.app.detach_screen(self)  # type: ignore[attr-defined]
 
@@ -262,7 +270,7 @@ class RecordPage(ModalScreen[None]):
         keep = next((i for i, (k, _t, o) in enumerate(lines) if k == was and o is not None), None)
         first = next((i for i, (_k, _t, o) in enumerate(lines) if o is not None), None)
         if keep is not None or first is not None:
-            ol.highlighted = keep if keep is not None else first
+            ol.highlighted = self._placed = keep if keep is not None else first
 
     @on(OptionList.OptionSelected, "#page-links")
     def _open(self, event: OptionList.OptionSelected) -> None:
