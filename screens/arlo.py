@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -25,6 +25,7 @@ from textual.widgets import DataTable, Static
 from cockpit.arlo.models import InboxItem, LoopStatus, Task
 from screens.answer_question import choices_of, question_of
 from screens.base import CockpitScreen
+from widgets.table_cursor import restore_cursor, selected_key
 
 STATUS_STYLE = {"created": "cyan", "claimed": "yellow", "in_progress": "bold yellow", "on_hold": "magenta",
                 "blocked": "red", "cancelled": "dim", "complete": "green"}
@@ -51,7 +52,7 @@ class ArloView:
     tasks: list[Task] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     inbox: list[InboxItem] = field(default_factory=list)
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 async def load_view(store: Any, limit: int = 50, *, hide_routine: bool = False) -> ArloView:
@@ -177,13 +178,13 @@ class ArloScreen(CockpitScreen):
                           key=f"{lp.client_id}/{lp.task_type}")
         self._fill_tasks(v)
         inbox = self.query_one("#arlo-inbox", DataTable)
-        selected = _selected_key(inbox)
+        selected = selected_key(inbox)
         inbox.clear()
         self._inbox_by_id = {str(i.id): i for i in v.inbox}
         for item in v.inbox:
             inbox.add_row(_ago(item.created_at, v.now), Text(item.title, style="" if item.read_at else "bold"),
                           key=str(item.id))
-        _restore(inbox, selected)
+        restore_cursor(inbox, selected)
         counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(v.counts.items())) or "empty"
         shown = "all tasks" if not self.hide_routine else "completed routine tasks hidden (a)"
         self.query_one("#arlo-queue-title", Static).update(f"Task queue — {counts} — {shown}")
@@ -195,14 +196,14 @@ class ArloScreen(CockpitScreen):
 
     def _fill_tasks(self, v: ArloView) -> None:
         table = self.query_one("#arlo-tasks", DataTable)
-        selected = _selected_key(table)
+        selected = selected_key(table)
         table.clear()
         self._tasks_by_id = {t.id: t for t in v.tasks}
         for t in v.tasks:
             table.add_row(t.id, t.client_id, t.task_type, Text(t.status.replace("_", " "),
                                                                style=STATUS_STYLE.get(t.status, "")),
                           _ago(t.created_at, v.now), t.summary.splitlines()[0][:80] if t.summary else "", key=t.id)
-        _restore(table, selected)
+        restore_cursor(table, selected)
 
     def _show_runtime(self) -> None:
         arlo = self.cockpit.arlo_runtime.arlo
@@ -236,7 +237,7 @@ class ArloScreen(CockpitScreen):
     def on_descendant_focus(self, event: Any) -> None:
         widget = event.widget
         if isinstance(widget, DataTable) and widget.id in ("arlo-tasks", "arlo-inbox"):
-            key = _selected_key(widget)
+            key = selected_key(widget)
             if key is not None:
                 (self._task_detail if widget.id == "arlo-tasks" else self._inbox_detail)(key)
 
@@ -269,7 +270,7 @@ class ArloScreen(CockpitScreen):
             self._answer(task)
 
     def action_answer(self) -> None:
-        task = self._tasks_by_id.get(_selected_key(self.query_one("#arlo-tasks", DataTable)) or "")
+        task = self._tasks_by_id.get(selected_key(self.query_one("#arlo-tasks", DataTable)) or "")
         if task is None or not choices_of(task):
             self.notify("pick a task that waits on an answer (status blocked, with choices)", severity="warning")
             return
@@ -282,7 +283,7 @@ class ArloScreen(CockpitScreen):
 
     def action_control(self, action: str) -> None:
         table = self.query_one("#arlo-tasks", DataTable)
-        key = _selected_key(table)
+        key = selected_key(table)
         if key is None:
             self.notify("pick a task first", severity="warning")
             return
@@ -293,21 +294,3 @@ class ArloScreen(CockpitScreen):
             self.reload()
 
         self._call(lambda s: s.tasks.control_task(key, action, reason="from the Arlo screen"), done, group="arlo-control")
-
-
-def _selected_key(table: DataTable[Any]) -> str | None:
-    if table.row_count == 0:
-        return None
-    try:
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-    except Exception:  # noqa: BLE001 - no valid cursor
-        return None
-
-
-def _restore(table: DataTable[Any], key: str | None) -> None:
-    if key is None:
-        return
-    try:
-        table.move_cursor(row=table.get_row_index(key))
-    except Exception:  # noqa: BLE001 - the row is gone
-        pass

@@ -24,6 +24,7 @@ from cockpit.changes import Delivery
 from cockpit.models import Company, Page
 from screens.base import CockpitScreen
 from styles import sheet
+from widgets.table_cursor import selected_key
 
 if TYPE_CHECKING:
     from cockpit.store import Store
@@ -89,7 +90,7 @@ class CompaniesScreen(CockpitScreen):
     def _fetch(self, *, after: tuple[Any, ...] | None = None, limit: int | None = None):  # type: ignore[no-untyped-def]
         query, size = self.query_text or None, limit or self.page_size
 
-        async def page(store: "Store") -> Page[Company]:
+        async def page(store: Store) -> Page[Company]:
             return await store.crm.companies_page(query, after=after, limit=size)
 
         return page
@@ -102,7 +103,7 @@ class CompaniesScreen(CockpitScreen):
         if changed and len(changed) <= IN_PLACE_MAX and all(i in self.companies for i in changed):
             rows = [UUID(i) for i in changed]
 
-            async def fresh(store: "Store") -> list[Company | None]:
+            async def fresh(store: Store) -> list[Company | None]:
                 got = await asyncio.gather(*(store.crm.company(i) for i in rows), return_exceptions=True)
                 return [c if isinstance(c, Company) else None for c in got]  # None: gone (deleted)
 
@@ -165,13 +166,7 @@ class CompaniesScreen(CockpitScreen):
                 Text(mark, style=style))
 
     def highlighted_id(self) -> str | None:
-        table = self.query_one(CompanyTable)
-        if not table.row_count:
-            return None
-        try:
-            return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        except Exception:  # the cursor is past the rows (the table was just cleared)
-            return None
+        return selected_key(self.query_one(CompanyTable))
 
     def _load_more(self) -> None:
         if self.next_after is None or self.loading_more:

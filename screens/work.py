@@ -24,6 +24,7 @@ from cockpit.work.models import ProjectSummary, ProjectTree
 from screens.base import CockpitScreen
 from screens.work_reason import ControlRequest, ReasonModal
 from styles import sheet
+from widgets.table_cursor import restore_cursor, selected_key
 
 STYLE = {"active": "green", "pending": "cyan", "created": "cyan", "claimed": "yellow", "in_progress": "bold yellow",
          "on_hold": "magenta", "paused": "magenta", "deferred": "magenta", "blocked": "red", "cancelled": "dim",
@@ -143,7 +144,7 @@ class WorkScreen(CockpitScreen):
         if v.tree is not None:
             self.project_id = v.tree.project.id
         projects = self.query_one("#work-projects", DataTable)
-        selected = _selected_key(projects)
+        selected = selected_key(projects)
         projects.clear()
         for s in v.projects:
             p = s.project
@@ -151,7 +152,7 @@ class WorkScreen(CockpitScreen):
                 (s.stage.label if s.stage else "—")
             blockers = Text("; ".join(s.blockers)[:60], style="red") if s.blockers else Text("")
             projects.add_row(p.id, Text(p.title[:40]), _status(p.status), Text(stage), s.progress, blockers, key=p.id)
-        _restore(projects, selected or self.project_id)
+        restore_cursor(projects, selected or self.project_id)
         n_open = sum(s.project.status not in ("complete", "cancelled") for s in v.projects)
         self.query_one("#work-projects-title", Static).update(
             f"Projects — {n_open} open of {len(v.projects)}" if v.projects else
@@ -165,7 +166,7 @@ class WorkScreen(CockpitScreen):
 
     def _fill_items(self, tree: ProjectTree | None) -> None:
         table = self.query_one("#work-items", DataTable)
-        selected = _selected_key(table)
+        selected = selected_key(table)
         table.clear()
         self._items = {}
         title = self.query_one("#work-items-title", Static)
@@ -185,7 +186,7 @@ class WorkScreen(CockpitScreen):
                     self._add(table, t.id, "task", t, f"      {(t.brief or t.task_type)[:60]}", tree.waits_for(t))
             for t in (t for t in tree.tasks if t.stage_id == s.id and t.phase_id is None):
                 self._add(table, t.id, "task", t, f"    {(t.brief or t.task_type)[:60]}", tree.waits_for(t))
-        _restore(table, selected)
+        restore_cursor(table, selected)
 
     def _add(self, table: DataTable[Any], key: str, kind: str, entity: Any, label: str, why: str) -> None:
         self._items[key] = (kind, entity)
@@ -228,12 +229,12 @@ class WorkScreen(CockpitScreen):
         """(id, kind, label) of what the focused table's cursor is on."""
         items = self.query_one("#work-items", DataTable)
         if self.focused is items:
-            key = _selected_key(items)
+            key = selected_key(items)
             if key and key in self._items:
                 kind, entity = self._items[key]
                 label = getattr(entity, "title", None) or getattr(entity, "name", None) or getattr(entity, "brief", "")
                 return key, kind, str(label or "")
-        key = _selected_key(self.query_one("#work-projects", DataTable))
+        key = selected_key(self.query_one("#work-projects", DataTable))
         project = next((s.project for s in self.view.projects if s.project.id == key), None)
         return (project.id, "project", project.title) if project else None
 
@@ -257,21 +258,3 @@ class WorkScreen(CockpitScreen):
                             done, group="work-control", exclusive=False)
 
         self.app.push_screen(ReasonModal(entity_id, kind, action, label), chosen)
-
-
-def _selected_key(table: DataTable[Any]) -> str | None:
-    if table.row_count == 0:
-        return None
-    try:
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-    except Exception:  # noqa: BLE001 - no valid cursor
-        return None
-
-
-def _restore(table: DataTable[Any], key: str | None) -> None:
-    if key is None:
-        return
-    try:
-        table.move_cursor(row=table.get_row_index(key))
-    except Exception:  # noqa: BLE001 - the row is gone
-        pass
