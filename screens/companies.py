@@ -151,7 +151,8 @@ class CompaniesScreen(CockpitScreen):
         self.loading_more = False
         more = "+" if page.next_after else ""
         what = f"matching “{self.query_text}”" if self.query_text else "by name"
-        self.query_one("#company-count", Static).update(f"{len(self.companies):,}{more} companies {what}")
+        noun = "company" if len(self.companies) == 1 and not more else "companies"
+        self.query_one("#company-count", Static).update(f"{len(self.companies):,}{more} {noun} {what}")
         if not append and self.companies:
             index = table.get_row_index(keep) if keep in self.companies else 0
             table.move_cursor(row=index, animate=False)

@@ -225,7 +225,8 @@ class ContactsScreen(CockpitScreen):
         self.loading_more = False
         more = "+" if page.next_after else ""
         what = f"matching “{self.query_text}”" if self.query_text else "by name"
-        self.query_one("#contact-count", Static).update(f"{len(self.contacts):,}{more} contacts {what}")
+        noun = "contact" if len(self.contacts) == 1 and not more else "contacts"
+        self.query_one("#contact-count", Static).update(f"{len(self.contacts):,}{more} {noun} {what}")
         if not append and self.contacts:
             ol.highlighted = ol.get_option_index(keep) if keep in self.contacts else 0
 
