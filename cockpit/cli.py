@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from cockpit import collector
 from cockpit.config import Settings, load_settings
 from cockpit.errorlog import record_exception
 from cockpit.errors import CockpitError
@@ -161,6 +162,8 @@ async def open_store(settings: Settings, *, client_id: str | None = None, migrat
 def main(ctx: click.Context, client_id: str | None) -> None:
     """RedKey Cockpit: the CRM in your terminal, with arlo doing the operational work."""
     ctx.ensure_object(dict)
+    if ctx.invoked_subcommand is not None:  # the terminal session resumes it after its first paint
+        collector.resume()
     if ctx.invoked_subcommand == "doctor":  # doctor reports a bad configuration as its first line
         ctx.obj["client_override"] = client_id
         return
