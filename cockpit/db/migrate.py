@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
-import sqlparse
 from psycopg import AsyncConnection
 
 from cockpit.db import layer2
@@ -196,6 +195,8 @@ async def check_roles(conn: AsyncConnection, roles: list[str]) -> None:
 
 def _statements(sql: str) -> list[tuple[int, str]]:
     """The statements of a migration file, each with the line its first non-comment line is on."""
+    import sqlparse  # only to explain a failed migration: not imported by every start
+
     out = []
     offset = 0
     for raw in sqlparse.split(sql):
