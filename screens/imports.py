@@ -139,6 +139,8 @@ class ImportScreen(CockpitScreen):
             return
         self.running = True
         self.query_one("#run-import", Button).disabled = True
+        # The bar is shown only while an import runs and after it: an idle screen has nothing in progress.
+        self.query_one("#import-progress", ProgressBar).display = True
         self._run(self.staged, self.manifest)
 
     def _run(self, staged: StagedImport, manifest: ImportMappingManifest) -> None:
