@@ -77,3 +77,11 @@ async def test_without_a_database_the_collector_resumes_after_a_while(paused, tm
         await wait_until(pilot, lambda: app.connection_state == "lost", what="database unreachable")
         await wait_until(pilot, lambda: gc.isenabled(), what="collector resumed", timeout=5)
         assert not app.start_up.begun
+
+
+def test_the_command_skips_pydantics_plugin_scan_unless_told_otherwise() -> None:
+    code = ("from cockpit import boot; boot.prepare(); import os; from pydantic.plugin import _loader; "
+            "print('plugins', list(_loader.get_plugins()), os.environ['PYDANTIC_DISABLE_PLUGINS'])")
+    assert "plugins [] __all__" in _python(code, {}).stdout
+    proc = _python(code, {"PYDANTIC_DISABLE_PLUGINS": "logfire"})
+    assert "plugins [] logfire" in proc.stdout, proc.stdout + proc.stderr  # the user's own setting stays
