@@ -1,8 +1,8 @@
 """The cyclic garbage collector around the ``cockpit`` start-up.
 
 Start-up creates some hundred thousand long-lived objects (modules, classes, Textual's styles, the first
-screen's widgets) and almost no garbage; each full collection meanwhile re-scans all of them (about a
-third of the start-up's CPU on the 1M-contact bench). The ``cockpit`` command therefore pauses the
+screen's widgets) and almost no garbage; each full collection meanwhile re-scans all of them (a fifth of
+the start-up's CPU to the painted board on the 1M-contact bench). The ``cockpit`` command therefore pauses the
 collector first thing (:func:`pause`, in :mod:`cockpit.boot`) and resumes it (:func:`resume`) once a
 subcommand starts, or in the terminal session once the first screen has painted its data (or
 ``RESUME_AFTER`` seconds after the app mounted, whichever is first). Resuming first freezes what is
