@@ -129,9 +129,12 @@ async def ensure_migrated(settings: Settings, url: str) -> None:
     from cockpit.db.connect import connect, connection_mode
     from cockpit.db.migrate import migrate, status
 
-    if not settings.migration_database_url and (await connection_mode(url, settings)).transaction:
-        conn = await connect(url, settings)
+    if not settings.migration_database_url:
+        conn = await connect(url, settings)  # its first connection also tells the connection mode
         try:
+            if not (await connection_mode(url, settings)).transaction:
+                await migrate(conn)  # the main database is where migrations run (see migration_url)
+                return
             st = await status(conn)
         finally:
             await conn.close()
