@@ -156,7 +156,9 @@ async def open_store(settings: Settings, *, client_id: str | None = None, migrat
     url = await asyncio.to_thread(resolve_url, settings)
     if migrate_first:
         await ensure_migrated(settings, url)
-    return await Store.open(settings, url=url, client_id=client_id, source=source)
+    # the migrations' connection to the main database just proved the URL: no check connection again
+    reached = migrate_first and not settings.migration_database_url
+    return await Store.open(settings, url=url, client_id=client_id, source=source, reached=reached)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
