@@ -30,7 +30,8 @@ def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_a_subcommand_runs_with_the_collector_back_on(tmp_path: Path) -> None:
     env = {"COCKPIT_DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:1/none", "COCKPIT_DATA_DIR": str(tmp_path)}
-    proc = _python("from cockpit.boot import entry; entry(['migrate'])", env)
+    proc = _python("from cockpit import boot, collector; boot.prepare(); assert collector.paused(); "
+                   "from cockpit.boot import entry; entry(['migrate'])", env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: ")  # still one line
     assert "collector True True" in proc.stdout  # resumed, the start-up's objects frozen
@@ -53,7 +54,7 @@ def paused() -> Iterator[None]:
 
 
 async def test_the_session_resumes_the_collector_once_the_board_painted(paused, settings, store,  # type: ignore[no-untyped-def]
-                                                                       waiter, monkeypatch) -> None:
+                                                                       monkeypatch) -> None:
     from screens.pipeline import PipelineScreen
     from widgets.stage_column import StageColumn
 
