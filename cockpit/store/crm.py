@@ -73,8 +73,15 @@ class CrmRepo:
         return await self.db.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
 
     async def stage_totals(self, text: str | None = None) -> dict[str, StageTotal]:
-        """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name."""
+        """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name.
+
+        Unfiltered, from the totals the database keeps per stage (``crm_stage_totals()``: a few rows
+        instead of every deal); filtered, aggregated over the matching deals."""
         where, params = self._deal_filter(text)
+        if not where:
+            rows = await self.db.fetch_models(
+                StageTotal, "SELECT stage_id, count::int AS count, coalesce(amount, 0) AS amount FROM crm_stage_totals()")
+            return {r.stage_id: r for r in rows}
         rows = await self.db.fetch_models(
             StageTotal,
             "SELECT d.stage_id, count(*)::int AS count, coalesce(sum(d.amount), 0) AS amount "
