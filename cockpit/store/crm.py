@@ -104,6 +104,15 @@ class CrmRepo:
         rows only (a join of whole views would read every contact)."""
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
+        if sort == "amount" and not where and after is not None:
+            # By amount, the next cards of a stage are an index walk from the cursor (crm_stage_page_ids).
+            rows = await self.db.fetch_dicts(
+                "WITH page AS MATERIALIZED (SELECT id FROM crm_stage_page_ids(%s, %s, %s, %s)) " + _CARD_COLUMNS +
+                f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
+                "WHERE d.id = ANY (ARRAY(SELECT id FROM page))) d "
+                f"ORDER BY d.sort_key {direction}, d.id {direction}", [stage_id, *after, limit + 1])
+            page = keyset_page(rows, limit, lambda r: (r["sort_key"], r["id"]))
+            return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
         where = (where + " AND " if where else "WHERE ") + "d.stage_id = %s"
         params.append(stage_id)
         if after is not None:
