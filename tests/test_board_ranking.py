@@ -101,6 +101,8 @@ async def test_a_column_pages_on_by_amount_in_the_views_order(db_url: str) -> No
                     page = await store.crm.deal_cards(stage, after=page.next_after, limit=3)
                     shown.extend(c.id for c in page.items)
                 assert shown == expected, stage
+                first = await store.crm.deal_cards(stage, limit=3)  # a first page without the board
+                assert [c.id for c in first.items] == expected[:3], stage
             # unscoped, or another client's schema: nothing
             cur = await conn.execute(sql.SQL("SELECT count(*) FROM {}.crm_stage_page_ids('PROPOSAL', 1e12, "
                                              "'ffffffff-ffff-4fff-bfff-ffffffffffff', 50)").format(

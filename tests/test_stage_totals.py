@@ -229,3 +229,44 @@ async def test_removing_a_workspace_removes_its_triggers_and_totals(db_url: str)
         assert await _totals(conn, "public") == {}
     finally:
         await conn.close()
+
+
+async def test_a_text_stage_column(db_url: str) -> None:
+    """A workspace whose stage column is text (not Twenty's enum): the totals are kept and exact, the
+    board and a column's pages read the text column in the view's order."""
+    store = await Store.open(Settings(database_url=db_url, _env_file=None), min_size=0, max_size=2)  # type: ignore[call-arg]
+    try:
+        await store.admin.create_fixture_workspace(WS2, None)
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as c:
+            await c.execute(sql.SQL('ALTER TABLE {} ALTER COLUMN stage DROP DEFAULT, '
+                                    'ALTER COLUMN stage TYPE text USING stage::text').format(OPP))
+        await store.admin.register_workspace(WS2, "bezeliq")
+    finally:
+        await store.close()
+    conn = await _scoped(db_url)
+    try:
+        cur = await conn.execute("SELECT DISTINCT stage_id FROM public.crm_deals ORDER BY 1")
+        stage = [r[0] for r in await cur.fetchall()][1]
+        for i in range(9):
+            await conn.execute(sql.SQL('INSERT INTO {} (name, stage, "amountAmountMicros") VALUES (%s, %s, %s)')
+                               .format(OPP), (f"Þór {i}", stage, _amount(i + 1)))
+        await conn.execute(sql.SQL("UPDATE {} SET stage = 'Won – signed' WHERE name = %s").format(OPP), ("Þór 3",))
+        cur = await conn.execute("SELECT redkey.deal_stage_totals_ready(%s)", (WS2,))
+        assert (await cur.fetchone()) == (True,)
+        await _assert_exact(conn)
+        cur = await conn.execute("SELECT id FROM public.crm_deals WHERE stage_id = %s "
+                                 "ORDER BY coalesce(amount, -1) DESC, id DESC", (stage,))
+        expected = [r[0] for r in await cur.fetchall()]
+    finally:
+        await conn.close()
+    store = await Store.open(Settings(database_url=db_url, client_id="bezeliq", _env_file=None),  # type: ignore[call-arg]
+                             min_size=0, max_size=2)
+    try:
+        page = (await store.crm.board(limit=2))[stage]
+        shown = [c.id for c in page.items]
+        while page.next_after is not None:
+            page = await store.crm.deal_cards(stage, after=page.next_after, limit=2)
+            shown.extend(c.id for c in page.items)
+        assert shown == expected and len(expected) >= 8
+    finally:
+        await store.close()

@@ -7,6 +7,7 @@ Counts and sums are computed in SQL, never from loaded rows.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -46,6 +47,7 @@ _CARD_COLUMNS = (
     " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
     " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
 
+_LAST_UUID = UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")  # with an infinite amount: before every card
 _BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp file
 
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
@@ -104,8 +106,10 @@ class CrmRepo:
         rows only (a join of whole views would read every contact)."""
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
-        if sort == "amount" and not where and after is not None:
-            # By amount, the next cards of a stage are an index walk from the cursor (crm_stage_page_ids).
+        if sort == "amount" and not where:
+            # By amount, a stage's cards are an index walk from the cursor (crm_stage_page_ids); the
+            # first page starts above every amount.
+            after = after if after is not None else (Decimal("Infinity"), _LAST_UUID)
             rows = await self.db.fetch_dicts(
                 "WITH page AS MATERIALIZED (SELECT id FROM crm_stage_page_ids(%s, %s, %s, %s)) " + _CARD_COLUMNS +
                 f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
