@@ -17,6 +17,7 @@ from psycopg import sql
 
 from cockpit.config import Settings
 from cockpit.db import layer2
+from cockpit.db.migrate import migrate
 from cockpit.db.views import client_schema
 from cockpit.store import Store
 
@@ -190,13 +191,20 @@ async def test_ddl_behind_the_triggers_falls_back_to_counting(db_url: str) -> No
         await _assert_exact(conn)  # counted, not read from the deltas that missed the insert
         cur = await conn.execute("SELECT redkey.deal_stage_totals_ready(%s)", (WS2,))
         assert (await cur.fetchone()) == (False,)
-        # a generation tracks the workspace afresh
+        # the next migration check (every start, `cockpit migrate`) counts the workspace afresh
         await conn.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER redkey_stage_totals_insert").format(OPP))
+        await _assert_exact(conn)
+        assert await migrate(conn) == []
+        cur = await conn.execute("SELECT redkey.deal_stage_totals_ready(%s)", (WS2,))
+        assert (await cur.fetchone()) == (True,)
+        await _assert_exact(conn)
+        # and so does a generation
+        await conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER redkey_stage_totals_update").format(OPP))
+        await conn.execute(sql.SQL("ALTER TABLE {} ENABLE ALWAYS TRIGGER redkey_stage_totals_update").format(OPP))
         async with conn.transaction():
             await layer2.regenerate(conn, force=True)
         cur = await conn.execute("SELECT redkey.deal_stage_totals_ready(%s)", (WS2,))
         assert (await cur.fetchone()) == (True,)
-        await _assert_exact(conn)
         # a stage renamed under the totals: their labels no longer hold, so it counts
         await conn.execute(sql.SQL("ALTER TYPE {} RENAME VALUE {} TO 'NEGOTIATING'").format(
             sql.SQL((await (await conn.execute(

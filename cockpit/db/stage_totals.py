@@ -11,6 +11,8 @@ DEFINER, like ``crm_board_ids``: the session roles have no privilege on Layer 1 
 
 from __future__ import annotations
 
+from psycopg import AsyncConnection
+
 from cockpit.db.views import Workspace, lit, q
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
@@ -20,6 +22,19 @@ SIGNATURE = "crm_stage_totals()"
 def track_sql(w: Workspace) -> list[str]:
     """Start keeping the workspace's totals (a no-op while they are kept)."""
     return [f"SELECT redkey.track_deal_stage_totals({lit(w.schema)})"]
+
+
+async def retrack(conn: AsyncConnection) -> list[str]:
+    """Count afresh the totals of every registered workspace whose triggers or columns changed under
+    them (they are read by counting meanwhile); returns those workspaces. Run by every migration check."""
+    cur = await conn.execute(
+        "SELECT w.schema_name FROM redkey.workspaces w"
+        " WHERE to_regclass(format('%I.opportunity', w.schema_name)) IS NOT NULL"
+        " AND NOT redkey.deal_stage_totals_ready(w.schema_name) ORDER BY 1")
+    stale = [r[0] for r in await cur.fetchall()]
+    for schema in stale:
+        await conn.execute("SELECT redkey.track_deal_stage_totals(%s)", (schema,))
+    return stale
 
 
 def totals_functions(workspaces: list[Workspace], ns: str) -> list[str]:
