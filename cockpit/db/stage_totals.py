@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from cockpit.db.board import public_reader
 from cockpit.db.views import Workspace, lit, q
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
@@ -54,21 +55,7 @@ $fn$""", *grants_sql(ns)]
 
 
 def public_totals_functions() -> list[str]:
-    """public's: the session's client's own function (nothing for an unscoped session or a client
-    without a workspace)."""
-    return [f"""CREATE OR REPLACE FUNCTION public.crm_stage_totals()
-RETURNS TABLE (stage_id text, count bigint, amount numeric)
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
-DECLARE
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = redkey.current_client_id();
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.crm_stage_totals()', v_schema);
-END
-$fn$""", *grants_sql("public")]
+    return [public_reader("crm_stage_totals", [], "stage_id text, count bigint, amount numeric"), *grants_sql("public")]
 
 
 def grants_sql(ns: str) -> list[str]:
