@@ -278,3 +278,66 @@ async def test_a_text_stage_column(db_url: str) -> None:
         assert shown == expected and len(expected) >= 8
     finally:
         await store.close()
+
+
+async def _deal_changes(store: Store, poll: float, write) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the change feed reports a deal change (by its poll) after ``write()``."""
+    ready = asyncio.Event()
+    batches = store.changes.batches(poll_seconds=poll, ready=ready)
+    first = asyncio.ensure_future(batches.__anext__())
+    try:
+        await asyncio.wait_for(ready.wait(), 5)
+        await write()
+        while True:
+            batch = await asyncio.wait_for(first, 5)
+            if any(c.kind == "deal" for c in batch):
+                return True
+            first = asyncio.ensure_future(batches.__anext__())
+    except asyncio.TimeoutError:
+        return False
+    finally:
+        first.cancel()
+        await batches.aclose()
+
+
+async def test_the_change_feed_sees_twentys_deal_writes_from_the_stamps(store: Store, db_url: str) -> None:
+    """The poll reads the totals' rows, not every deal: a write that moves no total (a rename) still
+    moves the stamp; without the triggers it scans crm_deals as before."""
+    conn = await _scoped(db_url)
+    try:
+        ws = (await (await conn.execute("SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")).fetchone())[0]  # type: ignore[index]
+        opp = sql.SQL("{}.opportunity").format(sql.Identifier(ws))
+        stamp = (await (await conn.execute("SELECT redkey.deal_changes_stamp('bezeliq')")).fetchone())[0]  # type: ignore[index]
+        assert stamp is not None
+
+        async def rename() -> None:
+            await conn.execute(sql.SQL("UPDATE {} SET name = name || ' ✓' WHERE id = "
+                                       "(SELECT id FROM {} ORDER BY id LIMIT 1)").format(opp, opp))
+
+        assert await _deal_changes(store, 0.2, rename)
+        assert (await (await conn.execute("SELECT redkey.deal_changes_stamp('bezeliq')")).fetchone())[0] != stamp  # type: ignore[index]
+        await _assert_exact(conn)  # the stamp counts nothing
+        # a workspace whose triggers are gone: the poll scans the deals again, and still sees a rename
+        await conn.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER redkey_stage_totals_update").format(opp))
+        assert (await (await conn.execute("SELECT redkey.deal_changes_stamp('bezeliq')")).fetchone()) == (None,)
+
+        async def touch() -> None:
+            await conn.execute(sql.SQL('UPDATE {} SET name = name || \'!\', "updatedAt" = now() WHERE id = '
+                                       "(SELECT id FROM {} ORDER BY id LIMIT 1)").format(opp, opp))
+
+        assert await _deal_changes(store, 0.2, touch)
+    finally:
+        await conn.close()
+
+
+async def test_without_listen_the_poll_also_sees_redkeys_deal_fields(store: Store) -> None:
+    """Behind a transaction pooler nothing is heard: a change to a RedKey field of a deal (its extension
+    row, no write to Twenty's table) must move the polled deal value."""
+    before = await store.changes.fingerprint(everything=True)
+    deal = (await store.crm.search_deals("acme"))[0]
+    await store.crm.update_strategic("crm_deals", deal.id, strategy_note="Relancer après le salon — mars")
+    after = await store.changes.fingerprint(everything=True)
+    stamp_before, ext_before = before["deal"].split("|")
+    stamp_after, ext_after = after["deal"].split("|")
+    assert stamp_before == stamp_after and ext_before != ext_after  # Twenty's table untouched: the extension moved it
+    assert (await store.changes.fingerprint(everything=False))["deal"] == stamp_after
