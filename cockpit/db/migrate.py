@@ -21,7 +21,7 @@ from importlib import resources
 import psycopg
 from psycopg import AsyncConnection
 
-from cockpit.db import layer2
+from cockpit.db import layer2, stage_totals
 from cockpit.db.data_api import lock_down
 from cockpit.errors import MigrationError
 
@@ -136,6 +136,7 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     async with conn.transaction():
         await _lock(conn)
         await refresh_layer2(conn, force=bool(applied_now))
+        await stage_totals.retrack(conn)
         await lock_down(conn)
     return applied_now
 
