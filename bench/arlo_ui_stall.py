@@ -76,7 +76,7 @@ def summarise(name: str, gaps: list[float]) -> str:
 
 async def main(contacts: int) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="arlo-bench-"))
-    url = start_embedded(tmp / "pgdata")
+    url = start_embedded(tmp / "pgdata", scratch=True)
     settings = Settings(database_url=url, client_id="bezeliq", data_dir=tmp / "data", _env_file=None)  # type: ignore[call-arg]
     conn = await connect(url, settings)
     t0 = time.perf_counter()

@@ -35,7 +35,7 @@ def server_url() -> str:
 def scratch_server() -> str:
     """The server named by ``COCKPIT_BENCH_DATABASE_URL``, else a new embedded one in a temporary directory."""
     return os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
-        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata")
+        Path(tempfile.mkdtemp(prefix="cockpit-bench-")) / "pgdata", scratch=True)
 
 
 def fresh_database(server: str, name: str) -> str:

