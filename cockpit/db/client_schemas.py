@@ -29,6 +29,8 @@ from psycopg import AsyncConnection
 from cockpit.db import custom_fields
 from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
+from cockpit.db.bulk_writes import client_bulk_sql
+from cockpit.db.matches import matches_sql
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
@@ -101,15 +103,14 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
         out.append(record_trigger(view, workspaces, ns))
     out.append(activity_trigger_on(ns))
     out.extend(notes_tasks.triggers(workspaces, ns))
+    out.extend(client_bulk_sql(workspaces, ns))
     out.append(move_deal_sql(ns))
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
+    out.extend(matches_sql(workspaces, ns))
     out.extend(grants_sql(ns))
     out.extend(custom_fields.functions_sql(ns, workspaces, named))
     out.extend(board_functions(workspaces, ns))
-    for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()", "crm_notes_write()",
-               "crm_tasks_write()"):
-        out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
     out.append(f"""DO $do$ DECLARE r text; BEGIN
     FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY (ARRAY[{', '.join(lit(r) for r in API_ROLES)}]) LOOP
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', {lit(ns)}, r);
@@ -123,7 +124,7 @@ END $do$""")
 # What the generated SQL is made from besides the workspaces: the generator's own source.
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py")
+            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

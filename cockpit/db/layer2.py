@@ -22,10 +22,10 @@ from cockpit.db.client_schemas import (
     run_batch,
 )
 from cockpit.db import custom_fields
-from cockpit.db import notes_tasks
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
-from cockpit.db.matches import matches_sql
+from cockpit.db.dispatch import dispatch_sql
+from cockpit.db.matches import public_matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
 from cockpit.db.grants import grants_sql
@@ -34,7 +34,6 @@ from cockpit.db.writes import (
     MOVE_DEAL,
     SEARCHES,
     public_search_function,
-    record_trigger,
 )
 from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
@@ -106,15 +105,13 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
     stmts: list[str] = []
     for view in CONTRACT:
         stmts.append(public_view_sql(view, clients))
-    for view in ("crm_contacts", "crm_companies", "crm_deals"):
-        stmts.append(record_trigger(view, workspaces))
-    stmts.extend(bulk_sql(workspaces))
+    stmts.extend(dispatch_sql())
+    stmts.extend(bulk_sql())
     stmts.append(ACTIVITY_TRIGGER)
-    stmts.extend(notes_tasks.triggers(workspaces))
     stmts.append(MOVE_DEAL)
     for view, fn in SEARCHES.items():
         stmts.append(public_search_function(view, fn))
-    stmts.extend(matches_sql(workspaces))
+    stmts.extend(public_matches_sql())
     stmts.extend(grants_sql())
     stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())
