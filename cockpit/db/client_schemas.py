@@ -124,7 +124,7 @@ END $do$""")
 # What the generated SQL is made from besides the workspaces: the generator's own source.
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py")
+            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
