@@ -183,3 +183,22 @@ async def test_registering_a_client_rewrites_its_group_only(db_url: str) -> None
             assert await (await conn.execute("SELECT count(*) FROM public.crm_pipeline")).fetchone() == (0,)
         finally:
             await store.close()
+
+
+async def test_a_new_generator_rewrites_every_group_and_public(db_url: str) -> None:
+    """Views expand SELECT * when made: after a generator change (say, a new contract column) every group
+    and public's views are made again, not only the group of the client being registered."""
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await conn.execute("UPDATE redkey.layer2_generations SET public_sha256 = 'an older generator'"
+                           " WHERE id = (SELECT max(id) FROM redkey.layer2_generations)")
+        before = await _versions(conn)
+        store = await Store.open(Settings(database_url=db_url, _env_file=None), min_size=0, max_size=2)  # type: ignore[call-arg]
+        try:
+            await store.admin.create_fixture_workspace("workspace_grp2", ["NEW", "WON"])
+            await store.admin.register_workspace("workspace_grp2", "group-co")
+        finally:
+            await store.close()
+        after = await _versions(conn)
+        generated = [k for k in before if k.startswith(SCHEMA + ".") or k in {f"public.{v}" for v in CONTRACT}]
+        assert len(generated) == (GROUPS + 1) * len(CONTRACT)
+        assert [k for k in generated if after[k] == before[k]] == []

@@ -15,6 +15,7 @@ from psycopg import AsyncConnection
 from cockpit.db.board import public_board_functions
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
+    GENERATOR,
     apply_client_schemas,
     by_client,
     client_sql,
@@ -190,10 +191,11 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     """Regenerate Layer 2 inside the caller's transaction (the caller commits).
 
     A client's schema is regenerated when its fingerprint changed, a group's views when a client joined
-    or left it (or they are missing), public's objects when their statements changed (they do not
-    depend on the workspaces) or are missing; everything with ``force`` (after a migration, which may
-    have changed what the objects stand on). Recorded in redkey.layer2_generations with the fingerprint
-    of the whole (:func:`fingerprint`) and the digest of public's statements."""
+    or left it (or they are missing); public's objects (which do not depend on the workspaces) and every
+    group's views when the generator changed or public's views are missing; everything with ``force``
+    (after a migration, which may have changed what the objects stand on). Recorded in
+    redkey.layer2_generations with the fingerprint of the whole (:func:`fingerprint`) and the digest of
+    the generator and public's statements."""
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
@@ -201,11 +203,14 @@ async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Works
     before = {r[0] for r in await cur.fetchall()}
     await conn.execute(PHONE_FUNCTIONS)  # type: ignore[arg-type]  # the record triggers of every schema call them
     rebuilt = await apply_client_schemas(conn, groups, force=force)
-    changed = None if force else {group_of(c) for c in before ^ set(groups)} | await missing_groups(conn)
-    await run_batch(conn, groups_sql(sorted(groups), changed))
     public = generate_public()
-    digest = hashlib.sha256("\n;\n".join(public).encode()).hexdigest()
-    if force or not await public_in_place(conn, digest):
+    # public's statements and the groups' (SELECT * is expanded when a view is made): a new generator
+    # (a contract change) rewrites them all
+    digest = hashlib.sha256("\n;\n".join([GENERATOR, *public]).encode()).hexdigest()
+    current = not force and await public_in_place(conn, digest)
+    changed = {group_of(c) for c in before ^ set(groups)} | await missing_groups(conn) if current else None
+    await run_batch(conn, groups_sql(sorted(groups), changed))
+    if not current:
         await run_batch(conn, public)
     await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
