@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from cockpit.db.actor import insert_actor
+from cockpit.db.dispatch import LOOKUP
 from cockpit.db.views import EXT_COLUMNS, L1_TABLE, Workspace, ext_table, lit, q
 from cockpit.db.writes import (
     _HEADER,
@@ -144,10 +145,7 @@ BEGIN
         RETURN 0;
     END IF;
 {chr(10).join(field_checks)}
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = v_client;
-    IF v_schema IS NULL THEN
-        RAISE EXCEPTION 'client % has no Twenty workspace registered', v_client USING ERRCODE = 'P0002';
-    END IF;
+{LOOKUP}
     EXECUTE format('SELECT %1$I.{view}_insert_l1(ARRAY(SELECT ROW((r).*)::%1$I.{view} FROM unnest($1) r))', v_schema)
         USING v_rows;
     INSERT INTO {ext} (client_id, record_id, {", ".join(ext_cols)})

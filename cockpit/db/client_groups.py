@@ -18,12 +18,11 @@ import hashlib
 
 from psycopg import AsyncConnection
 
+from cockpit.db.client_schemas import revoke_from_api_sql
 from cockpit.db.views import CONTRACT, REDKEY_ACTIVITY_BRANCH, _empty, client_schema, lit, q
 
 SCHEMA = "redkey_client_groups"
 GROUPS = 32
-# Supabase's Data API roles: never given anything here (revoked in case a default privilege granted it).
-API_ROLES = ("anon", "authenticated")
 
 
 def group_of(client_id: str) -> int:
@@ -58,12 +57,7 @@ def groups_sql(clients: list[str], only: set[int] | None = None) -> list[str]:
         if only is None or group in only:
             out.extend(group_view_sql(view, group, members) for view in CONTRACT)
             out.append(f"REVOKE ALL ON {', '.join(group_view(v, group) for v in CONTRACT)} FROM PUBLIC")
-    out.append(f"""DO $do$ DECLARE r text; BEGIN
-    FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY (ARRAY[{', '.join(lit(r) for r in API_ROLES)}]) LOOP
-        EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', {lit(SCHEMA)}, r);
-        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', {lit(SCHEMA)}, r);
-    END LOOP;
-END $do$""")
+    out.append(revoke_from_api_sql(SCHEMA))
     return out
 
 

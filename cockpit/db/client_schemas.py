@@ -111,14 +111,19 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     out.extend(grants_sql(ns))
     out.extend(custom_fields.functions_sql(ns, workspaces, named))
     out.extend(board_functions(workspaces, ns))
-    out.append(f"""DO $do$ DECLARE r text; BEGIN
+    out.append(revoke_from_api_sql(ns))
+    return out
+
+
+def revoke_from_api_sql(ns: str) -> str:
+    """Nothing in schema ``ns`` for Supabase's Data API roles (where they exist)."""
+    return f"""DO $do$ DECLARE r text; BEGIN
     FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY (ARRAY[{', '.join(lit(r) for r in API_ROLES)}]) LOOP
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', {lit(ns)}, r);
         EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', {lit(ns)}, r);
         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I', {lit(ns)}, r);
     END LOOP;
-END $do$""")
-    return out
+END $do$"""
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.

@@ -27,17 +27,11 @@ from cockpit.db import custom_fields
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
 from cockpit.db.dispatch import dispatch_sql
-from cockpit.db.matches import public_matches_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.client_groups import group_of, groups_sql, missing_groups, public_view_sql
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, q
 from cockpit.db.grants import grants_sql
-from cockpit.db.writes import (
-    ACTIVITY_TRIGGER,
-    MOVE_DEAL,
-    SEARCHES,
-    public_search_function,
-)
+from cockpit.db.writes import ACTIVITY_TRIGGER, MOVE_DEAL
 from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
 
@@ -113,9 +107,6 @@ def generate_public() -> list[str]:
     stmts.extend(bulk_sql())
     stmts.append(ACTIVITY_TRIGGER)
     stmts.append(MOVE_DEAL)
-    for view, fn in SEARCHES.items():
-        stmts.append(public_search_function(view, fn))
-    stmts.extend(public_matches_sql())
     stmts.extend(grants_sql())
     stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())

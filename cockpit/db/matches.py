@@ -3,7 +3,7 @@ contacts or companies screen's search matches, without a page limit (what an exp
 shows" reads). Same predicate as the search functions in :mod:`cockpit.db.writes`: prefix matching on
 Twenty's ``searchVector``, a contact also found by its company's name or domain; only the session's client;
 a query with nothing searchable matches nothing. Each client's schema has its own, over its workspaces;
-public's calls the session's client's."""
+public's calls the session's client's (:mod:`cockpit.db.dispatch`)."""
 
 from __future__ import annotations
 
@@ -45,29 +45,5 @@ GRANT EXECUTE ON FUNCTION {q(ns)}.{fn}(text) TO {_ROLES};
 """
 
 
-def public_match_function(fn: str) -> str:
-    """public's: the session's client's own (nothing for an unscoped session or a client without a workspace)."""
-    return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text) RETURNS SETOF uuid
-LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
-DECLARE
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = redkey.current_client_id();
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}($1)', v_schema) USING p_query;
-END
-$fn$;
-REVOKE ALL ON FUNCTION public.{fn}(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.{fn}(text) TO {_ROLES};
-"""
-
-
 def matches_sql(workspaces: list[Workspace], ns: str) -> list[str]:
     return [match_function(view, fn, workspaces, ns) for view, fn in MATCHES.items()]
-
-
-def public_matches_sql() -> list[str]:
-    return [public_match_function(fn) for fn in MATCHES.values()]

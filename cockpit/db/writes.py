@@ -571,29 +571,6 @@ $fn$;
 """
 
 
-def public_search_function(view: str, fn: str) -> str:
-    """public's search: the session's client's own search function (its schema holds that client's
-    branches only); nothing for an unscoped session or a client without a workspace."""
-    return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
-                                       p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
-RETURNS SETOF public.{view}
-LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = v_client;
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}($1, $2, $3, $4)', v_schema)
-        USING p_query, p_limit, p_after, p_after_id;
-END
-$fn$;
-"""
-
-
 SEARCHES = {"crm_contacts": "crm_search_contacts", "crm_companies": "crm_search_companies",
             "crm_deals": "crm_search_deals"}
 
