@@ -1,11 +1,11 @@
 """Per-client schemas: each client's copy of Layer 2, built over that client's workspaces only.
 
-``public.crm_*`` has one ``UNION ALL`` branch per registered workspace, so every query plans every
-client's branches. For each client with a workspace the generator also creates the schema
+``public.crm_*`` reads every client's branches, so every query on it plans them all. For each client with a workspace the generator also creates the schema
 ``client_<id>`` (:func:`cockpit.db.views.client_schema`) holding the same views (same columns, same
 ``redkey.current_client_id()`` gate, so they fail closed too), the same INSTEAD OF triggers, check
-and column grants, ``crm_move_deal`` and the search functions — over one client's branches. The store
-puts that schema before ``public`` on its search path per transaction; everything it names
+and column grants, ``crm_move_deal`` and the search functions — over one client's branches. public's
+views read these (through groups of clients), and public's triggers call these schemas' write
+functions. The store puts that schema before ``public`` on its search path per transaction; everything it names
 unqualified then plans one client.
 
 Only the store's session roles (``redkey_cockpit_*``) and the owner have USAGE on these schemas;
@@ -13,8 +13,11 @@ client-bound logins and Data API callers hold the field-owning roles at most, so
 client schema on their search path and they read ``public.crm_*``.
 
 Each client's fingerprint (generator and workspace shapes) is kept in ``redkey.client_schemas``: a
-regeneration generates and runs only the clients whose fingerprint changed (registering a workspace re-runs public and that client), and drops the schema of a
-client that has no workspace left.
+regeneration generates and runs only the clients whose fingerprint changed (registering a workspace runs
+that client's, and rewrites its group of views, :mod:`cockpit.db.client_groups`), and drops the schema
+of a client that has no workspace left. Each schema also holds the client's write functions
+(``<view>_write_row``), Layer 1 bulk inserts (``<view>_insert_l1``) and ``crm_match_*``, which public's
+triggers and functions call for a session scoped to the client (:mod:`cockpit.db.dispatch`).
 """
 
 from __future__ import annotations
