@@ -202,3 +202,29 @@ async def test_a_new_generator_rewrites_every_group_and_public(db_url: str) -> N
         generated = [k for k in before if k.startswith(SCHEMA + ".") or k in {f"public.{v}" for v in CONTRACT}]
         assert len(generated) == (GROUPS + 1) * len(CONTRACT)
         assert [k for k in generated if after[k] == before[k]] == []
+
+
+async def test_a_clients_own_activities_show_once_through_public_with_or_without_a_workspace(db_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+        await conn.execute("INSERT INTO redkey.clients (client_id, name) VALUES ('solo-co', 'Solo Co')")
+        await conn.execute("INSERT INTO redkey.activities (client_id, kind, channel, direction, subject, source) "
+                           "VALUES ('solo-co', 'note', 'cockpit', 'internal', 'Rencontre à Genève — suivi', 'cockpit')")
+
+        async def subjects() -> list[str]:
+            await conn.execute("SELECT set_config('redkey.client_id', 'solo-co', false)")
+            cur = await conn.execute("SELECT subject FROM public.crm_activities")
+            return [r[0] for r in await cur.fetchall()]
+
+        assert await subjects() == ["Rencontre à Genève — suivi"]  # no workspace: straight from redkey.activities
+        store = await Store.open(Settings(database_url=db_url, _env_file=None), min_size=0, max_size=2)  # type: ignore[call-arg]
+        try:
+            await store.admin.create_fixture_workspace("workspace_solo1", ["NEW", "WON"])
+            await store.admin.register_workspace("workspace_solo1", "solo-co")
+            assert await subjects() == ["Rencontre à Genève — suivi"]  # now through the client's schema, once
+            await store.workspace_registry.remove("workspace_solo1")
+        finally:
+            await store.close()
+        assert await subjects() == ["Rencontre à Genève — suivi"]
+        await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
+        cur = await conn.execute("SELECT count(*) FROM public.crm_activities WHERE client_id = 'solo-co'")
+        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
