@@ -22,7 +22,7 @@ import psycopg
 import sqlparse
 from psycopg import AsyncConnection
 
-from cockpit.db import layer2
+from cockpit.db import layer2, stage_totals
 from cockpit.db.data_api import lock_down
 from cockpit.errors import MigrationError
 
@@ -137,6 +137,7 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     async with conn.transaction():
         await _lock(conn)
         await refresh_layer2(conn, force=bool(applied_now))
+        await stage_totals.retrack(conn)
         await lock_down(conn)
     return applied_now
 
