@@ -167,6 +167,7 @@ async def reset(conn: AsyncConnection) -> None:
     async with conn.transaction():
         for schema in fixtures + [c.schema for c in DEMO_CLIENTS]:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.execute("DROP SCHEMA IF EXISTS redkey_client_groups CASCADE")
         await conn.execute("DROP SCHEMA IF EXISTS redkey CASCADE")
         for fn in ("crm_move_deal(uuid, text)", "crm_search_contacts(text, integer, text, uuid)",
                    "crm_search_companies(text, integer, text, uuid)", "crm_search_deals(text, integer, text, uuid)"):

@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 
 from cockpit.config import Settings
+from cockpit.db.matches import MATCHES
 from cockpit.db.views import CONTRACT, client_schema
 from cockpit.db.writes import SEARCHES
 from cockpit.errors import NotFound
@@ -76,6 +77,15 @@ async def test_per_client_and_public_views_return_the_same_rows_for_every_client
                         mine = sorted(json.dumps(r, default=str) for r in await cur.fetchall())
                         cur = await conn.execute(sql.SQL(call).format(sql.Identifier("public"), sql.Identifier(fn)), (text,))
                         assert mine == sorted(json.dumps(r, default=str) for r in await cur.fetchall()), (client, fn, text)
+                for fn in MATCHES.values():  # what an export of the screen's search reads
+                    for text in ("a", "dupont", "zo", "!!!"):
+                        call = "SELECT * FROM {}.{}(%s)"
+                        cur = await conn.execute(sql.SQL(call).format(ns, sql.Identifier(fn)), (text,))
+                        mine = sorted(str(r[0]) for r in await cur.fetchall())
+                        cur = await conn.execute(sql.SQL(call).format(sql.Identifier("public"), sql.Identifier(fn)), (text,))
+                        assert mine == sorted(str(r[0]) for r in await cur.fetchall()), (client, fn, text)
+                        if fn == "crm_match_contacts" and text == ("dupont" if client == "third-co" else "a"):
+                            assert mine, (client, fn)  # the comparison means something
             # and both are what Layer 1 holds for that client's workspaces (read without any view)
             await _scope(conn, client)
             cur = await conn.execute("SELECT schema_name FROM redkey.workspaces WHERE client_id = %s", (client,))

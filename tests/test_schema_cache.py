@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from cockpit.config import Settings
+from cockpit.db.client_groups import SCHEMA, group_of
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.store import Store
 from tests.schema_fixture import schema_database
@@ -202,8 +203,12 @@ async def test_snapshot_and_demo_layer2_lineage(store: Store) -> None:
     assert not any(k.startswith(("pg_catalog.", "information_schema.")) for k in keys)
     sources = {e.source for e in snap.lineage if e.view == "public.crm_activities"}
     assert "redkey.activities" in sources
-    # public reads each client's own view, which reads that client's Twenty tables
-    assert {"client_bezeliq.crm_activities", "client_northwind.crm_activities"} <= sources
+    # public reads each client's own view (through the client's group of views), which reads that
+    # client's Twenty tables
+    groups = {f"{SCHEMA}.crm_activities_{group_of(c):02d}" for c in ("bezeliq", "northwind")}
+    assert groups <= sources
+    grouped = {e.source for e in snap.lineage if e.view in groups}
+    assert {"client_bezeliq.crm_activities", "client_northwind.crm_activities"} <= grouped
     client_sources = {e.source for e in snap.lineage if e.view == "client_bezeliq.crm_activities"}
     assert "redkey.activities" in client_sources
     assert any(s.endswith(".timelineActivity") for s in client_sources)

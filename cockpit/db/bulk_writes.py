@@ -14,7 +14,9 @@ this function makes the same checks once per statement and writes with one INSER
   write, or one per record for a small one.
 
 It runs as its owner (SECURITY DEFINER, like the trigger), so it is executable by the view's creator roles
-only; the owner's own session may call it too.
+only; the owner's own session may call it too. The Layer 1 insert is the client's: each client's schema
+has ``<view>_insert_l1(rows)`` over its first workspace (as the trigger's), which the function calls for the
+session's client, so the function itself does not grow with the number of workspaces.
 """
 
 from __future__ import annotations
@@ -22,13 +24,13 @@ from __future__ import annotations
 import re
 
 from cockpit.db.actor import insert_actor
+from cockpit.db.dispatch import LOOKUP
 from cockpit.db.views import EXT_COLUMNS, L1_TABLE, Workspace, ext_table, lit, q
 from cockpit.db.writes import (
     _HEADER,
     _INVOKER,
     _SCOPE_CHECK,
     CHANGE_KIND,
-    _client_blocks,
     _creator_hint,
     _l1_writes,
     _may,
@@ -51,7 +53,29 @@ def _rows(expr: str) -> str:
     return re.sub(r"\bNEW\.", "r.", expr)
 
 
-def bulk_insert_function(view: str, workspaces: list[Workspace]) -> str:
+def l1_insert_function(view: str, workspaces: list[Workspace], ns: str) -> str:
+    """A client schema's Layer 1 insert of rows already checked by :func:`bulk_insert_function`: into the
+    client's first workspace, as the trigger inserts."""
+    w = workspaces[0]
+    assign = ([(l1, _rows(e)) for _, l1, e in _l1_writes(view, w)]
+              + insert_actor(w.shape, L1_TABLE[view]))  # type: ignore[arg-type]
+    cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
+    vals = ", ".join(["r.id"] + [expr for _, expr in assign])
+    fn = f"{q(ns)}.{view}_insert_l1"
+    table = q(L1_TABLE[view])  # type: ignore[arg-type]
+    return f"""
+CREATE OR REPLACE FUNCTION {fn}(p_rows {q(ns)}.{view}[]) RETURNS void
+{_HEADER}
+BEGIN
+    INSERT INTO {q(w.schema)}.{table} ({cols})
+    SELECT {vals} FROM unnest(p_rows) r;
+END
+$fn$;
+REVOKE ALL ON FUNCTION {fn}({q(ns)}.{view}[]) FROM PUBLIC;
+"""
+
+
+def bulk_insert_function(view: str) -> str:
     fields = fields_of(view)
     creators = VIEWS[view].creators
     ext = ext_table(view)
@@ -71,16 +95,6 @@ def bulk_insert_function(view: str, workspaces: list[Workspace]) -> str:
         RAISE EXCEPTION '{view}.{f.name} may not be set by %', v_role USING ERRCODE = '42501';
     END IF;""")
 
-    def insert_body(wss: list[Workspace]) -> str:
-        w = wss[0]  # new records go to the client's first workspace, as through the view
-        assign = ([(l1, _rows(e)) for _, l1, e in _l1_writes(view, w)]
-                  + insert_actor(w.shape, L1_TABLE[view]))  # type: ignore[arg-type]
-        cols = ", ".join(["id"] + [q(l1) for l1, _ in assign])
-        vals = ", ".join(["r.id"] + [expr for _, expr in assign])
-        return (f"        INSERT INTO {q(w.schema)}.{q(L1_TABLE[view])} ({cols})\n"  # type: ignore[arg-type]
-                f"        SELECT {vals} FROM unnest(v_rows) r;\n"
-                f"        v_found := true;")
-
     ext_vals = ", ".join(f"coalesce(r.{c}, {defaults[c]})" if c in defaults else f"r.{c}" for c in ext_cols)
     any_ext = " OR ".join(f"r.{c} IS NOT NULL" for c in ext_cols)
     return f"""
@@ -92,7 +106,7 @@ DECLARE
     v_owner boolean;
     v_operational boolean;
     v_strategic boolean;
-    v_found boolean := false;
+    v_schema text;
     v_rows public.{view}[];
     v_col text;
     v_n integer;
@@ -131,10 +145,9 @@ BEGIN
         RETURN 0;
     END IF;
 {chr(10).join(field_checks)}
-{_client_blocks(workspaces, insert_body)}
-    IF NOT v_found THEN
-        RAISE EXCEPTION 'client % has no Twenty workspace registered', v_client USING ERRCODE = 'P0002';
-    END IF;
+{LOOKUP}
+    EXECUTE format('SELECT %1$I.{view}_insert_l1(ARRAY(SELECT ROW((r).*)::%1$I.{view} FROM unnest($1) r))', v_schema)
+        USING v_rows;
     INSERT INTO {ext} (client_id, record_id, {", ".join(ext_cols)})
     SELECT v_client, r.id, {ext_vals} FROM unnest(v_rows) r WHERE {any_ext};
     IF v_n <= {NOTIFY_EACH_UP_TO} THEN
@@ -150,5 +163,9 @@ GRANT EXECUTE ON FUNCTION {bulk_function_name(view)}(jsonb) TO {", ".join(f"redk
 """
 
 
-def bulk_sql(workspaces: list[Workspace]) -> list[str]:
-    return [bulk_insert_function(view, workspaces) for view in BULK_VIEWS]
+def bulk_sql() -> list[str]:
+    return [bulk_insert_function(view) for view in BULK_VIEWS]
+
+
+def client_bulk_sql(workspaces: list[Workspace], ns: str) -> list[str]:
+    return [l1_insert_function(view, workspaces, ns) for view in BULK_VIEWS]

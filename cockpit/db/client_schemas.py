@@ -1,11 +1,11 @@
 """Per-client schemas: each client's copy of Layer 2, built over that client's workspaces only.
 
-``public.crm_*`` has one ``UNION ALL`` branch per registered workspace, so every query plans every
-client's branches. For each client with a workspace the generator also creates the schema
+``public.crm_*`` reads every client's branches, so every query on it plans them all. For each client with a workspace the generator also creates the schema
 ``client_<id>`` (:func:`cockpit.db.views.client_schema`) holding the same views (same columns, same
 ``redkey.current_client_id()`` gate, so they fail closed too), the same INSTEAD OF triggers, check
-and column grants, ``crm_move_deal`` and the search functions — over one client's branches. The store
-puts that schema before ``public`` on its search path per transaction; everything it names
+and column grants, ``crm_move_deal`` and the search functions — over one client's branches. public's
+views read these (through groups of clients), and public's triggers call these schemas' write
+functions. The store puts that schema before ``public`` on its search path per transaction; everything it names
 unqualified then plans one client.
 
 Only the store's session roles (``redkey_cockpit_*``) and the owner have USAGE on these schemas;
@@ -13,8 +13,11 @@ client-bound logins and Data API callers hold the field-owning roles at most, so
 client schema on their search path and they read ``public.crm_*``.
 
 Each client's fingerprint (generator and workspace shapes) is kept in ``redkey.client_schemas``: a
-regeneration generates and runs only the clients whose fingerprint changed (registering a workspace re-runs public and that client), and drops the schema of a
-client that has no workspace left.
+regeneration generates and runs only the clients whose fingerprint changed (registering a workspace runs
+that client's, and rewrites its group of views, :mod:`cockpit.db.client_groups`), and drops the schema
+of a client that has no workspace left. Each schema also holds the client's write functions
+(``<view>_write_row``), Layer 1 bulk inserts (``<view>_insert_l1``) and ``crm_match_*``, which public's
+triggers and functions call for a session scoped to the client (:mod:`cockpit.db.dispatch`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from psycopg import AsyncConnection
 from cockpit.db import custom_fields
 from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
+from cockpit.db.bulk_writes import client_bulk_sql
+from cockpit.db.matches import matches_sql
 from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
@@ -103,30 +108,35 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
         out.append(record_trigger(view, workspaces, ns))
     out.append(activity_trigger_on(ns))
     out.extend(notes_tasks.triggers(workspaces, ns))
+    out.extend(client_bulk_sql(workspaces, ns))
     out.append(move_deal_sql(ns))
     for view, fn in SEARCHES.items():
         out.append(search_function(view, fn, workspaces, ns))
+    out.extend(matches_sql(workspaces, ns))
     out.extend(grants_sql(ns))
     out.extend(custom_fields.functions_sql(ns, workspaces, named))
     out.extend(board_functions(workspaces, ns))
     out.extend(totals_functions(workspaces, ns))
-    for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()", "crm_notes_write()",
-               "crm_tasks_write()"):
-        out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
-    out.append(f"""DO $do$ DECLARE r text; BEGIN
+    out.append(revoke_from_api_sql(ns))
+    return out
+
+
+def revoke_from_api_sql(ns: str) -> str:
+    """Nothing in schema ``ns`` for Supabase's Data API roles (where they exist)."""
+    return f"""DO $do$ DECLARE r text; BEGIN
     FOR r IN SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY (ARRAY[{', '.join(lit(r) for r in API_ROLES)}]) LOOP
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM %I', {lit(ns)}, r);
         EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', {lit(ns)}, r);
         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I', {lit(ns)}, r);
     END LOOP;
-END $do$""")
-    return out
+END $do$"""
 
 
 # What the generated SQL is made from besides the workspaces: the generator's own source.
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py", "db/stage_totals.py")
+            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py",
+            "db/stage_totals.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

@@ -7,6 +7,7 @@ transaction under an advisory lock, so two processes regenerating at once cannot
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from psycopg import AsyncConnection
@@ -15,6 +16,7 @@ from cockpit.db.board import public_board_functions
 from cockpit.db.stage_totals import public_totals_functions
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
+    GENERATOR,
     apply_client_schemas,
     by_client,
     client_sql,
@@ -23,20 +25,14 @@ from cockpit.db.client_schemas import (
     run_batch,
 )
 from cockpit.db import custom_fields
-from cockpit.db import notes_tasks
 from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
-from cockpit.db.matches import matches_sql
+from cockpit.db.dispatch import dispatch_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
-from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, public_view_sql, q
+from cockpit.db.client_groups import group_of, groups_sql, missing_groups, public_view_sql
+from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, q
 from cockpit.db.grants import grants_sql
-from cockpit.db.writes import (
-    ACTIVITY_TRIGGER,
-    MOVE_DEAL,
-    SEARCHES,
-    public_search_function,
-    record_trigger,
-)
+from cockpit.db.writes import ACTIVITY_TRIGGER, MOVE_DEAL
 from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
 
@@ -85,11 +81,12 @@ def check_shape(shape: WorkspaceShape) -> None:
 
 
 def generate(workspaces: list[Workspace]) -> list[str]:
-    """Every statement of Layer 2, in order: each client's schema, then public's (which reads them)."""
+    """Every statement of Layer 2, in order: each client's schema, the groups of clients reading them,
+    then public's (which reads the groups)."""
     stmts: list[str] = [PHONE_FUNCTIONS]
     for client, stmts_of_client in sorted(generate_clients(workspaces).items()):
         stmts.extend(stmts_of_client)
-    return stmts + generate_public(workspaces)
+    return stmts + groups_sql(sorted(by_client(workspaces))) + generate_public()
 
 
 __all__ = ["fingerprint", "generate", "generate_clients", "generate_public", "load_workspaces", "regenerate"]
@@ -100,22 +97,17 @@ def generate_clients(workspaces: list[Workspace]) -> dict[str, list[str]]:
     return {client: client_sql(client, wss) for client, wss in by_client(workspaces).items()}
 
 
-def generate_public(workspaces: list[Workspace]) -> list[str]:
+def generate_public() -> list[str]:
     """The statements of public's views, triggers, functions, grants and checks (every client). The
-    views and search functions read the client schemas, which must exist first."""
-    clients = sorted(by_client(workspaces))
+    views read the groups of clients (:mod:`cockpit.db.client_groups`), which must exist first; the
+    triggers and functions call the session's client's schema. None of it depends on the workspaces."""
     stmts: list[str] = []
     for view in CONTRACT:
-        stmts.append(public_view_sql(view, clients))
-    for view in ("crm_contacts", "crm_companies", "crm_deals"):
-        stmts.append(record_trigger(view, workspaces))
-    stmts.extend(bulk_sql(workspaces))
+        stmts.append(public_view_sql(view))
+    stmts.extend(dispatch_sql())
+    stmts.extend(bulk_sql())
     stmts.append(ACTIVITY_TRIGGER)
-    stmts.extend(notes_tasks.triggers(workspaces))
     stmts.append(MOVE_DEAL)
-    for view, fn in SEARCHES.items():
-        stmts.append(public_search_function(view, fn))
-    stmts.extend(matches_sql(workspaces))
     stmts.extend(grants_sql())
     stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())
@@ -191,20 +183,42 @@ END $do$"""]
 async def regenerate(conn: AsyncConnection, *, force: bool = True) -> list[Workspace]:
     """Regenerate Layer 2 inside the caller's transaction (the caller commits).
 
-    public's objects are always regenerated; a client's schema only when its fingerprint changed,
-    unless ``force`` (after a migration, which may have changed what the objects stand on). Recorded
-    in redkey.layer2_generations with the fingerprint of the whole (:func:`fingerprint`)."""
+    A client's schema is regenerated when its fingerprint changed, a group's views when a client joined
+    or left it (or they are missing); public's objects (which do not depend on the workspaces) and every
+    group's views when the generator changed or public's views are missing; everything with ``force``
+    (after a migration, which may have changed what the objects stand on). Recorded in
+    redkey.layer2_generations with the fingerprint of the whole (:func:`fingerprint`) and the digest of
+    the generator and public's statements."""
     await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     workspaces = await load_workspaces(conn)
     groups = by_client(workspaces)
+    cur = await conn.execute("SELECT client_id FROM redkey.client_schemas")
+    before = {r[0] for r in await cur.fetchall()}
     await conn.execute(PHONE_FUNCTIONS)  # type: ignore[arg-type]  # the record triggers of every schema call them
     rebuilt = await apply_client_schemas(conn, groups, force=force)
-    await run_batch(conn, generate_public(workspaces))
+    public = generate_public()
+    # public's statements and the groups' (SELECT * is expanded when a view is made): a new generator
+    # (a contract change) rewrites them all
+    digest = hashlib.sha256("\n;\n".join([GENERATOR, *public]).encode()).hexdigest()
+    current = not force and await public_in_place(conn, digest)
+    changed = {group_of(c) for c in before ^ set(groups)} | await missing_groups(conn) if current else None
+    await run_batch(conn, groups_sql(sorted(groups), changed))
+    if not current:
+        await run_batch(conn, public)
     await drop_stale_client_schemas(conn, set(groups))
     await conn.execute(
-        "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256) VALUES (%s, %s)",
-        ([w.schema for w in workspaces], fingerprint(workspaces)))
+        "INSERT INTO redkey.layer2_generations (workspaces, sql_sha256, public_sha256) VALUES (%s, %s, %s)",
+        ([w.schema for w in workspaces], fingerprint(workspaces), digest))
     # The generated views and functions got default privileges afresh: public's and redkey's objects,
     # and the client schemas rebuilt now (the others were not touched).
     await lock_down(conn, [client_schema(c) for c in rebuilt])
     return workspaces
+
+
+async def public_in_place(conn: AsyncConnection, digest: str) -> bool:
+    """Whether the last generation ran public's statements with this digest and its views still exist."""
+    cur = await conn.execute(
+        "SELECT (SELECT public_sha256 FROM redkey.layer2_generations ORDER BY id DESC LIMIT 1) = %s"
+        " AND NOT EXISTS (SELECT 1 FROM unnest(%s::text[]) v WHERE to_regclass(v) IS NULL)",
+        (digest, [f"public.{view}" for view in CONTRACT]))
+    return bool((await cur.fetchone())[0])  # type: ignore[index]

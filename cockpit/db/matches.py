@@ -2,7 +2,8 @@
 contacts or companies screen's search matches, without a page limit (what an export of "what the screen
 shows" reads). Same predicate as the search functions in :mod:`cockpit.db.writes`: prefix matching on
 Twenty's ``searchVector``, a contact also found by its company's name or domain; only the session's client;
-a query with nothing searchable matches nothing."""
+a query with nothing searchable matches nothing. Each client's schema has its own, over its workspaces;
+public's calls the session's client's (:mod:`cockpit.db.dispatch`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from cockpit.db.writes import _ROLES, COMPANY_MATCHES, SEARCH_PATH
 MATCHES = {"crm_contacts": "crm_match_contacts", "crm_companies": "crm_match_companies"}
 
 
-def match_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
+def match_function(view: str, fn: str, workspaces: list[Workspace], ns: str) -> str:
+    """``ns.fn`` over ``workspaces`` (a client's schema, that client's workspaces)."""
     branches = []
     for w in workspaces:
         src = f"{q(w.schema)}.{q(L1_TABLE[view])}"  # type: ignore[arg-type]
@@ -26,7 +28,7 @@ def match_function(view: str, fn: str, workspaces: list[Workspace]) -> str:
                         f" AND p.\"deletedAt\" IS NULL AND {lit(w.client_id)} = $2")
     body = "\nUNION ALL\n".join(branches) or "SELECT NULL::uuid WHERE false"
     return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text) RETURNS SETOF uuid
+CREATE OR REPLACE FUNCTION {q(ns)}.{fn}(p_query text) RETURNS SETOF uuid
 LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
 DECLARE
     v_client text := redkey.current_client_id();
@@ -38,10 +40,10 @@ BEGIN
     RETURN QUERY EXECUTE {lit(body)} USING v_query, v_client;
 END
 $fn$;
-REVOKE ALL ON FUNCTION public.{fn}(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.{fn}(text) TO {_ROLES};
+REVOKE ALL ON FUNCTION {q(ns)}.{fn}(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION {q(ns)}.{fn}(text) TO {_ROLES};
 """
 
 
-def matches_sql(workspaces: list[Workspace]) -> list[str]:
-    return [match_function(view, fn, workspaces) for view, fn in MATCHES.items()]
+def matches_sql(workspaces: list[Workspace], ns: str) -> list[str]:
+    return [match_function(view, fn, workspaces, ns) for view, fn in MATCHES.items()]

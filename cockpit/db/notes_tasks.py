@@ -163,9 +163,9 @@ _SOURCE_OF = {"title": "title", "bodyV2Markdown": "body", "bodyV2Blocknote": "bo
               "status": "status", "dueAt": "due_at", "assigneeId": "assignee_id"}
 
 
-def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
-    """The INSTEAD OF trigger of ``ns.view`` (crm_notes or crm_tasks)."""
-    from cockpit.db.writes import _client_blocks, insert_role_check, trigger_head
+def activity_trigger(view: str, workspaces: list[Workspace], ns: str) -> str:
+    """The write function and INSTEAD OF trigger of a client's schema's ``view`` (crm_notes or crm_tasks)."""
+    from cockpit.db.writes import _client_blocks, insert_role_check, trigger_head, trigger_tail
 
     obj, ttable, fk = OBJECTS[view]
     kind = CHANGE_KIND[view]
@@ -235,10 +235,9 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
         END IF;
 """ if task else "")
     status_default = "        NEW.status := coalesce(NEW.status, 'TODO');\n" if task else ""
-    name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     max_title = next(f.max_length for f in fields_of(view) if f.name == "title")
     return f"""
-{trigger_head(name, ns, workspaces)}
+{trigger_head(ns, view, workspaces)}
     IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND (NEW.title IS DISTINCT FROM OLD.title OR NEW.body IS DISTINCT FROM OLD.body)) THEN
         IF coalesce(btrim(NEW.title), '') = '' AND coalesce(btrim(NEW.body), '') = '' THEN
             RAISE EXCEPTION '{view}: a {obj} needs a title or a text' USING ERRCODE = '23502';
@@ -284,12 +283,8 @@ def activity_trigger(view: str, workspaces: list[Workspace], ns: str = "public")
     END IF;
 END
 $fn$;
-DROP TRIGGER IF EXISTS {view}_write ON {q(ns)}.{view};
-CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON {q(ns)}.{view}
-    FOR EACH ROW EXECUTE FUNCTION {name}();
-REVOKE ALL ON FUNCTION {name}() FROM PUBLIC;
-"""
+{trigger_tail(ns, view)}"""
 
 
-def triggers(workspaces: list[Workspace], ns: str = "public") -> list[str]:
+def triggers(workspaces: list[Workspace], ns: str) -> list[str]:
     return [activity_trigger(view, workspaces, ns) for view in OBJECTS]

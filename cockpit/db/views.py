@@ -3,13 +3,15 @@
 Layer 1 has one schema per Twenty workspace, so every view is a ``UNION ALL`` with one branch per
 workspace, each carrying its constant ``client_id`` and gated on ``redkey.current_client_id()`` (an
 unscoped session sees nothing). Each client's views live in its own schema
-(:mod:`cockpit.db.client_schemas`); ``public``'s read those, one branch per client. The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
+(:mod:`cockpit.db.client_schemas`); ``public``'s read those through groups of clients
+(:mod:`cockpit.db.client_groups`). The branch bodies come from :class:`WorkspaceShape`, so when a Twenty
 upgrade renames a column only this generated SQL changes; the view columns — the contract, taken
 from the field registry (:mod:`cockpit.fields`) — never do. Every identifier and literal is quoted by
 ``psycopg.sql``.
 
 Writes: ``crm_contacts``, ``crm_companies``, ``crm_deals`` and ``crm_activities`` have INSTEAD OF
-triggers (SECURITY DEFINER) that route each column to where it lives: Twenty's table or RedKey's
+triggers (SECURITY DEFINER; public's hand each row to the session's client's schema,
+:mod:`cockpit.db.dispatch`) that route each column to where it lives: Twenty's table or RedKey's
 extension table. *Who* may write *which* column is decided before the trigger runs, by column
 privileges on the view generated from the registry: identity and operational fields to
 ``redkey_operational``, strategic fields and deal terms to ``redkey_strategic``.
@@ -269,16 +271,3 @@ def view_sql(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
         branches = [record_branch(view, w) for w in workspaces] or [_empty(view)]
     body = "\nUNION ALL\n".join(branches)
     return f"CREATE OR REPLACE VIEW {q(ns)}.{view} AS\n{body}"
-
-
-def public_view_sql(view: str, clients: list[str]) -> str:
-    """public's view: one branch per client, reading that client's own view (same columns, same gate),
-    so public shows exactly what the client schemas show; RedKey's activities of a client without a
-    workspace (hence without a schema) come straight from redkey.activities."""
-    branches = [f"SELECT * FROM {q(client_schema(c))}.{view}" for c in clients]
-    if view == "crm_activities":
-        others = (f" AND a.client_id <> ALL (ARRAY[{', '.join(lit(c) for c in clients)}]::text[])"
-                  if clients else "")
-        branches = [REDKEY_ACTIVITY_BRANCH + others] + branches
-    body = "\nUNION ALL\n".join(branches or [_empty(view)])
-    return f"CREATE OR REPLACE VIEW public.{view} AS\n{body}"

@@ -179,9 +179,17 @@ def _own_client_check(ns: str, workspaces: list[Workspace]) -> str:
     END IF;"""
 
 
-def trigger_head(name: str, ns: str, workspaces: list[Workspace]) -> str:
-    """A write trigger function's start: its declarations and the session's and the row's scope checks."""
-    return f"""CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+def row_function(ns: str, view: str) -> str:
+    """The function in a client's schema holding ``view``'s write logic: called by that schema's trigger
+    and by public's (which passes the public row, cast to the client's row type)."""
+    return f"{q(ns)}.{view}_write_row"
+
+
+def trigger_head(ns: str, view: str, workspaces: list[Workspace]) -> str:
+    """A client schema's write function's start (:func:`row_function`: the trigger's ``TG_OP``, ``NEW``
+    and ``OLD`` as arguments): its declarations and the session's and the row's scope checks."""
+    row = f"{q(ns)}.{view}"
+    return f"""CREATE OR REPLACE FUNCTION {row_function(ns, view)}(tg_op text, new {row}, old {row}) RETURNS {row}
 {_HEADER}
 DECLARE
     v_client text := redkey.current_client_id();
@@ -195,9 +203,28 @@ BEGIN
 {_ROW_CLIENT_CHECK}"""
 
 
-def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -> str:
-    """The INSTEAD OF trigger of ``ns.view``: public's routes every client's writes; a client's own
-    schema's only that client's (its function lives in that schema)."""
+def trigger_tail(ns: str, view: str) -> str:
+    """After a client schema's write function: the INSTEAD OF trigger of ``ns.view``, which calls it."""
+    row = f"{q(ns)}.{view}"
+    fn = row_function(ns, view)
+    return f"""
+CREATE OR REPLACE FUNCTION {q(ns)}.{view}_write() RETURNS trigger
+{_HEADER}
+BEGIN
+    RETURN {fn}(TG_OP, NEW, OLD);
+END
+$fn$;
+REVOKE ALL ON FUNCTION {fn}(text, {row}, {row}) FROM PUBLIC;
+REVOKE ALL ON FUNCTION {q(ns)}.{view}_write() FROM PUBLIC;
+DROP TRIGGER IF EXISTS {view}_write ON {row};
+CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON {row}
+    FOR EACH ROW EXECUTE FUNCTION {q(ns)}.{view}_write();
+"""
+
+
+def record_trigger(view: str, workspaces: list[Workspace], ns: str) -> str:
+    """The write function and INSTEAD OF trigger of a client's schema's ``view``, over that client's
+    workspaces (public's trigger hands its rows to the same function: :mod:`cockpit.db.dispatch`)."""
     table = L1_TABLE[view]
     ext = ext_table(view)
     ext_alias = "e"
@@ -245,13 +272,12 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     fixed = ["id", "client_id", "created_at", "updated_at"] + derived
     stage_log = _stage_log(ns) if view == "crm_deals" else ""
     stage_check = _stage_check(ns) if view == "crm_deals" else ""
-    name = f"redkey.{view}_write" if ns == "public" else f"{q(ns)}.{view}_write"
     readonly_msg = ", ".join(fixed)
     kind = CHANGE_KIND[view]
     announce_new = f"        PERFORM redkey.notify_change(v_client, '{kind}', NEW.id::text);\n"
     announce_old = f"        PERFORM redkey.notify_change(v_client, '{kind}', OLD.id::text);\n"
     return f"""
-{trigger_head(name, ns, workspaces)}
+{trigger_head(ns, view, workspaces)}
     IF TG_OP = 'INSERT' THEN
         IF NEW.client_id IS NOT NULL AND NEW.client_id <> v_client THEN
             RAISE EXCEPTION 'cannot create a record for client % from a session scoped to %', NEW.client_id, v_client
@@ -298,10 +324,7 @@ def record_trigger(view: str, workspaces: list[Workspace], ns: str = "public") -
     END IF;
 END
 $fn$;
-DROP TRIGGER IF EXISTS {view}_write ON {q(ns)}.{view};
-CREATE TRIGGER {view}_write INSTEAD OF INSERT OR UPDATE OR DELETE ON {q(ns)}.{view}
-    FOR EACH ROW EXECUTE FUNCTION {name}();
-"""
+{trigger_tail(ns, view)}"""
 
 
 def _stage_check(ns: str = "public") -> str:
@@ -544,29 +567,6 @@ BEGIN
     RETURN QUERY EXECUTE v_collect
         USING v_query, p_after, p_after_id, v_client, v_limit;
 {custom_fields.search_retry_end(wrap(plain[0]), wrap(plain[1]), wrap(probe) != wrap(plain[0]))}END
-$fn$;
-"""
-
-
-def public_search_function(view: str, fn: str) -> str:
-    """public's search: the session's client's own search function (its schema holds that client's
-    branches only); nothing for an unscoped session or a client without a workspace."""
-    return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text, p_limit integer DEFAULT 50,
-                                       p_after text DEFAULT NULL, p_after_id uuid DEFAULT NULL)
-RETURNS SETOF public.{view}
-LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
-DECLARE
-    v_client text := redkey.current_client_id();
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = v_client;
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}($1, $2, $3, $4)', v_schema)
-        USING p_query, p_limit, p_after, p_after_id;
-END
 $fn$;
 """
 

@@ -18,7 +18,8 @@ from cockpit.errors import ConfigError
 from cockpit.schema.models import Relation
 
 DEFAULT_RULES = ("CRM views=public.crm_*; RedKey=redkey.*; Twenty · {client}=workspace_*.*; "
-                 "Finance=finance.*; Client views · {client}=client_*.*; Public=public.*")
+                 "Finance=finance.*; Client views · {client}=client_*.*; Client view groups=redkey_client_groups.*; "
+                 "Public=public.*")
 
 
 @dataclass(frozen=True)
