@@ -9,6 +9,7 @@ transaction. No Textual here: the CLI and the import screen both drive this modu
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,12 @@ from cockpit.errors import ValidationFailed
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
 from cockpit.imports.normalize import normalize_rows
-from cockpit.imports.proposals import plan_proposals
+from cockpit.imports.models import ImportStep, LookUp, Progress
+from cockpit.imports.proposals import ProposalPlanner
 from cockpit.imports.reader import ParsedFile
-from cockpit.imports.models import Progress
 
 MAX_BYTES = 512 * 1024 * 1024
+STEP_ROWS = 5000  # rows normalized, looked up, planned and written per step
 
 
 @dataclass
@@ -130,40 +132,35 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     manifest = manifest or staged.manifest
     if manifest.batch_id != staged.batch.batch_id:
         raise ValidationFailed("that manifest belongs to another import batch")
-    tick = progress or (lambda phase, done, total: None)
     report = ImportReport(staged.batch.batch_id, staged.batch.uploaded_filename, notes=list(manifest.resolver_notes))
-    tick("normalizing", 0, len(staged.parsed.rows))
-    rows = normalize_rows(staged.parsed, manifest, default_country=default_country)
-    tick("normalizing", len(rows), len(rows))
-    emails = sorted({r.contact["email"] for r in rows if r.contact and r.contact.get("email")})
-    domains = sorted({r.company["domain"] for r in rows if r.company and r.company.get("domain")})
-    names = sorted({r.company["name"].lower() for r in rows
-                    if r.company and not r.company.get("domain") and r.company.get("name")})
-    tick("finding duplicates", 0, 1)
-    existing = await store.imports.existing_for_import(emails, domains, names)
-    tick("finding duplicates", 1, 1)
-    tick("planning proposals", 0, len(rows))
-    planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
-    if review_all:
-        planned.proposals = (p.model_copy(update={"review_required": True}) for p in planned.proposals)
-    tick("planning proposals", len(rows), len(rows))
-    lines = {r.number: r.line for r in staged.parsed.rows}
-    records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
-    for r in rows:
-        errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
-        if errs:
-            validate(ImportRowRecord, {"batch_id": staged.batch.batch_id, "row_number": r.number,
-                                       "raw_values": r.values, "status": "error", "errors": errs,
-                                       "source_system": "csv_import", "created_by": manifest.created_by,
-                                       "confidence": 1.0, "provenance": {"method": "import"}})
-            report.problems.extend(RowProblem(r.number, lines.get(r.number, 0), e["code"], e["message"], e["column"])
-                                   for e in errs)
-        records.append((r.number, r.values, errs))
+    parsed, batch_id = staged.parsed, staged.batch.batch_id
+    planner = ProposalPlanner(batch_id=batch_id, created_by=manifest.created_by, review_all=review_all)
+
+    def steps(look_up: LookUp) -> Iterator[ImportStep]:
+        """STEP_ROWS rows at a time (run in the store's worker thread while it writes the previous step):
+        normalize, look up the new keys, record row problems, plan the proposals."""
+        for start in range(0, len(parsed.rows), STEP_ROWS):
+            chunk = parsed.rows[start:start + STEP_ROWS]
+            rows = normalize_rows(parsed, manifest, default_country=default_country, rows=chunk)
+            planner.learn(look_up(*planner.keys_to_look_up(rows)))
+            records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
+            for p, r in zip(chunk, rows):
+                errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
+                if errs:
+                    validate(ImportRowRecord, {"batch_id": batch_id, "row_number": r.number, "raw_values": r.values,
+                                               "status": "error", "errors": errs, "source_system": "csv_import",
+                                               "created_by": manifest.created_by, "confidence": 1.0,
+                                               "provenance": {"method": "import"}})
+                    report.problems.extend(RowProblem(r.number, p.line, e["code"], e["message"], e["column"])
+                                           for e in errs)
+                records.append((r.number, r.values, errs))
+            yield ImportStep(records, list(planner.plan(rows)))
+
     counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
-                                      rows=records, proposals=planned.proposals, progress=progress)
+                                              steps=steps, rows=len(parsed.rows), progress=progress)
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
-    report.unchanged, report.linked_companies = len(planned.unchanged), planned.linked_companies
+    report.unchanged, report.linked_companies = len(planner.unchanged), planner.linked_companies
     report.created_contacts, report.created_companies = counts["created_contacts"], counts["created_companies"]
     edits = user_edits(staged.manifest, manifest)
     if edits:
