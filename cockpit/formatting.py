@@ -27,3 +27,8 @@ def fit(text: str, width: int) -> str:
     if width <= 0:
         return ""
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """``n`` and the noun that agrees with it: "1 row", "2 rows", "1 company" / "3 companies"."""
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"

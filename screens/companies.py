@@ -138,6 +138,16 @@ class CompaniesScreen(CockpitScreen):
     def _show_page(self, page: Page[Company], *, append: bool) -> None:
         table = self.query_one(CompanyTable)
         keep = self.highlighted_id() if not append else None
+        if not append and [str(c.id) for c in page.items] == list(self.companies):
+            # the same rows in the same order (a burst of edits): redraw the changed ones, keep the cursor
+            for c in page.items:
+                if c != self.companies[str(c.id)]:
+                    self.companies[str(c.id)] = c
+                    for (key, _label, _width), cell in zip(COLUMNS, self._cells(c)):
+                        table.update_cell(str(c.id), key, cell)
+            self.next_after = page.next_after
+            self._show_count()
+            return
         if not append:
             self.companies.clear()
             table.clear()
@@ -149,13 +159,16 @@ class CompaniesScreen(CockpitScreen):
             table.add_row(*self._cells(c), key=key)
         self.next_after = page.next_after
         self.loading_more = False
-        more = "+" if page.next_after else ""
-        what = f"matching “{self.query_text}”" if self.query_text else "by name"
-        noun = "company" if len(self.companies) == 1 and not more else "companies"
-        self.query_one("#company-count", Static).update(f"{len(self.companies):,}{more} {noun} {what}")
+        self._show_count()
         if not append and self.companies:
             index = table.get_row_index(keep) if keep in self.companies else 0
             table.move_cursor(row=index, animate=False)
+
+    def _show_count(self) -> None:
+        more = "+" if self.next_after else ""
+        what = f"matching “{self.query_text}”" if self.query_text else "by name"
+        noun = "company" if len(self.companies) == 1 and not more else "companies"
+        self.query_one("#company-count", Static).update(f"{len(self.companies):,}{more} {noun} {what}")
 
     @staticmethod
     def _cells(c: Company) -> tuple[Text, Text, Text, Text, Text]:

@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from cockpit.contracts import ImportMappingManifest
 from cockpit.errors import CockpitError
+from cockpit.formatting import counted
 from cockpit.imports.mapping import edit_manifest
 from cockpit.imports.service import ImportReport, StagedImport, read_file, run_import, stage_import
 from screens.base import CockpitScreen
@@ -95,7 +96,7 @@ class ImportScreen(CockpitScreen):
         self.staged, self.manifest = staged, staged.manifest
         b = staged.batch
         self.query_one("#import-title", Static).update(
-            f"{b.uploaded_filename}: {b.row_count:,} rows, {len(staged.parsed.header)} columns "
+            f"{b.uploaded_filename}: {counted(b.row_count, 'row')}, {counted(len(staged.parsed.header), 'column')} "
             f"({staged.parsed.encoding}) — profile {self.manifest.source_profile}; kept as batch {b.batch_id[:8]}")
         self._show_manifest()
         self.query_one("#run-import", Button).disabled = False
@@ -139,6 +140,8 @@ class ImportScreen(CockpitScreen):
             return
         self.running = True
         self.query_one("#run-import", Button).disabled = True
+        # The bar is shown only while an import runs and after it: an idle screen has nothing in progress.
+        self.query_one("#import-progress", ProgressBar).display = True
         self._run(self.staged, self.manifest)
 
     def _run(self, staged: StagedImport, manifest: ImportMappingManifest) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from cockpit.app import CockpitApp
 from cockpit.config import Settings
@@ -105,6 +105,32 @@ async def test_changes_made_elsewhere_show_without_a_key(settings, store, other,
         await wait_until(pilot, lambda: str(new.id) in screen.companies, timeout=LIVE, what="the new company")
         assert list(screen.companies)[0] == str(new.id)  # sorted in by name
         assert screen.highlighted_id() == kept  # the cursor stayed on its company
+
+
+async def test_a_broad_change_redraws_rows_in_place(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
+    """Twenty updating every company in one statement (the feed names no ids): the rows on screen are the
+    same, so they are redrawn where they are; the list is not emptied and refilled, the view does not jump.
+    Twenty's own writes are found by the feed's poll (made quick here)."""
+    app = CockpitApp(settings.model_copy(update={"refresh_seconds": 0.5}), store=store, clock=fixed_clock)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await _companies(pilot, waiter)
+        await wait_until(pilot, lambda: app.live.feed is not None and app.live.feed.ready.is_set(),
+                         what="the change feed listening", timeout=10)
+        table = screen.query_one("#company-table", DataTable)
+        table.move_cursor(row=30, animate=False)
+        await pilot.pause()
+        kept, scrolled, rows = screen.highlighted_id(), table.scroll_y, table.row_count
+        assert scrolled > 0
+        cleared: list[int] = []
+        table.clear = lambda *a, **k: cleared.append(1) or DataTable.clear(table, *a, **k)  # type: ignore[method-assign]
+        cur = await conn.execute("SELECT schema_name FROM redkey.workspaces WHERE client_id = 'bezeliq'")
+        [(schema,)] = await cur.fetchall()
+        await conn.execute(f'UPDATE "{schema}".company SET "addressAddressCity" = \'Zürich\', "updatedAt" = now()')
+        await wait_until(pilot, lambda: screen.companies[kept].city == "Zürich", timeout=LIVE,
+                         what="the city Twenty wrote")
+        await pilot.pause()
+        assert "Zürich" in screen_text(app)
+        assert (screen.highlighted_id(), table.scroll_y, table.row_count, cleared) == (kept, scrolled, rows, [])
 
 
 async def test_x_exports_the_companies(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from cockpit.app import CockpitApp
 from cockpit.config import Settings
@@ -105,9 +105,12 @@ async def test_import_screen_maps_imports_and_reports(settings: Settings, store:
         await pilot.press(*"Who=full_name", "enter")
         await pilot.pause()
         assert not screen.manifest.unresolved
+        bar = screen.query_one("#import-progress", ProgressBar)
+        assert not bar.display  # nothing runs yet: no bar
         await pilot.press("ctrl+s")
         await waiter.worker(pilot, "import-run")
         await pilot.pause()
+        assert bar.display and bar.percentage == 1
         report = _text(screen, "#import-report")
         assert "2 rows -> 2 proposals" in report and "bad_email" in report
     ada = await store.context.contact_by_email("ada@engines.example")

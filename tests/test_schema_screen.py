@@ -160,6 +160,9 @@ async def test_empty_cache_is_filled_on_open(settings: Settings, store: Store) -
         screen = await _ready(pilot)
         assert "public.crm_deals" in screen.graph.relations  # type: ignore[union-attr]
         assert screen.groups[0].label == "CRM views"
+        labels = [g.label for g in screen.groups]  # each client's own views: labelled, after the contract
+        assert "Client views · BezelIQ" in labels and "client_bezeliq" not in labels
+        assert labels.index("Client views · BezelIQ") > labels.index("Twenty · BezelIQ")
 
 
 @pytest.fixture
@@ -227,6 +230,7 @@ async def test_workspaces_by_client_label_and_map_entries_open(settings: Setting
         await pilot.pause()
         leaves = {n.data.key: n.label.plain for n in twenty.children if isinstance(n.data, Relation)}
         assert screen.label_of(f"{ws}.person") == "BezelIQ · person"
+        assert screen.label_of("client_bezeliq.crm_contacts") == "BezelIQ · crm_contacts"  # its own views
         assert all(label.startswith("Bezel") for key, label in leaves.items() if key.startswith(ws))
         assert not any("workspace_" in label for label in leaves.values())
         assert "workspace_" not in screen_text(app)

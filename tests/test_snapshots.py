@@ -94,3 +94,14 @@ def test_record_page_snapshot_80x24(snap_compare, db_url, tmp_path, page, waiter
         await pilot.pause(0.3)
 
     assert snap_compare(_app(db_url, tmp_path), terminal_size=(80, 24), run_before=ready)
+
+
+def test_import_screen_snapshot_80x24(snap_compare, db_url, tmp_path, waiter) -> None:  # type: ignore[no-untyped-def]
+    """The import screen as it opens: the path box has the focus, and no progress bar shows before an
+    import runs (an idle bar pulses, which also made two runs' pictures differ)."""
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _pipeline_ready(pilot, waiter)
+        await pilot.app.switch_mode("import")
+        await pilot.pause(0.3)
+
+    assert snap_compare(_app(db_url, tmp_path), terminal_size=(80, 24), run_before=ready)

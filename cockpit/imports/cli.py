@@ -18,6 +18,7 @@ import click
 from cockpit.cli import fail, get_settings, main, open_store, run
 from cockpit.contracts import CANONICAL_FIELDS, ImportMappingManifest
 from cockpit.errors import CockpitError
+from cockpit.formatting import counted
 from cockpit.imports.mapping import describe, edit_manifest
 from cockpit.imports.normalize import region_of
 from cockpit.imports.service import ImportReport, preview_manifest, read_file, run_import, stage_import
@@ -124,7 +125,7 @@ def import_cmd(ctx: click.Context, file: Path, yes: bool, maps: tuple[str, ...],
             manifest = staged.manifest
             if edits:
                 manifest = edit_manifest(manifest, edits, edited_by=user)
-            click.echo(f"{file.name}: {staged.batch.row_count:,} rows, {len(staged.parsed.header)} columns "
+            click.echo(f"{file.name}: {counted(staged.batch.row_count, 'row')}, {counted(len(staged.parsed.header), 'column')} "
                        f"({staged.parsed.encoding}); proposed mapping ({manifest.source_profile}):")
             click.echo("\n".join(describe(manifest)))
             if not yes:

@@ -134,7 +134,7 @@ def propose_manifest(*, batch_id: str, headers: list[str], created_by: str, note
     decided: dict[int, dict[str, object]] = {}
     resolver = list(notes or [])
     if profile:
-        resolver.append(f"recognised a {profile.label}")
+        resolver.append(f"recognised as: {profile.label}")
         keyed = [(i, base_header(h)) for i, h in enumerate(headers)]
         for key, target in profile.columns.items():
             for i, k in keyed:

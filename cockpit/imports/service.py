@@ -16,6 +16,7 @@ from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, new_id, ImportRowRecord, Provenance, RawImportBatch, validate
 from cockpit.errors import ValidationFailed
+from cockpit.formatting import counted
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
 from cockpit.imports.normalize import normalize_rows
@@ -65,15 +66,11 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        created = (f"created {_count(self.created_contacts, 'contact')} and "
-                   f"{_count(self.created_companies, 'company', 'companies')}")
-        return (f"{self.filename}: {_count(self.rows, 'row')} -> {_count(self.proposals, 'proposal')} "
+        created = (f"created {counted(self.created_contacts, 'contact')} and "
+                   f"{counted(self.created_companies, 'company', 'companies')}")
+        return (f"{self.filename}: {counted(self.rows, 'row')} -> {counted(self.proposals, 'proposal')} "
                 f"({created}, {self.queued:,} waiting for approval), "
-                f"{self.unchanged:,} already in the CRM, {_count(self.errors, 'malformed row')}")
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+                f"{self.unchanged:,} already in the CRM, {counted(self.errors, 'malformed row')}")
 
 
 def read_file(path: Path) -> bytes:

@@ -1,12 +1,12 @@
 """Grouping the schema list by concern (tbls' "viewpoints"): crm views, redkey, each Twenty
 workspace, public, finance, ... The rules are configurable (COCKPIT_SCHEMA_GROUPS):
 
-    "CRM views=public.crm_*; RedKey=redkey.*; Twenty · {client}=workspace_*.*; Finance=finance.*"
+    "CRM views=public.crm_*; RedKey=redkey.*; Twenty · {client}=workspace_*.*; Client views · {client}=client_*.*"
 
 Each rule is ``label=pattern[|pattern...]`` matched (fnmatch, case-sensitive) against
 ``schema.table``; the first matching rule wins. ``{schema}`` and ``{client}`` (the client a Twenty
-workspace belongs to) may appear in labels. Unmatched relations group under their schema name;
-system relations (Supabase schemas, extension tables, partitions) under ``system · {schema}``.
+workspace or a client's own schema of views belongs to) may appear in labels. Unmatched relations
+group under their schema name; system relations (Supabase schemas, extension tables, partitions) under ``system · {schema}``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cockpit.errors import ConfigError
 from cockpit.schema.models import Relation
 
 DEFAULT_RULES = ("CRM views=public.crm_*; RedKey=redkey.*; Twenty · {client}=workspace_*.*; "
-                 "Finance=finance.*; Public=public.*")
+                 "Finance=finance.*; Client views · {client}=client_*.*; Public=public.*")
 
 
 @dataclass(frozen=True)

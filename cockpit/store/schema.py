@@ -55,6 +55,17 @@ ORDER BY view, source
 """
 
 
+async def schema_clients(db: Db) -> dict[str, str]:
+    """Schema -> the label of the client it belongs to: every Twenty workspace schema and every client's own
+    schema of views (``client_<id>``). Asked as the owner: the registry is scoped per client for the roles,
+    and the explorer is a developer's view of the whole catalog."""
+    rows = await db.fetch_dicts(
+        "SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id) "
+        "UNION ALL SELECT s.schema_name, c.name FROM redkey.client_schemas s JOIN redkey.clients c USING (client_id)",
+        role="owner")
+    return {r["schema_name"]: r["name"] for r in rows}
+
+
 class SchemaRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -89,11 +100,7 @@ class SchemaRepo:
             lineage = [LineageEdge.model_construct(**r) for r in await cur.fetchall()]
             rcur = await conn.execute("SELECT refreshed_at FROM redkey.system_schema_refresh")
             refreshed = await rcur.fetchone()
-        # Every client's workspace names the explorer's groups (a developer's view of the whole catalog):
-        # asked as the owner, since the registry is scoped per client for the roles.
-        workspaces = {r["schema_name"]: r["name"] for r in await self.db.fetch_dicts(
-            "SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id)",
-            role="owner")}
+        workspaces = await schema_clients(self.db)
         return SchemaSnapshot.model_construct(relations=relations, foreign_keys=fks, lineage=lineage,
                                               workspaces=workspaces, refreshed_at=refreshed[0] if refreshed else None)
 

@@ -25,6 +25,7 @@ from cockpit.schema.models import (
     TableDetail,
 )
 from cockpit.store.core import Db
+from cockpit.store.schema import schema_clients
 
 _RELATION_COLS = ("table_oid::bigint AS table_oid, schema_name, table_name, relkind, comment, row_estimate, "
                   "column_count, rls_enabled, rls_forced, is_system, hidden_reason, partition_of, extension, "
@@ -106,10 +107,7 @@ class SchemaDocRepo:
                 rows[name] = await cur.fetchall()
             await cur.execute("SELECT refreshed_at FROM redkey.system_schema_refresh")
             refreshed = await cur.fetchone()
-        # every client's workspace names its schema (the registry is scoped per client for the roles)
-        workspaces = {r["schema_name"]: r["name"] for r in await self.db.fetch_dicts(
-            "SELECT w.schema_name, c.name FROM redkey.workspaces w JOIN redkey.clients c USING (client_id)",
-            role="owner")}
+        workspaces = await schema_clients(self.db)
 
         by_oid: dict[str, dict[int, list[Any]]] = {k: defaultdict(list) for k in ("columns", "constraints", "indexes",
                                                                                  "policies")}
