@@ -23,6 +23,8 @@ from pathlib import Path
 TARGET_S = 45.0
 TARGET_MB = 300.0
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script (python bench/import_xlsx_100k.py), not only with -m
+    sys.path.insert(0, str(ROOT))
 
 
 def make_xlsx(rows: int, path: Path) -> None:

@@ -110,38 +110,38 @@ class ProposalPlanner:
         self.existing = Existing()
         self.unchanged: list[int] = []  # rows already in the CRM exactly as imported
         self.linked_companies = 0
-        self._created: set[str] = set()  # ids of the records this import proposes to create
-        self._asked: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+        self._new_companies: set[str] = set()  # ids of the companies this import proposes to create
         self._company_ref: dict[tuple[str, str], tuple[str, str]] = {}  # key -> ("id"|"ref", value)
         self._seen_email: dict[str, tuple[str, int]] = {}               # email -> (target id, row)
 
     def keys_to_look_up(self, rows: list[NormalizedRow]) -> tuple[list[str], list[str], list[str]]:
-        """(emails, domains, lower-case names of companies without a domain) not looked up yet."""
-        emails, domains, names = self._asked
-        e = {r.contact["email"] for r in rows if r.contact and r.contact.get("email")} - emails
-        d = {r.company["domain"] for r in rows if r.company and r.company.get("domain")} - domains
+        """(emails, domains, lower-case names of companies without a domain) not looked up yet: a key
+        planned in an earlier step was looked up before it (and is now known or proposed)."""
+        known, seen, refs = self.existing.contacts, self._seen_email, self._company_ref
+        e = {r.contact["email"] for r in rows if r.contact and r.contact.get("email")}
+        d = {r.company["domain"] for r in rows if r.company and r.company.get("domain")}
         n = {r.company["name"].lower() for r in rows
-             if r.company and not r.company.get("domain") and r.company.get("name")} - names
-        emails.update(e), domains.update(d), names.update(n)
-        return sorted(e), sorted(d), sorted(n)
+             if r.company and not r.company.get("domain") and r.company.get("name")}
+        return (sorted(x for x in e if x not in known and x not in seen),
+                sorted(x for x in d if ("domain", x) not in refs), sorted(x for x in n if ("name", x) not in refs))
 
     def learn(self, found: Existing) -> None:
-        mine = self._created
+        """Take what the CRM holds for keys not looked up before. Only a company this import creates can
+        be among them (found by its name, for a later row giving the name without a domain): it is not
+        one the CRM had, so it is ignored."""
         for email, row in found.contacts.items():
-            if str(row["id"]) not in mine:
-                self.existing.contacts.setdefault(email, row)
+            self.existing.contacts.setdefault(email, row)
         for key, cid in found.company_domains.items():
-            if cid not in mine:
-                self.existing.company_domains.setdefault(key, cid)
+            self.existing.company_domains.setdefault(key, cid)
         for key, cid in found.company_names.items():
-            if cid not in mine:
+            if cid not in self._new_companies:
                 self.existing.company_names.setdefault(key, cid)
 
     def _make(self, n: int, *, entity_type: str, canonical_payload: dict[str, Any], merge_candidate_refs: list[str],
               review_required: bool, action: str, target_id: str, confidence: float,
               reasons: list[str]) -> ProposalRecord:
-        if action == "create":
-            self._created.add(target_id)
+        if action == "create" and entity_type == "company":
+            self._new_companies.add(target_id)
         return ProposalRecord(_uid(), self.batch_id, self.source_system, self.created_by, self.created_at, n,
                               entity_type, action, target_id, canonical_payload, merge_candidate_refs,
                               review_required or self.review_all, confidence, reasons).check()

@@ -37,6 +37,39 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+class _Memo:
+    """One string object per repeated cell value of a column (a city, a company, a job title repeat down
+    a sheet; calamine hands each cell over as a new string), for up to MEMO_DISTINCT values per column: a
+    column of unique values (emails) stops being remembered."""
+
+    MEMO_DISTINCT = 20_000
+
+    def __init__(self) -> None:
+        self.columns: list[dict[str, str] | None] = []
+
+    def column(self, i: int) -> dict[str, str] | None:
+        while len(self.columns) <= i:
+            self.columns.append({})
+        return self.columns[i]
+
+    def full(self, i: int) -> None:
+        self.columns[i] = None
+
+
+def _values(row: list[object], memo: _Memo) -> list[str]:
+    out: list[str] = []
+    for i, v in enumerate(row):
+        text = v if type(v) is str else _cell(v)
+        if text:
+            seen = memo.column(i)
+            if seen is not None:
+                text = seen.setdefault(text, text)
+                if len(seen) > memo.MEMO_DISTINCT:
+                    memo.full(i)
+        out.append(text)
+    return out
+
+
 def parse_xlsx(data: bytes, sheet: str | None = None) -> ParsedFile:
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -54,8 +87,9 @@ def parse_xlsx(data: bytes, sheet: str | None = None) -> ParsedFile:
             ws = wb.get_sheet_by_name(name)
             # rows come from the sheet's first row (line numbers are sheet rows); the cells as stored, whatever
             # the sheet's dimension tag says
-            records = ((i, [_cell(v) for v in row]) for i, row in enumerate(ws.iter_rows(), 1))
+            records = ((i, _values(row, memo)) for memo in [_Memo()] for i, row in enumerate(ws.iter_rows(), 1))
             header, body, notes = frame(records, fixed_width=True)
+            del ws, records  # the sheet's cells are all read: free them before the rows are built
         except CalamineError as exc:
             raise ValidationFailed(f"sheet {name!r} cannot be read ({exc})",
                                    "open it in Excel and save it again as .xlsx, or export it as CSV") from None

@@ -201,7 +201,8 @@ class ImportsRepo:
                 return asyncio.run_coroutine_threadsafe(existing(emails, domains, names), loop).result()
 
             done = errors = count = auto_count = created_companies = created_contacts = 0
-            prepared = iterate_in_thread(_steps(steps(look_up), client=client, batch_id=batch_id),
+            # one step waits while one is written and the next is prepared: bounded memory, full overlap
+            prepared = iterate_in_thread(_steps(steps(look_up), client=client, batch_id=batch_id), depth=1,
                                          name="cockpit-import")
             async with aclosing(prepared):
                 tick("normalizing and planning", 0, rows)
