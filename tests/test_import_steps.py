@@ -113,8 +113,10 @@ async def test_the_worker_thread_hands_over_items_errors_and_stops_with_its_cons
 
 
 async def test_an_import_in_small_steps_plans_what_one_look_up_before_it_would(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Two rows a step: a company and an email seen in an earlier step are linked, not proposed again; a
-    company this import creates is not mistaken for one the CRM had (its name matches a later row's)."""
+    """Four rows a look-up, two a step: a company and an email seen in an earlier step are linked, not
+    proposed again; a company this import creates is not mistaken for one the CRM had (its name matches a
+    later row's)."""
+    monkeypatch.setattr(service, "LOOK_UP_ROWS", 4)
     monkeypatch.setattr(service, "STEP_ROWS", 2)
     data = ("Full Name,Email,Company,Website,Title\r\n"
             "Ada Lovelace,ada@engines.example,Analytical Engines,engines.example,Countess\r\n"

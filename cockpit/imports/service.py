@@ -19,13 +19,14 @@ from cockpit.errors import ValidationFailed
 from cockpit.formatting import counted
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
-from cockpit.imports.normalize import normalize_rows
+from cockpit.imports.normalize import NormalizedRow, normalize_rows
 from cockpit.imports.models import ImportStep, LookUp, Progress
 from cockpit.imports.proposals import ProposalPlanner
-from cockpit.imports.reader import ParsedFile
+from cockpit.imports.reader import ParsedFile, ParsedRow
 
 MAX_BYTES = 512 * 1024 * 1024
-STEP_ROWS = 5000  # rows normalized, looked up, planned and written per step
+LOOK_UP_ROWS = 25_000  # rows normalized and looked up at once
+STEP_ROWS = 5000  # rows planned and written per step
 
 
 @dataclass
@@ -71,6 +72,21 @@ class ImportReport:
         return (f"{self.filename}: {counted(self.rows, 'row')} -> {counted(self.proposals, 'proposal')} "
                 f"({created}, {self.queued:,} waiting for approval), "
                 f"{self.unchanged:,} already in the CRM, {counted(self.errors, 'malformed row')}")
+
+
+def _records(rows: list[NormalizedRow], parsed: list[ParsedRow], batch_id: str, created_by: str,
+             report: ImportReport) -> list[tuple[int, list[str], list[dict[str, Any]]]]:
+    """The row records (row number, raw values, errors) of ``rows``; their problems go in the report."""
+    records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
+    for p, r in zip(parsed, rows):
+        errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
+        if errs:
+            validate(ImportRowRecord, {"batch_id": batch_id, "row_number": r.number, "raw_values": r.values,
+                                       "status": "error", "errors": errs, "source_system": "csv_import",
+                                       "created_by": created_by, "confidence": 1.0, "provenance": {"method": "import"}})
+            report.problems.extend(RowProblem(r.number, p.line, e["code"], e["message"], e["column"]) for e in errs)
+        records.append((r.number, r.values, errs))
+    return records
 
 
 def read_file(path: Path) -> bytes:
@@ -134,24 +150,17 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     planner = ProposalPlanner(batch_id=batch_id, created_by=manifest.created_by, review_all=review_all)
 
     def steps(look_up: LookUp) -> Iterator[ImportStep]:
-        """STEP_ROWS rows at a time (run in the store's worker thread while it writes the previous step):
-        normalize, look up the new keys, record row problems, plan the proposals."""
-        for start in range(0, len(parsed.rows), STEP_ROWS):
-            chunk = parsed.rows[start:start + STEP_ROWS]
-            rows = normalize_rows(parsed, manifest, default_country=default_country, rows=chunk)
-            planner.learn(look_up(*planner.keys_to_look_up(rows)))
-            records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
-            for p, r in zip(chunk, rows):
-                errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
-                if errs:
-                    validate(ImportRowRecord, {"batch_id": batch_id, "row_number": r.number, "raw_values": r.values,
-                                               "status": "error", "errors": errs, "source_system": "csv_import",
-                                               "created_by": manifest.created_by, "confidence": 1.0,
-                                               "provenance": {"method": "import"}})
-                    report.problems.extend(RowProblem(r.number, p.line, e["code"], e["message"], e["column"])
-                                           for e in errs)
-                records.append((r.number, r.values, errs))
-            yield ImportStep(records, list(planner.plan(rows)))
+        """Run in the store's worker thread while it writes the previous step: LOOK_UP_ROWS rows at a
+        time normalized and their new keys looked up (each look-up reads the CRM's contacts once), then
+        STEP_ROWS at a time their row problems recorded and their proposals planned."""
+        for start in range(0, len(parsed.rows), LOOK_UP_ROWS):
+            window = parsed.rows[start:start + LOOK_UP_ROWS]
+            normalized = normalize_rows(parsed, manifest, default_country=default_country, rows=window)
+            planner.learn(look_up(*planner.keys_to_look_up(normalized)))
+            for at in range(0, len(window), STEP_ROWS):
+                rows = normalized[at:at + STEP_ROWS]
+                yield ImportStep(_records(rows, window[at:at + STEP_ROWS], batch_id, manifest.created_by, report),
+                                 list(planner.plan(rows)))
 
     counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
                                               steps=steps, rows=len(parsed.rows), progress=progress)
