@@ -15,7 +15,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class ImportStep:
     """Some rows of a file, ready to write: (row number, raw values, errors) per row, and the proposals
-    planned from them (objects with a NormalizedEntityProposal's fields)."""
+    planned from them (ProposalRecords)."""
 
     rows: list[tuple[int, list[str], list[dict[str, Any]]]]
     proposals: list[Any]

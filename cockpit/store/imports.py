@@ -7,10 +7,9 @@ write path under the operational role (switched inside the same transaction, so 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Iterator
 import asyncio
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +17,11 @@ from typing import Any
 from psycopg.rows import dict_row
 from pydantic_core import to_json
 
-from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
+from cockpit.contracts import ImportMappingManifest, RawImportBatch
 from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress
 from cockpit.imports.proposals import ProposalRecord
 from cockpit.store.core import Db
 from cockpit.thread_iter import iterate_in_thread
-
-ProposalLike = ProposalRecord | NormalizedEntityProposal
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
@@ -46,12 +43,11 @@ PROPOSAL_COPY = (
     "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
 
 
-
-
 @dataclass
 class _Step:
-    """A step of the write, built off the event loop: proposal rows to COPY, and the view rows of the
-    records its low-risk proposals create (companies first: the contacts of the step may link to them)."""
+    """A step of the write, built off the event loop: import and proposal rows to COPY, and the view rows
+    of the records its low-risk proposals create (companies first: the contacts of the step may link to
+    them)."""
 
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     proposals: list[tuple[Any, ...]] = field(default_factory=list)
@@ -88,12 +84,11 @@ def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str) -> Iterat
                     step.contacts.append(_view_row(_CONTACT_ROW, (
                         p.target_id, *(c.get(k) for k in _CONTACT_COLS),
                         c.get("company_id") or company_target.get(c.get("company_ref") or ""))))
-            artifact = p.artifact_json() if isinstance(p, ProposalRecord) else p.model_dump_json()
             step.proposals.append((
                 p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
                 p.entity_type, p.action, p.target_id, _json(c), _json(p.merge_candidate_refs), p.review_required,
                 p.confidence, proposal_summary(p), auto, "committed" if auto else "pending",
-                p.created_at if auto else None, p.created_by, p.created_at, artifact))
+                p.created_at if auto else None, p.created_by, p.created_at, p.artifact_json()))
         step.errors = sum(1 for _, _, e in st.rows if e)
         yield step
 
@@ -110,7 +105,7 @@ async def _insert_rows(conn: Any, statement: str, rows: list[dict[str, Any]]) ->
     return (await cur.fetchone())[0]
 
 
-def proposal_summary(p: ProposalLike) -> str:
+def proposal_summary(p: ProposalRecord) -> str:
     c = p.canonical_payload
     who = " ".join(x for x in (c.get("first_name"), c.get("last_name")) if x) or c.get("name") or ""
     key = c.get("email") or c.get("domain") or ""
