@@ -5,23 +5,16 @@ the building in a thread, the event loop stays free to stream to the server (and
 and the database's work overlaps Python's instead of alternating with it. At most ``depth`` items wait
 at once (bounded memory); an error in the thread is raised to the consumer; a consumer that stops early
 (an error, a cancellation) stops the thread at its next item.
-
-While the thread computes, the event loop needs the GIL back each time its socket is ready; with the
-interpreter's default switch interval (5 ms) every such wake-up waits up to 5 ms, and a COPY of a few
-megabytes wakes up dozens of times. So while a worker runs the switch interval is SWITCH_INTERVAL.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
-
-SWITCH_INTERVAL = 0.0005  # seconds
 
 
 async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "cockpit-worker") -> AsyncIterator[T]:
@@ -47,8 +40,6 @@ async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             hand_over(False, exc)
 
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, SWITCH_INTERVAL))
     threading.Thread(target=run, name=name, daemon=True).start()
     try:
         while True:
@@ -62,4 +53,3 @@ async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "
     finally:
         stop.set()
         room.release()  # wake the thread if it waits for room, so it sees the stop
-        sys.setswitchinterval(previous)
