@@ -207,7 +207,10 @@ async def test_snapshot_and_demo_layer2_lineage(store: Store) -> None:
     client_sources = {e.source for e in snap.lineage if e.view == "client_bezeliq.crm_activities"}
     assert "redkey.activities" in client_sources
     assert any(s.endswith(".timelineActivity") for s in client_sources)
-    assert len(snap.workspaces) == 2
+    # schema -> client: the two Twenty workspaces and the two clients' own schemas of views
+    assert sorted(snap.workspaces.values()) == ["BezelIQ", "BezelIQ", "Northwind Labs", "Northwind Labs"]
+    assert snap.workspaces["client_bezeliq"] == "BezelIQ"
+    assert sum(s.startswith("workspace_") for s in snap.workspaces) == 2
 
 
 async def test_assembled_definitions_read_like_postgres_own(sconn: psycopg.AsyncConnection) -> None:

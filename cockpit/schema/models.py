@@ -156,5 +156,6 @@ class SchemaSnapshot(Row):
     relations: list[Relation]
     foreign_keys: list[ForeignKey]
     lineage: list[LineageEdge]
-    workspaces: dict[str, str] = Field(default_factory=dict)  # schema -> client name
+    # schema -> client name: each Twenty workspace schema and each client's own schema of views
+    workspaces: dict[str, str] = Field(default_factory=dict)
     refreshed_at: datetime | None = None
