@@ -151,10 +151,14 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
 
     def steps(look_up: LookUp) -> Iterator[ImportStep]:
         """Run in the store's worker thread while it writes the previous step: LOOK_UP_ROWS rows at a
-        time normalized and their new keys looked up (each look-up reads the CRM's contacts once), then
-        STEP_ROWS at a time their row problems recorded and their proposals planned."""
-        for start in range(0, len(parsed.rows), LOOK_UP_ROWS):
-            window = parsed.rows[start:start + LOOK_UP_ROWS]
+        time (STEP_ROWS the first time) normalized and their new keys looked up (each look-up reads the
+        CRM's contacts once), then STEP_ROWS at a time their row problems recorded and their proposals
+        planned."""
+        start = 0
+        while start < len(parsed.rows):
+            # the first window is one step, so the database starts writing soon
+            window = parsed.rows[start:start + (LOOK_UP_ROWS if start else STEP_ROWS)]
+            start += len(window)
             normalized = normalize_rows(parsed, manifest, default_country=default_country, rows=window)
             planner.learn(look_up(*planner.keys_to_look_up(normalized)))
             for at in range(0, len(window), STEP_ROWS):
