@@ -171,3 +171,11 @@ def test_what_the_import_creates_itself_is_not_taken_for_what_the_crm_had() -> N
     assert (second_company.entity_type, second_company.canonical_payload) == ("company", {"name": "Analytical Engines"})
     assert luigi.canonical_payload["company_ref"] == second_company.proposal_id
 
+
+
+def test_proposals_are_stamped_in_the_order_they_are_made() -> None:
+    """Approvals lists pending proposals by created_at: an import's are listed in row order."""
+    records = _planned("".join(["Name,Email\n"] + [f"Person {i},p{i}@rows.example\n" for i in range(500)]).encode())
+    stamps = [r.created_at for r in records]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert [r.row_number for r in records] == list(range(1, 501))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic_core import to_json
@@ -25,6 +25,7 @@ from cockpit.contracts.imports import entity_proposal_problem
 from cockpit.imports.models import Existing
 from cockpit.imports.normalize import NormalizedRow, same_value
 
+_TICK = timedelta(microseconds=1)
 _COMPARE = ("first_name", "last_name", "phone", "job_title", "city", "linkedin_url")
 
 
@@ -106,7 +107,7 @@ class ProposalPlanner:
         if not (self.batch_id and self.source_system and self.created_by):
             raise ValueError("a proposal needs a batch, a source system and who created it")
         self.review_all = review_all
-        self.created_at = utcnow()
+        self._last_at = utcnow() - _TICK
         self.existing = Existing()
         self.unchanged: list[int] = []  # rows already in the CRM exactly as imported
         self.linked_companies = 0
@@ -142,7 +143,9 @@ class ProposalPlanner:
               reasons: list[str]) -> ProposalRecord:
         if action == "create" and entity_type == "company":
             self._new_companies.add(target_id)
-        return ProposalRecord(_uid(), self.batch_id, self.source_system, self.created_by, self.created_at, n,
+        # when it was made, strictly after the one before: pending proposals list in creation (row) order
+        self._last_at = at = max(utcnow(), self._last_at + _TICK)
+        return ProposalRecord(_uid(), self.batch_id, self.source_system, self.created_by, at, n,
                               entity_type, action, target_id, canonical_payload, merge_candidate_refs,
                               review_required or self.review_all, confidence, reasons).check()
 
