@@ -14,12 +14,12 @@ from pydantic import ValidationError
 from cockpit.contracts import NormalizedEntityProposal, Provenance
 from cockpit.imports import service
 from cockpit.imports.mapping import propose_manifest
-from cockpit.imports.models import Existing
+from cockpit.imports.models import Existing, ProposalRecord
 from cockpit.imports.normalize import normalize_rows
-from cockpit.imports.proposals import ProposalPlanner, ProposalRecord
+from cockpit.imports.proposals import ProposalPlanner
 from cockpit.imports.reader import parse_csv
 from cockpit.store import Store
-from cockpit.thread_iter import iterate_in_thread
+from cockpit.store.worker_thread import iterate_in_thread
 
 SARAH = "sarah.chen@meridianhealth.com"
 

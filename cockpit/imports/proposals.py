@@ -4,90 +4,24 @@ email, companies on domain (a company without a domain is matched on its exact n
 The low-risk auto rule is decided here and re-checked by the database: a proposal is auto-approvable
 only when it creates a new record and has no merge candidate (in the CRM or earlier in the file).
 
-A 100k-row file makes 100k proposals, so they are plain records (:class:`ProposalRecord`) checked by the
-contract's own rule (``entity_proposal_problem``) and serialised to exactly the JSON a
-``NormalizedEntityProposal`` stores, rather than a pydantic model built, validated and dumped per row.
+A 100k-row file makes 100k proposals, so they are plain records (``models.ProposalRecord``) checked by
+the contract's own rule and serialised to exactly the JSON a ``NormalizedEntityProposal`` stores, rather
+than a pydantic model built, validated and dumped per row.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from datetime import timedelta
+from typing import Any
 
-from pydantic_core import to_json
-
-from cockpit.contracts import NormalizedEntityProposal
 from cockpit.contracts.base import utcnow
-from cockpit.contracts.imports import entity_proposal_problem
-from cockpit.imports.models import Existing
+from cockpit.imports.models import Existing, ProposalRecord
 from cockpit.imports.normalize import NormalizedRow, same_value
 
 _TICK = timedelta(microseconds=1)
 _COMPARE = ("first_name", "last_name", "phone", "job_title", "city", "linkedin_url")
-
-
-@dataclass(slots=True)
-class ProposalRecord:
-    """One NormalizedEntityProposal of an import, as plain data. ``artifact_json`` is what the model's
-    ``model_dump_json`` gives for the same content (the tests compare them)."""
-
-    ARTIFACT_TYPE: ClassVar[str] = NormalizedEntityProposal.ARTIFACT_TYPE
-    VERSION: ClassVar[str] = NormalizedEntityProposal.VERSION
-
-    proposal_id: str
-    batch_id: str
-    source_system: str
-    created_by: str
-    created_at: datetime
-    row_number: int
-    entity_type: str
-    action: str
-    target_id: str | None
-    canonical_payload: dict[str, Any]
-    merge_candidate_refs: list[str]
-    review_required: bool
-    confidence: float
-    reasons: list[str]
-
-    @property
-    def schema_version(self) -> str:
-        return self.VERSION
-
-    def check(self) -> "ProposalRecord":
-        """The model's rules (ValueError, as the model raises): the content rule, and the ranges."""
-        problem = entity_proposal_problem(self.entity_type, self.canonical_payload, self.action,
-                                          self.merge_candidate_refs, self.review_required)
-        if problem is None and not 0.0 <= self.confidence <= 1.0:
-            problem = f"confidence {self.confidence} is not between 0 and 1"
-        if problem is None and self.row_number < 1:
-            problem = f"row_number {self.row_number} is not a row"
-        if problem:
-            raise ValueError(f"proposal for row {self.row_number}: {problem}")
-        return self
-
-    def artifact(self) -> dict[str, Any]:
-        """The stored artifact, keyed in the model's field order."""
-        ref = f"batch:{self.batch_id}#row{self.row_number}"
-        return {
-            "artifact_id": self.proposal_id, "artifact_type": self.ARTIFACT_TYPE, "schema_version": self.VERSION,
-            "source_system": self.source_system, "created_at": self.created_at, "created_by": self.created_by,
-            "confidence": self.confidence,
-            "provenance": {"method": "import", "source_ref": ref,
-                           "evidence_refs": [f"import_row:{self.batch_id}:{self.row_number}"], "notes": None},
-            "proposal_id": self.proposal_id, "batch_id": self.batch_id, "entity_type": self.entity_type,
-            "canonical_payload": self.canonical_payload, "merge_candidate_refs": self.merge_candidate_refs,
-            "review_required": self.review_required, "action": self.action, "target_id": self.target_id,
-            "row_number": self.row_number, "reasons": self.reasons}
-
-    def artifact_json(self) -> str:
-        return to_json(self.artifact()).decode()
-
-    def model(self) -> NormalizedEntityProposal:
-        """The same proposal as the pydantic model (validated), for callers that want one."""
-        return NormalizedEntityProposal.model_validate_json(self.artifact_json())
 
 
 def _uid() -> str:

@@ -18,10 +18,9 @@ from psycopg.rows import dict_row
 from pydantic_core import to_json
 
 from cockpit.contracts import ImportMappingManifest, RawImportBatch
-from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress
-from cockpit.imports.proposals import ProposalRecord
+from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress, ProposalRecord
 from cockpit.store.core import Db
-from cockpit.thread_iter import iterate_in_thread
+from cockpit.store.worker_thread import iterate_in_thread
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
