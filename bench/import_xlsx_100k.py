@@ -75,7 +75,7 @@ async def child(path: Path) -> None:
     await store.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(report.summary())
-    print(f"stage (read the workbook streaming, keep raw bytes, propose manifest): {t1 - t0:6.2f} s")
+    print(f"stage (read the sheet, keep raw bytes, propose manifest):              {t1 - t0:6.2f} s")
     print(f"run (normalize, dedup, row records, proposals, auto commit):          {t2 - t1:6.2f} s")
     total = t2 - t0
     print(f"TOTAL xlsx -> proposals: {total:.2f} s (target <= {TARGET_S:.0f} s: {'PASS' if total <= TARGET_S else 'FAIL'})")

@@ -21,10 +21,10 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class ImportStep:
     """Some rows of a file, ready to write: (row number, raw values, errors) per row, and the proposals
-    planned from them (ProposalRecords)."""
+    planned from them."""
 
     rows: list[tuple[int, list[str], list[dict[str, Any]]]]
-    proposals: list[Any]
+    proposals: list[ProposalRecord]
 
 
 @dataclass
