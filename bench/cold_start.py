@@ -33,7 +33,10 @@ def child(url: str) -> None:
     """One `cockpit` start (headless); prints '<first frame> <board painted>' as epoch seconds."""
     sys.path.insert(0, str(HERE.parent.parent))
     marks: dict[str, float] = {}
-    from cockpit import cli  # noqa: F401 - what the `cockpit` entry point imports first
+    from cockpit import boot
+
+    boot.prepare()  # what the `cockpit` entry point (cockpit.boot) does first
+    from cockpit import cli  # noqa: F401 - what it imports next
     from cockpit.config import load_settings
 
     settings = load_settings()

@@ -35,17 +35,30 @@ TARGET = 0.5
 
 
 async def explain(url: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the screen's queries as the store runs them: the client's role,
+    scope and schema of single-branch views (cockpit.store.core.Db.tx)."""
+    from cockpit.db.views import client_schema, q
+
     conn = await connect(url, Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
     try:
-        await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
-        for label, q in (
-            ("rank every stage (board)", "EXPLAIN ANALYZE SELECT id FROM (SELECT d.id, row_number() OVER "
-             "(PARTITION BY d.stage_id ORDER BY coalesce(d.amount, -1) DESC, d.id DESC) AS rn FROM crm_deals d) w "
-             "WHERE rn <= 17"),
-            ("totals", "EXPLAIN ANALYZE SELECT stage_id, count(*), sum(amount) FROM crm_deals GROUP BY stage_id"),
+        await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false), "
+                           "set_config('role', 'redkey_cockpit_readonly', false), "
+                           "set_config('search_path', %s || ', ' || current_setting('search_path'), false)",
+                           (q(client_schema("bezeliq")),))
+        for label, query in (
+            ("board: first cards of every stage (crm_board_ids)", "SELECT id FROM crm_board_ids(17)"),
+            ("totals as the screen reads them (crm_stage_totals())", "SELECT * FROM crm_stage_totals()"),
+            ("totals aggregated over crm_deals (what crm_stage_totals() replaces)",
+             "SELECT stage_id, count(*), sum(amount) FROM crm_deals GROUP BY stage_id"),
         ):
-            rows = await (await conn.execute(q)).fetchall()
+            rows = await (await conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query}")).fetchall()  # type: ignore[arg-type]
             print(f"--- {label}: {rows[-1][0]}")
+        await conn.execute("RESET role")
+        cur = await conn.execute("SELECT w.schema_name, redkey.deal_stage_totals_ready(w.schema_name),"
+                                 " (SELECT count(*) FROM redkey.deal_stage_totals t WHERE t.workspace = w.schema_name)"
+                                 " FROM redkey.workspaces w WHERE w.client_id = 'bezeliq'")
+        for schema, ready, rows_kept in await cur.fetchall():
+            print(f"    {schema}: totals kept by triggers: {ready} ({rows_kept} delta rows)")
     finally:
         await conn.close()
 

@@ -1,5 +1,5 @@
 """`python -m cockpit` is the `cockpit` command."""
 
-from cockpit.cli import entry
+from cockpit.boot import entry
 
 entry()

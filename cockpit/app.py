@@ -404,6 +404,7 @@ class CockpitApp(App[None]):
     def on_mount(self) -> None:
         if self.screen_specs:
             self.switch_mode(self.screen_specs[0].mode)
+        self.start_up.mounted()
         self.connection.start()
 
     def connected(self) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
+from cockpit import collector
 from cockpit.config import Settings, load_settings
 from cockpit.errorlog import record_exception
 from cockpit.errors import CockpitError
@@ -128,9 +129,12 @@ async def ensure_migrated(settings: Settings, url: str) -> None:
     from cockpit.db.connect import connect, connection_mode
     from cockpit.db.migrate import migrate, status
 
-    if not settings.migration_database_url and (await connection_mode(url, settings)).transaction:
-        conn = await connect(url, settings)
+    if not settings.migration_database_url:
+        conn = await connect(url, settings)  # its first connection also tells the connection mode
         try:
+            if not (await connection_mode(url, settings)).transaction:
+                await migrate(conn)  # the main database is where migrations run (see migration_url)
+                return
             st = await status(conn)
         finally:
             await conn.close()
@@ -152,7 +156,9 @@ async def open_store(settings: Settings, *, client_id: str | None = None, migrat
     url = await asyncio.to_thread(resolve_url, settings)
     if migrate_first:
         await ensure_migrated(settings, url)
-    return await Store.open(settings, url=url, client_id=client_id, source=source)
+    # the migrations' connection to the main database just proved the URL: no check connection again
+    reached = migrate_first and not settings.migration_database_url
+    return await Store.open(settings, url=url, client_id=client_id, source=source, reached=reached)
 
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
@@ -161,6 +167,8 @@ async def open_store(settings: Settings, *, client_id: str | None = None, migrat
 def main(ctx: click.Context, client_id: str | None) -> None:
     """RedKey Cockpit: the CRM in your terminal, with arlo doing the operational work."""
     ctx.ensure_object(dict)
+    if ctx.invoked_subcommand is not None:  # the terminal session resumes it after its first paint
+        collector.resume()
     if ctx.invoked_subcommand == "doctor":  # doctor reports a bad configuration as its first line
         ctx.obj["client_override"] = client_id
         return

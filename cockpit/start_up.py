@@ -2,6 +2,9 @@
 warm-up (the other screens' and arlo's modules imported in the background, the start-up objects frozen
 out of the cyclic collector) and arlo's loops.
 
+The garbage collector, paused by the ``cockpit`` command for its start-up (:mod:`cockpit.collector`),
+resumes then too (or ``RESUME_AFTER`` seconds after the app mounted, whichever is first).
+
 Both take the CPU for a while (imports, arlo's first scan), so they wait for the first screen to say
 its data is on screen (:meth:`StartUp.screen_shown`, after that frame), or ``START_UP_WAIT`` seconds
 after connecting when no screen says so.
@@ -13,6 +16,8 @@ import asyncio
 import gc
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from cockpit import collector
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
@@ -26,6 +31,10 @@ class StartUp:
         self.arlo, self.warm_up = arlo, warm_up
         self._timer: Any = None  # set while connected and not begun
         self.begun = False
+
+    def mounted(self) -> None:
+        if collector.paused():
+            self.app.set_timer(collector.RESUME_AFTER, collector.resume)
 
     def connected(self) -> None:
         if not self.begun and self._timer is None:
@@ -52,6 +61,7 @@ class StartUp:
             # that re-scanned the whole app took 100-240 ms (frame gaps) in bench/arlo_ui_stall.py; frozen,
             # they take under 10 ms. Frozen objects are never freed, hence only in the terminal session.
             gc.freeze()
+        collector.resume()
         if self.arlo:
             self.app.start_arlo()
 

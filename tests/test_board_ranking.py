@@ -79,3 +79,38 @@ async def test_the_store_board_shows_the_top_cards_by_amount(store: Store, conn)
         amounts = [c.amount if c.amount is not None else -1 for c in page.items]
         assert amounts == sorted(amounts, reverse=True), stage
         assert all(c.stage_id == stage for c in page.items)
+
+
+async def test_a_column_pages_on_by_amount_in_the_views_order(db_url: str) -> None:
+    """Every stage of BezelIQ (two workspaces: ties, NULL amounts, deleted deals) paged 3 cards at a
+    time from the board's first page through crm_stage_page_ids: each deal once, in crm_deals' order."""
+    await _second_workspace_for_bezeliq(db_url)
+    store = await Store.open(Settings(database_url=db_url, client_id="bezeliq", _env_file=None),  # type: ignore[call-arg]
+                             min_size=0, max_size=2)
+    try:
+        board = await store.crm.board(limit=3)
+        async with await psycopg.AsyncConnection.connect(db_url, autocommit=True) as conn:
+            await conn.execute("SELECT set_config('redkey.client_id', 'bezeliq', false)")
+            for stage in [s.stage_id for s in await store.crm.pipeline()]:
+                cur = await conn.execute("SELECT id FROM public.crm_deals WHERE stage_id = %s "
+                                         "ORDER BY coalesce(amount, -1) DESC, id DESC", (stage,))
+                expected = [r[0] for r in await cur.fetchall()]
+                page = board.get(stage)
+                shown = [c.id for c in page.items] if page else []
+                while page is not None and page.next_after is not None:
+                    page = await store.crm.deal_cards(stage, after=page.next_after, limit=3)
+                    shown.extend(c.id for c in page.items)
+                assert shown == expected, stage
+                first = await store.crm.deal_cards(stage, limit=3)  # a first page without the board
+                assert [c.id for c in first.items] == expected[:3], stage
+            # unscoped, or another client's schema: nothing
+            cur = await conn.execute(sql.SQL("SELECT count(*) FROM {}.crm_stage_page_ids('PROPOSAL', 1e12, "
+                                             "'ffffffff-ffff-4fff-bfff-ffffffffffff', 50)").format(
+                sql.Identifier(client_schema("northwind"))))
+            assert (await cur.fetchone()) == (0,)
+            await conn.execute("SELECT set_config('redkey.client_id', '', false)")
+            cur = await conn.execute("SELECT count(*) FROM public.crm_stage_page_ids('PROPOSAL', 1e12, "
+                                     "'ffffffff-ffff-4fff-bfff-ffffffffffff', 50)")
+            assert (await cur.fetchone()) == (0,)
+    finally:
+        await store.close()

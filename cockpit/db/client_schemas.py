@@ -29,6 +29,7 @@ from psycopg import AsyncConnection
 from cockpit.db import custom_fields
 from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
+from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
     EXPRS,
@@ -91,6 +92,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     for w in workspaces:
         out.extend(sort_index_sql(w))
         out.extend(board_index_sql(w))
+        out.extend(track_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
         for view in custom_fields.SEARCHED:
@@ -107,6 +109,7 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
     out.extend(grants_sql(ns))
     out.extend(custom_fields.functions_sql(ns, workspaces, named))
     out.extend(board_functions(workspaces, ns))
+    out.extend(totals_functions(workspaces, ns))
     for fn in ("crm_contacts_write()", "crm_companies_write()", "crm_deals_write()", "crm_notes_write()",
                "crm_tasks_write()"):
         out.append(f"REVOKE ALL ON FUNCTION {s}.{fn} FROM PUBLIC")
@@ -123,7 +126,7 @@ END $do$""")
 # What the generated SQL is made from besides the workspaces: the generator's own source.
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py")
+            "db/custom_fields.py", "db/stage_totals.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

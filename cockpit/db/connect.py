@@ -253,11 +253,13 @@ class CockpitPool(AsyncConnectionPool):
 
 
 async def open_pool(url: str, settings: Settings, *, min_size: int | None = None,
-                    max_size: int | None = None) -> CockpitPool:
-    """A pool for ``url`` adapted to its connection mode. Checks one connection first so a bad URL fails
-    here, with a clear message, rather than later inside a worker."""
-    conn = await connect(url, settings)
-    await conn.close()
+                    max_size: int | None = None, check: bool = True) -> CockpitPool:
+    """A pool for ``url`` adapted to its connection mode. Checks one connection first (unless the caller
+    just had one, ``check=False``) so a bad URL fails here, with a clear message, rather than later
+    inside a worker."""
+    if check:
+        conn = await connect(url, settings)
+        await conn.close()
     mode = await connection_mode(url, settings)
     timeout_ms = settings.statement_timeout_ms
 

@@ -12,6 +12,7 @@ import re
 from psycopg import AsyncConnection
 
 from cockpit.db.board import public_board_functions
+from cockpit.db.stage_totals import public_totals_functions
 from cockpit.db.bulk_writes import bulk_sql
 from cockpit.db.client_schemas import (
     apply_client_schemas,
@@ -118,6 +119,7 @@ def generate_public(workspaces: list[Workspace]) -> list[str]:
     stmts.extend(grants_sql())
     stmts.extend(custom_fields.public_functions_sql())
     stmts.extend(public_board_functions())
+    stmts.extend(public_totals_functions())
     stmts.extend(checks_sql())
     stmts.extend(pin_search_paths_sql())
     return stmts

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 import psycopg
-import sqlparse
 from psycopg import AsyncConnection
 
-from cockpit.db import layer2
+from cockpit.db import layer2, stage_totals
 from cockpit.db.data_api import lock_down
 from cockpit.errors import MigrationError
 
@@ -137,6 +136,7 @@ async def migrate(conn: AsyncConnection) -> list[str]:
     async with conn.transaction():
         await _lock(conn)
         await refresh_layer2(conn, force=bool(applied_now))
+        await stage_totals.retrack(conn)
         await lock_down(conn)
     return applied_now
 
@@ -196,6 +196,8 @@ async def check_roles(conn: AsyncConnection, roles: list[str]) -> None:
 
 def _statements(sql: str) -> list[tuple[int, str]]:
     """The statements of a migration file, each with the line its first non-comment line is on."""
+    import sqlparse  # only to explain a failed migration: not imported by every start
+
     out = []
     offset = 0
     for raw in sqlparse.split(sql):

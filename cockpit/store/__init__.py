@@ -58,9 +58,11 @@ class Store:
 
     @classmethod
     async def open(cls, settings: Settings, *, url: str | None = None, client_id: str | None = None,
-                   source: str = "cockpit", min_size: int | None = None, max_size: int | None = None) -> "Store":
+                   source: str = "cockpit", min_size: int | None = None, max_size: int | None = None,
+                   reached: bool = False) -> "Store":
+        """``reached``: a connection to ``url`` has just succeeded, so the pool skips its check connection."""
         url = url or resolve_url(settings)
-        pool = await open_pool(url, settings, min_size=min_size, max_size=max_size)
+        pool = await open_pool(url, settings, min_size=min_size, max_size=max_size, check=not reached)
         store = cls(pool, client_id if client_id is not None else settings.client_id, source=source)
         store.member_email = settings.member_email
         return store

@@ -27,13 +27,19 @@ KINDS = ("deal", "contact", "company", "activity", "task", "inbox", "proposal", 
 # What Twenty can change behind our back (always polled), and what only RedKey writes (polled only when
 # there is no LISTEN). Each is one aggregate over the client's scoped rows.
 _TWENTY_POLL = {
-    "deal": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_deals",
+    # Twenty's writes to its deals leave rows in the per-stage totals (redkey.deal_changes_stamp); a
+    # client with a workspace not tracked there is scanned.
+    "deal": "SELECT coalesce(redkey.deal_changes_stamp(%(c)s), (SELECT count(*)::text || '/' ||"
+            " coalesce(max(updated_at)::text, '') FROM crm_deals))",
     "contact": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_contacts",
     "company": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_companies",
     "activity": "SELECT coalesce(max(occurred_at)::text, '') FROM crm_activities",
     "note": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_notes",
     "crm_task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_tasks",
 }
+# RedKey's own deal fields (announced when listening; the stamps above see only Twenty's table).
+_DEAL_EXT_POLL = ("SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
+                  " FROM redkey.deal_ext WHERE client_id = %(c)s")
 _REDKEY_POLL = {
     "task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM redkey.tasks WHERE client_id = %(c)s",
     "inbox": "SELECT count(*)::text || '/' || count(read_at)::text FROM redkey.exec_inbox WHERE client_id = %(c)s",
@@ -102,6 +108,7 @@ class ChangesRepo:
         parts = dict(_TWENTY_POLL)
         if everything:
             parts.update(_REDKEY_POLL)
+            parts["deal"] = f"SELECT ({parts['deal']}) || '|' || ({_DEAL_EXT_POLL})"
         query = "SELECT " + ", ".join(f"({q}) AS {k}" for k, q in parts.items())
         rows = await self.db.fetch_dicts(query, {"c": client}, role="owner")
         return {k: str(v) for k, v in (rows[0] if rows else {}).items()}

@@ -7,6 +7,7 @@ Counts and sums are computed in SQL, never from loaded rows.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
@@ -46,6 +47,7 @@ _CARD_COLUMNS = (
     " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
     " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
 
+_LAST_UUID = UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")  # with an infinite amount: before every card
 _BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp file
 
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
@@ -73,8 +75,15 @@ class CrmRepo:
         return await self.db.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
 
     async def stage_totals(self, text: str | None = None) -> dict[str, StageTotal]:
-        """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name."""
+        """Deal count and summed amount per stage, in SQL; ``text`` filters by deal or company name.
+
+        Unfiltered, from the totals the database keeps per stage (``crm_stage_totals()``: a few rows
+        instead of every deal); filtered, aggregated over the matching deals."""
         where, params = self._deal_filter(text)
+        if not where:
+            rows = await self.db.fetch_models(
+                StageTotal, "SELECT stage_id, count::int AS count, coalesce(amount, 0) AS amount FROM crm_stage_totals()")
+            return {r.stage_id: r for r in rows}
         rows = await self.db.fetch_models(
             StageTotal,
             "SELECT d.stage_id, count(*)::int AS count, coalesce(sum(d.amount), 0) AS amount "
@@ -97,6 +106,17 @@ class CrmRepo:
         rows only (a join of whole views would read every contact)."""
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
+        if sort == "amount" and not where:
+            # By amount, a stage's cards are an index walk from the cursor (crm_stage_page_ids); the
+            # first page starts above every amount.
+            after = after if after is not None else (Decimal("Infinity"), _LAST_UUID)
+            rows = await self.db.fetch_dicts(
+                "WITH page AS MATERIALIZED (SELECT id FROM crm_stage_page_ids(%s, %s, %s, %s)) " + _CARD_COLUMNS +
+                f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
+                "WHERE d.id = ANY (ARRAY(SELECT id FROM page))) d "
+                f"ORDER BY d.sort_key {direction}, d.id {direction}", [stage_id, *after, limit + 1])
+            page = keyset_page(rows, limit, lambda r: (r["sort_key"], r["id"]))
+            return Page(items=[DealCard(**r) for r in page.items], next_after=page.next_after)
         where = (where + " AND " if where else "WHERE ") + "d.stage_id = %s"
         params.append(stage_id)
         if after is not None:

@@ -4,7 +4,8 @@ The client itself and RedKey's rows about it stay (extension fields, activities,
 workspace stops reading Twenty's tables there, it deletes nothing of the client's history. What
 RedKey generated for the workspace goes: its branches in ``public.crm_*``, its client's schema of
 single-branch views (dropped when the client has no workspace left, regenerated otherwise) and the
-``redkey_*`` sort indexes RedKey put on the workspace's tables.
+``redkey_*`` sort indexes RedKey put on the workspace's tables and the triggers keeping its per-stage
+deal totals.
 """
 
 from __future__ import annotations
@@ -35,5 +36,6 @@ class WorkspaceRegistryRepo:
                                          "AND indexname LIKE 'redkey\\_%%'", (schema,))
                 for (index,) in await cur.fetchall():
                     await conn.execute(f"DROP INDEX IF EXISTS {q(schema)}.{q(index)}")  # type: ignore[arg-type]
+            await conn.execute("SELECT redkey.untrack_deal_stage_totals(%s)", (schema,))
             await layer2.regenerate(conn, force=False)
             return str(row[0])
