@@ -152,3 +152,35 @@ def xlsx_workbook() -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def excel_typed_workbook() -> bytes:
+    """A workbook as Excel saves it (shared strings, typed cells; written by XlsxWriter): a 'Summary'
+    sheet first, then 'Leads' starting at column B with a blank first row, a date, a date-time, a
+    duration, whole and fractional numbers, a percentage, a boolean, a formula with its cached value,
+    empty cells inside rows, and one row with a cell filled past the header."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    day, stamp = wb.add_format({"num_format": "dd/mm/yyyy"}), wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    pct, dur = wb.add_format({"num_format": "0%"}), wb.add_format({"num_format": "[h]:mm:ss"})
+    summary = wb.add_worksheet("Summary")
+    summary.write_row(0, 0, ["Pipeline total", 1250000])
+    ws = wb.add_worksheet("Leads")
+    ws.write_row(1, 1, ["Nom complet", "E-mail", "Société", "Employees", "Dernier contact", "Rappel", "Taux",
+                        "Actif", "Score", "Durée"])
+    ws.write_row(2, 1, ["Amélie Durand", "amelie.durand@doctolib.fr", "Doctolib", 2800])
+    ws.write_datetime(2, 5, dt.datetime(2024, 3, 1), day)
+    ws.write_datetime(2, 6, dt.datetime(2024, 3, 5, 14, 30), stamp)
+    ws.write_number(2, 7, 0.25, pct)
+    ws.write_boolean(2, 8, True)
+    ws.write_formula(2, 9, "=E3/100", None, 28)
+    ws.write_number(2, 10, 1.5, dur)
+    ws.write_row(3, 1, ["José Núñez", "jose@cabify.com", "", 1234.5])  # company left empty, dates missing
+    ws.write_row(4, 1, ["Lena Fischer", "", "N26"])
+    ws.write(4, 12, "stray note")  # past the header's last column
+    wb.close()
+    return buf.getvalue()

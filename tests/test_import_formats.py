@@ -195,3 +195,33 @@ def test_more_tools_recognised(header: str, profile: str, expect: dict[str, str 
     for col, field in expect.items():
         assert fields[col] == field, col
     assert all(s != "unresolved" for c, s in status.items() if c != "@profile")  # nothing left to ask about
+
+
+def test_excel_workbook_typed_cells_empty_cells_and_a_second_sheet_by_name() -> None:
+    data = S.excel_typed_workbook()
+    first = parse_file(data, "leads.xlsx")
+    assert first.header == ["Pipeline total", "1250000"] and first.rows == []
+    assert first.notes[0] == "read sheet 'Summary' (of 2: Summary, Leads)"
+    parsed = parse_file(data, "leads.xlsx", sheet="Leads")
+    assert parsed.format == "xlsx" and parsed.notes[0] == "read sheet 'Leads' (of 2: Summary, Leads)"
+    assert parsed.header == ["Nom complet", "E-mail", "Société", "Employees", "Dernier contact", "Rappel", "Taux",
+                             "Actif", "Score", "Durée"]
+    amelie, jose, lena = parsed.rows
+    assert amelie.values == ["Amélie Durand", "amelie.durand@doctolib.fr", "Doctolib", "2800", "2024-03-01",
+                             "2024-03-05 14:30:00", "0.25", "TRUE", "28", "36:00:00"]
+    assert amelie.line == 3 and not amelie.errors  # sheet rows, counted from the sheet's first row
+    assert jose.values == ["José Núñez", "jose@cabify.com", "", "1234.5", "", "", "", "", "", ""]
+    assert lena.values[:3] == ["Lena Fischer", "", "N26"] and lena.line == 5
+    assert lena.errors == [("ragged", "11 cells filled, the header has 10")]
+    m = propose_manifest(batch_id="b", headers=parsed.header, created_by="t")
+    rows = normalize_rows(parsed, m)
+    assert rows[0].contact and rows[0].contact["email"] == "amelie.durand@doctolib.fr"
+    assert rows[0].company and rows[0].company["employees"] == 2800 and rows[0].company["name"] == "Doctolib"
+    assert rows[1].errors and rows[1].errors[0][0] == "bad_value"  # 1234.5 employees is not a whole number
+
+
+def test_a_damaged_workbook_gets_one_clear_line() -> None:
+    good = S.excel_typed_workbook()
+    with pytest.raises(ValidationFailed) as err:
+        parse_file(good[: len(good) // 2], "cut.xlsx")  # a download cut short
+    assert "not a readable XLSX" in err.value.message and "save it again" in (err.value.hint or "")

@@ -201,22 +201,36 @@ class NormalizedEntityProposal(Artifact):
 
     @model_validator(mode="after")
     def _rules(self) -> "NormalizedEntityProposal":
-        allowed = CONTACT_FIELDS + ("company_id", "company_ref") if self.entity_type == "contact" else COMPANY_FIELDS
-        unknown = sorted(set(self.canonical_payload) - set(allowed) - {"id", "loser_id", "winner_id"})
-        if unknown:
-            raise ValueError(f"{self.entity_type} payload has unknown fields: {', '.join(unknown)}")
-        email = self.canonical_payload.get("email")
-        if email is not None and not is_email(str(email)):
-            raise ValueError(f"{email!r} is not an email address")
-        if self.action == "create":
-            if self.entity_type == "contact" and not any(
-                    self.canonical_payload.get(k) for k in ("email", "first_name", "last_name", "full_name")):
-                raise ValueError("a contact needs an email or a name")
-            if self.entity_type == "company" and not any(self.canonical_payload.get(k) for k in ("name", "domain")):
-                raise ValueError("a company needs a name or a domain")
-        if (self.merge_candidate_refs or self.action != "create") and not self.review_required:
-            raise ValueError("only a new record with no merge candidate may skip review")
+        problem = entity_proposal_problem(self.entity_type, self.canonical_payload, self.action,
+                                          self.merge_candidate_refs, self.review_required)
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+_PAYLOAD_FIELDS = {"contact": frozenset(CONTACT_FIELDS + ("company_id", "company_ref", "id", "loser_id", "winner_id")),
+                   "other": frozenset(COMPANY_FIELDS + ("id", "loser_id", "winner_id"))}
+
+
+def entity_proposal_problem(entity_type: str, payload: dict[str, Any], action: str, merge_candidate_refs: list[str],
+                            review_required: bool) -> str | None:
+    """What is wrong with a NormalizedEntityProposal's content (None: nothing). The model's own rule, also
+    applied by the bulk import path, which records proposals without building a model per row."""
+    allowed = _PAYLOAD_FIELDS["contact" if entity_type == "contact" else "other"]
+    if not allowed.issuperset(payload):
+        return f"{entity_type} payload has unknown fields: {', '.join(sorted(set(payload) - allowed))}"
+    email = payload.get("email")
+    if email is not None and not is_email(str(email)):
+        return f"{email!r} is not an email address"
+    if action == "create":
+        if entity_type == "contact" and not any(
+                payload.get(k) for k in ("email", "first_name", "last_name", "full_name")):
+            return "a contact needs an email or a name"
+        if entity_type == "company" and not any(payload.get(k) for k in ("name", "domain")):
+            return "a company needs a name or a domain"
+    if (merge_candidate_refs or action != "create") and not review_required:
+        return "only a new record with no merge candidate may skip review"
+    return None
 
 
 class GraphOperation(BaseModel):

@@ -13,6 +13,7 @@ domain; phone numbers become E.164 (phonenumbers) when the number or the row say
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -22,7 +23,7 @@ import pytz
 
 from cockpit.contracts import ImportMappingManifest, is_email
 from cockpit.imports.mapping import fallbacks
-from cockpit.imports.reader import ParsedFile
+from cockpit.imports.reader import ParsedFile, ParsedRow
 
 FREE_MAIL = frozenset({
     "gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "hotmail.com", "outlook.com", "live.com",
@@ -150,14 +151,15 @@ class NormalizedRow:
     region: str | None = None  # the phone region the row's country gave
 
 
-def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *,
-                   default_country: str | None = None) -> list[NormalizedRow]:
+def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *, default_country: str | None = None,
+                   rows: Sequence[ParsedRow] | None = None) -> list[NormalizedRow]:
+    """The file's rows (or ``rows``, some of them) as contact and company payloads or errors."""
     idx = manifest.target_index()
     alt = fallbacks(manifest)
     cols = {i: c for i, c in enumerate(parsed.header)}
     default_region = region_of(default_country)
     out: list[NormalizedRow] = []
-    for row in parsed.rows:
+    for row in parsed.rows if rows is None else rows:
         n = NormalizedRow(row.number, row.values, errors=[(c, m, None) for c, m in row.errors])
         out.append(n)
         if n.errors:

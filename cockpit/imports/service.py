@@ -9,6 +9,7 @@ transaction. No Textual here: the CLI and the import screen both drive this modu
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,14 @@ from cockpit.errors import ValidationFailed
 from cockpit.formatting import counted
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
-from cockpit.imports.normalize import normalize_rows
-from cockpit.imports.proposals import plan_proposals
-from cockpit.imports.reader import ParsedFile
-from cockpit.imports.models import Progress
+from cockpit.imports.normalize import NormalizedRow, normalize_rows
+from cockpit.imports.models import ImportStep, LookUp, Progress
+from cockpit.imports.proposals import ProposalPlanner
+from cockpit.imports.reader import ParsedFile, ParsedRow
 
 MAX_BYTES = 512 * 1024 * 1024
+LOOK_UP_ROWS = 25_000  # rows normalized and looked up at once
+STEP_ROWS = 5000  # rows planned and written per step
 
 
 @dataclass
@@ -69,6 +72,21 @@ class ImportReport:
         return (f"{self.filename}: {counted(self.rows, 'row')} -> {counted(self.proposals, 'proposal')} "
                 f"({created}, {self.queued:,} waiting for approval), "
                 f"{self.unchanged:,} already in the CRM, {counted(self.errors, 'malformed row')}")
+
+
+def _records(rows: list[NormalizedRow], parsed: list[ParsedRow], batch_id: str, created_by: str,
+             report: ImportReport) -> list[tuple[int, list[str], list[dict[str, Any]]]]:
+    """The row records (row number, raw values, errors) of ``rows``; their problems go in the report."""
+    records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
+    for p, r in zip(parsed, rows):
+        errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
+        if errs:
+            validate(ImportRowRecord, {"batch_id": batch_id, "row_number": r.number, "raw_values": r.values,
+                                       "status": "error", "errors": errs, "source_system": "csv_import",
+                                       "created_by": created_by, "confidence": 1.0, "provenance": {"method": "import"}})
+            report.problems.extend(RowProblem(r.number, p.line, e["code"], e["message"], e["column"]) for e in errs)
+        records.append((r.number, r.values, errs))
+    return records
 
 
 def read_file(path: Path) -> bytes:
@@ -127,40 +145,32 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
     manifest = manifest or staged.manifest
     if manifest.batch_id != staged.batch.batch_id:
         raise ValidationFailed("that manifest belongs to another import batch")
-    tick = progress or (lambda phase, done, total: None)
     report = ImportReport(staged.batch.batch_id, staged.batch.uploaded_filename, notes=list(manifest.resolver_notes))
-    tick("normalizing", 0, len(staged.parsed.rows))
-    rows = normalize_rows(staged.parsed, manifest, default_country=default_country)
-    tick("normalizing", len(rows), len(rows))
-    emails = sorted({r.contact["email"] for r in rows if r.contact and r.contact.get("email")})
-    domains = sorted({r.company["domain"] for r in rows if r.company and r.company.get("domain")})
-    names = sorted({r.company["name"].lower() for r in rows
-                    if r.company and not r.company.get("domain") and r.company.get("name")})
-    tick("finding duplicates", 0, 1)
-    existing = await store.imports.existing_for_import(emails, domains, names)
-    tick("finding duplicates", 1, 1)
-    tick("planning proposals", 0, len(rows))
-    planned = plan_proposals(rows, existing, batch_id=staged.batch.batch_id, created_by=manifest.created_by)
-    if review_all:
-        planned.proposals = (p.model_copy(update={"review_required": True}) for p in planned.proposals)
-    tick("planning proposals", len(rows), len(rows))
-    lines = {r.number: r.line for r in staged.parsed.rows}
-    records: list[tuple[int, list[str], list[dict[str, Any]]]] = []
-    for r in rows:
-        errs = [{"code": c, "message": m, "column": col} for c, m, col in r.errors]
-        if errs:
-            validate(ImportRowRecord, {"batch_id": staged.batch.batch_id, "row_number": r.number,
-                                       "raw_values": r.values, "status": "error", "errors": errs,
-                                       "source_system": "csv_import", "created_by": manifest.created_by,
-                                       "confidence": 1.0, "provenance": {"method": "import"}})
-            report.problems.extend(RowProblem(r.number, lines.get(r.number, 0), e["code"], e["message"], e["column"])
-                                   for e in errs)
-        records.append((r.number, r.values, errs))
+    parsed, batch_id = staged.parsed, staged.batch.batch_id
+    planner = ProposalPlanner(batch_id=batch_id, created_by=manifest.created_by, review_all=review_all)
+
+    def steps(look_up: LookUp) -> Iterator[ImportStep]:
+        """Run in the store's worker thread while it writes the previous step: LOOK_UP_ROWS rows at a
+        time (STEP_ROWS the first time) normalized and their new keys looked up (each look-up reads the
+        CRM's contacts once), then STEP_ROWS at a time their row problems recorded and their proposals
+        planned."""
+        start = 0
+        while start < len(parsed.rows):
+            # the first window is one step, so the database starts writing soon
+            window = parsed.rows[start:start + (LOOK_UP_ROWS if start else STEP_ROWS)]
+            start += len(window)
+            normalized = normalize_rows(parsed, manifest, default_country=default_country, rows=window)
+            planner.learn(look_up(*planner.keys_to_look_up(normalized)))
+            for at in range(0, len(window), STEP_ROWS):
+                rows = normalized[at:at + STEP_ROWS]
+                yield ImportStep(_records(rows, window[at:at + STEP_ROWS], batch_id, manifest.created_by, report),
+                                 list(planner.plan(rows)))
+
     counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
-                                      rows=records, proposals=planned.proposals, progress=progress)
+                                              steps=steps, rows=len(parsed.rows), progress=progress)
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
-    report.unchanged, report.linked_companies = len(planned.unchanged), planned.linked_companies
+    report.unchanged, report.linked_companies = len(planner.unchanged), planner.linked_companies
     report.created_contacts, report.created_companies = counts["created_contacts"], counts["created_companies"]
     edits = user_edits(staged.manifest, manifest)
     if edits:

@@ -7,16 +7,24 @@ write path under the operational role (switched inside the same transaction, so 
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
 from typing import Any
 
-from cockpit.contracts import ImportMappingManifest, NormalizedEntityProposal, RawImportBatch
-from cockpit.imports.models import AUTO_RULE, Existing, Progress
+from psycopg.rows import dict_row
+from pydantic_core import to_json
+
+from cockpit.contracts import ImportMappingManifest, RawImportBatch
+from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress, ProposalRecord
 from cockpit.store.core import Db
+from cockpit.store.worker_thread import iterate_in_thread
 
 AS_OPERATIONAL = "SELECT set_config('role', 'redkey_cockpit_operational', true)"
 AS_OWNER = "SELECT set_config('role', 'none', true)"
+AS_READONLY = "SELECT set_config('role', 'redkey_cockpit_readonly', true)"
 IMPORT_TIMEOUT = "10min"
 # the views' set-based insert (same checks as their triggers, once per statement): a JSON array of view rows
 INSERT_COMPANIES = "SELECT redkey.crm_companies_insert_rows(%s::jsonb)"
@@ -24,6 +32,8 @@ INSERT_CONTACTS = "SELECT redkey.crm_contacts_insert_rows(%s::jsonb)"
 
 _CONTACT_COLS = ("first_name", "last_name", "email", "phone", "job_title", "city", "linkedin_url")
 _COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url", "employees")
+_CONTACT_ROW = ("id", *_CONTACT_COLS, "company_id")
+_COMPANY_ROW = ("id", *_COMPANY_COLS)
 
 ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN"
 PROPOSAL_COPY = (
@@ -32,21 +42,69 @@ PROPOSAL_COPY = (
     "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
 
 
-INSERT_CHUNK = 5000  # rows per set-based insert: bounds the JSON held at once, still one statement per 5,000 rows
+@dataclass
+class _Step:
+    """A step of the write, built off the event loop: import and proposal rows to COPY, and the view rows
+    of the records its low-risk proposals create (companies first: the contacts of the step may link to
+    them)."""
+
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    proposals: list[tuple[Any, ...]] = field(default_factory=list)
+    companies: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    auto: int = 0
+    errors: int = 0
 
 
-async def _insert_rows(conn: Any, statement: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> int:
-    """Create ``rows`` (values of ``cols``, one view row each; None: not set) through a set-based insert,
-    in chunks of JSON; the number of records the database created."""
-    created = 0
-    for i in range(0, len(rows), INSERT_CHUNK):
-        chunk = [{c: v for c, v in zip(cols, row) if v is not None and v != ""} for row in rows[i:i + INSERT_CHUNK]]
-        cur = await conn.execute(statement, (json.dumps(chunk, separators=(",", ":"), ensure_ascii=False),))
-        created += (await cur.fetchone())[0]
-    return created
+def _view_row(cols: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    """A view row of the set values (None or '': not set)."""
+    return {c: v for c, v in zip(cols, values) if v is not None and v != ""}
 
 
-def proposal_summary(p: NormalizedEntityProposal) -> str:
+def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str) -> Iterator[_Step]:
+    """Import steps -> what to write for each: the import_rows and proposals COPY rows (the artifact
+    serialised as the model stores it), and the records of the low-risk proposals, built from the same
+    proposal objects (nothing reads redkey.proposals back under row-level security: a self-join there ran
+    a policy call per pair of rows)."""
+    company_target: dict[str, str] = {}
+    for st in steps:
+        step = _Step(rows=[(batch_id, number, client, _json(values), "error" if errors else "ok", _json(errors))
+                           for number, values, errors in st.rows])
+        for p in st.proposals:
+            auto = AUTO_RULE if (p.action == "create" and not p.review_required
+                                 and not p.merge_candidate_refs) else None
+            c = p.canonical_payload
+            if auto:
+                step.auto += 1
+                if p.entity_type == "company":
+                    company_target[p.proposal_id] = p.target_id
+                    step.companies.append(_view_row(_COMPANY_ROW, (p.target_id, *(c.get(k) for k in _COMPANY_COLS))))
+                else:
+                    step.contacts.append(_view_row(_CONTACT_ROW, (
+                        p.target_id, *(c.get(k) for k in _CONTACT_COLS),
+                        c.get("company_id") or company_target.get(c.get("company_ref") or ""))))
+            step.proposals.append((
+                p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
+                p.entity_type, p.action, p.target_id, _json(c), _json(p.merge_candidate_refs), p.review_required,
+                p.confidence, proposal_summary(p), auto, "committed" if auto else "pending",
+                p.created_at if auto else None, p.created_by, p.created_at, p.artifact_json()))
+        step.errors = sum(1 for _, _, e in st.rows if e)
+        yield step
+
+
+def _json(value: Any) -> str:
+    return to_json(value).decode()
+
+
+async def _insert_rows(conn: Any, statement: str, rows: list[dict[str, Any]]) -> int:
+    """Create ``rows`` (view rows) through a set-based insert; the number of records the database created."""
+    if not rows:
+        return 0
+    cur = await conn.execute(statement, (_json(rows),))
+    return (await cur.fetchone())[0]
+
+
+def proposal_summary(p: ProposalRecord) -> str:
     c = p.canonical_payload
     who = " ".join(x for x in (c.get("first_name"), c.get("last_name")) if x) or c.get("name") or ""
     key = c.get("email") or c.get("domain") or ""
@@ -85,44 +143,26 @@ class ImportsRepo:
             (batch_id, self.db.require_scope()))
         return bytes(value) if value is not None else None
 
-    async def existing_for_import(self, emails: list[str], domains: list[str], names: list[str]) -> Existing:
-        """What the CRM already holds for these keys, read through the stable views."""
-        ex = Existing()
-        if emails:
-            for r in await self.db.fetch_dicts(
-                    "SELECT c.id, lower(c.email) AS email, c.first_name, c.last_name, c.full_name, c.phone, "
-                    "c.job_title, c.city, c.linkedin_url, c.company_id FROM crm_contacts c "
-                    "JOIN unnest(%s::text[]) AS k(email) ON lower(c.email) = k.email", (emails,)):
-                ex.contacts.setdefault(r["email"], r)
-        if domains:
-            for r in await self.db.fetch_dicts(
-                    "SELECT c.id, c.domain FROM crm_companies c JOIN unnest(%s::text[]) AS k(d) ON c.domain = k.d "
-                    "ORDER BY c.created_at", (domains,)):
-                ex.company_domains.setdefault(r["domain"], str(r["id"]))
-        if names:
-            for r in await self.db.fetch_dicts(
-                    "SELECT c.id, lower(c.name) AS name FROM crm_companies c "
-                    "JOIN unnest(%s::text[]) AS k(n) ON lower(c.name) = k.n ORDER BY c.created_at", (names,)):
-                ex.company_names.setdefault(r["name"], str(r["id"]))
-        return ex
-
     async def write_import(self, *, manifest: ImportMappingManifest, proposed_manifest_id: str,
-                           rows: list[tuple[int, list[str], list[dict[str, Any]]]],
-                           proposals: Iterable[NormalizedEntityProposal],
+                           steps: Callable[[LookUp], Iterable[ImportStep]], rows: int,
                            progress: Progress | None = None) -> dict[str, int]:
         """Confirm the manifest, record every row and proposal, and commit the low-risk ones — all in one
         transaction. Returns counts (rows, errors, proposals, auto_committed, queued, and the records the
         database created: created_contacts, created_companies).
 
+        ``steps(look_up)`` gives the import a step of rows at a time; it runs in a worker thread, preparing
+        the next step while the database writes this one, and calls ``look_up`` (emails, domains, names)
+        for what the CRM holds, read through the stable views in this transaction. ``rows``: how many rows
+        the file has (for progress).
+
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
         rule holds) and their records are created in the same transaction, under the operational role,
         through the views' set-based insert (``redkey.crm_*_insert_rows``: the trigger's checks once per
-        statement, one INSERT per table): either both happen or neither does. The records are built from
-        the same proposal objects as they are copied in, so nothing reads redkey.proposals back under
-        row-level security (a self-join there ran a policy call per pair of rows: quadratic)."""
+        statement, one INSERT per table): either all of it happens or none of it does."""
         client = self.db.require_scope()
         batch_id = manifest.batch_id
         tick = progress or (lambda phase, done, total: None)
+        loop = asyncio.get_running_loop()
         async with self.db.tx("owner") as conn:
             # a bulk write of this size is expected to run longer than an interactive statement
             await conn.execute("SELECT set_config('statement_timeout', %s, true)", (IMPORT_TIMEOUT,))
@@ -138,52 +178,81 @@ class ImportsRepo:
                     "status, artifact, created_at, confirmed_at) VALUES (%s, %s, %s, %s, 'confirmed', %s, %s, now())",
                     (manifest.manifest_id, batch_id, client, manifest.schema_version,
                      json.dumps(manifest.to_json()), manifest.created_at))
-            step = max(1, len(rows) // 50)
-            async with conn.cursor().copy(ROW_COPY) as cp:
-                for i, (number, values, errors) in enumerate(rows):
-                    await cp.write_row((batch_id, number, client, json.dumps(values),
-                                        "error" if errors else "ok", json.dumps(errors)))
-                    if i % step == 0:
-                        tick("recording rows", i, len(rows))
-            tick("recording rows", len(rows), len(rows))
-            total = len(proposals) if isinstance(proposals, list) else len(rows)  # an iterator: about a row each
-            step = max(1, total // 50)
-            auto_count = count = 0
-            # the records to create: (id, the payload's values for the columns) of the payload's own strings
-            companies: list[tuple[Any, ...]] = []
-            contacts: list[tuple[Any, ...]] = []
-            company_target: dict[str, str] = {}
-            async with conn.cursor().copy(PROPOSAL_COPY) as cp:
-                for i, p in enumerate(proposals):
-                    count += 1
-                    auto = AUTO_RULE if (p.action == "create" and not p.review_required
-                                         and not p.merge_candidate_refs) else None
-                    auto_count += auto is not None
-                    if auto:
-                        c = p.canonical_payload
-                        if p.entity_type == "company":
-                            company_target[p.proposal_id] = p.target_id
-                            companies.append((p.target_id, *(c.get(k) for k in _COMPANY_COLS)))
-                        else:
-                            contacts.append((p.target_id, *(c.get(k) for k in _CONTACT_COLS),
-                                             c.get("company_id") or company_target.get(c.get("company_ref") or "")))
-                    await cp.write_row((
-                        p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
-                        p.entity_type, p.action, p.target_id, json.dumps(p.canonical_payload),
-                        json.dumps(p.merge_candidate_refs), p.review_required, p.confidence, proposal_summary(p),
-                        auto, "committed" if auto else "pending", p.created_at if auto else None,
-                        p.created_by, p.created_at, p.model_dump_json()))
-                    if i % step == 0:
-                        tick("recording proposals", i, max(total, i))
-            tick("recording proposals", count, count)
-            tick("committing low-risk records", 0, 2)
-            await conn.execute(AS_OPERATIONAL)
-            created_companies = await _insert_rows(conn, INSERT_COMPANIES, ("id", *_COMPANY_COLS), companies)
-            tick("committing low-risk records", 1, 2)
-            created_contacts = await _insert_rows(conn, INSERT_CONTACTS, ("id", *_CONTACT_COLS, "company_id"), contacts)
-            await conn.execute(AS_OWNER)
-            auto = auto_count
-            tick("committing low-risk records", 2, 2)
-        errors = sum(1 for _, _, e in rows if e)
-        return {"rows": len(rows), "errors": errors, "proposals": count, "auto_committed": auto,
-                "queued": count - auto, "created_contacts": created_contacts, "created_companies": created_companies}
+
+            busy = asyncio.Lock()  # the look-ups (asked for by the thread) and the writes take turns on conn
+
+            async def existing(emails: list[str], domains: list[str], names: list[str]) -> Existing:
+                async with busy:
+                    await conn.execute(AS_READONLY)
+                    try:
+                        return await _existing_on(conn, emails, domains, names)
+                    finally:
+                        await conn.execute(AS_OWNER)
+
+            def look_up(emails: list[str], domains: list[str], names: list[str]) -> Existing:  # worker thread
+                if not (emails or domains or names):
+                    return Existing()
+                return asyncio.run_coroutine_threadsafe(existing(emails, domains, names), loop).result()
+
+            done = errors = count = auto_count = created_companies = created_contacts = 0
+            # one step waits while one is written and the next is prepared: bounded memory, full overlap
+            prepared = iterate_in_thread(_steps(steps(look_up), client=client, batch_id=batch_id), depth=1,
+                                         name="cockpit-import")
+            async with aclosing(prepared):
+                tick("normalizing and planning", 0, rows)
+                async for s in prepared:
+                    async with busy:
+                        tick("recording rows", done, rows)
+                        companies, contacts = await _write_step(conn, s, lambda phase: tick(phase, done, rows))
+                    done += len(s.rows)
+                    errors, count, auto_count = errors + s.errors, count + len(s.proposals), auto_count + s.auto
+                    created_companies, created_contacts = created_companies + companies, created_contacts + contacts
+                    tick("normalizing and planning", done, rows)
+            tick("recorded", done, rows)
+        return {"rows": done, "errors": errors, "proposals": count, "auto_committed": auto_count,
+                "queued": count - auto_count, "created_contacts": created_contacts,
+                "created_companies": created_companies}
+
+
+async def _write_step(conn: Any, s: _Step, phase: Callable[[str], None]) -> tuple[int, int]:
+    """Write one step: its rows, its proposals, then the records of its low-risk proposals (under the
+    operational role); the numbers of companies and contacts the database created."""
+    async with conn.cursor().copy(ROW_COPY) as cp:
+        for row in s.rows:
+            await cp.write_row(row)
+    phase("recording proposals")
+    async with conn.cursor().copy(PROPOSAL_COPY) as cp:
+        for row in s.proposals:
+            await cp.write_row(row)
+    if not (s.companies or s.contacts):
+        return 0, 0
+    phase("committing low-risk records")
+    await conn.execute(AS_OPERATIONAL)
+    companies = await _insert_rows(conn, INSERT_COMPANIES, s.companies)
+    contacts = await _insert_rows(conn, INSERT_CONTACTS, s.contacts)
+    await conn.execute(AS_OWNER)
+    return companies, contacts
+
+
+async def _existing_on(conn: Any, emails: list[str], domains: list[str], names: list[str]) -> Existing:
+    """What the CRM holds for these keys, read through the stable views on ``conn``."""
+    ex = Existing()
+    cur = conn.cursor(row_factory=dict_row)
+    if emails:
+        await cur.execute(
+            "SELECT c.id, lower(c.email) AS email, c.first_name, c.last_name, c.full_name, c.phone, "
+            "c.job_title, c.city, c.linkedin_url, c.company_id FROM crm_contacts c "
+            "JOIN unnest(%s::text[]) AS k(email) ON lower(c.email) = k.email", (emails,))
+        for r in await cur.fetchall():
+            ex.contacts.setdefault(r["email"], r)
+    if domains:
+        await cur.execute("SELECT c.id, c.domain FROM crm_companies c JOIN unnest(%s::text[]) AS k(d) ON c.domain = k.d "
+                          "ORDER BY c.created_at", (domains,))
+        for r in await cur.fetchall():
+            ex.company_domains.setdefault(r["domain"], str(r["id"]))
+    if names:
+        await cur.execute("SELECT c.id, lower(c.name) AS name FROM crm_companies c "
+                          "JOIN unnest(%s::text[]) AS k(n) ON lower(c.name) = k.n ORDER BY c.created_at", (names,))
+        for r in await cur.fetchall():
+            ex.company_names.setdefault(r["name"], str(r["id"]))
+    return ex

@@ -1,0 +1,181 @@
+"""The bulk import path: proposals as plain records (the JSON a NormalizedEntityProposal stores, the same
+rules), the worker thread that prepares them, and a file imported a few rows at a time planning exactly
+what one look-up before the import would (against real Postgres)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from pydantic import ValidationError
+
+from cockpit.contracts import NormalizedEntityProposal, Provenance
+from cockpit.imports import service
+from cockpit.imports.mapping import propose_manifest
+from cockpit.imports.models import Existing, ProposalRecord
+from cockpit.imports.normalize import normalize_rows
+from cockpit.imports.proposals import ProposalPlanner
+from cockpit.imports.reader import parse_csv
+from cockpit.store import Store
+from cockpit.store.worker_thread import iterate_in_thread
+
+SARAH = "sarah.chen@meridianhealth.com"
+
+
+def _planned(data: bytes, existing: Existing | None = None) -> list[ProposalRecord]:
+    parsed = parse_csv(data)
+    rows = normalize_rows(parsed, propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin"))
+    planner = ProposalPlanner(batch_id="b1", created_by="justin")
+    planner.learn(existing or Existing())
+    return list(planner.plan(rows))
+
+
+def test_a_proposal_record_stores_what_the_model_stores() -> None:
+    existing = Existing(contacts={"zoe@park.example": {"id": "0b0b0b0b-0000-4000-8000-000000000001",
+                                                       "full_name": "Zoë Park", "first_name": "Zoë",
+                                                       "last_name": "Park", "job_title": "CFO"}})
+    records = _planned("Name,Email,Company,Website,Title\r\n"
+                       "Ada Lovelace,ada@engines.example,Analytical Engines,engines.example,Countess\r\n"
+                       "Ada L.,ADA@engines.example,,,\r\n"                  # same email as row 1
+                       "Zoë Park,zoe@park.example,,,CEO\r\n"                # already a contact: an update
+                       "Émile Zola,,Éditions Charpentier,,Écrivain\r\n".encode(), existing)  # no email: risky
+    assert [(r.entity_type, r.action, r.review_required) for r in records] == [
+        ("company", "create", False), ("contact", "create", False), ("contact", "update", True),
+        ("contact", "update", True), ("company", "create", False), ("contact", "create", True)]
+    for r in records:
+        model = NormalizedEntityProposal(
+            proposal_id=r.proposal_id, batch_id=r.batch_id, source_system=r.source_system, created_by=r.created_by,
+            created_at=r.created_at, row_number=r.row_number, entity_type=r.entity_type, action=r.action,
+            target_id=r.target_id, canonical_payload=r.canonical_payload, merge_candidate_refs=r.merge_candidate_refs,
+            review_required=r.review_required, confidence=r.confidence, reasons=r.reasons,
+            provenance=Provenance(method="import", source_ref=f"batch:b1#row{r.row_number}",
+                                  evidence_refs=[f"import_row:b1:{r.row_number}"]))
+        assert r.artifact_json() == model.model_dump_json()  # byte for byte, keys in the model's order
+        assert r.model() == model
+    assert records[3].canonical_payload == {"email": "zoe@park.example", "job_title": "CEO"}
+    assert records[3].merge_candidate_refs == ["0b0b0b0b-0000-4000-8000-000000000001"]
+
+
+def test_a_proposal_record_is_refused_as_the_model_refuses_it() -> None:
+    good = _planned(b"Name,Email\nAda Lovelace,ada@engines.example\n")[0]
+    cases = [({"canonical_payload": {"email": "ada@engines.example", "shoe_size": "38"}}, "unknown fields: shoe_size"),
+             ({"canonical_payload": {"email": "ada at engines"}}, "is not an email address"),
+             ({"canonical_payload": {"city": "London"}}, "a contact needs an email or a name"),
+             ({"merge_candidate_refs": ["x"]}, "only a new record with no merge candidate may skip review"),
+             ({"confidence": 1.5}, "between 0 and 1")]
+    for change, message in cases:
+        bad = ProposalRecord(**{**{f: getattr(good, f) for f in good.__slots__}, **change})  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=message):
+            bad.check()
+        with pytest.raises(ValidationError):
+            NormalizedEntityProposal.model_validate_json(bad.artifact_json())
+
+
+async def test_the_worker_thread_hands_over_items_errors_and_stops_with_its_consumer() -> None:
+    assert [x async for x in iterate_in_thread(iter(range(10)), depth=2)] == list(range(10))
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("row 2 is not a row")
+
+    got = []
+    with pytest.raises(ValueError, match="row 2 is not a row"):
+        async for x in iterate_in_thread(failing()):
+            got.append(x)
+    assert got == [1]
+
+    made: list[int] = []
+    finished = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            i = 0
+            while True:
+                made.append(i)
+                yield i
+                i += 1
+        finally:
+            finished.set()
+
+    items = iterate_in_thread(endless(), depth=2)
+    async for x in items:
+        if x == 3:
+            break
+    await items.aclose()
+    for _ in range(100):
+        if finished.is_set() or len(made) <= 8:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert len(made) <= 3 + 2 + 2  # bounded: what was taken, what waited, and one being made
+
+
+async def test_an_import_in_small_steps_plans_what_one_look_up_before_it_would(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Four rows a look-up, two a step: a company and an email seen in an earlier step are linked, not
+    proposed again; a company this import creates is not mistaken for one the CRM had (its name matches a
+    later row's)."""
+    monkeypatch.setattr(service, "LOOK_UP_ROWS", 4)
+    monkeypatch.setattr(service, "STEP_ROWS", 2)
+    data = ("Full Name,Email,Company,Website,Title\r\n"
+            "Ada Lovelace,ada@engines.example,Analytical Engines,engines.example,Countess\r\n"
+            "Mary Somerville,mary@somerville.example,,,Polymath\r\n"
+            "Charles Babbage,charles@engines.example,Analytical Engines,https://www.engines.example,Inventor\r\n"
+            "Ada Again,ADA@engines.example,,,\r\n"
+            f"Sarah Chen,{SARAH},,,Chief Everything Officer\r\n"
+            "Luigi Menabrea,luigi.menabrea@gmail.com,Analytical Engines,,General\r\n"  # name only: another company
+            "Broken Row,not-an-email,,,\r\n").encode()
+    staged = await service.stage_import(store, data, "engines.csv", uploaded_by="justin")
+    report = await service.run_import(store, staged)
+    assert (report.rows, report.errors, report.proposals) == (7, 1, 8)
+    assert [(p.row_number, p.code) for p in report.problems] == [(7, "bad_email")]
+    assert (report.created_companies, report.created_contacts) == (2, 4)
+    rows = await store.db.fetch_dicts(
+        "SELECT row_number, entity_type, action, status, payload, merge_candidate_refs, artifact->'reasons' AS why "
+        "FROM redkey.proposals WHERE batch_id = %s ORDER BY row_number, entity_type", (staged.batch.batch_id,),
+        role="owner")
+    got = [(r["row_number"], r["entity_type"], r["action"], r["status"]) for r in rows]
+    assert got == [(1, "company", "create", "committed"), (1, "contact", "create", "committed"),
+                   (2, "contact", "create", "committed"), (3, "contact", "create", "committed"),
+                   (4, "contact", "update", "pending"), (5, "contact", "update", "pending"),
+                   (6, "company", "create", "committed"), (6, "contact", "create", "committed")]
+    ada_co = rows[0]
+    assert rows[3]["payload"]["company_ref"] == rows[1]["payload"]["company_ref"]  # Charles joins Ada's company
+    assert rows[4]["why"] == ["same email as row 1 of this file"]
+    assert rows[5]["payload"] == {"email": SARAH, "job_title": "Chief Everything Officer"}
+    assert rows[5]["merge_candidate_refs"] and "already a contact" in rows[5]["why"][0]
+    assert rows[6]["payload"] == {"name": "Analytical Engines"} and "no domain given" in rows[6]["why"][0]
+    assert ada_co["payload"] == {"name": "Analytical Engines", "domain": "engines.example"}
+    linked = {r["email"]: r["company_id"] for r in await store.db.fetch_dicts(
+        "SELECT email, company_id FROM crm_contacts WHERE email LIKE '%%.example' OR email LIKE 'luigi%%'")}
+    assert linked["ada@engines.example"] == linked["charles@engines.example"] is not None
+    assert linked["luigi.menabrea@gmail.com"] not in (None, linked["ada@engines.example"])
+    assert linked["mary@somerville.example"] is None and len(linked) == 4
+
+
+def test_what_the_import_creates_itself_is_not_taken_for_what_the_crm_had() -> None:
+    parsed = parse_csv(b"Name,Email,Company,Website\nAda Lovelace,ada@engines.example,Analytical Engines,engines.example\n"
+                       b"Luigi Menabrea,luigi.menabrea@gmail.com,Analytical Engines,\n")
+    rows = normalize_rows(parsed, propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin"))
+    planner = ProposalPlanner(batch_id="b1", created_by="justin")
+    assert planner.keys_to_look_up(rows) == (["ada@engines.example", "luigi.menabrea@gmail.com"], ["engines.example"],
+                                             ["analytical engines"])
+    company, ada = planner.plan(rows[:1])
+    # a key planned in an earlier step is not looked up again
+    assert planner.keys_to_look_up(rows) == (["luigi.menabrea@gmail.com"], [], ["analytical engines"])
+    # a look-up made after the first step was written finds that step's company by its name
+    planner.learn(Existing(company_names={"analytical engines": str(company.target_id)}))
+    assert planner.existing == Existing()
+    second_company, luigi = planner.plan(rows[1:])
+    assert (second_company.entity_type, second_company.canonical_payload) == ("company", {"name": "Analytical Engines"})
+    assert luigi.canonical_payload["company_ref"] == second_company.proposal_id
+
+
+
+def test_proposals_are_stamped_in_the_order_they_are_made() -> None:
+    """Approvals lists pending proposals by created_at: an import's are listed in row order."""
+    records = _planned("".join(["Name,Email\n"] + [f"Person {i},p{i}@rows.example\n" for i in range(500)]).encode())
+    stamps = [r.created_at for r in records]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert [r.row_number for r in records] == list(range(1, 501))
