@@ -263,3 +263,20 @@ def test_workspace_remove_command(db_url: str, tmp_path) -> None:  # type: ignor
     proc = cockpit("workspace", "remove", schema)
     assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
     assert f"workspace {schema} is not registered" in proc.stdout + proc.stderr
+
+
+async def test_look_ups_by_key_walk_indexes(store: Store) -> None:
+    """An import's duplicate check and mail sync's participants look contacts up by lower(email), companies
+    by domain and lower(name), through the views: each is an index look-up on Twenty's table, not a scan of
+    every person (the views' own expressions are indexed)."""
+    queries = {
+        "redkey_person_email_idx": "SELECT c.id FROM crm_contacts c JOIN unnest(%s::text[]) AS k(e) ON lower(c.email) = k.e",
+        "redkey_company_domain_idx": "SELECT c.id FROM crm_companies c JOIN unnest(%s::text[]) AS k(e) ON c.domain = k.e",
+        "redkey_company_lower_name_idx": "SELECT c.id FROM crm_companies c JOIN unnest(%s::text[]) AS k(e) ON lower(c.name) = k.e",
+    }
+    async with store.db.tx() as conn:
+        await conn.execute("SET LOCAL enable_seqscan = off")  # the demo is small: ask whether the index can serve
+        for index, query in queries.items():
+            cur = await conn.execute("EXPLAIN " + query, (["sarah.chen@meridian.example", "acme.com"],))  # type: ignore[arg-type]
+            plan = "\n".join(r[0] for r in await cur.fetchall())
+            assert index in plan, plan

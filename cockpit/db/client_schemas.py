@@ -37,6 +37,7 @@ from cockpit.db.matches import matches_sql
 from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
+    DOMAIN,
     EXPRS,
     L1_TABLE,
     Workspace,
@@ -75,6 +76,14 @@ def sort_index_sql(w: Workspace) -> list[str]:
         ' INCLUDE (id, "nameFirstName", "nameLastName") WHERE "deletedAt" IS NULL',
         f'CREATE INDEX IF NOT EXISTS redkey_company_name_idx ON {ws}.company (name, id) WHERE "deletedAt" IS NULL',
         f'CREATE INDEX IF NOT EXISTS redkey_opportunity_name_idx ON {ws}.opportunity (name, id) WHERE "deletedAt" IS NULL',
+        # look-ups by key (an import's duplicates, mail participants): the views' own expressions
+        *([f"CREATE INDEX IF NOT EXISTS redkey_person_email_idx ON {ws}.person "
+           f"""((lower(nullif("emailsPrimaryEmail", '')))) WHERE "deletedAt" IS NULL"""]
+          if w.shape.has("person", "emailsPrimaryEmail") else []),
+        f"CREATE INDEX IF NOT EXISTS redkey_company_lower_name_idx ON {ws}.company ((lower(nullif(name, ''))))"
+        ' WHERE "deletedAt" IS NULL',
+        f"CREATE INDEX IF NOT EXISTS redkey_company_domain_idx ON {ws}.company "
+        f"""(({DOMAIN.replace('p."', '"')})) WHERE "deletedAt" IS NULL""",
     ]
 
 

@@ -106,7 +106,7 @@ def _phone(w: Workspace) -> str:
     return _opt(w.shape, "person", "p", "phonesPrimaryPhoneNumber")
 
 
-_DOMAIN = r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z]+://)?(www\.)?([^/?#]*).*$', '\3'), '')"""
+DOMAIN = r"""nullif(regexp_replace(lower(p."domainNamePrimaryLinkUrl"), '^([a-z]+://)?(www\.)?([^/?#]*).*$', '\3'), '')"""
 
 def named_columns(view: str) -> set[str]:
     """The Layer 1 columns the contract reads for ``view`` (everything else may be custom)."""
@@ -117,7 +117,7 @@ def named_columns(view: str) -> set[str]:
 READ_OVERRIDES: dict[tuple[str, str], Callable[[Workspace], str]] = {
     ("crm_contacts", "full_name"): lambda w: full_name_expr("p"),
     ("crm_contacts", "phone"): _phone,
-    ("crm_companies", "domain"): lambda w: _DOMAIN,
+    ("crm_companies", "domain"): lambda w: DOMAIN,
     ("crm_companies", "employees"): lambda w: (
         "round(p.employees)::integer" if w.shape.has("company", "employees") else "NULL"),
     ("crm_deals", "amount"): lambda w: """round(p."amountAmountMicros" / 1000000.0, 2)""",
