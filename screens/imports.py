@@ -142,6 +142,8 @@ class ImportScreen(CockpitScreen):
         self.query_one("#run-import", Button).disabled = True
         # The bar is shown only while an import runs and after it: an idle screen has nothing in progress.
         self.query_one("#import-progress", ProgressBar).display = True
+        self.query_one("#import-report", Static).update(
+            "Importing in one transaction: all of it lands, or none of it. The report follows here.")
         self._run(self.staged, self.manifest)
 
     def _run(self, staged: StagedImport, manifest: ImportMappingManifest) -> None:
@@ -173,6 +175,11 @@ class ImportScreen(CockpitScreen):
         self.query_one("#import-phase", Static).update("done")
         self.notify(r.summary(), timeout=6)
 
-    def _failed(self, _exc: BaseException) -> None:
+    def _failed(self, exc: BaseException) -> None:
         self.running = False
         self.query_one("#run-import", Button).disabled = self.staged is None
+        self.query_one("#import-phase", Static).update("failed")
+        self.query_one("#import-report", Static).update(Text(
+            "Nothing was imported (the transaction was rolled back): "
+            f"{exc if isinstance(exc, CockpitError) else 'an unexpected error, written to the log'}.\n"
+            "The file is still staged: fix the mapping or the cause, then Import (ctrl+s) again.", style="red"))

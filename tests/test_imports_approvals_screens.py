@@ -115,3 +115,27 @@ async def test_import_screen_maps_imports_and_reports(settings: Settings, store:
         assert "2 rows -> 2 proposals" in report and "bad_email" in report
     ada = await store.context.contact_by_email("ada@engines.example")
     assert ada is not None and ada.last_name == "Lovelace"
+
+
+async def test_an_import_the_database_refuses_says_nothing_was_written(settings: Settings, store: Store, conn,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path, waiter) -> None:
+    """The database refuses the import part-way (here a constraint added on proposals): the screen says
+    nothing was imported and the file stays staged; no contact of the file exists."""
+    f = tmp_path / "leads.csv"
+    f.write_bytes("Name,Email,Company\nJosé Ñúñez-Ortiz,jose@nunez.example,Ñúñez SL\n".encode())
+    await conn.execute("ALTER TABLE redkey.proposals ADD CONSTRAINT test_refuse CHECK (false) NOT VALID")
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _go(pilot, app, "i", ImportScreen)
+        path = screen.query_one("#import-path", Input)
+        path.focus()
+        path.value = str(f)
+        await pilot.press("enter")
+        await waiter.worker(pilot, "import-stage")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: _text(screen, "#import-phase") == "failed", what="the failed import")
+        report = _text(screen, "#import-report")
+        assert "Nothing was imported" in report and "Import (ctrl+s) again" in report, report
+        assert _text(screen, "#import-phase") == "failed"
+        assert screen.staged is not None and not screen.query_one("#run-import").disabled
+    assert await store.context.contact_by_email("jose@nunez.example") is None
