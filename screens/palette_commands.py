@@ -63,7 +63,13 @@ async def move_hits(app: "CockpitApp", rest: str) -> list[Hit3]:
                                                               lambda _r: app.notify_screens()),
                         f"now in {labels.get(d.stage_id, d.stage_id)}{' · closed stage: asks first' if s.is_closed else ''}"))
     if not out:
-        out.append((f"move {rest}", lambda: None, "no deal or stage matches"))
+        if not deals:
+            why = f"no deal matches “{deal_words.strip()}”"
+        elif _sep and not targets:
+            why = f"no stage matches “{stage_words.strip()}”: " + ", ".join(s.label for s in stages)
+        else:
+            why = "the deal is already in that stage"
+        out.append((f"move {rest}", lambda: None, why))
     return out
 
 

@@ -95,3 +95,19 @@ async def test_enroll_and_client_commands(settings, store, conn, waiter) -> None
         await _run(app, pilot, "client north", "client Northwind Labs")
         await waiter.worker(pilot, "board", since=since)
         assert app.store is not None and app.store.client_id == "northwind"
+
+
+async def test_a_move_that_matches_nothing_says_which_part(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
+    """"move volta to banana" names the stage it could not find and lists the stages; an unknown deal is
+    named as the deal; nothing moves."""
+    from screens.palette_commands import move_hits
+
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot, waiter)
+        [(_text, _run_it, why)] = await move_hits(app, "volta to banana")
+        assert why.startswith("no stage matches “banana”: ") and "Negotiation" in why, why
+        [(_text, _run_it, why)] = await move_hits(app, "zzqx to demo")
+        assert why == "no deal matches “zzqx”", why
+        await pilot.press("colon", *"move volta to banana")
+        await wait_until(pilot, lambda: "no stage matches" in screen_text(app), what="the reason", timeout=10)
