@@ -336,22 +336,12 @@ AS $fn$ SELECT * FROM ({objects_body}) o WHERE {gate} $fn$""",
 
 def public_functions_sql() -> list[str]:
     """public's ``crm_custom_fields()`` / ``crm_custom_objects()``: the session's client's own (none unscoped)."""
+    from cockpit.db.board import public_reader  # board reads the views, which read this module
+
     out = []
     for fn, cols in (("crm_custom_fields", "view_name text, key text, schema_name text, column_name text, data_type text"),
                      ("crm_custom_objects", "schema_name text, table_name text, label text, row_estimate bigint")):
-        out.append(f"""CREATE OR REPLACE FUNCTION public.{fn}()
-RETURNS TABLE ({cols})
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
-DECLARE
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = redkey.current_client_id();
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}()', v_schema);
-END
-$fn$""")
+        out.append(public_reader(fn, [], cols))
         out.append(f"REVOKE ALL ON FUNCTION public.{fn}() FROM PUBLIC")
         out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}() TO redkey_readonly, redkey_operational, redkey_strategic")
     return out
