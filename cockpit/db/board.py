@@ -18,6 +18,7 @@ store reads the cards themselves through the view. public's version calls the se
 
 from __future__ import annotations
 
+from cockpit.db.dispatch import public_reader
 from cockpit.db.views import Workspace, lit, q
 
 BOARD_INDEX = "redkey_opportunity_stage_amount_idx"
@@ -97,31 +98,12 @@ ORDER BY b.k DESC, b.id DESC LIMIT $4
 $fn$""", *grants_sql(ns)]
 
 
-def public_reader(name: str, params: list[tuple[str, str]], returns: str) -> str:
-    """public's version of a client schema's read function: the session's client's own (nothing for an
-    unscoped session or a client without a workspace). ``params`` are (name, type) pairs."""
-    args = ", ".join(f"{n} {t}" for n, t in params)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(params) + 1))
-    using = f" USING {', '.join(n for n, _ in params)}" if params else ""
-    return f"""CREATE OR REPLACE FUNCTION public.{name}({args})
-RETURNS TABLE ({returns})
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
-DECLARE
-    v_schema text;
-BEGIN
-    SELECT c.schema_name INTO v_schema FROM redkey.client_schemas c WHERE c.client_id = redkey.current_client_id();
-    IF v_schema IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{name}({placeholders})', v_schema){using};
-END
-$fn$"""
 
 
 def public_board_functions() -> list[str]:
-    return [public_reader("crm_board_ids", [("p_limit", "integer")], "stage_id text, id uuid"),
+    return [public_reader("crm_board_ids", [("p_limit", "integer")], "TABLE (stage_id text, id uuid)"),
             public_reader("crm_stage_page_ids", [("p_stage", "text"), ("p_after_key", "numeric"),
-                                                 ("p_after_id", "uuid"), ("p_limit", "integer")], "id uuid"),
+                                                 ("p_after_id", "uuid"), ("p_limit", "integer")], "TABLE (id uuid)"),
             *grants_sql("public")]
 
 

@@ -336,12 +336,12 @@ AS $fn$ SELECT * FROM ({objects_body}) o WHERE {gate} $fn$""",
 
 def public_functions_sql() -> list[str]:
     """public's ``crm_custom_fields()`` / ``crm_custom_objects()``: the session's client's own (none unscoped)."""
-    from cockpit.db.board import public_reader  # board reads the views, which read this module
+    from cockpit.db.dispatch import public_reader  # dispatch reads the views, which read this module
 
     out = []
     for fn, cols in (("crm_custom_fields", "view_name text, key text, schema_name text, column_name text, data_type text"),
                      ("crm_custom_objects", "schema_name text, table_name text, label text, row_estimate bigint")):
-        out.append(public_reader(fn, [], cols))
+        out.append(public_reader(fn, [], f"TABLE ({cols})"))
         out.append(f"REVOKE ALL ON FUNCTION public.{fn}() FROM PUBLIC")
         out.append(f"GRANT EXECUTE ON FUNCTION public.{fn}() TO redkey_readonly, redkey_operational, redkey_strategic")
     return out

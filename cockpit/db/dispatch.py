@@ -88,11 +88,16 @@ $fn$;
 """
 
 
-def public_match_function(fn: str) -> str:
-    """public's: the session's client's own (nothing for an unscoped session or a client without a workspace)."""
-    return f"""
-CREATE OR REPLACE FUNCTION public.{fn}(p_query text) RETURNS SETOF uuid
-LANGUAGE plpgsql STABLE SECURITY DEFINER {SEARCH_PATH} AS $fn$
+def public_reader(name: str, params: list[tuple[str, str]], returns: str) -> str:
+    """public's version of a client schema's read function: the session's client's own (nothing for an
+    unscoped session or a client without a workspace). ``params`` are (name, type) pairs; ``returns`` is
+    the RETURNS clause ("TABLE (id uuid)", "SETOF uuid")."""
+    args = ", ".join(f"{n} {t}" for n, t in params)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(params) + 1))
+    using = f" USING {', '.join(n for n, _ in params)}" if params else ""
+    return f"""CREATE OR REPLACE FUNCTION public.{name}({args})
+RETURNS {returns}
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
 DECLARE
     v_schema text;
 BEGIN
@@ -100,12 +105,16 @@ BEGIN
     IF v_schema IS NULL THEN
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE format('SELECT * FROM %I.{fn}($1)', v_schema) USING p_query;
+    RETURN QUERY EXECUTE format('SELECT * FROM %I.{name}({placeholders})', v_schema){using};
 END
-$fn$;
-REVOKE ALL ON FUNCTION public.{fn}(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.{fn}(text) TO {_ROLES};
-"""
+$fn$"""
+
+
+def public_match_function(fn: str) -> str:
+    """public's: the session's client's own (nothing for an unscoped session or a client without a workspace)."""
+    return (public_reader(fn, [("p_query", "text")], "SETOF uuid") + ";\n"
+            f"REVOKE ALL ON FUNCTION public.{fn}(text) FROM PUBLIC;\n"
+            f"GRANT EXECUTE ON FUNCTION public.{fn}(text) TO {_ROLES};\n")
 
 
 def dispatch_sql() -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-from cockpit.db.board import public_reader
+from cockpit.db.dispatch import public_reader
 from cockpit.db.views import Workspace, lit, q
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
@@ -55,7 +55,7 @@ $fn$""", *grants_sql(ns)]
 
 
 def public_totals_functions() -> list[str]:
-    return [public_reader("crm_stage_totals", [], "stage_id text, count bigint, amount numeric"), *grants_sql("public")]
+    return [public_reader("crm_stage_totals", [], "TABLE (stage_id text, count bigint, amount numeric)"), *grants_sql("public")]
 
 
 def grants_sql(ns: str) -> list[str]:
