@@ -21,12 +21,6 @@ from screens.answer_question import choices_of, fill_choices, send_answer
 
 
 class TellArlo(ModalScreen[Task | None]):
-    DEFAULT_CSS = """
-    TellArlo { align: center middle; }
-    TellArlo > Vertical { width: 90; max-width: 95%; height: auto; max-height: 80%; border: round $accent;
-                          background: $surface; padding: 1 2; }
-    TellArlo #tell-result { height: auto; max-height: 20; margin-top: 1; overflow-y: auto; }
-    """
     BINDINGS = [Binding("escape", "dismiss_box", "Close")]
 
     class Done(Message):

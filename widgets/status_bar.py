@@ -22,10 +22,6 @@ STATE_STYLE = {
 class StatusBar(Static):
     """``RedKey │ BezelIQ │ Pipeline            ● connected`` — docked at the top of every screen."""
 
-    DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $text; padding: 0 1; }
-    """
-
     def __init__(self, title: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.screen_title = title
@@ -64,11 +60,6 @@ class StatusBar(Static):
 class DbBanner(Static):
     """Shown under the status bar while the database is unreachable (the cockpit keeps retrying)."""
 
-    DEFAULT_CSS = """
-    DbBanner { height: auto; background: $error; color: $text; padding: 0 1; display: none; }
-    DbBanner.-shown { display: block; }
-    """
-
     def on_mount(self) -> None:
         self.watch(self.app, "banner", self._changed)
 
@@ -80,10 +71,6 @@ class DbBanner(Static):
 class FrameKeys(Static):
     """``? keys  t tell  q quit`` at the right of the footer row: the keys that work on every screen stay
     visible at any width (the footer's own list is cut at the right edge on a narrow terminal)."""
-
-    DEFAULT_CSS = """
-    FrameKeys { width: auto; height: 1; background: $panel; padding: 0 1; }
-    """
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(Text.assemble(("?", "bold"), " keys  ", ("t", "bold"), " tell  ", ("q", "bold"), " quit"),
