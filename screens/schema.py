@@ -141,13 +141,10 @@ class SchemaScreen(CockpitScreen):
         rules = parse_rules(self._rules_text())
 
         async def fetch(store: Any) -> SchemaLoaded:
-            took = None
-            if refresh:
-                took = (await store.schema.refresh_schema_cache()).duration_ms
+            # asked for, never filled, or relations made or dropped since the last refresh
+            took = ((await store.schema.refresh_schema_cache()).duration_ms if refresh
+                    else await store.schema.ensure_fresh())
             snap = await store.schema.schema_snapshot()
-            if snap.refreshed_at is None:  # never refreshed: fill the cache once
-                took = (await store.schema.refresh_schema_cache()).duration_ms
-                snap = await store.schema.schema_snapshot()
 
             def build() -> tuple[SchemaGraph, list[Group]]:
                 graph = SchemaGraph(snap, include_system=include)

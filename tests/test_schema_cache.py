@@ -241,3 +241,18 @@ async def test_assembled_definitions_read_like_postgres_own(sconn: psycopg.Async
         assert not await _rows(sconn, "SELECT 1 FROM redkey.system_schema_constraints WHERE contype = 'n'")
     finally:
         await sconn.execute("RESET search_path")
+
+
+async def test_the_cache_knows_when_relations_came_or_went(store, conn) -> None:  # type: ignore[no-untyped-def]
+    """A table made or dropped since the last refresh (a migration, a Twenty upgrade, psql) makes the cache
+    stale, so the schema screen refreshes it when it opens instead of showing the old catalog."""
+    await store.schema.refresh_schema_cache()
+    assert not await store.schema.cache_is_stale()
+    await conn.execute('CREATE TABLE public."Ledger Entry" (id int PRIMARY KEY)')
+    assert await store.schema.cache_is_stale()
+    await store.schema.refresh_schema_cache()
+    assert not await store.schema.cache_is_stale()
+    await conn.execute('CREATE TEMP TABLE scratch (id int)')  # another session's temp table is not the schema
+    assert not await store.schema.cache_is_stale()
+    await conn.execute('DROP TABLE public."Ledger Entry"')
+    assert await store.schema.cache_is_stale()

@@ -165,6 +165,16 @@ async def test_empty_cache_is_filled_on_open(settings: Settings, store: Store) -
         assert labels.index("Client views · BezelIQ") > labels.index("Twenty · BezelIQ")
 
 
+async def test_a_table_made_since_the_last_refresh_shows_when_the_screen_opens(settings: Settings, store: Store,
+                                                                             conn: psycopg.AsyncConnection) -> None:
+    await store.schema.refresh_schema_cache()
+    await conn.execute("CREATE TABLE public.invoice_lines (id bigint PRIMARY KEY, amount numeric)")
+    app = cockpit_app(settings, store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _ready(pilot)
+        assert "public.invoice_lines" in screen.graph.relations  # type: ignore[union-attr]
+
+
 @pytest.fixture
 async def pinned(prepared: psycopg.AsyncConnection) -> psycopg.AsyncConnection:
     """The cache cut down to the fixture's own schemas, so the snapshot does not change whenever a
@@ -179,7 +189,13 @@ async def pinned(prepared: psycopg.AsyncConnection) -> psycopg.AsyncConnection:
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
 def test_schema_snapshot(settings: Settings, pinned: psycopg.AsyncConnection, snap_compare: Any,
-                         size: tuple[int, int]) -> None:
+                         size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from cockpit.store.schema import SchemaRepo
+
+    async def pinned_on_purpose(self: SchemaRepo) -> bool:
+        return False  # the cache was cut down deliberately: opening must not refresh it back to the catalog
+
+    monkeypatch.setattr(SchemaRepo, "cache_is_stale", pinned_on_purpose)
     app = cockpit_app(settings, schema_groups=RULES)
 
     async def ready(pilot: Any) -> None:

@@ -39,10 +39,8 @@ async def _graph(settings, include_system: bool):  # type: ignore[no-untyped-def
 
     store = await open_store(settings)
     try:
+        await store.schema.ensure_fresh()
         snap = await store.schema.schema_snapshot()
-        if snap.refreshed_at is None:
-            await store.schema.refresh_schema_cache()
-            snap = await store.schema.schema_snapshot()
     finally:
         await store.close()
     return SchemaGraph(snap, include_system=include_system)

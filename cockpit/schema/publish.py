@@ -32,21 +32,18 @@ class Catalog:
 
 
 async def load_catalog(store: Any, keys: list[str] | None = None) -> Catalog:
-    """Every relation with its detail (or only ``keys``'); refreshes the cache first if it was never filled."""
+    """Every relation with its detail (or only ``keys``'); refreshes the cache first if it was never filled
+    or is stale."""
+    await store.schema.ensure_fresh()
     snap, details = await store.schema_doc.catalog(keys)
-    if snap.refreshed_at is None:
-        await store.schema.refresh_schema_cache()
-        snap, details = await store.schema_doc.catalog(keys)
     return Catalog(snap, details)
 
 
 async def diagram_catalog(store: Any, *, table: str | None, radius: int, group: str | None,
                           include_system: bool) -> tuple[Catalog, diagram.Selection, str]:
     """What a diagram draws, reading the detail of the drawn relations only."""
+    await store.schema.ensure_fresh()
     snap = await store.schema.schema_snapshot()
-    if snap.refreshed_at is None:
-        await store.schema.refresh_schema_cache()
-        snap = await store.schema.schema_snapshot()
     keys, title = selection_keys(snap, table=table, radius=radius, group=group, include_system=include_system)
     cat = await load_catalog(store, keys)
     return cat, diagram.select(cat.details, keys), title

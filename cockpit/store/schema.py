@@ -70,6 +70,27 @@ class SchemaRepo:
     def __init__(self, db: Db) -> None:
         self.db = db
 
+    async def cache_is_stale(self) -> bool:
+        """True when the catalog holds a relation the cache does not, or the cache one the catalog no longer
+        has (a migration, a Twenty upgrade, a table made in psql since the last refresh). The same relations
+        the refresh reads; column changes inside a relation are not detected (``r`` refreshes)."""
+        rows = await self.db.fetch_dicts(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+            "   WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+            "     AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+            "     AND n.nspname NOT LIKE 'pg\\_temp\\_%%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%%'"
+            "     AND NOT EXISTS (SELECT 1 FROM redkey.system_schema_relations r WHERE r.table_oid = c.oid))"
+            " OR EXISTS (SELECT 1 FROM redkey.system_schema_relations r"
+            "   WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = r.table_oid)) AS stale",
+            role="readonly")
+        return bool(rows[0]["stale"])
+
+    async def ensure_fresh(self) -> int | None:
+        """Refresh the cache when it was never filled or is stale; the refresh's duration (ms), else None."""
+        if await self.cache_is_stale():
+            return (await self.refresh_schema_cache()).duration_ms
+        return None
+
     async def refresh_schema_cache(self) -> RefreshResult:
         """Re-read pg_catalog into the cache (one transaction; readers see the old cache until commit)."""
         async with self.db.tx("readonly") as conn:
