@@ -54,6 +54,7 @@ from cockpit.config import Settings
 from cockpit.errorlog import tui_logging
 from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
+from screens.confirm_quit import ConfirmQuit
 from screens.fields import FieldKeys
 from screens.palette import CockpitProvider
 from styles import STYLES
@@ -527,7 +528,19 @@ class CockpitApp(App[None]):
         self.notify_screens()
 
     async def action_quit(self) -> None:
-        self.exit()
+        """Quit, after asking when a screen says quitting would throw work away (its ``quit_warning()``
+        while one of its workers runs, e.g. an import that would roll back)."""
+        reasons = sorted({r for w in self.workers if not w.is_finished
+                          if (r := getattr(w.node, "quit_warning", lambda: None)())})
+        if not reasons or isinstance(self.screen, ConfirmQuit):
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(reasons), answered)
 
     def action_leave_input(self) -> None:
         """Esc in a text field that does nothing else with it gives the keys back to the screen (so

@@ -135,6 +135,13 @@ class ImportScreen(CockpitScreen):
     def _pressed(self) -> None:
         self.action_run_import()
 
+    def quit_warning(self) -> str | None:
+        """What quitting now would lose (the app asks first)."""
+        if not self.running:
+            return None
+        return ("An import is running: quitting rolls it back, so nothing of it is written "
+                "(the file stays staged to import again).")
+
     def action_run_import(self) -> None:
         if self.staged is None or self.manifest is None or self.running:
             return

@@ -139,3 +139,33 @@ async def test_an_import_the_database_refuses_says_nothing_was_written(settings:
         assert _text(screen, "#import-phase") == "failed"
         assert screen.staged is not None and not screen.query_one("#run-import").disabled
     assert await store.context.contact_by_email("jose@nunez.example") is None
+
+
+async def test_quitting_during_an_import_asks_first(settings: Settings, store: Store, tmp_path: Path, waiter) -> None:  # type: ignore[no-untyped-def]
+    """q while an import runs says quitting rolls it back; n stays (the import goes on and lands), and q
+    with nothing running quits at once."""
+    from screens.confirm_quit import ConfirmQuit
+
+    f = tmp_path / "many.csv"
+    f.write_bytes(("Name,Email,Company\n" + "".join(
+        f"Zoë Brandt-{i},zoe{i}@brandt{i % 40}.example,Brandt {i % 40} GmbH\n" for i in range(6000))).encode())
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _go(pilot, app, "i", ImportScreen)
+        path = screen.query_one("#import-path", Input)
+        path.focus()
+        path.value = str(f)
+        await pilot.press("enter")
+        await waiter.worker(pilot, "import-stage")
+        screen.query_one("#mapping").focus()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.running, what="the import running")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmQuit), what="the question")
+        assert "rolls it back" in screen_text(app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not screen.running, what="the import to finish", timeout=60)
+        assert app.is_running and "6,000 rows -> " in _text(screen, "#import-report")
+        await pilot.press("q")  # nothing runs now: quits without asking
+        await wait_until(pilot, lambda: not app.is_running, what="the app to quit")
+    assert await store.context.contact_by_email("zoe5999@brandt39.example") is not None
