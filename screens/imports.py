@@ -102,6 +102,7 @@ class ImportScreen(CockpitScreen):
         self.query_one("#run-import", Button).disabled = False
         self.query_one("#import-report", Static).update(
             "\n".join(self.manifest.resolver_notes) or "Check the mapping, then Import (ctrl+s).")
+        self.query_one("#mapping", DataTable).focus()  # the file is read: next is the mapping, keys work again
 
     def _show_manifest(self) -> None:
         table = self.query_one("#mapping", DataTable)

@@ -157,7 +157,7 @@ async def test_quitting_during_an_import_asks_first(settings: Settings, store: S
         path.value = str(f)
         await pilot.press("enter")
         await waiter.worker(pilot, "import-stage")
-        screen.query_one("#mapping").focus()
+        assert app.focused is screen.query_one("#mapping")  # the path was taken: the mapping is next
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: screen.running, what="the import running")
         await pilot.press("q")
