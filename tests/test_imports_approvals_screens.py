@@ -28,6 +28,17 @@ async def _go(pilot: Any, app: CockpitApp, key: str, kind: type) -> Any:
     return app.screen
 
 
+async def _staged(pilot: Any, app: CockpitApp, f: Path, waiter: Any) -> ImportScreen:
+    """The import screen with ``f`` read and its mapping shown (the path set, then Enter as a user ends it)."""
+    screen = await _go(pilot, app, "i", ImportScreen)
+    path = screen.query_one("#import-path", Input)
+    path.focus()
+    path.value = str(f)  # (typing a long path key by key only slows the test)
+    await pilot.press("enter")
+    await waiter.worker(pilot, "import-stage")
+    return screen  # type: ignore[no-any-return]
+
+
 def _text(screen: Any, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
 
@@ -126,12 +137,7 @@ async def test_an_import_the_database_refuses_says_nothing_was_written(settings:
     await conn.execute("ALTER TABLE redkey.proposals ADD CONSTRAINT test_refuse CHECK (false) NOT VALID")
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _go(pilot, app, "i", ImportScreen)
-        path = screen.query_one("#import-path", Input)
-        path.focus()
-        path.value = str(f)
-        await pilot.press("enter")
-        await waiter.worker(pilot, "import-stage")
+        screen = await _staged(pilot, app, f, waiter)
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: _text(screen, "#import-phase") == "failed", what="the failed import")
         report = _text(screen, "#import-report")
@@ -151,12 +157,7 @@ async def test_quitting_during_an_import_asks_first(settings: Settings, store: S
         f"Zoë Brandt-{i},zoe{i}@brandt{i % 40}.example,Brandt {i % 40} GmbH\n" for i in range(6000))).encode())
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await _go(pilot, app, "i", ImportScreen)
-        path = screen.query_one("#import-path", Input)
-        path.focus()
-        path.value = str(f)
-        await pilot.press("enter")
-        await waiter.worker(pilot, "import-stage")
+        screen = await _staged(pilot, app, f, waiter)
         assert app.focused is screen.query_one("#mapping")  # the path was taken: the mapping is next
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: screen.running, what="the import running")
