@@ -209,7 +209,7 @@ class CompaniesScreen(CockpitScreen):
 
     # --- search ---------------------------------------------------------------------------------
     def action_search(self) -> None:
-        self.query_one("#company-search", Input).focus()
+        self.cockpit.open_field(self.query_one("#company-search", Input))  # the text-box key rule
 
     @on(Input.Changed, "#company-search")
     def _search_changed(self, event: Input.Changed) -> None:

@@ -30,6 +30,7 @@ FIELDS = [("c", "slash", "#contact-search", "ContactsScreen"),
           ("p", "slash", "#pipeline-filter", "PipelineScreen"),
           ("a", "slash", "#feed-filter", "ActivityScreen"),
           ("s", "slash", "#schema-search", "SchemaScreen"),
+          ("o", "slash", "#company-search", "CompaniesScreen"),
           ("v", "n", "#decision-note", "ApprovalsScreen")]
 
 
