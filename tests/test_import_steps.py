@@ -179,3 +179,110 @@ def test_proposals_are_stamped_in_the_order_they_are_made() -> None:
     stamps = [r.created_at for r in records]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
     assert [r.row_number for r in records] == list(range(1, 501))
+
+
+def _varied_file(rows: int) -> bytes:
+    """Rows as exports write them: accents, dashes, national and international phones, a multi-value cell,
+    a bad email, a ragged row, a LinkedIn page in the website column, a neutralised cell."""
+    lines = ["Full Name,Email,Company,Website,Phone,Country,Employees,LinkedIn"]
+    kinds = [
+        "Dr. Zoë Park-Lee,zoe{i}@park.example,Park & Co,https://www.park{i}.example/about,+44 20 7946 0{i:03d},UK,\"1,200\",",
+        "\"Chen, Sarah\",SARAH{i}@Meridian.example ::: s{i}@x.example,Meridian,meridian.example,(415) 555-{i:04d},USA,40,"
+        "linkedin.com/in/sarah-chen-{i}/",
+        "José Ñúñez,jose{i}@gmail.com,Éditions Ñ,linkedin.com/company/editions-n,06 12 34 {i:02d} 78,France,,",
+        "Broken {i},not-an-email-{i},,,,,,",
+        "Ragged {i},r{i}@r.example,,,,,,,extra",
+        "'=Formula {i},f{i}@f.example,'-Minus Inc,minus.example,0049 30 1234{i:04d},,abc,",
+    ]
+    for i in range(rows):
+        lines.append(kinds[i % len(kinds)].format(i=i % 100))
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def test_rows_normalized_in_a_second_process_are_the_rows_normalized_here() -> None:
+    from cockpit.imports.normalize_process import normalized_windows
+
+    parsed = parse_csv(_varied_file(1200))
+    manifest = propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin")
+    windows = [parsed.rows[a:a + 250] for a in range(0, len(parsed.rows), 250)]
+    here = list(normalized_windows(parsed, manifest, iter(windows), default_country="FR", parallel=False))
+    there = list(normalized_windows(parsed, manifest, iter(windows), default_country="FR", parallel=True))
+    assert here == there == [normalize_rows(parsed, manifest, default_country="FR", rows=w) for w in windows]
+    flat = [r for w in there for r in w]
+    assert {c for r in flat for c, _, _ in r.errors} >= {"bad_email", "ragged", "bad_value"}
+    assert any(r.contact and r.contact.get("phone", "").startswith("+33") for r in flat)
+
+
+def test_a_second_process_that_cannot_start_or_dies_leaves_the_rows_normalized_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures.process import BrokenProcessPool
+
+    from cockpit.imports import normalize_process
+
+    parsed = parse_csv(_varied_file(60))
+    manifest = propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin")
+    windows = [parsed.rows[a:a + 10] for a in range(0, len(parsed.rows), 10)]
+    expected = [normalize_rows(parsed, manifest, rows=w) for w in windows]
+
+    class NoProcesses:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise OSError("no more processes")
+
+    class DiesAtOnce:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            pass
+
+        def submit(self, *args: object) -> object:
+            raise BrokenProcessPool("the helper was killed")
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    for pool in (NoProcesses, DiesAtOnce):
+        monkeypatch.setattr(normalize_process, "ProcessPoolExecutor", pool)
+        assert list(normalize_process.normalized_windows(parsed, manifest, iter(windows), parallel=True)) == expected
+
+
+def test_stopping_early_ends_the_second_process() -> None:
+    import multiprocessing
+
+    from cockpit.imports.normalize_process import normalized_windows
+
+    parsed = parse_csv(_varied_file(600))
+    manifest = propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin")
+    windows = [parsed.rows[a:a + 50] for a in range(0, len(parsed.rows), 50)]
+    before = set(multiprocessing.active_children())
+    it = normalized_windows(parsed, manifest, iter(windows), parallel=True)
+    assert next(it) == normalize_rows(parsed, manifest, rows=windows[0])
+    assert next(it) == normalize_rows(parsed, manifest, rows=windows[1])  # from the child
+    children = set(multiprocessing.active_children()) - before
+    assert children, "the second window comes from a child process"
+    it.close()
+    assert not any(c.is_alive() for c in children)
+
+
+async def test_the_database_still_refuses_a_proposal_recorded_committed_without_a_basis(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
+    """On INSERT the lifecycle check runs only when there is something to check; those inserts are refused
+    as before (and a pending one, or one committed under the auto rule, goes in)."""
+    import psycopg
+
+    insert = ("INSERT INTO redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, entity_type, "
+              "action, payload, review_required, confidence, status, auto_rule, decision_id, committed_at, created_by, "
+              "artifact) VALUES (gen_random_uuid(), 'bezeliq', 'entity', 'NormalizedEntityProposal', '1.0.0', 'contact', "
+              "'create', '{\"email\": \"ada@engines.example\"}', false, 0.9, %s, %s, %s, %s, 'justin', '{}')")
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="without an approval"):
+        await conn.execute(insert, ("committed", None, None, "2026-01-01T00:00:00Z"))
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="is not a decision on proposal"):
+        await conn.execute(insert, ("committed", None, "0b0b0b0b-0000-4000-8000-000000000009", "2026-01-01T00:00:00Z"))
+    await conn.execute(insert, ("pending", None, None, None))
+    await conn.execute(insert, ("committed", "import.new_record_no_candidate", None, "2026-01-01T00:00:00Z"))
+
+
+def test_proposal_ids_made_in_bulk_are_random_uuids_in_their_canonical_form() -> None:
+    import uuid
+
+    from cockpit.imports.proposals import random_uuids
+
+    ids = random_uuids(5000)
+    parsed = [uuid.UUID(i) for i in ids]
+    assert [str(u) for u in parsed] == ids and len(set(ids)) == 5000
+    assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}

@@ -222,11 +222,11 @@ def entity_proposal_problem(entity_type: str, payload: dict[str, Any], action: s
     email = payload.get("email")
     if email is not None and not is_email(str(email)):
         return f"{email!r} is not an email address"
-    if action == "create":
-        if entity_type == "contact" and not any(
-                payload.get(k) for k in ("email", "first_name", "last_name", "full_name")):
+    if action == "create":  # (an ``or`` chain rather than any(): an import checks 100k of these)
+        if entity_type == "contact" and not (payload.get("email") or payload.get("first_name")
+                                             or payload.get("last_name") or payload.get("full_name")):
             return "a contact needs an email or a name"
-        if entity_type == "company" and not any(payload.get(k) for k in ("name", "domain")):
+        if entity_type == "company" and not (payload.get("name") or payload.get("domain")):
             return "a company needs a name or a domain"
     if (merge_candidate_refs or action != "create") and not review_required:
         return "only a new record with no merge candidate may skip review"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from cockpit.errors import ValidationFailed
 from cockpit.formatting import counted
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
-from cockpit.imports.normalize import NormalizedRow, normalize_rows
+from cockpit.imports.normalize import NormalizedRow
+from cockpit.imports.normalize_process import normalized_windows
 from cockpit.imports.models import ImportStep, LookUp, Progress
 from cockpit.imports.proposals import ProposalPlanner
 from cockpit.imports.reader import ParsedFile, ParsedRow
@@ -89,6 +91,16 @@ def _records(rows: list[NormalizedRow], parsed: list[ParsedRow], batch_id: str, 
     return records
 
 
+def _windows(rows: int) -> Iterator[slice]:
+    """The look-up windows of a file of ``rows`` rows: the first is one step, so the database starts
+    writing soon; then LOOK_UP_ROWS at a time."""
+    start = 0
+    while start < rows:
+        end = min(rows, start + (LOOK_UP_ROWS if start else STEP_ROWS))
+        yield slice(start, end)
+        start = end
+
+
 def read_file(path: Path) -> bytes:
     try:
         size = path.stat().st_size
@@ -151,20 +163,19 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
 
     def steps(look_up: LookUp) -> Iterator[ImportStep]:
         """Run in the store's worker thread while it writes the previous step: LOOK_UP_ROWS rows at a
-        time (STEP_ROWS the first time) normalized and their new keys looked up (each look-up reads the
-        CRM's contacts once), then STEP_ROWS at a time their row problems recorded and their proposals
-        planned."""
-        start = 0
-        while start < len(parsed.rows):
-            # the first window is one step, so the database starts writing soon
-            window = parsed.rows[start:start + (LOOK_UP_ROWS if start else STEP_ROWS)]
-            start += len(window)
-            normalized = normalize_rows(parsed, manifest, default_country=default_country, rows=window)
-            planner.learn(look_up(*planner.keys_to_look_up(normalized)))
-            for at in range(0, len(window), STEP_ROWS):
-                rows = normalized[at:at + STEP_ROWS]
-                yield ImportStep(_records(rows, window[at:at + STEP_ROWS], batch_id, manifest.created_by, report),
-                                 list(planner.plan(rows)))
+        time (STEP_ROWS the first time) normalized (a large file's in a second process, some windows
+        ahead) and their new keys looked up (each look-up reads the CRM's contacts once), then STEP_ROWS
+        at a time their row problems recorded and their proposals planned."""
+        windows = list(_windows(len(parsed.rows)))
+        with closing(normalized_windows(parsed, manifest, (parsed.rows[w] for w in windows),
+                                        default_country=default_country)) as normalized_ones:
+            for w, normalized in zip(windows, normalized_ones):
+                window = parsed.rows[w]
+                planner.learn(look_up(*planner.keys_to_look_up(normalized)))
+                for at in range(0, len(window), STEP_ROWS):
+                    rows = normalized[at:at + STEP_ROWS]
+                    yield ImportStep(_records(rows, window[at:at + STEP_ROWS], batch_id, manifest.created_by, report),
+                                     list(planner.plan(rows)))
 
     counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
                                               steps=steps, rows=len(parsed.rows), progress=progress)

@@ -93,6 +93,8 @@ def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str) -> Iterat
 
 
 def _json(value: Any) -> str:
+    if not value and isinstance(value, list):
+        return "[]"  # most rows have no errors and most proposals no candidates
     return to_json(value).decode()
 
 

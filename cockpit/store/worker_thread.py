@@ -4,7 +4,7 @@ An import builds 100k proposal rows (pure Python) while the database writes the 
 the building in a thread, the event loop stays free to stream to the server (and to paint the cockpit),
 and the database's work overlaps Python's instead of alternating with it. At most ``depth`` items wait
 at once (bounded memory); an error in the thread is raised to the consumer; a consumer that stops early
-(an error, a cancellation) stops the thread at its next item.
+(an error, a cancellation) stops the thread at its next item, and closes a generator there.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "
             hand_over(False, None)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
             hand_over(False, exc)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:  # a generator stopped early releases what it holds (here, in its thread)
+                close()
 
     threading.Thread(target=run, name=name, daemon=True).start()
     try:
