@@ -97,7 +97,8 @@ def to_e164(raw: str, region: str | None = None) -> str:
     v = raw.strip()
     if not v or (region is None and not v.startswith(("+", "00"))):
         return v
-    if sum(ch.isdigit() for ch in v) < _MIN_DIGITS:
+    digits = sum(map(v.count, "0123456789")) if v.isascii() else sum(ch.isdigit() for ch in v)
+    if digits < _MIN_DIGITS:
         return v  # too few digits to be a phone number anywhere: not worth a parse
     try:
         n = phonenumbers.parse(v.translate(_PHONE_SEPARATORS), region)
@@ -141,6 +142,11 @@ def same_value(field_name: str, current: str | None, new: str, region: str | Non
     return False
 
 
+_FIELDS = ("contact.first_name", "contact.last_name", "contact.full_name", "contact.email", "company.country",
+           "contact.phone", "contact.job_title", "contact.city", "contact.linkedin_url", "company.name",
+           "company.domain", "company.linkedin_url", "company.city", "company.industry", "company.employees")
+
+
 @dataclass(slots=True)
 class NormalizedRow:
     number: int
@@ -158,6 +164,8 @@ def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *, defau
     alt = fallbacks(manifest)
     cols = {i: c for i, c in enumerate(parsed.header)}
     default_region = region_of(default_country)
+    # the fields read, by position: (where in _FIELDS, mapped column, alternative columns) of the mapped ones
+    reads = [(k, idx[t], tuple(alt.get(t, ()))) for k, t in enumerate(_FIELDS) if t in idx]
     out: list[NormalizedRow] = []
     for row in parsed.rows if rows is None else rows:
         n = NormalizedRow(row.number, row.values, errors=[(c, m, None) for c, m in row.errors])
@@ -165,51 +173,46 @@ def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *, defau
         if n.errors:
             continue
         vals = row.values
-
-        def get(target: str) -> str:
-            i = idx.get(target)
-            v = vals[i] if i is not None and i < len(vals) else ""
-            if not v.strip() and target in alt:
-                v = next((vals[j] for j in alt[target] if j < len(vals) and vals[j].strip()), "")
+        width = len(vals)
+        got = [""] * len(_FIELDS)
+        for k, i, alts in reads:
+            v = vals[i] if i < width else ""
+            if alts and not v.strip():  # the profile's alternative columns, when the mapped one is empty
+                v = next((vals[j] for j in alts if j < width and vals[j].strip()), "")
             if v and v[0] == "'":
                 v = unneutralise(v)
-            return v.strip()
+            got[k] = v.strip()
+        (first, last, full, email, country, phone, job_title, city, li, name, domain, company_li, company_city,
+         industry, raw_emp) = got
 
         contact: dict[str, Any] = {}
-        first, last, full = get("contact.first_name"), get("contact.last_name"), get("contact.full_name")
         if full and not (first or last):
             first, last = split_name(first_value(full))
         if first:
             contact["first_name"] = first
         if last:
             contact["last_name"] = last
-        email = get("contact.email")
         if email:
             email = first_value(email, list_sep=True).lower().removeprefix("mailto:")
             if not is_email(email):
                 n.errors.append(("bad_email", f"{email!r} is not an email address", cols.get(idx["contact.email"])))
             else:
                 contact["email"] = email
-        country = get("company.country")
         region = region_of(country) or default_region
-        phone = get("contact.phone")
         if phone:
             contact["phone"] = to_e164(first_value(phone), region)
-        for f in ("job_title", "city"):
-            v = get(f"contact.{f}")
-            if v:
-                contact[f] = first_value(v)
-        li = get("contact.linkedin_url")
+        if job_title:
+            contact["job_title"] = first_value(job_title)
+        if city:
+            contact["city"] = first_value(city)
         if li:
             li = first_value(li)
             contact["linkedin_url"] = linkedin_url(li) or li
 
         company: dict[str, Any] = {}
-        name = get("company.name")
         if name:
             company["name"] = first_value(name)
-        raw_domain = first_value(get("company.domain"))
-        company_li = get("company.linkedin_url")
+        raw_domain = first_value(domain)
         if raw_domain and linkedin_url(raw_domain):
             company_li = company_li or raw_domain  # a LinkedIn page in the website column
             raw_domain = ""
@@ -223,15 +226,14 @@ def normalize_rows(parsed: ParsedFile, manifest: ImportMappingManifest, *, defau
             d = contact["email"].rsplit("@", 1)[1]
             if d not in FREE_MAIL:
                 company["domain"] = d
-        for f in ("city", "industry"):
-            v = get(f"company.{f}")
-            if v and company:
-                company[f] = v
+        if company_city and company:
+            company["city"] = company_city
+        if industry and company:
+            company["industry"] = industry
         if country and company:
             company["country"] = country
         if company_li and company:
             company["linkedin_url"] = linkedin_url(company_li) or company_li
-        raw_emp = get("company.employees")
         emp = raw_emp.replace(",", "").replace("_", "").replace(" ", "").replace("\u00a0", "")
         if emp:
             if emp.isdigit() and int(emp) < 10_000_000:
