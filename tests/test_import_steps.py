@@ -286,3 +286,40 @@ def test_proposal_ids_made_in_bulk_are_random_uuids_in_their_canonical_form() ->
     parsed = [uuid.UUID(i) for i in ids]
     assert [str(u) for u in parsed] == ids and len(set(ids)) == 5000
     assert {u.version for u in parsed} == {4} and {u.variant for u in parsed} == {uuid.RFC_4122}
+
+
+async def test_a_file_normalized_in_a_second_process_lands_as_normalized_here(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The import path with the child process (forced for a small file, several windows): the proposals and
+    the contacts that land hold, field by field, what normalizing in this process gives."""
+    import multiprocessing
+
+    from cockpit.imports import normalize_process
+
+    monkeypatch.setattr(normalize_process, "PARALLEL_FROM_ROWS", 1)
+    monkeypatch.setattr(service, "STEP_ROWS", 20)
+    monkeypatch.setattr(service, "LOOK_UP_ROWS", 40)
+    staged = await service.stage_import(store, _varied_file(90), "varied.csv", uploaded_by="justin")
+    report = await service.run_import(store, staged, default_country="FR")
+    assert not multiprocessing.active_children()  # the child has ended with the import
+    expected = normalize_rows(staged.parsed, staged.manifest, default_country="FR")
+    assert (report.rows, report.errors) == (90, sum(1 for r in expected if r.errors))
+    assert sorted((p.row_number, p.code) for p in report.problems) == sorted(
+        (r.number, c) for r in expected for c, _, _ in r.errors)
+    proposals = await store.db.fetch_dicts(
+        "SELECT row_number, action, payload FROM redkey.proposals WHERE batch_id = %s AND entity_type = 'contact' "
+        "ORDER BY row_number", (staged.batch.batch_id,), role="owner")
+    created = {p["row_number"]: p["payload"] for p in proposals if p["action"] == "create"}
+    by_row = {r.number: r for r in expected}
+    assert created and all({k: v for k, v in payload.items() if k not in ("company_ref", "company_id")}
+                           == by_row[number].contact for number, payload in created.items())
+    emails = [p["email"] for p in created.values() if p.get("email")]
+    landed = await store.db.fetch_dicts(
+        "SELECT email, first_name, last_name, phone, linkedin_url FROM crm_contacts WHERE email = ANY(%s)", (emails,))
+    assert len(landed) == len(emails)
+    wanted = {p["email"]: p for p in created.values() if p.get("email")}
+    for contact in landed:
+        want = wanted[contact["email"]]
+        if contact["phone"]:  # the CRM keeps the calling code apart: '+44 2079460000'
+            contact["phone"] = contact["phone"].replace(" ", "")
+        assert {k: v for k, v in contact.items() if v} == {
+            k: want[k] for k in ("email", "first_name", "last_name", "phone", "linkedin_url") if k in want}
