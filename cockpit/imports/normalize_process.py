@@ -7,7 +7,8 @@ database writes. The child runs the very same :func:`normalize_rows`, so the row
 an in-process normalization gives.
 
 The child is started with ``spawn`` (a fresh interpreter: nothing of the cockpit's threads, terminal or
-connections is inherited) and ignores Ctrl-C (the importing process decides what an interrupt means). A
+connections is inherited), writes nothing to the terminal and ignores Ctrl-C (the importing process
+decides what an interrupt means). A
 small file, or a child that cannot start or dies, is normalized in this process instead. Closing the
 iterator (an error, a cancellation, quitting) cancels what was queued and ends the child.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -41,8 +43,13 @@ _Normalized = tuple[Any, Any, list[tuple[str, str, str | None]], str | None]  # 
 
 
 def _start_child(header: list[str], manifest: ImportMappingManifest, default_country: str | None) -> None:
+    """In the child: keep off the terminal (the cockpit paints it; what goes wrong comes back as an
+    exception instead), leave Ctrl-C to the importing process, and remember the file's shape."""
     global _shape
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
     _shape = (ParsedFile(header, [], "utf-8", ",", []), manifest, default_country)
 
 
