@@ -10,11 +10,13 @@ at once (bounded memory); an error in the thread is raised to the consumer; a co
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "cockpit-worker") -> AsyncIterator[T]:
@@ -42,7 +44,10 @@ async def iterate_in_thread(items: Iterator[T], *, depth: int = 2, name: str = "
         finally:
             close = getattr(items, "close", None)
             if close is not None:  # a generator stopped early releases what it holds (here, in its thread)
-                close()
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - nobody waits for it any more: logged, not raised
+                    log.warning("%s: releasing the stopped work failed", name, exc_info=True)
 
     threading.Thread(target=run, name=name, daemon=True).start()
     try:
