@@ -104,7 +104,7 @@ async def test_a_table_without_its_trigger_is_scanned_until_the_next_migration(s
 async def test_the_poll_reads_none_of_the_tables_it_watches(store: Store) -> None:
     """The poll as the store runs it (the client's schema, the owner role), analysed: every scan of a
     watched table (Twenty's, the extension tables, the activity log) is a fallback never executed."""
-    watched = set(WATCHED) | {"contact_ext", "company_ext", "activities"}
+    watched = set(WATCHED) | {"contact_ext", "company_ext", "deal_ext", "activities"}
     for everything in (False, True):
         async with store.db.tx("owner") as conn:
             cur = await conn.execute("EXPLAIN (ANALYZE) " + fingerprint_sql(everything=everything),  # type: ignore[arg-type]

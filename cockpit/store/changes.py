@@ -50,8 +50,8 @@ _TWENTY_POLL = {
     "crm_task": _stamped("'task', 'taskTarget'", _SCAN.format("crm_tasks")),
 }
 # RedKey's own deal fields (announced when listening; the stamps above see only Twenty's table).
-_DEAL_EXT_POLL = ("SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
-                  " FROM redkey.deal_ext WHERE client_id = %(c)s")
+_DEAL_EXT_POLL = ("SELECT coalesce(redkey.rows_stamp(%(c)s, 'deal_ext'), (SELECT count(*)::text || '/' ||"
+                  " coalesce(max(updated_at)::text, '') FROM redkey.deal_ext WHERE client_id = %(c)s))")
 # RedKey's rows behind the other stamped kinds (announced when listening): their own stamps
 # (redkey.rows_stamp), or a scan while a trigger is disabled.
 _REDKEY_ROWS = {
@@ -79,7 +79,7 @@ def fingerprint_sql(*, everything: bool) -> str:
     LISTEN) RedKey's too."""
     parts = dict(_TWENTY_POLL)
     if everything:
-        parts.update(_REDKEY_POLL)
+        parts.update(_REDKEY_POLL)  # (their tables are small: a scan of the client's rows)
         parts["deal"] = f"SELECT ({parts['deal']}) || '|' || ({_DEAL_EXT_POLL})"
         for kind, (table, scan) in _REDKEY_ROWS.items():
             parts[kind] = (f"SELECT ({parts[kind]}) || '|' || "

@@ -4,7 +4,7 @@
 --
 -- Every statement that writes one of a workspace's tracked tables (person, company, timelineActivity,
 -- note, noteTarget, task, taskTarget) appends a row to redkey.change_stamps in the writer's transaction (scope = the
--- workspace schema); every write to RedKey's contact_ext, company_ext and activities appends one per
+-- workspace schema); every write to RedKey's contact_ext, company_ext, deal_ext and activities appends one per
 -- client it touched (scope = the client). Writers only insert, so they never wait on each other here;
 -- every 64th stamp of a scope and relation folds the older ones away (rows another fold holds are
 -- skipped). The poll reads count and sum of the ids (redkey.changes_stamp / redkey.rows_stamp): any
@@ -72,7 +72,7 @@ DO $do$
 DECLARE
     t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['contact_ext', 'company_ext', 'activities'] LOOP
+    FOREACH t IN ARRAY ARRAY['contact_ext', 'company_ext', 'deal_ext', 'activities'] LOOP
         EXECUTE format('CREATE TRIGGER redkey_change_stamp_insert AFTER INSERT ON redkey.%1$I '
                        'REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION redkey.stamp_rows();'
                        'CREATE TRIGGER redkey_change_stamp_update AFTER UPDATE ON redkey.%1$I '
