@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from cockpit.db.stage_totals import retrack_workspaces
 from cockpit.db.views import Workspace, lit
 
 
@@ -24,11 +25,4 @@ def track_sql(w: Workspace) -> list[str]:
 async def retrack(conn: AsyncConnection) -> list[str]:
     """Copy afresh the rows of every registered workspace whose triggers or columns changed under them;
     returns those workspaces. Run by every migration check."""
-    cur = await conn.execute(
-        "SELECT w.schema_name FROM redkey.workspaces w"
-        " WHERE to_regclass(format('%I.opportunity', w.schema_name)) IS NOT NULL"
-        " AND NOT redkey.deal_stale_keys_ready(w.schema_name) ORDER BY 1")
-    stale = [r[0] for r in await cur.fetchall()]
-    for schema in stale:
-        await conn.execute("SELECT redkey.track_deal_stale_keys(%s)", (schema,))
-    return stale
+    return await retrack_workspaces(conn, "redkey.deal_stale_keys_ready", "redkey.track_deal_stale_keys")

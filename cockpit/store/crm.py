@@ -45,7 +45,7 @@ _CARD_COLUMNS = (
     "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
     " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
     " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
-    " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
+    " d.last_activity_at, d.priority, d.updated_at, d.created_at, d.sort_key ")
 
 # The functions walking a stage's cards per sort (cockpit.db.board) and the type of their cursor key.
 _INDEXED = {"amount": ("crm_stage_page_ids", "numeric"), "close_date": ("crm_stage_page_ids_close_date", "date"),
