@@ -34,6 +34,7 @@ from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.bulk_writes import client_bulk_sql
 from cockpit.db.matches import matches_sql
+from cockpit.db import change_stamps, stale_keys
 from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
@@ -107,6 +108,8 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
         out.extend(sort_index_sql(w))
         out.extend(board_index_sql(w))
         out.extend(track_sql(w))
+        out.extend(stale_keys.track_sql(w))
+        out.extend(change_stamps.track_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
         for view in custom_fields.SEARCHED:
@@ -145,7 +148,7 @@ END $do$"""
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
             "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py",
-            "db/stage_totals.py")
+            "db/stage_totals.py", "db/stale_keys.py", "db/change_stamps.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 
