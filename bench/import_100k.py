@@ -4,7 +4,10 @@ Starts its own embedded PostgreSQL in a temp dir (or uses COCKPIT_BENCH_DATABASE
 the demo data, writes a 100k-row CSV (contacts of 5,000 companies; 2% duplicate emails, 1% bad emails,
 0.5% ragged rows, some rows matching existing demo contacts), then times each phase of the import:
 
-    .venv/bin/python bench/import_100k.py [--rows 100000]
+    .venv/bin/python bench/import_100k.py [--rows 100000] [--in-process]
+
+``--in-process`` normalizes in the importing process even for a large file (to compare with the child
+process the import uses from cockpit.imports.normalize_process.PARALLEL_FROM_ROWS rows).
 """
 
 from __future__ import annotations
@@ -125,4 +128,9 @@ async def main(rows: int) -> None:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
-    asyncio.run(main(ap.parse_args().rows))
+    ap.add_argument("--in-process", action="store_true", help="normalize without the child process")
+    args = ap.parse_args()
+    if args.in_process:
+        from cockpit.imports import normalize_process
+        normalize_process.PARALLEL_FROM_ROWS = args.rows + 1
+    asyncio.run(main(args.rows))
