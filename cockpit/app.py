@@ -349,6 +349,8 @@ class CockpitApp(App[None]):
         take (see :mod:`cockpit.head_start`). All for the terminal session (:func:`run_app`), off by default."""
         self.screen_specs: list[ScreenSpec] = available_screens()
         self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
+        if self.screen_specs:  # the app starts on the first screen (no default screen built and styled first)
+            self.DEFAULT_MODE = self.screen_specs[0].mode
         super().__init__()
         self.settings = settings
         self.clock: Callable[[], datetime] = clock or _utcnow
