@@ -53,7 +53,6 @@ from cockpit.session_undo import UndoStack, undo
 from cockpit.start_up import StartUp
 from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
-from cockpit.errorlog import tui_logging
 from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
 from screens.confirm_quit import ConfirmQuit
@@ -370,9 +369,7 @@ class CockpitApp(App[None]):
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
 
     # --- start-up -------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        if self.screen_specs:
-            self.switch_mode(self.screen_specs[0].mode)
+    def on_mount(self) -> None:  # in the first screen's mode already (DEFAULT_MODE)
         self.start_up.mounted()
         if self.head_start is not None:  # the first screen shows its board first: then the pool, the feed...
             self.call_after_refresh(self.connection.start)
@@ -565,6 +562,6 @@ class CockpitApp(App[None]):
 def run_app(settings: Settings, head_start: "HeadStart | None" = None) -> None:
     """What ``cockpit`` (no subcommand) runs: the TUI, with arlo's loops when ``settings.arlo_enabled``.
 
-    While the TUI owns the terminal, log records go to the error log instead of stderr."""
-    with tui_logging(settings.data_dir):
-        CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run()
+    The command runs it inside :func:`cockpit.errorlog.tui_logging`: while the TUI owns the terminal (and
+    while the head start opens the database), log records go to the error log instead of stderr."""
+    CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run()

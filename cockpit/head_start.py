@@ -1,12 +1,13 @@
 """The terminal session's head start on its database: while the cockpit imports Textual and builds its
 first screen, a thread opens the database (the URL, the embedded server if there is no URL, the migration
 check), picks the client and reads the pipeline board's first page. The database's part of the start-up
-then overlaps the imports instead of following them, and the first frame can show the board.
+then overlaps the imports instead of following them, and the board follows the first frame at once.
 
 What it finds is used once:
 
-- the pipeline screen shows the board it read (:meth:`HeadStart.on_board`) as soon as both the first
-  frame and the board are there, without waiting for the app's connection;
+- the pipeline screen shows the board it read (:meth:`HeadStart.on_board`) as soon as both its first
+  layout and the board are there, without waiting for the app's connection (which starts after the
+  first frame);
 - the app's first connection (:mod:`cockpit.reconnect`) takes its URL, migration check and client list
   (:meth:`HeadStart.found`) instead of doing that work again, and opens the app's own pool; a
   :class:`~cockpit.errors.CockpitError` met here (the database unreachable, a failed migration) is that

@@ -86,7 +86,7 @@ class PipelineScreen(CockpitScreen):
         yield from self.compose_frame_bottom()
 
     def _take_head_start_board(self) -> None:
-        if self.cockpit.head_start is not None:
+        if self.cockpit.head_start is not None:  # the terminal session's (see on_resize)
             self.cockpit.head_start.on_board(self.first_page_size, self._show_head_start_board)
 
     def _show_head_start_board(self, board: BoardView) -> None:
@@ -133,20 +133,18 @@ class PipelineScreen(CockpitScreen):
     def _show_board(self, data: BoardView) -> None:
         stages, totals, pages = data
         focused_stage = self.focused_column.stage.stage_id if self.focused_column else None
+        now = self.cockpit.clock()
+        stale = self.cockpit.settings.stale_days
         if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
-            self._new_columns(stages, totals, pages)
+            self.stages = stages
+            self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
+                                                    collapsed=self.fold_closed and s.is_closed,
+                                                    total=totals.get(s.stage_id), page=pages[s.stage_id])
+                            for s in stages}
             self.call_later(self._rebuild, focused_stage)
         else:
             self.stages = stages
             self._fill(totals, pages, focused_stage)
-
-    def _new_columns(self, stages: list[Stage], totals: dict[str, StageTotal], pages: dict[str, Page[DealCard]]) -> None:
-        now = self.cockpit.clock()
-        stale = self.cockpit.settings.stale_days
-        self.stages = stages
-        self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale, collapsed=self.fold_closed and s.is_closed,
-                                                total=totals.get(s.stage_id), page=pages[s.stage_id])
-                        for s in stages}
 
     async def _rebuild(self, focus: str | None) -> None:
         """New stage vocabulary (first load, client switch): new columns, composed with their first page
@@ -158,13 +156,13 @@ class PipelineScreen(CockpitScreen):
             await board.mount_all(self.columns.values())
         self._finish_load(focus)
 
-    def _layout_columns(self, columns: list[StageColumn] | None = None, *, width: int = 0) -> None:
-        """Share the width (default: the board's) between open columns: all of them when they fit at
-        MIN_COLUMN each, else as many as fit (the board scrolls sideways to the focused one)."""
+    def _layout_columns(self, columns: list[StageColumn] | None = None) -> None:
+        """Share the width between open columns: all of them when they fit at MIN_COLUMN each, else as
+        many as fit (the board scrolls sideways to the focused one)."""
         cols = columns if columns is not None else list(self.columns.values())
         if not cols:
             return
-        width = width or self.query_one("#board", HorizontalScroll).size.width or self.size.width
+        width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
         folded = [c for c in cols if c.collapsed]
         open_cols = [c for c in cols if not c.collapsed]
         widths = {col: FOLDED_COLUMN for col in folded}
