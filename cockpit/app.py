@@ -312,8 +312,8 @@ class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
-                STYLES / "sequences.tcss", STYLES / "records.tcss"]
+    # the frame's and the sheets several screens share; a screen's own sheet loads when it first opens
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "records.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
