@@ -21,7 +21,7 @@ from textual.containers import HorizontalScroll
 from textual.notifications import Notification, Notify
 from textual.widgets import Input, OptionList, Static
 
-from cockpit.head_start import first_page_size
+from cockpit.head_start import BOARD_SORT, first_page_size
 from cockpit.models import BoardView, DealCard, Page, Stage, StageTotal
 from cockpit.session_undo import Move
 from screens.base import CockpitScreen
@@ -67,7 +67,7 @@ class PipelineScreen(CockpitScreen):
         super().__init__()
         self.stages: list[Stage] = []
         self.columns: dict[str, StageColumn] = {}
-        self.sort = "amount"
+        self.sort = BOARD_SORT
         self.filter_text = ""
         self.fold_closed = False
         self._filter = Debounce(self, FILTER_DEBOUNCE, self._apply_filter)
@@ -93,7 +93,8 @@ class PipelineScreen(CockpitScreen):
         """The board as read while the cockpit started (:mod:`cockpit.head_start`), after the first frame
         and without waiting for the app's connection; unless the store's board is here already. It is
         the database's of a moment ago: the screen reloads once the app is connected, like every screen."""
-        if not self.stages and self.is_attached:
+        unchanged = self.sort == BOARD_SORT and not self.filter_text  # no key has re-sorted or filtered it
+        if not self.stages and unchanged and self.is_attached:
             self._show_board(board)
 
     @property
