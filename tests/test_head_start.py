@@ -41,9 +41,9 @@ async def test_the_board_read_at_start_shows_before_the_connection_then_reloads_
 
     app.connection._connect = held  # type: ignore[method-assign]
     async with app.run_test(size=(120, HEIGHT)) as pilot:
-        await wait_until(pilot, lambda: _columns(app), what="the head start's board")
+        await wait_until(pilot, lambda: _columns(app) and (deal.name or "")[:12] in screen_text(app),
+                         what="the head start's board on screen")
         assert app.connection_state == "connecting" and app.store is None
-        assert (deal.name or "")[:12] in screen_text(app)
         gate.set()
         await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
         await wait_until(pilot, lambda: "Renamed after" in screen_text(app), what="the reloaded board")
