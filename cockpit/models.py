@@ -242,6 +242,7 @@ class DealCard(Row):
     last_activity_at: datetime | None = None
     priority: str | None = None
     updated_at: datetime
+    created_at: datetime | None = None  # with last_activity_at, the stalest-first order's key
 
 
 T = TypeVar("T")

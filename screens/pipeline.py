@@ -322,7 +322,7 @@ class PipelineScreen(CockpitScreen):
                 return (c.amount if c.amount is not None else Decimal(-1), c.id)
             if self.sort == "close_date":
                 return (c.close_date or date(9999, 12, 31), c.id)
-            return (c.last_activity_at or c.updated_at, c.id)
+            return (c.last_activity_at or c.created_at or c.updated_at, c.id)  # the store's staleness key
 
         mine = key(card)
         for i, other_id in enumerate(column.order):

@@ -31,6 +31,7 @@ from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.bulk_writes import client_bulk_sql
 from cockpit.db.matches import matches_sql
+from cockpit.db import change_stamps, stale_keys
 from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
@@ -105,6 +106,8 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
         out.extend(sort_index_sql(w))
         out.extend(board_index_sql(w))
         out.extend(track_sql(w))
+        out.extend(stale_keys.track_sql(w))
+        out.extend(change_stamps.track_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
         for view in custom_fields.SEARCHED:

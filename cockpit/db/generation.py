@@ -64,7 +64,7 @@ def check_shape(shape: WorkspaceShape) -> None:
 _SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
             "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
             "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py",
-            "db/stage_totals.py", "db/generation.py")
+            "db/stage_totals.py", "db/stale_keys.py", "db/change_stamps.py", "db/generation.py")
 GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
                                     for p in _SOURCES)).hexdigest()
 

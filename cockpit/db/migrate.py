@@ -21,7 +21,7 @@ from importlib import resources
 import psycopg
 from psycopg import AsyncConnection
 
-from cockpit.db import generation, stage_totals
+from cockpit.db import change_stamps, generation, stage_totals, stale_keys
 from cockpit.db.data_api import lock_down
 from cockpit.errors import MigrationError
 
@@ -137,6 +137,8 @@ async def migrate(conn: AsyncConnection) -> list[str]:
         await _lock(conn)
         await refresh_layer2(conn, force=bool(applied_now))
         await stage_totals.retrack(conn)
+        await stale_keys.retrack(conn)
+        await change_stamps.retrack(conn)
         await lock_down(conn)
     return applied_now
 
