@@ -259,6 +259,10 @@ class Page(BaseModel, Generic[T]):
         return self.next_after is not None
 
 
+# What the pipeline board shows: its stages, each stage's totals, and each stage's first page of cards.
+BoardView = tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]
+
+
 class MoveResult(Row):
     deal_id: UUID
     from_stage: str | None

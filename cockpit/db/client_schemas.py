@@ -22,10 +22,7 @@ triggers and functions call for a session scoped to the client (:mod:`cockpit.db
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from pathlib import Path
 
 from psycopg import AsyncConnection
 
@@ -50,6 +47,7 @@ from cockpit.db.views import (
     view_sql,
 )
 from cockpit.db.words import WORD_COLUMNS, word_index_sql
+from cockpit.db.generation import fingerprint
 from cockpit.db.grants import grants_sql
 from cockpit.db.writes import (
     SEARCHES,
@@ -142,25 +140,6 @@ def revoke_from_api_sql(ns: str) -> str:
         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I', {lit(ns)}, r);
     END LOOP;
 END $do$"""
-
-
-# What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
-            "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py",
-            "db/stage_totals.py", "db/stale_keys.py", "db/change_stamps.py")
-GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
-                                    for p in _SOURCES)).hexdigest()
-
-
-def fingerprint(workspaces: list[Workspace], scope: str = "") -> str:
-    """A digest of everything the generated SQL over ``workspaces`` depends on (the generator and the
-    workspaces' shapes): equal fingerprints, equal SQL, without generating it."""
-    h = hashlib.sha256(f"{GENERATOR}\n{scope}\n".encode())
-    for w in workspaces:
-        custom = w.shape.custom.digest_part() if w.shape.custom is not None else None
-        h.update(json.dumps([w.schema, w.client_id, w.shape.columns, custom], sort_keys=True).encode())
-    return h.hexdigest()
 
 
 async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Workspace]], *, force: bool) -> list[str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-from cockpit.db.dispatch import public_reader
 from cockpit.db.views import Workspace, lit, q
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
@@ -61,6 +60,8 @@ $fn$""", *grants_sql(ns)]
 
 
 def public_totals_functions() -> list[str]:
+    from cockpit.db.dispatch import public_reader  # the generator's (dispatch imports the write functions)
+
     return [public_reader("crm_stage_totals", [], "TABLE (stage_id text, count bigint, amount numeric)"), *grants_sql("public")]
 
 

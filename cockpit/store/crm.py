@@ -7,6 +7,7 @@ Counts and sums are computed in SQL, never from loaded rows.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -19,6 +20,7 @@ from cockpit.db.views import CONTRACT, VIEWS
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import (
     Activity,
+    BoardView,
     Company,
     Contact,
     Deal,
@@ -77,6 +79,14 @@ class CrmRepo:
         self.db = db
 
     # --- pipeline -----------------------------------------------------------------------------
+    async def board_view(self, *, sort: DealSort = "amount", limit: int = 30, text: str | None = None) -> BoardView:
+        """The stages, their totals (:meth:`stage_totals`) and every stage's first page (:meth:`board`;
+        an empty page for a stage without deals), read concurrently."""
+        stages, totals, pages = await asyncio.gather(
+            self.pipeline(), self.stage_totals(text), self.board(sort=sort, limit=limit, text=text))
+        empty: Page[DealCard] = Page(items=[])
+        return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
+
     async def pipeline(self) -> list[Stage]:
         return await self.db.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
 
