@@ -46,7 +46,22 @@ def pg_server_url() -> str:
     if url:
         return url
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-test-"))
-    return start_embedded(tmp / "pgdata", scratch=True)  # deleted when the session ends
+    url = start_embedded(tmp / "pgdata", scratch=True)  # deleted when the session ends
+    _throwaway_durability(url)
+    return url
+
+
+# A scratch server is deleted at the end of the session: nothing it writes needs to survive a crash, so
+# it does not wait for the disk (every CREATE DATABASE ... TEMPLATE and DROP DATABASE otherwise waits for
+# a checkpoint's fsyncs, every commit for its WAL flush). What the tests see is unchanged.
+THROWAWAY = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
+
+
+def _throwaway_durability(url: str) -> None:
+    with _admin(url) as admin:
+        for name, value in THROWAWAY.items():
+            admin.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        admin.execute("SELECT pg_reload_conf()")
 
 
 def _admin(url: str) -> psycopg.Connection:
