@@ -15,11 +15,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from cockpit.approvals.service import ProposalView, approve, reject, review
 from screens.base import CockpitScreen
+from widgets.debounce import Debounce
 
 from styles import sheet
 
@@ -44,7 +44,7 @@ class ApprovalsScreen(CockpitScreen):
         self.next_after: Any = None
         self.selected: str | None = None
         self.shown: str | None = None  # the proposal whose evidence and diff are on screen
-        self._detail_timer: Timer | None = None
+        self._detail = Debounce(self, DETAIL_DEBOUNCE, self._load_detail)
         self._page_seq = 0
         self.total = 0
         # set when a page / a detail / a decision has been shown (tests and the frame can await them)
@@ -109,9 +109,7 @@ class ApprovalsScreen(CockpitScreen):
             return
         self.selected = event.row_key.value
         # debounced: holding j/k (or a page filling the table) asks for one detail, not one per row
-        if self._detail_timer is not None:
-            self._detail_timer.stop()
-        self._detail_timer = self.set_timer(DETAIL_DEBOUNCE, lambda: self._load_detail(self.selected or ""))
+        self._detail.later(self.selected)  # the row the cursor rests on
 
     def _load_detail(self, proposal_id: str) -> None:
         if not proposal_id:

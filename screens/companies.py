@@ -17,13 +17,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from cockpit.changes import Delivery
 from cockpit.models import Company, Page
 from screens.base import CockpitScreen
 from styles import sheet
+from widgets.debounce import Debounce
 from widgets.table_cursor import selected_key
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class CompaniesScreen(CockpitScreen):
         self.companies: dict[str, Company] = {}
         self.next_after: tuple[Any, ...] | None = None
         self.loading_more = False
-        self._search_timer: Timer | None = None
+        self._search = Debounce(self, SEARCH_DEBOUNCE, self._apply_search)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -213,10 +213,7 @@ class CompaniesScreen(CockpitScreen):
 
     @on(Input.Changed, "#company-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        value = event.value.strip()
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._apply_search(value))
+        self._search.later(event.value.strip())
 
     def _apply_search(self, value: str) -> None:
         if value != self.query_text:
@@ -225,9 +222,7 @@ class CompaniesScreen(CockpitScreen):
 
     @on(Input.Submitted, "#company-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._apply_search(event.value.strip())
+        self._search.now(event.value.strip())
         self.query_one(CompanyTable).focus()
 
     # --- keys -----------------------------------------------------------------------------------

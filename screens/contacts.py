@@ -18,7 +18,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,6 +26,7 @@ from cockpit.models import Activity, Company, Contact, CrmTask, Note, Page
 from screens.base import CockpitScreen
 from screens.record_detail import custom_rows, field_table
 from widgets.context_panel import render_context
+from widgets.debounce import Debounce
 from widgets.formatting import ago, short_date
 from widgets.timeline import render_timeline
 from screens.note_forms import notes_summary
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from cockpit.sequences.models import Enrollment
 
 SEARCH_DEBOUNCE = 0.25
+DETAIL_DEBOUNCE = 0.15  # the side-by-side detail follows the cursor once it rests
 PREFETCH_MARGIN = 8
 
 
@@ -112,8 +113,8 @@ class ContactsScreen(CockpitScreen):
         self.loading_more = False
         self.dossier: Dossier | None = None
         self.pinned: UUID | None = None  # a contact opened on purpose: the list cursor does not replace it
-        self._search_timer: Timer | None = None
-        self._detail_timer: Timer | None = None
+        self._search = Debounce(self, SEARCH_DEBOUNCE, self._apply_search)
+        self._detail = Debounce(self, DETAIL_DEBOUNCE, self._load_detail)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -265,10 +266,7 @@ class ContactsScreen(CockpitScreen):
         if self.has_class("-wide") and event.option.id and self.pinned is None:
             # follow the cursor in the side-by-side layout (not while a jumped-to contact is shown),
             # without a query per keystroke
-            if self._detail_timer is not None:
-                self._detail_timer.stop()
-            contact_id = UUID(event.option.id)
-            self._detail_timer = self.set_timer(0.15, lambda: self._load_detail(contact_id))
+            self._detail.later(UUID(event.option.id))
 
     @on(OptionList.OptionSelected, "#contact-list")
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -281,10 +279,7 @@ class ContactsScreen(CockpitScreen):
 
     @on(Input.Changed, "#contact-search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        value = event.value.strip()
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._apply_search(value))
+        self._search.later(event.value.strip())
 
     def _apply_search(self, value: str) -> None:
         if value != self.query_text:
@@ -298,9 +293,7 @@ class ContactsScreen(CockpitScreen):
 
     @on(Input.Submitted, "#contact-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._apply_search(event.value.strip())
+        self._search.now(event.value.strip())
         self.query_one(ContactList).focus()
 
     # --- detail ---------------------------------------------------------------------------------

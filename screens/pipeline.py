@@ -19,13 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import HorizontalScroll
 from textual.notifications import Notification, Notify
-from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 
 from cockpit.models import DealCard, Page, Stage, StageTotal
 from cockpit.session_undo import Move
 from screens.base import CockpitScreen
 from screens.deal_moves import confirm_then
+from widgets.debounce import Debounce
 from widgets.stage_column import CardList, StageColumn
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class PipelineScreen(CockpitScreen):
         self.sort = "amount"
         self.filter_text = ""
         self.fold_closed = False
-        self._filter_timer: Timer | None = None
+        self._filter = Debounce(self, FILTER_DEBOUNCE, self._apply_filter)
         self._focus_target: StageColumn | None = None
         self._move_lock = asyncio.Lock()  # moves reach the database in the order they were made
         self._moves_pending: dict[str, str] = {}
@@ -381,10 +381,7 @@ class PipelineScreen(CockpitScreen):
 
     @on(Input.Changed, "#pipeline-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        value = event.value.strip()
-        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, lambda: self._apply_filter(value))
+        self._filter.later(event.value.strip())
 
     def _apply_filter(self, value: str) -> None:
         if value != self.filter_text:
@@ -393,9 +390,7 @@ class PipelineScreen(CockpitScreen):
 
     @on(Input.Submitted, "#pipeline-filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._apply_filter(event.value.strip())
+        self._filter.now(event.value.strip())
         if not event.value.strip():
             event.input.remove_class("-shown")
         cols = self._visible_columns()
