@@ -1,10 +1,11 @@
 """Cold start of `cockpit` on an existing database: process start -> first frame, and -> the pipeline board
 painted with its columns (target <= 1 s to the board).
 
-Each run starts a fresh interpreter that does what ``cockpit`` does (the CLI module, the settings, the app
-with the same options as :func:`cockpit.app.run_app`: arlo's loops if configured, the warm-up), headless;
+Each run starts a fresh interpreter that does what ``cockpit`` does (the CLI module, the settings, the head
+start on the database, the app with the same options as :func:`cockpit.app.run_app`: arlo's loops if
+configured, the warm-up), headless, told the size of the terminal it pretends to be (as a terminal would);
 the child reports the wall-clock time of its marks (CLI and app imported, mounted, first frame,
-connected, board's columns in place, the refresh after that: "painted") and the CPU it used until then;
+connected, board's columns in place, the first frame drawn with its cards: "painted") and the CPU it used until then;
 the parent measures from just before it spawned the child, so interpreter start-up and every import
 count. On a shared machine the CPU figure says more than the wall clock. The database is the shared bench database
 of that size (seeded once), or ``--url``.
@@ -18,14 +19,13 @@ import argparse
 import asyncio
 import os
 import resource
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TARGET_S = 1.0
+COLUMNS, LINES = 160, 48  # the headless terminal's size
 HERE = Path(__file__).resolve()
 
 
@@ -38,41 +38,54 @@ def child(url: str) -> None:
     boot.prepare()  # what the `cockpit` entry point (cockpit.boot) does first
     from cockpit import cli  # noqa: F401 - what it imports next
     from cockpit.config import load_settings
+    from cockpit.errorlog import tui_logging
+    from cockpit.head_start import HeadStart
 
     settings = load_settings()
     marks["cli imported"] = time.time()
-    from cockpit.app import CockpitApp
-    from cockpit.errorlog import tui_logging
-
-    marks["app imported"] = time.time()
-
-    class Probe(CockpitApp):
-        def on_mount(self) -> None:
-            marks["mounted"] = time.time()
-            super().on_mount()
-            self.call_after_refresh(lambda: marks.setdefault("frame", time.time()))
-            self.set_interval(0.002, self._check)
-
-        def _check(self) -> None:
-            from screens.pipeline import PipelineScreen
-            from widgets.stage_column import StageColumn
-
-            if self.connection_state == "connected":
-                marks.setdefault("connected", time.time())
-            if "ready" not in marks and isinstance(self.screen, PipelineScreen) and self.screen.query(StageColumn):
-                marks["ready"] = time.time()
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                marks["cpu_ready"] = usage.ru_utime + usage.ru_stime
-                self.call_after_refresh(self._painted)
-
-        def _painted(self) -> None:
-            marks["painted"] = time.time()
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            marks["cpu"] = usage.ru_utime + usage.ru_stime  # seconds of CPU, not a time of day
-            self.exit()
-
+    # then what the command does without a subcommand, its log records in the error log (as the TUI's)
     with tui_logging(settings.data_dir):
-        Probe(settings, arlo=settings.arlo_enabled, warm_up=True).run(headless=True, size=(160, 48))
+        head_start = HeadStart.begin(settings)
+        from cockpit.app import CockpitApp
+
+        marks["app imported"] = time.time()
+
+        class Probe(CockpitApp):
+            def on_mount(self) -> None:
+                marks["mounted"] = time.time()
+                super().on_mount()
+                self.set_interval(0.002, self._check)
+
+            def _check(self) -> None:
+                from screens.pipeline import PipelineScreen
+                from widgets.stage_column import StageColumn
+
+                if self.connection_state == "connected":
+                    marks.setdefault("connected", time.time())
+                if "ready" not in marks and isinstance(self.screen, PipelineScreen) and self.screen.query(StageColumn):
+                    marks["ready"] = time.time()
+                    usage = resource.getrusage(resource.RUSAGE_SELF)
+                    marks["cpu_ready"] = usage.ru_utime + usage.ru_stime
+
+            def _display(self, screen: Any, renderable: Any) -> None:
+                # Where Textual hands a rendered frame to the terminal (none while a batch update holds it back).
+                # "painted": the first frame with the board's cards in it, i.e. after a layout gave them a place.
+                super()._display(screen, renderable)
+                if renderable is None or self._batch_count or "painted" in marks:
+                    return
+                marks.setdefault("frame", time.time())
+                from widgets.stage_column import CardList
+
+                if any(cards.option_count and cards.region for cards in screen.query(CardList)):
+                    marks["painted"] = time.time()
+                    usage = resource.getrusage(resource.RUSAGE_SELF)
+                    marks["cpu"] = usage.ru_utime + usage.ru_stime  # seconds of CPU, not a time of day
+                    marks.setdefault("ready", marks["painted"])
+                    marks.setdefault("cpu_ready", marks["cpu"])
+                    self.call_later(self.exit)
+
+        Probe(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run(
+            headless=True, size=(COLUMNS, LINES))
     print(" ".join(f"{k.replace(' ', '_')}={v}" for k, v in marks.items()))
 
 
@@ -80,9 +93,13 @@ def one_run(url: str, data_dir: str) -> dict[str, float]:
     """Seconds from spawning the child to each of its marks."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCKPIT_")}
     env.update(COCKPIT_DATABASE_URL=url, COCKPIT_CLIENT_ID="bezeliq", COCKPIT_DATA_DIR=data_dir)
+    # the size of the terminal the child pretends to be (its output is a pipe, not a terminal)
+    env.update(COLUMNS=str(COLUMNS), LINES=str(LINES))
     # An installed cockpit keeps its modules' bytecode (the first start writes it): without it every
     # start compiles the cockpit's own modules again (~0.1 s).
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    import subprocess  # the parent's: the child imports what ``cockpit`` does (and argparse, which it does too)
+
     t0 = time.time()
     proc = subprocess.run([sys.executable, str(HERE), "--child", url], capture_output=True, text=True, env=env,
                           timeout=120)
@@ -103,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         child(args.child)
         return
+    import statistics
+    import tempfile
+
     if args.url:
         url = args.url
     else:

@@ -13,8 +13,10 @@ that need Textual are the sections of this module; the others are modules of the
   is lost;
 - :class:`Navigator` (below) holds go-to, record views and the key chords (``g <key>``, type-ahead);
 - :mod:`cockpit.keyhelp` builds the ``?`` screen, :mod:`cockpit.client_switch` picks and switches clients;
-- :mod:`cockpit.changes` is the one change feed (LISTEN + poll); :class:`LiveScreens` (below) hands its
-  deliveries to the screens and keeps the header counters current.
+- :mod:`cockpit.changes` is the one change feed (LISTEN + poll); :class:`cockpit.live_screens.LiveScreens`
+  hands its deliveries to the screens and keeps the header counters current;
+- :mod:`cockpit.head_start` (the terminal session's) has opened the database and read the first board
+  while this module was being imported.
 
 arlo's loops (:class:`cockpit.arlo.runtime.ArloRuntime`) run in this process when the app is built with
 ``arlo=True`` (``cockpit`` does that when ``settings.arlo_enabled``); Pilot tests and benches leave it off
@@ -41,8 +43,8 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 from textual.worker_manager import WorkerManager
 
-from cockpit.changes import COUNTER_KINDS, ChangeFeed, Delivery
 from cockpit.client_switch import ClientSwitcher
+from cockpit.live_screens import LiveScreens
 from cockpit.store.changes import Counters
 from cockpit.keyhelp import show_help
 from cockpit.reporting import Reporter
@@ -51,7 +53,6 @@ from cockpit.session_undo import UndoStack, undo
 from cockpit.start_up import StartUp
 from cockpit.arlo.runtime import ArloRuntime
 from cockpit.config import Settings
-from cockpit.errorlog import tui_logging
 from cockpit.errors import CockpitError
 from screens import ScreenSpec, available_screens
 from screens.confirm_quit import ConfirmQuit
@@ -61,6 +62,7 @@ from styles import STYLES
 
 if TYPE_CHECKING:
     from cockpit.arlo.context import Services
+    from cockpit.head_start import HeadStart
     from screens.base import CockpitScreen
     from cockpit.store import Store
 
@@ -306,52 +308,12 @@ class Navigator:
             app.post_message(events.Key(key.key, key.character))
 
 
-# === live screens ==============================================================================
-# The change feed runs as one worker of the app for the session's client (restarted when the client or
-# the connection changes); each delivery goes to every screen (the visible one applies it, hidden ones
-# turn stale) and, when it touches proposals, decisions, tasks or the inbox, re-reads the header counters.
-
-
-class LiveScreens:
-    """The app's end of the change feed."""
-
-    def __init__(self, app: "CockpitApp") -> None:
-        self.app = app
-        self.feed: ChangeFeed | None = None
-
-    def start(self) -> None:
-        app = self.app
-        store = app.store
-        if store is None or not store.client_id:
-            return
-        poll = float(getattr(app.settings, "refresh_seconds", 5.0))
-        self.feed = ChangeFeed(self.delivered, poll_seconds=poll)
-        app.run_worker(self.feed.run(store), group="change-feed", exclusive=True, exit_on_error=False)
-        self.read_counters()
-
-    def delivered(self, delivery: Delivery) -> None:
-        app = self.app
-        for screen in list(app.screens_attached()):
-            try:
-                screen.changes_arrived(delivery)
-            except Exception as exc:  # noqa: BLE001 - one screen's failure never stops the others
-                app.reporter.unexpected(exc)
-        if delivery.touches(COUNTER_KINDS):
-            self.read_counters()
-
-    def read_counters(self) -> None:
-        def show(counters: Counters) -> None:
-            self.app.counters = counters
-
-        call_store(self.app, self.app, lambda store: store.changes.counters(), show, group="counters")
-
-
 class CockpitApp(App[None]):
     """RedKey Cockpit: pipeline, contacts and the other registered screens as Textual modes."""
 
     TITLE = "RedKey Cockpit"
-    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "arlo.tcss",
-                STYLES / "sequences.tcss", STYLES / "records.tcss"]
+    # the frame's and the sheets several screens share; a screen's own sheet loads when it first opens
+    CSS_PATH = [STYLES / "app.tcss", STYLES / "pipeline.tcss", STYLES / "contacts.tcss", STYLES / "records.tcss"]
     COMMANDS = {CockpitProvider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -378,17 +340,22 @@ class CockpitApp(App[None]):
     counters: reactive[Counters] = reactive(Counters)
 
     def __init__(self, settings: Settings, *, store: "Store | None" = None,
-                 clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False) -> None:
+                 clock: Callable[[], datetime] | None = None, arlo: bool = False, warm_up: bool = False,
+                 head_start: "HeadStart | None" = None) -> None:
         """``arlo``: start arlo's loops in this process once connected. ``warm_up``: once connected, import
         the other screens' and arlo's modules in the background and freeze the start-up objects (see
-        :class:`cockpit.start_up.StartUp`); both are for the terminal session (:func:`run_app`), off by default."""
+        :class:`cockpit.start_up.StartUp`); ``head_start``: what the first connection and the first screen
+        take (see :mod:`cockpit.head_start`). All for the terminal session (:func:`run_app`), off by default."""
         self.screen_specs: list[ScreenSpec] = available_screens()
         self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
+        if self.screen_specs:  # the app starts on the first screen (no default screen built and styled first)
+            self.DEFAULT_MODE = self.screen_specs[0].mode
         super().__init__()
         self.settings = settings
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.store: Store | None = store
         self.owns_store = store is None
+        self.head_start = head_start
         self.reporter = Reporter(self)
         self._workers = ReportingWorkers(self, self.reporter.worker_failed)
         self.connection = Connection(self)
@@ -402,11 +369,12 @@ class CockpitApp(App[None]):
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
 
     # --- start-up -------------------------------------------------------------------------------
-    def on_mount(self) -> None:
-        if self.screen_specs:
-            self.switch_mode(self.screen_specs[0].mode)
+    def on_mount(self) -> None:  # in the first screen's mode already (DEFAULT_MODE)
         self.start_up.mounted()
-        self.connection.start()
+        if self.head_start is not None:  # the first screen shows its board first: then the pool, the feed...
+            self.call_after_refresh(self.connection.start)
+        else:
+            self.connection.start()
 
     def connected(self) -> None:
         """The first connection is up (the connection calls this once)."""
@@ -591,9 +559,9 @@ class CockpitApp(App[None]):
             self.push_screen(TellArlo())
 
 
-def run_app(settings: Settings) -> None:
+def run_app(settings: Settings, head_start: "HeadStart | None" = None) -> None:
     """What ``cockpit`` (no subcommand) runs: the TUI, with arlo's loops when ``settings.arlo_enabled``.
 
-    While the TUI owns the terminal, log records go to the error log instead of stderr."""
-    with tui_logging(settings.data_dir):
-        CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True).run()
+    The command runs it inside :func:`cockpit.errorlog.tui_logging`: while the TUI owns the terminal (and
+    while the head start opens the database), log records go to the error log instead of stderr."""
+    CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run()

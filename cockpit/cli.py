@@ -176,9 +176,14 @@ def main(ctx: click.Context, client_id: str | None) -> None:
     if client_id:
         settings.client_id = client_id
     if ctx.invoked_subcommand is None:
-        from cockpit.app import run_app
+        from cockpit.errorlog import tui_logging
+        from cockpit.head_start import HeadStart
 
-        run_app(settings)
+        with tui_logging(settings.data_dir):  # what the head start logs goes where the TUI's records go
+            head_start = HeadStart.begin(settings)  # the database's start-up, while Textual is imported
+            from cockpit.app import run_app
+
+            run_app(settings, head_start)
 
 
 @main.command("migrate")

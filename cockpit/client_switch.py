@@ -35,13 +35,15 @@ class ClientSwitcher:
         self.app = app
         self.offered: list[tuple[str, str]] = []
 
-    async def choose(self) -> None:
-        """Scope the store to the configured client, else the first one offered."""
+    async def choose(self, registered: list[tuple[str, str]] | None = None) -> None:
+        """Scope the store to the configured client, else the first one offered; ``registered`` (the
+        registered clients as (id, name), read a moment ago) spares reading them again."""
         app = self.app
         assert app.store is not None
-        registered = await app.store.admin.clients()
-        self.offered, chosen = pick_client([(c.client_id, c.name) for c in registered],
-                                           app.store.client_id or app.settings.client_id, app.settings.clients)
+        if registered is None:
+            registered = [(c.client_id, c.name) for c in await app.store.admin.clients()]
+        self.offered, chosen = pick_client(registered, app.store.client_id or app.settings.client_id,
+                                           app.settings.clients)
         if app.store.client_id != chosen:
             app.store = app.store.scoped(chosen)
         app.client_name = dict(self.offered)[chosen]

@@ -242,6 +242,7 @@ class DealCard(Row):
     last_activity_at: datetime | None = None
     priority: str | None = None
     updated_at: datetime
+    created_at: datetime | None = None  # with last_activity_at, the stalest-first order's key
 
 
 T = TypeVar("T")
@@ -256,6 +257,10 @@ class Page(BaseModel, Generic[T]):
     @property
     def has_more(self) -> bool:
         return self.next_after is not None
+
+
+# What the pipeline board shows: its stages, each stage's totals, and each stage's first page of cards.
+BoardView = tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]
 
 
 class MoveResult(Row):

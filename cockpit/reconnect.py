@@ -16,6 +16,7 @@ from cockpit.errors import CockpitError, ScopeError
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
+    from cockpit.head_start import Found
 
 BACKOFF_START = 1.0
 BACKOFF_MAX = 30.0
@@ -28,6 +29,7 @@ class Connection:
     def __init__(self, app: "CockpitApp") -> None:
         self.app = app
         self.backoff_start, self.backoff_max = BACKOFF_START, BACKOFF_MAX
+        self._head_start_taken = False
 
     def start(self) -> None:
         self.app.run_worker(self._connect(), group="connect", exclusive=True, exit_on_error=False)
@@ -38,12 +40,21 @@ class Connection:
         delay = self.backoff_start
         while True:
             try:
+                registered = None
                 if app.store is None:
-                    from cockpit.cli import open_store
+                    found = await self._head_start()
+                    if found is not None:  # the database opened and migrated a moment ago: only the pool
+                        from cockpit.store import Store
 
-                    app.store = await open_store(app.settings, client_id=app.settings.client_id)
+                        app.store = await Store.open(app.settings, url=found.url, client_id=app.settings.client_id,
+                                                     reached=True)
+                        registered = found.registered
+                    else:
+                        from cockpit.cli import open_store
+
+                        app.store = await open_store(app.settings, client_id=app.settings.client_id)
                     app.owns_store = True
-                await app.client_switcher.choose()
+                await app.client_switcher.choose(registered)
                 break
             except ScopeError as exc:
                 app.connection_state = "no-client"
@@ -62,6 +73,11 @@ class Connection:
         app.connection_state = "connected"
         app.notify_screens()
         app.connected()
+
+    async def _head_start(self) -> "Found | None":
+        """What the session's head start found (the first attempt only; see :mod:`cockpit.head_start`)."""
+        head_start, taken, self._head_start_taken = self.app.head_start, self._head_start_taken, True
+        return await head_start.found() if head_start is not None and not taken else None
 
     def lost(self, exc: CockpitError) -> None:
         """A query met a dead database: show it and start probing (once, however many queries failed)."""

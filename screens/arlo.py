@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from cockpit.arlo.models import InboxItem, LoopStatus, Task
+from styles import sheet
 from screens.answer_question import choices_of, question_of
 from screens.base import CockpitScreen
 from widgets.table_cursor import restore_cursor, selected_key
@@ -65,6 +66,7 @@ class ArloScreen(CockpitScreen):
     """arlo at a glance: loops, the task queue (h hold, u resume, x cancel), the exec inbox."""
 
     TITLE_TEXT = "Arlo"
+    CSS_PATH = sheet("arlo.tcss")
     WATCHES = frozenset({"task", "inbox"})
     BINDINGS = [
         Binding("h", "control('hold')", "Hold"),

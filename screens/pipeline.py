@@ -21,7 +21,8 @@ from textual.containers import HorizontalScroll
 from textual.notifications import Notification, Notify
 from textual.widgets import Input, OptionList, Static
 
-from cockpit.models import DealCard, Page, Stage, StageTotal
+from cockpit.head_start import BOARD_SORT, first_page_size
+from cockpit.models import BoardView, DealCard, Page, Stage, StageTotal
 from cockpit.session_undo import Move
 from screens.base import CockpitScreen
 from screens.deal_moves import confirm_then
@@ -38,6 +39,10 @@ FILTER_DEBOUNCE = 0.25
 MIN_COLUMN = 22
 FOLDED_COLUMN = 14
 MOVE_NOTICE_BURST = 3.0  # seconds: a move this soon after the last replaces its notice
+# Seconds after the screen first learns its size before the board read at start-up (cockpit.head_start)
+# is built: Textual hands a new screen the terminal's size once more right after its first layout, and
+# columns mounted before that are laid out and drawn twice.
+HEAD_START_SETTLE = 0.05
 
 
 class PipelineScreen(CockpitScreen):
@@ -62,7 +67,7 @@ class PipelineScreen(CockpitScreen):
         super().__init__()
         self.stages: list[Stage] = []
         self.columns: dict[str, StageColumn] = {}
-        self.sort = "amount"
+        self.sort = BOARD_SORT
         self.filter_text = ""
         self.fold_closed = False
         self._filter = Debounce(self, FILTER_DEBOUNCE, self._apply_filter)
@@ -71,6 +76,7 @@ class PipelineScreen(CockpitScreen):
         self._moves_pending: dict[str, str] = {}
         self._notice: Notification | None = None
         self._notice_at = 0.0
+        self._head_start_asked = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_frame_top()
@@ -78,6 +84,18 @@ class PipelineScreen(CockpitScreen):
         yield Static("", id="pipeline-info")
         yield HorizontalScroll(id="board")
         yield from self.compose_frame_bottom()
+
+    def _take_head_start_board(self) -> None:
+        if self.cockpit.head_start is not None:  # the terminal session's (see on_resize)
+            self.cockpit.head_start.on_board(self.first_page_size, self._show_head_start_board)
+
+    def _show_head_start_board(self, board: BoardView) -> None:
+        """The board as read while the cockpit started (:mod:`cockpit.head_start`), after the first frame
+        and without waiting for the app's connection; unless the store's board is here already. It is
+        the database's of a moment ago: the screen reloads once the app is connected, like every screen."""
+        unchanged = self.sort == BOARD_SORT and not self.filter_text  # no key has re-sorted or filtered it
+        if not self.stages and unchanged and self.is_attached:
+            self._show_board(board)
 
     @property
     def page_size(self) -> int:
@@ -87,8 +105,7 @@ class PipelineScreen(CockpitScreen):
     @property
     def first_page_size(self) -> int:
         """The first page: what a column shows (a card is 4 rows) plus a small buffer."""
-        visible = max(self.size.height or self.app.size.height, 12) // 4
-        return min(self.page_size, visible + 4)
+        return first_page_size(self.size.height or self.app.size.height, self.cockpit.settings.page_size)
 
     # --- loading --------------------------------------------------------------------------------
     WATCHES = frozenset({"deal", "company"})
@@ -109,16 +126,12 @@ class PipelineScreen(CockpitScreen):
     def _load(self, limit: int) -> None:
         sort, text = self.sort, self.filter_text or None
 
-        async def load(store: "Store") -> tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]:
-            stages, totals, pages = await asyncio.gather(
-                store.crm.pipeline(), store.crm.stage_totals(text),
-                store.crm.board(sort=sort, limit=limit, text=text))  # type: ignore[arg-type]
-            empty: Page[DealCard] = Page(items=[])
-            return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
+        async def load(store: "Store") -> BoardView:
+            return await store.crm.board_view(sort=sort, limit=limit, text=text)  # type: ignore[arg-type]
 
         self.call_store(load, self._show_board, group="board")
 
-    def _show_board(self, data: tuple[list[Stage], dict[str, StageTotal], dict[str, Page[DealCard]]]) -> None:
+    def _show_board(self, data: BoardView) -> None:
         stages, totals, pages = data
         focused_stage = self.focused_column.stage.stage_id if self.focused_column else None
         now = self.cockpit.clock()
@@ -164,6 +177,9 @@ class PipelineScreen(CockpitScreen):
                 col.styles.width = cells
 
     def on_resize(self) -> None:
+        if not self._head_start_asked and getattr(self.cockpit, "head_start", None) is not None:
+            self._head_start_asked = True
+            self.set_timer(HEAD_START_SETTLE, self._take_head_start_board)
         self.call_after_refresh(self._layout_columns)
         self.set_timer(0.05, self._update_info)
 
@@ -306,7 +322,7 @@ class PipelineScreen(CockpitScreen):
                 return (c.amount if c.amount is not None else Decimal(-1), c.id)
             if self.sort == "close_date":
                 return (c.close_date or date(9999, 12, 31), c.id)
-            return (c.last_activity_at or c.updated_at, c.id)
+            return (c.last_activity_at or c.created_at or c.updated_at, c.id)  # the store's staleness key
 
         mine = key(card)
         for i, other_id in enumerate(column.order):

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from cockpit.errors import CockpitError
 from cockpit.models import Contact
+from styles import sheet
 
 if TYPE_CHECKING:
     from cockpit.sequences.models import Enrollment, Sequence
@@ -37,6 +38,8 @@ async def load_contact_sequences(store: "Store", contact_id: UUID) -> ContactSeq
 
 class SequenceActions(ModalScreen[bool]):
     """Dismisses with True when something changed (so the contact's detail reloads)."""
+
+    CSS_PATH = sheet("sequences.tcss")
 
     BINDINGS = [
         Binding("escape", "close", "Close"),

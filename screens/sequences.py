@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from styles import sheet
 from screens.base import CockpitScreen
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Overview:
 
 class SequencesScreen(CockpitScreen):
     TITLE_TEXT = "Sequences"
+    CSS_PATH = sheet("sequences.tcss")
     WATCHES = frozenset({"sequence", "enrollment", "outbox"})
     AUTO_FOCUS = "#seq-table"
     BINDINGS = [Binding("x", "run_step", "Run step now")]

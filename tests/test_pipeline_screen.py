@@ -135,6 +135,13 @@ async def test_s_cycles_sort_and_z_folds_closed_stages(settings, store, waiter) 
         assert board.sort == "close_date"
         dates = [board.columns["PROSPECT"].cards[i].close_date for i in board.columns["PROSPECT"].order]
         assert [d for d in dates if d] == sorted(d for d in dates if d)
+        since = waiter.mark()
+        await pilot.press("s")
+        await waiter.worker(pilot, "board", since=since)
+        assert board.sort == "staleness"
+        for column in board.columns.values():
+            keys = [(c.last_activity_at or c.created_at, c.id) for c in map(column.cards.get, column.order)]
+            assert keys == sorted(keys) and all(k[0] is not None for k in keys), column.stage.stage_id  # type: ignore[union-attr]
         await pilot.press("z")
         closed = [c for c in board.columns.values() if c.stage.is_closed]
         assert closed and all(c.collapsed for c in closed)

@@ -22,10 +22,7 @@ triggers and functions call for a session scoped to the client (:mod:`cockpit.db
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
-from pathlib import Path
 
 from psycopg import AsyncConnection
 
@@ -34,6 +31,7 @@ from cockpit.db import notes_tasks
 from cockpit.db.board import board_functions, board_index_sql
 from cockpit.db.bulk_writes import client_bulk_sql
 from cockpit.db.matches import matches_sql
+from cockpit.db import change_stamps, stale_keys
 from cockpit.db.stage_totals import totals_functions, track_sql
 from cockpit.db.views import (
     CONTRACT,
@@ -49,6 +47,7 @@ from cockpit.db.views import (
     view_sql,
 )
 from cockpit.db.words import WORD_COLUMNS, word_index_sql
+from cockpit.db.generation import fingerprint
 from cockpit.db.grants import grants_sql
 from cockpit.db.writes import (
     SEARCHES,
@@ -107,6 +106,8 @@ def client_sql(client_id: str, workspaces: list[Workspace]) -> list[str]:
         out.extend(sort_index_sql(w))
         out.extend(board_index_sql(w))
         out.extend(track_sql(w))
+        out.extend(stale_keys.track_sql(w))
+        out.extend(change_stamps.track_sql(w))
         for view in WORD_COLUMNS:
             out.extend(word_index_sql(view, L1_TABLE[view], w.schema, EXPRS[view](w)))
         for view in custom_fields.SEARCHED:
@@ -139,25 +140,6 @@ def revoke_from_api_sql(ns: str) -> str:
         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA %I FROM %I', {lit(ns)}, r);
     END LOOP;
 END $do$"""
-
-
-# What the generated SQL is made from besides the workspaces: the generator's own source.
-_SOURCES = ("db/views.py", "db/writes.py", "db/grants.py", "db/notes_tasks.py", "db/actor.py", "db/board.py",
-            "db/phones.py", "db/client_schemas.py", "db/layer1.py", "db/layer2.py", "db/words.py", "fields.py",
-            "db/custom_fields.py", "db/bulk_writes.py", "db/matches.py", "db/dispatch.py", "db/client_groups.py",
-            "db/stage_totals.py")
-GENERATOR = hashlib.sha256(b"".join((Path(__file__).resolve().parent.parent / p).read_bytes()
-                                    for p in _SOURCES)).hexdigest()
-
-
-def fingerprint(workspaces: list[Workspace], scope: str = "") -> str:
-    """A digest of everything the generated SQL over ``workspaces`` depends on (the generator and the
-    workspaces' shapes): equal fingerprints, equal SQL, without generating it."""
-    h = hashlib.sha256(f"{GENERATOR}\n{scope}\n".encode())
-    for w in workspaces:
-        custom = w.shape.custom.digest_part() if w.shape.custom is not None else None
-        h.update(json.dumps([w.schema, w.client_id, w.shape.columns, custom], sort_keys=True).encode())
-    return h.hexdigest()
 
 
 async def apply_client_schemas(conn: AsyncConnection, groups: dict[str, list[Workspace]], *, force: bool) -> list[str]:

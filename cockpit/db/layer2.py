@@ -8,76 +8,25 @@ transaction under an advisory lock, so two processes regenerating at once cannot
 from __future__ import annotations
 
 import hashlib
-import re
 
 from psycopg import AsyncConnection
 
 from cockpit.db.board import public_board_functions
 from cockpit.db.stage_totals import public_totals_functions
 from cockpit.db.bulk_writes import bulk_sql
-from cockpit.db.client_schemas import (
-    GENERATOR,
-    apply_client_schemas,
-    by_client,
-    client_sql,
-    drop_stale_client_schemas,
-    fingerprint,
-    run_batch,
-)
+from cockpit.db.client_schemas import apply_client_schemas, by_client, client_sql, drop_stale_client_schemas, run_batch
 from cockpit.db import custom_fields
-from cockpit.db.layer1 import WorkspaceShape, read_shapes
 from cockpit.db.data_api import lock_down
+from cockpit.db.generation import GENERATOR, fingerprint, load_workspaces
 from cockpit.db.dispatch import dispatch_sql
 from cockpit.db.phones import PHONE_FUNCTIONS
 from cockpit.db.client_groups import group_of, groups_sql, missing_groups, public_view_sql
 from cockpit.db.views import CONTRACT, RECORD_VIEWS, Workspace, client_schema, ext_table, lit, q
 from cockpit.db.grants import grants_sql
 from cockpit.db.writes import ACTIVITY_TRIGGER, MOVE_DEAL
-from cockpit.errors import WorkspaceRejected
 from cockpit.fields import Field, fields_of
 
 LOCK_KEY = 0x7265646B  # "redk"
-
-
-async def load_workspaces(conn: AsyncConnection) -> list[Workspace]:
-    cur = await conn.execute(
-        "SELECT schema_name, client_id FROM redkey.workspaces ORDER BY client_id, added_at, schema_name")
-    rows = await cur.fetchall()
-    shapes = await read_shapes(conn, [schema for schema, _ in rows])
-    await custom_fields.read_custom_meta(conn, shapes)
-    out = []
-    for schema, client in rows:
-        shape = shapes[schema]
-        check_shape(shape)
-        out.append(Workspace(schema, client, shape))
-    return out
-
-
-# The schema names Twenty gives workspaces: "workspace_" and a base-36 id (lowercase letters, digits).
-SCHEMA_NAME = re.compile(r"workspace_[a-z0-9]{1,60}")
-
-
-def check_schema_name(schema: str) -> None:
-    """Refuse a schema name Twenty would never create (before it reaches any generated SQL)."""
-    if not SCHEMA_NAME.fullmatch(schema or ""):
-        raise WorkspaceRejected(
-            f"schema {schema!r} is not a usable Twenty workspace: Twenty names them workspace_<id> "
-            "(lowercase letters and digits only)",
-            "copy the schema name from `cockpit workspace list` or Twenty's database")
-
-
-def check_shape(shape: WorkspaceShape) -> None:
-    check_schema_name(shape.schema)
-    if not shape.columns:
-        raise WorkspaceRejected(f"schema {shape.schema} does not exist or has no tables",
-                                "check the name with `cockpit workspace list` or in Twenty's settings")
-    missing = shape.missing()
-    if missing:
-        raise WorkspaceRejected(
-            f"schema {shape.schema} is not a usable Twenty workspace: missing " + ", ".join(missing),
-            "register the schema of a Twenty workspace (workspace_<id>), or upgrade Twenty")
-    if shape.stage_type is None:
-        raise WorkspaceRejected(f"schema {shape.schema}: opportunity.stage has no type")
 
 
 def generate(workspaces: list[Workspace]) -> list[str]:

@@ -21,7 +21,7 @@ from importlib import resources
 import psycopg
 from psycopg import AsyncConnection
 
-from cockpit.db import layer2, stage_totals
+from cockpit.db import change_stamps, generation, stage_totals, stale_keys
 from cockpit.db.data_api import lock_down
 from cockpit.errors import MigrationError
 
@@ -137,6 +137,8 @@ async def migrate(conn: AsyncConnection) -> list[str]:
         await _lock(conn)
         await refresh_layer2(conn, force=bool(applied_now))
         await stage_totals.retrack(conn)
+        await stale_keys.retrack(conn)
+        await change_stamps.retrack(conn)
         await lock_down(conn)
     return applied_now
 
@@ -263,11 +265,13 @@ async def explain_failure(conn: AsyncConnection, m: Migration, exc: psycopg.Erro
 async def refresh_layer2(conn: AsyncConnection, *, force: bool = False) -> bool:
     """Regenerate Layer 2 if forced or if the generated SQL changed since the last generation."""
     if not force:
-        workspaces = await layer2.load_workspaces(conn)
-        digest = layer2.fingerprint(workspaces)
+        workspaces = await generation.load_workspaces(conn)
+        digest = generation.fingerprint(workspaces)
         cur = await conn.execute("SELECT sql_sha256 FROM redkey.layer2_generations ORDER BY id DESC LIMIT 1")
         row = await cur.fetchone()
         if row and row[0] == digest:
             return False
+    from cockpit.db import layer2  # the generator, imported only when it has work to do
+
     await layer2.regenerate(conn, force=force)
     return True

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from psycopg import AsyncConnection
 
-from cockpit.db.dispatch import public_reader
 from cockpit.db.views import Workspace, lit, q
 
 _ROLES = "redkey_readonly, redkey_operational, redkey_strategic"
@@ -28,13 +27,19 @@ def track_sql(w: Workspace) -> list[str]:
 async def retrack(conn: AsyncConnection) -> list[str]:
     """Count afresh the totals of every registered workspace whose triggers or columns changed under
     them (they are read by counting meanwhile); returns those workspaces. Run by every migration check."""
+    return await retrack_workspaces(conn, "redkey.deal_stage_totals_ready", "redkey.track_deal_stage_totals")
+
+
+async def retrack_workspaces(conn: AsyncConnection, ready: str, track: str) -> list[str]:
+    """Run SQL function ``track`` for every registered workspace with an opportunity table for which
+    ``ready`` is false; returns those workspaces."""
     cur = await conn.execute(
-        "SELECT w.schema_name FROM redkey.workspaces w"
+        "SELECT w.schema_name FROM redkey.workspaces w"  # type: ignore[arg-type]
         " WHERE to_regclass(format('%I.opportunity', w.schema_name)) IS NOT NULL"
-        " AND NOT redkey.deal_stage_totals_ready(w.schema_name) ORDER BY 1")
+        f" AND NOT {ready}(w.schema_name) ORDER BY 1")
     stale = [r[0] for r in await cur.fetchall()]
     for schema in stale:
-        await conn.execute("SELECT redkey.track_deal_stage_totals(%s)", (schema,))
+        await conn.execute(f"SELECT {track}(%s)", (schema,))  # type: ignore[arg-type]
     return stale
 
 
@@ -55,6 +60,8 @@ $fn$""", *grants_sql(ns)]
 
 
 def public_totals_functions() -> list[str]:
+    from cockpit.db.dispatch import public_reader  # the generator's (dispatch imports the write functions)
+
     return [public_reader("crm_stage_totals", [], "TABLE (stage_id text, count bigint, amount numeric)"), *grants_sql("public")]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 
-from cockpit.db import layer2
+from cockpit.db.generation import check_shape
 from cockpit.db.layer1 import read_shape
 from cockpit.errors import ValidationFailed, WorkspaceRejected
 from cockpit.models import Client, WorkspaceInfo
@@ -61,7 +61,7 @@ class AdminRepo:
                                    "use lowercase letters, digits, '-' or '_' (e.g. bezeliq)")
         async with self.db.tx("owner") as conn:
             shape = await read_shape(conn, schema)
-            layer2.check_shape(shape)
+            check_shape(shape)
             cur = await conn.execute("SELECT client_id FROM redkey.workspaces WHERE schema_name = %s", (schema,))
             existing = await cur.fetchone()
             if existing and existing[0] != client_id:
@@ -74,6 +74,8 @@ class AdminRepo:
                 "INSERT INTO redkey.workspaces (schema_name, client_id, label, is_fixture) VALUES (%s, %s, %s, %s) "
                 "ON CONFLICT (schema_name) DO UPDATE SET label = coalesce(EXCLUDED.label, redkey.workspaces.label)",
                 (schema, client_id, label, is_fixture))
+            from cockpit.db import layer2  # the generator: only when a workspace is registered
+
             await layer2.regenerate(conn, force=False)
         info = [w for w in await self.workspaces() if w.schema_name == schema]
         return info[0]

@@ -4,8 +4,10 @@ Writes the screens show are announced at commit on the client's own change chann
 (``redkey.change_channel()``, a keyed hash of the client id) with the payload ``<kind>:<id>``; one
 dedicated LISTEN connection hears them (:meth:`ChangesRepo.batches`). Two things raise no notification:
 rows Twenty writes into its own tables, and everything behind a transaction pooler (which cannot
-LISTEN). For those the feed polls :meth:`ChangesRepo.fingerprint`, a handful of aggregates per kind,
-and reports every kind whose aggregate moved.
+LISTEN). For those the feed polls :meth:`ChangesRepo.fingerprint`, one value per kind, and reports
+every kind whose value moved. Where triggers stamp every write statement (Twenty's opportunity, person,
+company, timeline and note tables; RedKey's extension and activity tables) the value is read from a
+few stamp rows; elsewhere it is an aggregate over the kind's rows.
 """
 
 from __future__ import annotations
@@ -25,21 +27,41 @@ KINDS = ("deal", "contact", "company", "activity", "task", "inbox", "proposal", 
          "enrollment", "outbox", "note", "crm_task")
 
 # What Twenty can change behind our back (always polled), and what only RedKey writes (polled only when
-# there is no LISTEN). Each is one aggregate over the client's scoped rows.
+# there is no LISTEN). Each is one value per kind over the client's scoped rows.
+_SCAN = "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM {}"
+
+
+def _stamped(relations: str, scan: str) -> str:
+    """The stamps of Twenty's writes to the client's ``relations`` (redkey.change_stamps, a few rows),
+    or ``scan`` over the view while some workspace table of the client is not stamped."""
+    return f"SELECT coalesce(redkey.changes_stamp(%(c)s, ARRAY[{relations}]), ({scan}))"
+
+
 _TWENTY_POLL = {
     # Twenty's writes to its deals leave rows in the per-stage totals (redkey.deal_changes_stamp); a
     # client with a workspace not tracked there is scanned.
     "deal": "SELECT coalesce(redkey.deal_changes_stamp(%(c)s), (SELECT count(*)::text || '/' ||"
             " coalesce(max(updated_at)::text, '') FROM crm_deals))",
-    "contact": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_contacts",
-    "company": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_companies",
-    "activity": "SELECT coalesce(max(occurred_at)::text, '') FROM crm_activities",
-    "note": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_notes",
-    "crm_task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM crm_tasks",
+    "contact": _stamped("'person'", _SCAN.format("crm_contacts")),
+    "company": _stamped("'company'", _SCAN.format("crm_companies")),
+    "activity": _stamped("'timelineActivity', 'note', 'noteTarget'",
+                         "SELECT coalesce(max(occurred_at)::text, '') FROM crm_activities"),
+    "note": _stamped("'note', 'noteTarget'", _SCAN.format("crm_notes")),
+    "crm_task": _stamped("'task', 'taskTarget'", _SCAN.format("crm_tasks")),
 }
 # RedKey's own deal fields (announced when listening; the stamps above see only Twenty's table).
-_DEAL_EXT_POLL = ("SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
-                  " FROM redkey.deal_ext WHERE client_id = %(c)s")
+_DEAL_EXT_POLL = ("SELECT coalesce(redkey.rows_stamp(%(c)s, 'deal_ext'), (SELECT count(*)::text || '/' ||"
+                  " coalesce(max(updated_at)::text, '') FROM redkey.deal_ext WHERE client_id = %(c)s))")
+# RedKey's rows behind the other stamped kinds (announced when listening): their own stamps
+# (redkey.rows_stamp), or a scan while a trigger is disabled.
+_REDKEY_ROWS = {
+    "contact": ("contact_ext", "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
+                " FROM redkey.contact_ext WHERE client_id = %(c)s"),
+    "company": ("company_ext", "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
+                " FROM redkey.company_ext WHERE client_id = %(c)s"),
+    "activity": ("activities", "SELECT count(*)::text || '/' || coalesce(max(occurred_at)::text, '')"
+                 " FROM redkey.activities WHERE client_id = %(c)s"),
+}
 _REDKEY_POLL = {
     "task": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM redkey.tasks WHERE client_id = %(c)s",
     "inbox": "SELECT count(*)::text || '/' || count(read_at)::text FROM redkey.exec_inbox WHERE client_id = %(c)s",
@@ -50,6 +72,19 @@ _REDKEY_POLL = {
     "outbox": "SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '')"
               " FROM redkey.email_outbox WHERE client_id = %(c)s",
 }
+
+
+def fingerprint_sql(*, everything: bool) -> str:
+    """The poll's one query (parameter ``c``: the client): Twenty's kinds, and with ``everything`` (no
+    LISTEN) RedKey's too."""
+    parts = dict(_TWENTY_POLL)
+    if everything:
+        parts.update(_REDKEY_POLL)  # (their tables are small: a scan of the client's rows)
+        parts["deal"] = f"SELECT ({parts['deal']}) || '|' || ({_DEAL_EXT_POLL})"
+        for kind, (table, scan) in _REDKEY_ROWS.items():
+            parts[kind] = (f"SELECT ({parts[kind]}) || '|' || "
+                           f"coalesce(redkey.rows_stamp(%(c)s, '{table}'), ({scan}))")
+    return "SELECT " + ", ".join(f"({q}) AS {k}" for k, q in parts.items())
 
 
 @dataclass(frozen=True)
@@ -105,12 +140,7 @@ class ChangesRepo:
     async def fingerprint(self, *, everything: bool) -> dict[str, str]:
         """One value per polled kind; a kind whose value moved has changed."""
         client = self.db.require_scope()
-        parts = dict(_TWENTY_POLL)
-        if everything:
-            parts.update(_REDKEY_POLL)
-            parts["deal"] = f"SELECT ({parts['deal']}) || '|' || ({_DEAL_EXT_POLL})"
-        query = "SELECT " + ", ".join(f"({q}) AS {k}" for k, q in parts.items())
-        rows = await self.db.fetch_dicts(query, {"c": client}, role="owner")
+        rows = await self.db.fetch_dicts(fingerprint_sql(everything=everything), {"c": client}, role="owner")
         return {k: str(v) for k, v in (rows[0] if rows else {}).items()}
 
     async def batches(self, *, poll_seconds: float = 5.0, coalesce_seconds: float = 0.005,

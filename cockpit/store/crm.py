@@ -7,6 +7,7 @@ Counts and sums are computed in SQL, never from loaded rows.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
@@ -19,6 +20,7 @@ from cockpit.db.views import CONTRACT, VIEWS
 from cockpit.errors import NotFound, ValidationFailed
 from cockpit.models import (
     Activity,
+    BoardView,
     Company,
     Contact,
     Deal,
@@ -45,9 +47,15 @@ _CARD_COLUMNS = (
     "SELECT d.id, d.name, d.amount, d.currency, d.close_date, d.stage_id, d.company_id,"
     " (SELECT c.name FROM crm_companies c WHERE c.id = d.company_id) AS company_name,"
     " d.contact_id, (SELECT p.full_name FROM crm_contacts p WHERE p.id = d.contact_id) AS contact_name,"
-    " d.last_activity_at, d.priority, d.updated_at, d.sort_key ")
+    " d.last_activity_at, d.priority, d.updated_at, d.created_at, d.sort_key ")
 
-_LAST_UUID = UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")  # with an infinite amount: before every card
+# The functions walking a stage's cards per sort (cockpit.db.board) and the type of their cursor key.
+_INDEXED = {"amount": ("crm_stage_page_ids", "numeric"), "close_date": ("crm_stage_page_ids_close_date", "date"),
+            "staleness": ("crm_stage_page_ids_staleness", "timestamptz")}
+# A first page's cursor: before every card in the sort's direction.
+_FIRST: dict[str, tuple[Any, UUID]] = {
+    "amount": (Decimal("Infinity"), UUID("ffffffff-ffff-ffff-ffff-ffffffffffff")),
+    "close_date": ("-infinity", UUID(int=0)), "staleness": ("-infinity", UUID(int=0))}
 _BOARD_WORK_MEM = "64MB"  # rank 100k+ deals in memory rather than in a temp file
 
 _VIEW_MODEL = {"crm_contacts": Contact, "crm_companies": Company, "crm_deals": Deal}
@@ -71,6 +79,14 @@ class CrmRepo:
         self.db = db
 
     # --- pipeline -----------------------------------------------------------------------------
+    async def board_view(self, *, sort: DealSort = "amount", limit: int = 30, text: str | None = None) -> BoardView:
+        """The stages, their totals (:meth:`stage_totals`) and every stage's first page (:meth:`board`;
+        an empty page for a stage without deals), read concurrently."""
+        stages, totals, pages = await asyncio.gather(
+            self.pipeline(), self.stage_totals(text), self.board(sort=sort, limit=limit, text=text))
+        empty: Page[DealCard] = Page(items=[])
+        return stages, totals, {s.stage_id: pages.get(s.stage_id, empty) for s in stages}
+
     async def pipeline(self) -> list[Stage]:
         return await self.db.fetch_models(Stage, "SELECT * FROM crm_pipeline ORDER BY position")
 
@@ -106,12 +122,13 @@ class CrmRepo:
         rows only (a join of whole views would read every contact)."""
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
-        if sort == "amount" and not where:
-            # By amount, a stage's cards are an index walk from the cursor (crm_stage_page_ids); the
-            # first page starts above every amount.
-            after = after if after is not None else (Decimal("Infinity"), _LAST_UUID)
+        if not where:
+            # Unfiltered, a stage's cards are an index walk from the cursor (crm_stage_page_ids*); the
+            # first page starts before every key.
+            fn, cast = _INDEXED[sort]
+            after = after if after is not None else _FIRST[sort]
             rows = await self.db.fetch_dicts(
-                "WITH page AS MATERIALIZED (SELECT id FROM crm_stage_page_ids(%s, %s, %s, %s)) " + _CARD_COLUMNS +
+                f"WITH page AS MATERIALIZED (SELECT id FROM {fn}(%s, %s::{cast}, %s, %s)) " + _CARD_COLUMNS +
                 f"FROM (SELECT d.*, {key} AS sort_key FROM crm_deals d "
                 "WHERE d.id = ANY (ARRAY(SELECT id FROM page))) d "
                 f"ORDER BY d.sort_key {direction}, d.id {direction}", [stage_id, *after, limit + 1])
@@ -145,8 +162,8 @@ class CrmRepo:
         key, direction = _DEAL_SORTS[sort]
         where, params = self._deal_filter(text)
         params.append(limit + 1)
-        # By amount over the whole board, each stage's first cards are an index walk (crm_board_ids).
-        ranking = ("SELECT id FROM crm_board_ids(%s)" if sort == "amount" and not where else
+        # Unfiltered, each stage's first cards are an index walk (crm_board_ids*).
+        ranking = (f"SELECT id FROM {_INDEXED[sort][0].replace('stage_page', 'board')}(%s)" if not where else
                    "SELECT id FROM (SELECT d.id, row_number() OVER "
                    f"(PARTITION BY d.stage_id ORDER BY {key} {direction}, d.id {direction}) AS rn "
                    f"FROM crm_deals d {where}) w WHERE rn <= %s")

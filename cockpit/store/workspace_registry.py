@@ -37,5 +37,7 @@ class WorkspaceRegistryRepo:
                 for (index,) in await cur.fetchall():
                     await conn.execute(f"DROP INDEX IF EXISTS {q(schema)}.{q(index)}")  # type: ignore[arg-type]
             await conn.execute("SELECT redkey.untrack_deal_stage_totals(%s)", (schema,))
+            await conn.execute("SELECT redkey.untrack_deal_stale_keys(%s)", (schema,))
+            await conn.execute("SELECT redkey.untrack_table_changes(%s)", (schema,))
             await layer2.regenerate(conn, force=False)
             return str(row[0])

@@ -1,0 +1,151 @@
+"""The terminal session's head start on its database: while the cockpit imports Textual and builds its
+first screen, a thread opens the database (the URL, the embedded server if there is no URL, the migration
+check), picks the client and reads the pipeline board's first page. The database's part of the start-up
+then overlaps the imports instead of following them, and the board follows the first frame at once.
+
+What it finds is used once:
+
+- the pipeline screen shows the board it read (:meth:`HeadStart.on_board`) as soon as both its first
+  layout and the board are there, without waiting for the app's connection (which starts after the
+  first frame);
+- the app's first connection (:mod:`cockpit.reconnect`) takes its URL, migration check and client list
+  (:meth:`HeadStart.found`) instead of doing that work again, and opens the app's own pool; a
+  :class:`~cockpit.errors.CockpitError` met here (the database unreachable, a failed migration) is that
+  first attempt's failure, reported the same way, and the retries then work as always.
+
+Every screen reloads from the app's store once it is connected, and the change feed listens from then on,
+so the board read here is on screen for a moment at most, never stale afterwards.
+
+The thread does database work only: :meth:`HeadStart.begin` imports what it needs first (two threads
+importing the same modules at once could each hold a module the other waits for).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+import threading
+from concurrent.futures import Future
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cockpit.errors import CockpitError, ScopeError
+
+if TYPE_CHECKING:
+    from cockpit.config import Settings
+    from cockpit.models import BoardView
+
+BOARD_SORT = "amount"  # the board's sort when it opens
+
+
+def first_page_size(height: int, page_size: int) -> int:
+    """Cards a board column loads first on a screen ``height`` rows tall: what a column shows (a card
+    is 4 rows) plus a small buffer, at most ``page_size`` (and 40)."""
+    return min(page_size, 40, max(height, 12) // 4 + 4)
+
+
+def terminal_height() -> int:
+    """Rows of the terminal the cockpit will draw in (LINES, else 24, when it is not a terminal)."""
+    for stream in (sys.__stdout__, sys.__stdin__):
+        try:
+            return os.get_terminal_size(stream.fileno()).lines  # type: ignore[union-attr]
+        except (AttributeError, OSError, ValueError):
+            continue
+    return shutil.get_terminal_size().lines
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the head start read: the resolved URL, the registered clients (id, name), the client the
+    session starts on, and the board of that client with ``limit`` cards per column."""
+
+    url: str
+    registered: list[tuple[str, str]]
+    client_id: str
+    limit: int
+    board: "BoardView"
+
+
+class HeadStart:
+    def __init__(self, settings: "Settings", *, height: int | None = None) -> None:
+        self.settings = settings
+        self.limit = first_page_size(terminal_height() if height is None else height, settings.page_size)
+        self._future: Future[Found] = Future()
+        self._board_taken = False
+
+    @classmethod
+    def begin(cls, settings: "Settings", *, height: int | None = None) -> "HeadStart":
+        """Start reading in a thread (after importing what it uses, here); ``height``: the screen's rows
+        (default: the terminal's)."""
+        import cockpit.client_switch  # noqa: F401 - imported by this thread, not the reader
+        import cockpit.db.connect  # noqa: F401
+        import cockpit.db.migrate  # noqa: F401
+        import cockpit.store.admin  # noqa: F401
+        import cockpit.store.crm  # noqa: F401
+
+        head_start = cls(settings, height=height)
+        threading.Thread(target=head_start._run, name="cockpit-head-start", daemon=True).start()
+        return head_start
+
+    def _run(self) -> None:
+        try:
+            self._future.set_result(asyncio.run(self._read()))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
+            self._future.set_exception(exc)
+
+    async def _read(self) -> Found:
+        from cockpit.cli import ensure_migrated
+        from cockpit.client_switch import pick_client
+        from cockpit.db.connect import resolve_url
+        from cockpit.store import Store
+
+        settings = self.settings
+        url = resolve_url(settings)
+        await ensure_migrated(settings, url)
+        # one connection per query of the board (read concurrently), closed again: the app opens its own pool
+        store = await Store.open(settings, url=url, reached=not settings.migration_database_url,
+                                 min_size=0, max_size=3)
+        try:
+            registered = [(c.client_id, c.name) for c in await store.admin.clients()]
+            _offered, client_id = pick_client(registered, settings.client_id, settings.clients)
+            board = await store.scoped(client_id).crm.board_view(sort=BOARD_SORT, limit=self.limit)
+        finally:
+            await store.close()
+        return Found(url, registered, client_id, self.limit, board)
+
+    async def found(self) -> Found | None:
+        """What it found, once the thread is done. Raises the CockpitError it met (the session's first
+        connection failed with it); None when the app should open the database itself (no client to
+        scope to, or an unexpected failure: the app's own attempt meets and reports them)."""
+        try:
+            return await asyncio.wrap_future(self._future)
+        except ScopeError:
+            return None
+        except CockpitError:
+            raise
+        except Exception:  # noqa: BLE001 - the app's own attempt records it
+            return None
+
+    def on_board(self, limit: int, show: Callable[["BoardView"], None]) -> None:
+        """Hand the board it read to ``show`` (once per head start), on the calling thread's event loop
+        as soon as it is read, if it holds ``limit`` cards per column at least; nothing if the reading
+        failed (the app's connection reports that)."""
+        if self._board_taken:
+            return
+        self._board_taken = True
+        loop = asyncio.get_running_loop()
+
+        def done(future: "Future[Found]") -> None:
+            if future.cancelled() or future.exception() is not None:
+                return
+            found = future.result()
+            if found.limit >= limit:
+                try:
+                    loop.call_soon_threadsafe(show, found.board)
+                except RuntimeError:  # the app has ended meanwhile
+                    pass
+
+        self._future.add_done_callback(done)  # at once when it is done already
