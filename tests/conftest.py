@@ -17,6 +17,7 @@ import asyncio
 import os
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,7 +47,22 @@ def pg_server_url() -> str:
     if url:
         return url
     tmp = Path(tempfile.mkdtemp(prefix="cockpit-test-"))
-    return start_embedded(tmp / "pgdata", scratch=True)  # deleted when the session ends
+    url = start_embedded(tmp / "pgdata", scratch=True)  # deleted when the session ends
+    _throwaway_durability(url)
+    return url
+
+
+# A scratch server is deleted at the end of the session: nothing it writes needs to survive a crash, so
+# it does not wait for the disk (every CREATE DATABASE ... TEMPLATE and DROP DATABASE otherwise waits for
+# a checkpoint's fsyncs, every commit for its WAL flush). What the tests see is unchanged.
+THROWAWAY = {"fsync": "off", "full_page_writes": "off", "synchronous_commit": "off"}
+
+
+def _throwaway_durability(url: str) -> None:
+    with _admin(url) as admin:
+        for name, value in THROWAWAY.items():
+            admin.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(name), sql.Literal(value)))
+        admin.execute("SELECT pg_reload_conf()")
 
 
 def _admin(url: str) -> psycopg.Connection:
@@ -83,7 +99,7 @@ def _build_template(server_url: str, name: str, *, seeded: bool, owner: str | No
 
 
 @pytest.fixture(scope="session")
-def templates(pg_server_url: str) -> Iterator[dict[str, str]]:
+def templates(pg_server_url: str, clones: Clones) -> Iterator[dict[str, str]]:
     tag = f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     names = {
         "empty": _build_template(pg_server_url, f"cockpit_tpl_empty_{tag}", seeded=False),
@@ -92,19 +108,71 @@ def templates(pg_server_url: str) -> Iterator[dict[str, str]]:
     yield names
     with _admin(pg_server_url) as admin:
         for name in names.values():
+            clones.discard(name)
             _drop(admin, name)
 
 
-def _clone(pg_server_url: str, template: str, owner: str | None = None) -> Iterator[str]:
+def _create_clone(pg_server_url: str, template: str, owner: str | None = None) -> str:
     name = f"cockpit_t_{uuid.uuid4().hex[:12]}"
     with _admin(pg_server_url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY" + (" OWNER {}" if owner else "")).format(
             sql.Identifier(name), sql.Identifier(template), *([sql.Identifier(owner)] if owner else [])))
+    return name
+
+
+def _clone(pg_server_url: str, template: str, owner: str | None = None, *, name: str | None = None) -> Iterator[str]:
+    """A new copy of ``template`` (or the already made copy ``name``), dropped afterwards."""
+    name = name or _create_clone(pg_server_url, template, owner)
     try:
         yield with_database(pg_server_url, name)
     finally:
         with _admin(pg_server_url) as admin:
             _drop(admin, name)
+
+
+class Clones:
+    """Test databases cloned from the templates, the next one made while the current test runs.
+
+    A clone takes a checkpoint and a copy of the template's files (~0.3-0.5 s); a test mostly waits on
+    its app or its server, so the next test's copy of the same template is made in a background thread
+    meanwhile. Every test still gets a database nobody has used: it was copied from the untouched
+    template and handed to this test only."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clone")
+        self._spare: dict[tuple[str, str | None], Future[str]] = {}
+
+    def take(self, template: str, owner: str | None = None) -> Iterator[str]:
+        key = (template, owner)
+        spare = self._spare.pop(key, None)
+        name = spare.result() if spare is not None else None
+        self._spare[key] = self._pool.submit(_create_clone, self.server_url, template, owner)
+        return _clone(self.server_url, template, owner, name=name)
+
+    def discard(self, template: str) -> None:
+        """Drop the copies made ahead from ``template`` (before it is dropped)."""
+        for key in [k for k in self._spare if k[0] == template]:
+            try:
+                name = self._spare.pop(key).result()
+            except psycopg.Error:
+                continue
+            with _admin(self.server_url) as admin:
+                _drop(admin, name)
+
+    def close(self) -> None:
+        for template, _owner in list(self._spare):
+            self.discard(template)
+        self._pool.shutdown()
+
+
+@pytest.fixture(scope="session")
+def clones(pg_server_url: str) -> Iterator[Clones]:
+    c = Clones(pg_server_url)
+    try:
+        yield c
+    finally:
+        c.close()
 
 
 # --- connection modes: direct, and through a real PgBouncer in transaction mode -------------------
@@ -152,12 +220,13 @@ def owner_role(pg_server_url: str, templates: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def owner_templates(pg_server_url: str, owner_role: str) -> Iterator[dict[str, str]]:
+def owner_templates(pg_server_url: str, owner_role: str, clones: Clones) -> Iterator[dict[str, str]]:
     tag = f"{os.getpid()}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     names = {"demo": _build_template(pg_server_url, f"cockpit_tpl_owner_{tag}", seeded=True, owner=owner_role)}
     yield names
     with _admin(pg_server_url) as admin:
         for name in names.values():
+            clones.discard(name)
             _drop(admin, name)
 
 
@@ -174,21 +243,21 @@ def pgbouncer(pg_server_url: str, owner_role: str) -> Iterator[PgBouncer]:
 
 
 @pytest.fixture
-def db_url(request: pytest.FixtureRequest, pg_server_url: str, templates: dict[str, str], conn_mode: str) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, clones: Clones, templates: dict[str, str], conn_mode: str) -> Iterator[str]:
     """A fresh, migrated database with the small deterministic demo data (BezelIQ + Northwind). Its URL
     is always the direct superuser one; in transaction mode the database is built by the owner role and
     :func:`settings` reaches it through PgBouncer."""
     if conn_mode == "transaction":
         request.getfixturevalue("pgbouncer")
-        yield from _clone(pg_server_url, request.getfixturevalue("owner_templates")["demo"], owner=OWNER)
+        yield from clones.take(request.getfixturevalue("owner_templates")["demo"], owner=OWNER)
     else:
-        yield from _clone(pg_server_url, templates["demo"])
+        yield from clones.take(templates["demo"])
 
 
 @pytest.fixture
-def empty_db_url(pg_server_url: str, templates: dict[str, str]) -> Iterator[str]:
+def empty_db_url(clones: Clones, templates: dict[str, str]) -> Iterator[str]:
     """A fresh, migrated database with no clients or workspaces."""
-    yield from _clone(pg_server_url, templates["empty"])
+    yield from clones.take(templates["empty"])
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from cockpit.app import CockpitApp
 from cockpit.config import Settings
 from cockpit.imports.service import run_import, stage_import
 from cockpit.store import Store
+from screens import ScreenSpec, available_screens
 from screens.activity import ActivityScreen
 from screens.approvals import ApprovalsScreen
 from screens.contacts import ContactsScreen
@@ -292,32 +293,34 @@ async def test_tell_box_never_stays_disabled(settings, store, waiter) -> None:  
         assert app.focused is box
 
 
-async def test_every_footer_binding_works_on_its_screen(settings, store, waiter) -> None:  # type: ignore[no-untyped-def]
-    """Each key a footer lists resolves to an action of its screen (or the app) and runs without error."""
+@pytest.mark.parametrize("spec", available_screens(), ids=lambda spec: spec.mode)
+async def test_every_footer_binding_works_on_its_screen(settings, store, waiter, spec: ScreenSpec) -> None:  # type: ignore[no-untyped-def]
+    """Each key a screen's footer lists resolves to an action of the screen (or the app) and runs
+    without error (one test per screen, so the screens run side by side)."""
     app = _app(settings, store)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "connected", what="connection", timeout=10)
         skip = {"quit", "switch_client", "tell_arlo", "help", "command_palette", "run_step", "run_import",
                 "diagram"}
-        for spec in app.screen_specs:
-            screen = await _go(pilot, spec.key, spec.load())
-            await pilot.pause(0.3)
-            shown = [(b.key, b.action) for _k, (node, b, enabled, _tip) in screen.active_bindings.items()
-                     if b.show and enabled]
-            assert shown, spec.mode
-            for key, action in shown:
-                name = action.split("(")[0]
-                node = next(n for n in (screen, *screen.ancestors_with_self, app)
-                            if hasattr(n, f"action_{name}"))
-                assert callable(getattr(node, f"action_{name}")), (spec.mode, key, action)
-                if name in skip:
-                    continue
-                await pilot.press(key.split(",")[0])
+        assert spec in app.screen_specs, spec.mode
+        screen = await _go(pilot, spec.key, spec.load())
+        await pilot.pause(0.3)
+        shown = [(b.key, b.action) for _k, (node, b, enabled, _tip) in screen.active_bindings.items()
+                 if b.show and enabled]
+        assert shown, spec.mode
+        for key, action in shown:
+            name = action.split("(")[0]
+            node = next(n for n in (screen, *screen.ancestors_with_self, app)
+                        if hasattr(n, f"action_{name}"))
+            assert callable(getattr(node, f"action_{name}")), (spec.mode, key, action)
+            if name in skip:
+                continue
+            await pilot.press(key.split(",")[0])
+            await pilot.pause(0.1)
+            while app.screen is not screen and len(app.screen_stack) > 1:  # a dialog it opened
+                await pilot.press("escape")
                 await pilot.pause(0.1)
-                while app.screen is not screen and len(app.screen_stack) > 1:  # a dialog it opened
-                    await pilot.press("escape")
-                    await pilot.pause(0.1)
-                if app.screen is not screen:
-                    await _go(pilot, spec.key, spec.load())
-                if isinstance(app.focused, Input):
-                    await pilot.press("escape")
+            if app.screen is not screen:
+                await _go(pilot, spec.key, spec.load())
+            if isinstance(app.focused, Input):
+                await pilot.press("escape")
