@@ -300,6 +300,7 @@ class ContactsScreen(CockpitScreen):
     def show_contact(self, contact_id: UUID) -> None:
         """Open a contact's detail (enter in the list, or a jump from the palette / a deal)."""
         self.pinned = contact_id
+        self._detail.cancel()  # a detail still due from the cursor would replace this one
         self.add_class("-detail")
         self._load_detail(contact_id)
         if not self.has_class("-wide"):
@@ -309,6 +310,8 @@ class ContactsScreen(CockpitScreen):
         self.call_store(lambda store: load_dossier(store, contact_id), self._show_dossier, group="contact-detail")
 
     def _show_dossier(self, d: Dossier) -> None:
+        if self.pinned is not None and d.contact.id != self.pinned:
+            return  # read for the cursor before a contact was opened on purpose: notes typed now go to that one
         self.dossier = d
         c, now = d.contact, self.cockpit.clock()
         identity = Text()

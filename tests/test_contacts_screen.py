@@ -135,3 +135,21 @@ async def test_narrow_terminal_shows_list_then_detail(settings, store, waiter) -
         assert not screen.query_one("#contacts-list-pane").display
         await pilot.press("escape")
         assert screen.query_one("#contacts-list-pane").display
+
+
+async def test_a_contact_opened_on_purpose_is_not_replaced_by_the_cursors_pending_detail(settings, store, conn,
+                                                                                        waiter) -> None:  # type: ignore[no-untyped-def]
+    """Side by side, the detail follows the cursor after a pause; opening a contact (a jump, enter) within
+    that pause must keep it: a note typed next goes to the contact on screen."""
+    [(priya,)] = await scoped_rows(conn, "bezeliq", "SELECT id FROM crm_contacts WHERE full_name = 'Priya Raman'")
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await pilot.press("j")  # the cursor moves: its contact's detail is due after the pause
+        since = waiter.mark()
+        screen.show_contact(priya)
+        await waiter.worker(pilot, "contact-detail", since=since)
+        await pilot.pause(0.4)  # past the cursor's pause
+        await pilot.pause()
+        assert screen.dossier is not None and screen.dossier.contact.id == priya
+        assert "Priya Raman" in screen_text(app)
