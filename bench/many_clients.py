@@ -92,6 +92,18 @@ async def database(n: int, contacts: int, deals: int) -> str:
     if not ready:
         print(f"seeding {name} (one-off)...", flush=True)
         await seed(url, n, contacts, deals)
+    else:  # seeded by an older version: its migrations and Layer 2 brought up to this code's
+        from cockpit.config import Settings
+        from cockpit.db.connect import connect
+        from cockpit.db.migrate import migrate
+
+        conn = await connect(url, Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+        try:
+            t = time.perf_counter()
+            if await migrate(conn):
+                print(f"migrated the seeded database to this code in {time.perf_counter() - t:.1f}s", flush=True)
+        finally:
+            await conn.close()
     return url
 
 
