@@ -369,13 +369,25 @@ class ContactsScreen(CockpitScreen):
         widget.update(Group(body) if not isinstance(body, (Text, Group)) else body)
 
     # --- editing --------------------------------------------------------------------------------
-    def action_edit(self) -> None:
-        if self.dossier is None:
+    def _acting_on(self) -> Dossier | None:
+        """The contact the keys act on: the one on screen, once it is the one asked for (after a jump or
+        enter, the previous contact stays on screen until the opened one is read: it is not the one)."""
+        d = self.dossier
+        if d is None:
             self.notify("pick a contact first (enter)", timeout=3)
+            return None
+        if self.pinned is not None and d.contact.id != self.pinned:
+            self.notify("still opening that contact: try again in a moment", timeout=3)
+            return None
+        return d
+
+    def action_edit(self) -> None:
+        d = self._acting_on()
+        if d is None:
             return
         from screens.strategic_editor import StrategicEditor
 
-        contact = self.dossier.contact
+        contact = d.contact
         self.app.push_screen(StrategicEditor(contact), self._edited)
 
     def _edited(self, updated: Contact | None) -> None:
@@ -389,10 +401,10 @@ class ContactsScreen(CockpitScreen):
             self.query_one(ContactList).replace_option_prompt(key, self._row(updated))
 
     def _contact_links(self) -> dict[str, UUID] | None:
-        if self.dossier is None:
-            self.notify("pick a contact first (enter)", timeout=3)
+        d = self._acting_on()
+        if d is None:
             return None
-        c = self.dossier.contact
+        c = d.contact
         return {"contact_id": c.id, **({"company_id": c.company_id} if c.company_id else {})}
 
     def _write(self, kind: str) -> None:
@@ -418,13 +430,13 @@ class ContactsScreen(CockpitScreen):
             self.app.push_screen(ContactNotesPage(contact_id), lambda _r: self._load_detail(contact_id))
 
     def action_sequences(self) -> None:
-        if self.dossier is None:
-            self.notify("select a contact first (enter)", timeout=3)
+        d = self._acting_on()
+        if d is None:
             return
         from screens.sequence_actions import SequenceActions
 
-        contact_id = self.dossier.contact.id
-        self.app.push_screen(SequenceActions(self.dossier.contact),
+        contact_id = d.contact.id
+        self.app.push_screen(SequenceActions(d.contact),
                              lambda changed: self._load_detail(contact_id) if changed else None)
 
     # --- panes ----------------------------------------------------------------------------------

@@ -153,3 +153,26 @@ async def test_a_contact_opened_on_purpose_is_not_replaced_by_the_cursors_pendin
         await pilot.pause()
         assert screen.dossier is not None and screen.dossier.contact.id == priya
         assert "Priya Raman" in screen_text(app)
+
+
+async def test_keys_do_not_act_on_the_previous_contact_while_the_opened_one_loads(settings, store, conn,
+                                                                                 waiter) -> None:  # type: ignore[no-untyped-def]
+    """After a jump the previous contact stays on screen until the opened one is read; n (a note), e and S
+    in that moment must not act on the previous one."""
+    [(priya,)] = await scoped_rows(conn, "bezeliq", "SELECT id FROM crm_contacts WHERE full_name = 'Priya Raman'")
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _search(pilot, screen, "sarah chen", waiter)
+        since = waiter.mark()
+        await pilot.press("enter", "enter")
+        await waiter.worker(pilot, "contact-detail", since=since)
+        await wait_until(pilot, lambda: screen.dossier is not None, what="Sarah's dossier")
+        sarah = screen.dossier
+        assert sarah is not None and sarah.contact.full_name == "Sarah Chen"
+        screen.pinned = priya  # what show_contact sets at once, before Priya's dossier is read
+        for key in ("n", "e", "S"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen, key  # no form opened for Sarah
+        assert "still opening that contact" in " ".join(str(n.message) for n in app._notifications)

@@ -128,6 +128,8 @@ async def test_company_and_contact_pages_write_notes(settings, store, conn, wait
         since = waiter.mark()
         contacts.show_contact(contact_id)
         await waiter.worker(pilot, "contact-detail", since=since)
+        await wait_until(pilot, lambda: contacts.dossier is not None and contacts.dossier.contact.id == contact_id,
+                         what="Priya's dossier on screen")
         await pilot.press("n")
         since = waiter.mark()
         await _fill(pilot, app, "", "Prefers calls after 4pm")
