@@ -31,6 +31,16 @@ async def _search(pilot, screen: ContactsScreen, text: str, waiter) -> None:  # 
     await waiter.worker(pilot, "contact-list", since=since)  # the debounced search ran in the database
 
 
+async def _open_sarah(pilot, screen: ContactsScreen, waiter) -> None:  # type: ignore[no-untyped-def]
+    """Search "sarah chen", leave the search box and open the highlighted contact; wait for her dossier."""
+    await _search(pilot, screen, "sarah chen", waiter)
+    since = waiter.mark()
+    await pilot.press("enter", "enter")
+    await waiter.worker(pilot, "contact-detail", since=since)
+    await wait_until(pilot, lambda: screen.dossier is not None and screen.dossier.contact.full_name == "Sarah Chen",
+                     what="Sarah's dossier on screen")
+
+
 async def test_search_as_you_type_runs_full_text_search(settings, store, conn, waiter) -> None:  # type: ignore[no-untyped-def]
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -61,10 +71,7 @@ async def test_detail_shows_context_fields_apart_and_history(settings, store, wa
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _contacts(settings, store, pilot, app, waiter)
-        await _search(pilot, screen, "sarah chen", waiter)
-        since = waiter.mark()
-        await pilot.press("enter", "enter")  # leave the search box, open the highlighted contact
-        await waiter.worker(pilot, "contact-detail", since=since)
+        await _open_sarah(pilot, screen, waiter)
         await pilot.pause()
         text = screen_text(app)
         for needle in ("Sarah Chen", "CFO", "Meridian Health", "Client context", "warm", "needs reply",
@@ -78,10 +85,7 @@ async def test_editing_strategic_fields_saves_under_the_strategic_role(settings,
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _contacts(settings, store, pilot, app, waiter)
-        await _search(pilot, screen, "sarah chen", waiter)
-        since = waiter.mark()
-        await pilot.press("enter", "enter")
-        await waiter.worker(pilot, "contact-detail", since=since)
+        await _open_sarah(pilot, screen, waiter)
         sarah = screen.dossier.contact  # type: ignore[union-attr]
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, StrategicEditor), what="editor")
@@ -101,10 +105,7 @@ async def test_a_date_that_is_not_a_date_is_refused_and_nothing_is_saved(setting
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _contacts(settings, store, pilot, app, waiter)
-        await _search(pilot, screen, "sarah chen", waiter)
-        since = waiter.mark()
-        await pilot.press("enter", "enter")
-        await waiter.worker(pilot, "contact-detail", since=since)
+        await _open_sarah(pilot, screen, waiter)
         sarah = screen.dossier.contact  # type: ignore[union-attr]
         before = await scoped_rows(conn, "bezeliq", "SELECT strategy_note, relationship_note, recontact_at, updated_at "
                                    "FROM crm_contacts WHERE id = %s", (sarah.id,))
@@ -163,11 +164,7 @@ async def test_keys_do_not_act_on_the_previous_contact_while_the_opened_one_load
     app = CockpitApp(settings, store=store, clock=fixed_clock)
     async with app.run_test(size=(160, 48)) as pilot:
         screen = await _contacts(settings, store, pilot, app, waiter)
-        await _search(pilot, screen, "sarah chen", waiter)
-        since = waiter.mark()
-        await pilot.press("enter", "enter")
-        await waiter.worker(pilot, "contact-detail", since=since)
-        await wait_until(pilot, lambda: screen.dossier is not None, what="Sarah's dossier")
+        await _open_sarah(pilot, screen, waiter)
         sarah = screen.dossier
         assert sarah is not None and sarah.contact.full_name == "Sarah Chen"
         screen.pinned = priya  # what show_contact sets at once, before Priya's dossier is read
