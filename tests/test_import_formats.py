@@ -153,6 +153,16 @@ def test_xlsx_named_sheet_preamble_typed_cells_and_row_level_problems() -> None:
     assert "no sheet 'Leads'" in err.value.message and "Contacts" in (err.value.hint or "")
 
 
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_not_read_as_text() -> None:
+    """A damaged download or a renamed file: read as CSV it became one column named with its bytes."""
+    for data in (b"garbage\x00\x01\x02", b"Name,Email\nAda,ada@example.com\n"):
+        with pytest.raises(ValidationFailed) as err:
+            parse_file(data, "Contacts.XLSX")
+        assert "Contacts.XLSX is not an XLSX workbook" in err.value.message and "CSV UTF-8" in (err.value.hint or "")
+    assert parse_file(b"Name,Email\nAda,ada@example.com\n", "contacts.csv").header == ["Name", "Email"]
+
+
 def test_vcard_3_and_4_folded_lines_several_emails_and_a_malformed_card() -> None:
     parsed = parse_file(S.APPLE_VCARD, "contacts.vcf")
     assert parsed.format == "vcard" and len(parsed.rows) == 3

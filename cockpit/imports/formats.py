@@ -8,6 +8,8 @@ from cockpit.imports.reader import ParsedFile, parse_csv
 from cockpit.imports.spreadsheet import parse_xlsx
 from cockpit.imports.vcard import looks_like_vcard, parse_vcard
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # names only a ZIP workbook can rightly carry
+
 
 def parse_file(data: bytes, filename: str = "", *, sheet: str | None = None) -> ParsedFile:
     if data.startswith(b"PK\x03\x04"):
@@ -15,6 +17,9 @@ def parse_file(data: bytes, filename: str = "", *, sheet: str | None = None) -> 
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise ValidationFailed(f"{filename or 'the file'} is an old Excel workbook (.xls)",
                                "save it as .xlsx or CSV UTF-8 in Excel and import that")
+    if filename.lower().endswith(WORKBOOK_SUFFIXES):
+        raise ValidationFailed(f"{filename} is not an XLSX workbook: it is not a ZIP file (damaged, or another format "
+                               "renamed)", "open it in Excel, save it as .xlsx or CSV UTF-8 and import that")
     if sheet is not None:
         raise ValidationFailed(f"--sheet applies to XLSX workbooks; {filename or 'the file'} is not one")
     if looks_like_vcard(data):
