@@ -18,8 +18,8 @@ from cockpit.db.layer1 import read_shapes
 from cockpit.db.migrate import migrate
 from cockpit.db.views import Workspace, client_schema
 from cockpit.store import Store
+from tests.test_stage_totals import WS2, _stages  # the second workspace's stage labels, in order
 
-WS2 = "workspace_bezeliq2"
 OPP = sql.SQL("{}.opportunity").format(sql.Identifier(WS2))
 KEYS = {"amount": "coalesce(amount, -1) DESC, id DESC", "close_date": "coalesce(close_date, DATE '9999-12-31'), id",
         "staleness": "coalesce(last_activity_at, created_at), id"}
@@ -58,13 +58,6 @@ async def _second_workspace(url: str) -> list[uuid.UUID]:
             if deleted is None:
                 live.append(deal)
     return live
-
-
-async def _stages(conn: psycopg.AsyncConnection) -> list[str]:
-    cur = await conn.execute(
-        "SELECT e.enumlabel FROM pg_attribute a JOIN pg_enum e ON e.enumtypid = a.atttypid"
-        " WHERE a.attrelid = %s::regclass AND a.attname = 'stage' ORDER BY e.enumsortorder", (f'"{WS2}".opportunity',))
-    return [r[0] for r in await cur.fetchall()]
 
 
 async def _assert_board_is_the_views_order(store: Store, conn: psycopg.AsyncConnection, sort: str) -> None:
