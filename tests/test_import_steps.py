@@ -206,11 +206,29 @@ def test_rows_normalized_in_a_second_process_are_the_rows_normalized_here() -> N
     manifest = propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin")
     windows = [parsed.rows[a:a + 250] for a in range(0, len(parsed.rows), 250)]
     here = list(normalized_windows(parsed, manifest, iter(windows), default_country="FR", parallel=False))
-    there = list(normalized_windows(parsed, manifest, iter(windows), default_country="FR", parallel=True))
+    counted = [0]
+    there = list(normalized_windows(parsed, manifest, iter(windows), default_country="FR", parallel=True,
+                                    steal=False, pieces_here=counted))
     assert here == there == [normalize_rows(parsed, manifest, default_country="FR", rows=w) for w in windows]
+    assert counted == [0]  # every window but the first came from the child
     flat = [r for w in there for r in w]
     assert {c for r in flat for c, _, _ in r.errors} >= {"bad_email", "ragged", "bad_value"}
     assert any(r.contact and r.contact.get("phone", "").startswith("+33") for r in flat)
+
+
+def test_pieces_the_child_has_not_started_are_normalized_here() -> None:
+    """While the child starts (it imports the cockpit first), the import does not wait for it: a piece it
+    has not started yet is normalized here, in order, and the rows are the same."""
+    from cockpit.imports.normalize_process import PIECE_ROWS, normalized_windows
+
+    parsed = parse_csv(_varied_file(900))
+    manifest = propose_manifest(batch_id="b1", headers=parsed.header, created_by="justin")
+    windows = [parsed.rows[a:a + 30] for a in range(0, len(parsed.rows), 30)]
+    assert len(windows[0]) < PIECE_ROWS  # a window is one piece here
+    counted = [0]
+    there = list(normalized_windows(parsed, manifest, iter(windows), parallel=True, pieces_here=counted))
+    assert there == [normalize_rows(parsed, manifest, rows=w) for w in windows]
+    assert counted[0] >= 1  # the child was still starting when the second window was needed
 
 
 def test_a_second_process_that_cannot_start_or_dies_leaves_the_rows_normalized_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -35,27 +35,43 @@ PARALLEL_FROM_ROWS = 20_000  # smaller files are normalized in this process (a c
 PIECE_ROWS = 5000            # rows the child normalizes per task
 AHEAD = 5                    # pieces queued in the child at most (bounded memory): a window (LOOK_UP_ROWS) ahead
 
-# the child's file shape, set once by the pool's initializer
+# the child's file shape, and the pieces' claims (shared with the importing process), set by its initializer
 _shape: tuple[ParsedFile, ImportMappingManifest, str | None] | None = None
+_claims: Any = None  # multiprocessing.Array of bytes: 0 nobody's yet, 1 the child's, 2 the importing process's
+CHILD, HERE = 1, 2
 
 _Row = tuple[int, int, list[str], list[tuple[str, str]]]  # a ParsedRow as plain data
 _Normalized = tuple[Any, Any, list[tuple[str, str, str | None]], str | None]  # contact, company, errors, region
 
 
-def _start_child(header: list[str], manifest: ImportMappingManifest, default_country: str | None) -> None:
+def _start_child(header: list[str], manifest: ImportMappingManifest, default_country: str | None,
+                 claims: Any = None) -> None:
     """In the child: keep off the terminal (the cockpit paints it; what goes wrong comes back as an
     exception instead), leave Ctrl-C to the importing process, and remember the file's shape."""
-    global _shape
+    global _shape, _claims
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     quiet = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(quiet, fd)
     _shape = (ParsedFile(header, [], "utf-8", ",", []), manifest, default_country)
+    _claims = claims
 
 
-def _normalize_piece(rows: list[_Row]) -> list[_Normalized]:
-    """In the child: a piece of rows normalized (what a NormalizedRow holds beyond its row)."""
+def _claim(claims: Any, piece: int, who: int) -> bool:
+    """Take ``piece`` for ``who`` unless the other side has it already."""
+    with claims.get_lock():
+        if claims[piece]:
+            return False
+        claims[piece] = who
+        return True
+
+
+def _normalize_piece(piece: int, rows: list[_Row]) -> list[_Normalized] | None:
+    """In the child: a piece of rows normalized (what a NormalizedRow holds beyond its row), or None when
+    the importing process took the piece first."""
     assert _shape is not None, "the child was started without the file's shape"
+    if _claims is not None and not _claim(_claims, piece, CHILD):
+        return None
     parsed, manifest, country = _shape
     out = normalize_rows(parsed, manifest, default_country=country,
                          rows=[ParsedRow(n, line, values, errors) for n, line, values, errors in rows])
@@ -67,11 +83,13 @@ def _rows(rows: Sequence[ParsedRow]) -> list[_Row]:
 
 
 def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, windows: Iterator[Sequence[ParsedRow]],
-                       *, default_country: str | None = None, parallel: bool | None = None
-                       ) -> Iterator[list[NormalizedRow]]:
+                       *, default_country: str | None = None, parallel: bool | None = None,
+                       steal: bool = True, pieces_here: list[int] | None = None) -> Iterator[list[NormalizedRow]]:
     """Each window of rows, normalized, in order. ``parallel`` (default: for files of PARALLEL_FROM_ROWS
     rows or more) normalizes in a child process all windows but the first (which this process does
-    while the child starts)."""
+    while the child starts). A piece the child has not started when it is needed (the child is still
+    starting, or behind) is normalized here instead (unless not ``steal``): the import never waits for work
+    nobody is doing. ``pieces_here`` (a one-item list) counts the pieces of the child's windows normalized here."""
     def here(rows: Sequence[ParsedRow]) -> list[NormalizedRow]:
         return normalize_rows(parsed, manifest, default_country=default_country, rows=rows)
 
@@ -86,9 +104,12 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
             yield here(window)
         return
     pool: ProcessPoolExecutor | None = None
-    queued: deque[tuple[Sequence[ParsedRow], list[tuple[Sequence[ParsedRow], Future[list[_Normalized]] | None]]]]
-    queued = deque()  # (window, its pieces with their futures), in order
+    queued: deque[tuple[Sequence[ParsedRow], list[tuple[int, Sequence[ParsedRow], Future[Any] | None]]]]
+    queued = deque()  # (window, its pieces with their numbers and futures), in order
     pending = iter(windows)
+    spawn = multiprocessing.get_context("spawn")
+    claims = spawn.Array("b", len(parsed.rows) + 1) if steal else None  # a piece has a row at least
+    numbered = 0
 
     def fall_back(why: BaseException) -> None:
         nonlocal pool
@@ -99,26 +120,27 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
         pool = None
 
     def queue_more() -> None:
+        nonlocal numbered
         while pool is not None and sum(len(p) for _, p in queued) < AHEAD:
             window = next(pending, None)
             if window is None:
                 return
-            pieces: list[tuple[Sequence[ParsedRow], Future[list[_Normalized]] | None]] = []
+            pieces: list[tuple[int, Sequence[ParsedRow], Future[Any] | None]] = []
             for at in range(0, len(window), PIECE_ROWS):
-                piece, future = window[at:at + PIECE_ROWS], None
+                piece, future, numbered = window[at:at + PIECE_ROWS], None, numbered + 1
                 if pool is not None:
                     try:
-                        future = pool.submit(_normalize_piece, _rows(piece))
+                        future = pool.submit(_normalize_piece, numbered, _rows(piece))
                     except (OSError, RuntimeError, BrokenProcessPool) as exc:
                         fall_back(exc)
-                pieces.append((piece, future))
+                pieces.append((numbered, piece, future))
             queued.append((window, pieces))
 
     finished = False
     try:
         try:
-            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_start_child, initargs=(parsed.header, manifest, default_country))
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn, initializer=_start_child,
+                                       initargs=(parsed.header, manifest, default_country, claims))
         except (OSError, ValueError) as exc:
             fall_back(exc)
         queue_more()  # the child starts on the first submit, and works while this process does the first window
@@ -134,14 +156,16 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
                 continue
             window, pieces = queued.popleft()
             out: list[NormalizedRow] = []
-            for piece, future in pieces:
+            for number, piece, future in pieces:
                 got: list[_Normalized] | None = None
-                if future is not None and pool is not None:
+                if future is not None and pool is not None and (claims is None or not _claim(claims, number, HERE)):
                     try:
                         got = future.result()
                     except (BrokenProcessPool, OSError) as exc:
                         fall_back(exc)
                 if got is None:
+                    if pieces_here is not None:
+                        pieces_here[0] += 1
                     out.extend(here(piece))
                 else:
                     out.extend(NormalizedRow(r.number, r.values, contact, company, errors, region)
