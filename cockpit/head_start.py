@@ -5,9 +5,10 @@ then overlaps the imports instead of following them, and the board follows the f
 
 What it finds is used once:
 
-- the pipeline screen shows the board it read (:meth:`HeadStart.on_board`) as soon as both its first
-  layout and the board are there, without waiting for the app's connection (which starts after the
-  first frame);
+- the pipeline screen shows the board it read: composed into its first frame when the reading is done
+  by then (:meth:`HeadStart.board_now`), else as soon as both its first layout and the board are there
+  (:meth:`HeadStart.on_board`); either way without waiting for the app's connection (which starts after
+  the first frame);
 - the app's first connection (:mod:`cockpit.reconnect`) takes its URL, migration check and client list
   (:meth:`HeadStart.found`) instead of doing that work again, and opens the app's own pool; a
   :class:`~cockpit.errors.CockpitError` met here (the database unreachable, a failed migration) is that
@@ -128,6 +129,18 @@ class HeadStart:
             raise
         except Exception:  # noqa: BLE001 - the app's own attempt records it
             return None
+
+    def board_now(self, limit: int) -> "BoardView | None":
+        """The board it read, if the reading is done already and holds ``limit`` cards per column at least
+        (once per head start, like :meth:`on_board`); else None."""
+        future = self._future
+        if self._board_taken or not future.done() or future.exception() is not None:
+            return None
+        found = future.result()
+        if found.limit < limit:
+            return None
+        self._board_taken = True
+        return found.board
 
     def on_board(self, limit: int, show: Callable[["BoardView"], None]) -> None:
         """Hand the board it read to ``show`` (once per head start), on the calling thread's event loop
