@@ -18,7 +18,8 @@ Every screen reloads from the app's store once it is connected, and the change f
 so the board read here is on screen for a moment at most, never stale afterwards.
 
 The thread does database work only: :meth:`HeadStart.begin` imports what it needs first (two threads
-importing the same modules at once could each hold a module the other waits for).
+importing the same modules at once could each hold a module the other waits for) and builds the models
+it validates (pydantic builds them on first use).
 """
 
 from __future__ import annotations
@@ -86,7 +87,10 @@ class HeadStart:
         import cockpit.db.migrate  # noqa: F401
         import cockpit.store.admin  # noqa: F401
         import cockpit.store.crm  # noqa: F401
+        from cockpit.models import Client, DealCard, Page, Stage, StageTotal
 
+        for model in (Client, Stage, StageTotal, DealCard, Page):  # what the reader validates: the models
+            model.model_rebuild()  # are built on first use, here rather than in the thread
         head_start = cls(settings, height=height)
         threading.Thread(target=head_start._run, name="cockpit-head-start", daemon=True).start()
         return head_start
