@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import resource
 import tempfile
 import time
@@ -52,6 +53,28 @@ def server_cpu(pgdata: Path | None) -> float | None:
     return total
 
 
+def _given_pgdata() -> Path | None:
+    """The data directory of COCKPIT_BENCH_DATABASE_URL's server when it is a local embedded one (its
+    socket directory is its data directory), so its CPU can be measured too."""
+    host = re.search(r"host=([^&\s]+)", os.environ.get("COCKPIT_BENCH_DATABASE_URL", ""))
+    d = Path(host.group(1)) if host else None
+    return d if d is not None and (d / "postmaster.pid").is_file() else None
+
+
+def helper_cpu() -> float:
+    """CPU seconds this process's live child processes (the import's normalizer) have used so far."""
+    import multiprocessing
+
+    total = 0.0
+    for child in multiprocessing.active_children():
+        try:
+            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / _TICK
+    return total
+
+
 def children_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -80,7 +103,7 @@ def make_csv(rows: int, existing: list[str]) -> bytes:
 
 
 async def main(rows: int) -> None:
-    pgdata = None if os.environ.get("COCKPIT_BENCH_DATABASE_URL") else Path(tempfile.mkdtemp()) / "pgdata"
+    pgdata = _given_pgdata() if os.environ.get("COCKPIT_BENCH_DATABASE_URL") else Path(tempfile.mkdtemp()) / "pgdata"
     url = os.environ.get("COCKPIT_BENCH_DATABASE_URL") or start_embedded(pgdata, scratch=True)
     settings = Settings(database_url=url, client_id="bezeliq", _env_file=None)  # type: ignore[call-arg]
     conn = await connect(url, settings)
@@ -92,21 +115,35 @@ async def main(rows: int) -> None:
     data = make_csv(rows, existing)
     print(f"CSV: {rows:,} rows, {len(data) / 1e6:.1f} MB")
     phases: dict[str, float] = {}
-    last: list = [time.perf_counter(), None]
+    phase_db: dict[str, float] = {}
+    phase_cpu: dict[str, tuple[float, float, float]] = {}
+    last: list = [time.perf_counter(), None, server_cpu(pgdata), time.process_time(), time.thread_time(), 0.0]
+    child_seen: dict[str, float] = {"cpu": 0.0}
+
+    def child_cpu() -> float:
+        """The normalizer's CPU so far (it keeps the last figure seen once the child has ended)."""
+        child_seen["cpu"] = max(child_seen["cpu"], helper_cpu())
+        return child_seen["cpu"]
 
     def tick(phase: str, done: int, total: int) -> None:
-        """Time since the previous tick belongs to the phase that was running (the previous one)."""
-        now = time.perf_counter()
+        """Time (the server's CPU, this process's and its event loop's) since the previous tick belongs to
+        the phase that was running."""
+        now, db_now, cpu_now, loop_now = time.perf_counter(), server_cpu(pgdata), time.process_time(), time.thread_time()
+        child_now = child_cpu()
         if last[1] is not None:
             phases[last[1]] = phases.get(last[1], 0.0) + (now - last[0])
-        last[0], last[1] = now, phase
+            if db_now is not None and last[2] is not None:
+                phase_db[last[1]] = phase_db.get(last[1], 0.0) + (db_now - last[2])
+            was = phase_cpu.get(last[1], (0.0, 0.0, 0.0))
+            phase_cpu[last[1]] = (was[0] + cpu_now - last[3], was[1] + loop_now - last[4], was[2] + child_now - last[5])
+        last[:] = [now, phase, db_now, cpu_now, loop_now, child_now]
 
     load0 = os.getloadavg()
     cpu0, helpers0, db0 = time.process_time(), children_cpu(), server_cpu(pgdata)
     t0 = time.perf_counter()
     staged = await stage_import(store, data, "bench.csv", uploaded_by="bench")
     t1 = time.perf_counter()
-    last[0] = t1
+    last[:] = [t1, None, server_cpu(pgdata), time.process_time(), time.thread_time(), child_cpu()]
     report = await run_import(store, staged, progress=tick)
     t2 = time.perf_counter()
     cpu, helpers, db = time.process_time() - cpu0, children_cpu() - helpers0, server_cpu(pgdata)
@@ -115,7 +152,9 @@ async def main(rows: int) -> None:
     print(report.summary())
     print(f"stage (parse, keep raw bytes, propose manifest): {t1 - t0:6.2f} s")
     for phase, secs in phases.items():
-        print(f"  {phase:<40} {secs:6.2f} s")
+        db_part = f", database server {phase_db[phase]:5.2f} s" if phase in phase_db else ""
+        print(f"  {phase:<28} {secs:6.2f} s  (CPU: this process {phase_cpu[phase][0]:5.2f} s, its event loop "
+              f"{phase_cpu[phase][1]:5.2f} s, normalizer {phase_cpu[phase][2]:5.2f} s{db_part})")
     print(f"run (normalize, dedup, row records, proposals, auto commit): {t2 - t1:6.2f} s")
     total = t2 - t0
     db_cpu = f", database server {db - db0:.2f} s" if db is not None and db0 is not None else ""

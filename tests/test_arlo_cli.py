@@ -32,6 +32,11 @@ def test_tell_prints_the_result_or_the_question(db_url: str, tmp_path: Path) -> 
     empty = cockpit("tell", "   ", env=env)
     assert empty.returncode == 2 and "tell arlo what to do" in empty.stderr
     _no_traceback(empty)
+    # two clients and none chosen: it names them and does nothing (a write must not guess the client)
+    unscoped = cockpit("tell", "Mark Sarah at Meridian as a priority", env={**env, "COCKPIT_CLIENT_ID": ""})
+    assert unscoped.returncode != 0 and "which client is this for? (bezeliq, northwind)" in unscoped.stderr
+    assert "--client bezeliq" in unscoped.stderr
+    _no_traceback(unscoped)
 
 
 def test_answer_a_question_and_undo_from_the_shell(db_url: str, tmp_path: Path) -> None:

@@ -92,7 +92,11 @@ async def test_a_field_the_role_does_not_own_refuses_the_whole_write(store: Stor
 async def test_unknown_columns_other_clients_and_unscoped_sessions_are_refused(store: Store) -> None:
     for rows, words in (([{**_person(6), "full_name": "Zoë X"}], "full_name"),
                         ([{**_person(7), "favourite_colour": "teal"}], "favourite_colour"),
-                        ([{**_person(8), "client_id": "northwind"}], "another client")):
+                        ([{**_person(8), "client_id": "northwind"}], "another client"),
+                        # only a later row has the key: every row is checked, not the first
+                        ([_person(10), {**_person(11), "favourite_colour": "teal"}], "favourite_colour"),
+                        ([_person(12), {**_person(13), "strategy_note": "board member"}], "strategy_note"),
+                        ([_person(14), "Zoë X"], "scalar")):
         with pytest.raises(Exception) as info:
             await _insert_rows(store, "crm_contacts", rows)
         assert words in str(info.value)

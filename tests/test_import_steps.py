@@ -323,3 +323,37 @@ async def test_a_file_normalized_in_a_second_process_lands_as_normalized_here(st
             contact["phone"] = contact["phone"].replace(" ", "")
         assert {k: v for k, v in contact.items() if v} == {
             k: want[k] for k in ("email", "first_name", "last_name", "phone", "linkedin_url") if k in want}
+
+
+async def test_cells_with_tabs_backslashes_and_line_breaks_are_recorded_as_read(store: Store) -> None:
+    """The row records and proposals go to the server as COPY text formatted ahead of the write: the
+    characters COPY's format escapes (tab, backslash, line breaks, ``\\N``) land exactly as the file has them."""
+    data = ('First Name,Last Name,Email,Company,Notes\r\n'
+            'Zoë,"O\'Neil\tSmith",zoe@tab.example,"C:\\\\Shares\\\\Acme","line one\nline two\\N"\r\n'
+            'Jean-Luc,Picard,jl@bs.example,"Back\\\\slash & Co","\\\\N"\r\n').encode()
+    staged = await service.stage_import(store, data, "escapes.csv", uploaded_by="justin")
+    await service.run_import(store, staged)
+    rows = await store.db.fetch_dicts(
+        "SELECT row_number, raw_values FROM redkey.import_rows WHERE batch_id = %s ORDER BY row_number",
+        (staged.batch.batch_id,), role="owner")
+    assert [r["raw_values"] for r in rows] == [list(r.values) for r in staged.parsed.rows]
+    assert rows[0]["raw_values"][1] == "O'Neil\tSmith" and rows[0]["raw_values"][4] == "line one\nline two\\N"
+    payloads = await store.db.fetch_dicts(
+        "SELECT payload FROM redkey.proposals WHERE batch_id = %s AND entity_type = 'company' ORDER BY row_number",
+        (staged.batch.batch_id,), role="owner")
+    assert [p["payload"]["name"] for p in payloads] == ["C:\\\\Shares\\\\Acme", "Back\\\\slash & Co"]
+
+
+async def test_a_row_record_belongs_to_its_batch_and_the_batch_client(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
+    """import_rows has one foreign key on (batch, client): a row of a batch that does not exist, or recorded
+    for a client other than its batch's, is refused; a row of the batch's client goes in."""
+    import psycopg
+
+    staged = await service.stage_import(store, b"Email\nada@engines.example\n", "one.csv", uploaded_by="justin")
+    insert = ("INSERT INTO redkey.import_rows (batch_id, row_number, client_id, raw_values, status) "
+              "VALUES (%s, %s, %s, '[\"x\"]', 'ok')")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        await conn.execute(insert, (staged.batch.batch_id, 7, "northwind"))
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        await conn.execute(insert, ("0b0b0b0b-0000-4000-8000-000000000009", 7, "bezeliq"))
+    await conn.execute(insert, (staged.batch.batch_id, 7, "bezeliq"))

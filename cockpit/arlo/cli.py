@@ -25,7 +25,8 @@ async def _client_for(store: Any, settings: Any) -> str:
     ids = await store.tasks.arlo_client_ids()
     if len(ids) == 1:
         return str(ids[0])
-    raise ScopeError("which client is this for?", "pass --client ID (e.g. cockpit --client bezeliq tell ...)"
+    raise ScopeError(f"which client is this for? ({', '.join(map(str, ids))})" if ids else "which client is this for?",
+                     f"pass --client ID (e.g. cockpit --client {ids[0]} tell ...) or set COCKPIT_CLIENT_ID"
                      if ids else "no client has a workspace yet: run `cockpit demo` or `cockpit workspace add`")
 
 

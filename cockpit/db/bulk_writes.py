@@ -86,14 +86,19 @@ def bulk_insert_function(view: str) -> str:
     row_of = ", ".join("coalesce(x.id, gen_random_uuid())" if f.name == "id"
                        else "v_client" if f.name == "client_id" else f"x.{q(f.name)}" for f in fields)
 
-    field_checks = []
+    field_checks, refused = [], []
     for f in fields:
         roles = tuple(r for r in f.insert_roles if r in creators)
         if f.name in ("id", "client_id") or set(roles) == set(creators):
             continue
-        field_checks.append(f"""    IF NOT {_may(roles)} AND EXISTS (SELECT 1 FROM unnest(v_rows) r WHERE r.{q(f.name)} IS NOT NULL) THEN
-        RAISE EXCEPTION '{view}.{f.name} may not be set by %', v_role USING ERRCODE = '42501';
-    END IF;""")
+        refused.append(f"(NOT {_may(roles)} AND r.{q(f.name)} IS NOT NULL)")
+        field_checks.append(f"""        IF NOT {_may(roles)} AND EXISTS (SELECT 1 FROM unnest(v_rows) r WHERE r.{q(f.name)} IS NOT NULL) THEN
+            RAISE EXCEPTION '{view}.{f.name} may not be set by %', v_role USING ERRCODE = '42501';
+        END IF;""")
+    # one pass over the rows finds whether any sets a field its role may not; the checks then name it
+    field_check = (f"""    IF EXISTS (SELECT 1 FROM unnest(v_rows) r WHERE {" OR ".join(refused)}) THEN
+{chr(10).join(field_checks)}
+    END IF;""" if refused else "")
 
     ext_vals = ", ".join(f"coalesce(r.{c}, {defaults[c]})" if c in defaults else f"r.{c}" for c in ext_cols)
     any_ext = " OR ".join(f"r.{c} IS NOT NULL" for c in ext_cols)
@@ -109,6 +114,7 @@ DECLARE
     v_schema text;
     v_rows public.{view}[];
     v_col text;
+    v_cols text[];
     v_n integer;
 BEGIN
 {_SCOPE_CHECK}
@@ -122,17 +128,24 @@ BEGIN
         RAISE EXCEPTION '{view}: records are created under the {" or ".join(creators)} role, not as %', v_role
             USING ERRCODE = '42501', HINT = {lit(_creator_hint(view))};
     END IF;
-    -- the columns the rows set: each a column of the view the caller may INSERT, as through the view
-    FOR v_col IN SELECT DISTINCT k FROM jsonb_array_elements(p_rows) e, jsonb_object_keys(e) k LOOP
-        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                       WHERE a.attrelid = 'public.{view}'::regclass AND a.attname = v_col AND a.attnum > 0
-                         AND NOT a.attisdropped) THEN
-            RAISE EXCEPTION 'column "%" of relation "{view}" does not exist', v_col USING ERRCODE = '42703';
-        END IF;
-        IF NOT v_owner AND NOT has_column_privilege(v_role, 'public.{view}', v_col, 'INSERT') THEN
-            RAISE EXCEPTION 'permission denied for view {view} (column %)', v_col USING ERRCODE = '42501';
-        END IF;
-    END LOOP;
+    -- the columns the rows set: each a column of the view the caller may INSERT, as through the view.
+    -- One pass finds whether a row has any other key (or is not an object); the loop then names it.
+    v_cols := ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid = 'public.{view}'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                      AND (v_owner OR has_column_privilege(v_role, 'public.{view}', a.attname, 'INSERT')));
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows) e
+               WHERE jsonb_typeof(e) IS DISTINCT FROM 'object' OR e - v_cols <> '{{}}'::jsonb) THEN
+        FOR v_col IN SELECT DISTINCT k FROM jsonb_array_elements(p_rows) e, jsonb_object_keys(e) k LOOP
+            IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                           WHERE a.attrelid = 'public.{view}'::regclass AND a.attname = v_col AND a.attnum > 0
+                             AND NOT a.attisdropped) THEN
+                RAISE EXCEPTION 'column "%" of relation "{view}" does not exist', v_col USING ERRCODE = '42703';
+            END IF;
+            IF NOT v_owner AND NOT has_column_privilege(v_role, 'public.{view}', v_col, 'INSERT') THEN
+                RAISE EXCEPTION 'permission denied for view {view} (column %)', v_col USING ERRCODE = '42501';
+            END IF;
+        END LOOP;
+    END IF;
     IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_rows) e
                WHERE coalesce(e ->> 'client_id', v_client) <> v_client) THEN
         RAISE EXCEPTION 'cannot create a record for another client from a session scoped to %', v_client
@@ -144,7 +157,7 @@ BEGIN
     IF v_n = 0 THEN
         RETURN 0;
     END IF;
-{chr(10).join(field_checks)}
+{field_check}
 {LOOKUP}
     EXECUTE format('SELECT %1$I.{view}_insert_l1(ARRAY(SELECT ROW((r).*)::%1$I.{view} FROM unnest($1) r))', v_schema)
         USING v_rows;

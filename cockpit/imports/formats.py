@@ -4,6 +4,7 @@ with BEGIN:VCARD, everything else is read as delimited text."""
 from __future__ import annotations
 
 from cockpit.errors import ValidationFailed
+from cockpit.gc_pause import paused_gc
 from cockpit.imports.reader import ParsedFile, parse_csv
 from cockpit.imports.spreadsheet import parse_xlsx
 from cockpit.imports.vcard import looks_like_vcard, parse_vcard
@@ -12,6 +13,11 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")  # names only a ZIP workbook can rightly 
 
 
 def parse_file(data: bytes, filename: str = "", *, sheet: str | None = None) -> ParsedFile:
+    with paused_gc():  # a file's rows are many small objects without cycles
+        return _parse_file(data, filename, sheet)
+
+
+def _parse_file(data: bytes, filename: str, sheet: str | None) -> ParsedFile:
     if data.startswith(b"PK\x03\x04"):
         return parse_xlsx(data, sheet)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

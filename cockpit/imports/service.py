@@ -17,6 +17,7 @@ from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, new_id, ImportRowRecord, Provenance, RawImportBatch, validate
 from cockpit.errors import ValidationFailed
+from cockpit.gc_pause import paused_gc
 from cockpit.formatting import counted
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
@@ -177,8 +178,9 @@ async def run_import(store: Any, staged: StagedImport, manifest: ImportMappingMa
                     yield ImportStep(_records(rows, window[at:at + STEP_ROWS], batch_id, manifest.created_by, report),
                                      list(planner.plan(rows)))
 
-    counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
-                                              steps=steps, rows=len(parsed.rows), progress=progress)
+    with paused_gc():  # the rows' payloads and proposals: many small objects without cycles
+        counts = await store.imports.write_import(manifest=manifest, proposed_manifest_id=staged.manifest.manifest_id,
+                                                  steps=steps, rows=len(parsed.rows), progress=progress)
     report.rows, report.errors = counts["rows"], counts["errors"]
     report.proposals, report.auto_committed, report.queued = counts["proposals"], counts["auto_committed"], counts["queued"]
     report.unchanged, report.linked_companies = len(planner.unchanged), planner.linked_companies

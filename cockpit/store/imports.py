@@ -14,11 +14,22 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
+from psycopg._copy_base import (
+    TextFormatter,  # psycopg's own COPY text formatter (C), pinned version
+)
+from psycopg.adapt import Transformer
 from psycopg.rows import dict_row
 from pydantic_core import to_json
 
 from cockpit.contracts import ImportMappingManifest, RawImportBatch
-from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress, ProposalRecord
+from cockpit.imports.models import (
+    AUTO_RULE,
+    Existing,
+    ImportStep,
+    LookUp,
+    Progress,
+    ProposalRecord,
+)
 from cockpit.store.core import Db
 from cockpit.store.worker_thread import iterate_in_thread
 
@@ -44,12 +55,15 @@ PROPOSAL_COPY = (
 
 @dataclass
 class _Step:
-    """A step of the write, built off the event loop: import and proposal rows to COPY, and the view rows
-    of the records its low-risk proposals create (companies first: the contacts of the step may link to
+    """A step of the write, built off the event loop: the import and proposal rows as COPY data (already
+    formatted, so the event loop only streams bytes while the server parses them), and the view rows of
+    the records its low-risk proposals create (companies first: the contacts of the step may link to
     them)."""
 
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
-    proposals: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: bytes = b""
+    row_count: int = 0
+    proposals: bytes = b""
+    proposal_count: int = 0
     companies: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
     auto: int = 0
@@ -61,15 +75,27 @@ def _view_row(cols: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
     return {c: v for c, v in zip(cols, values) if v is not None and v != ""}
 
 
-def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str) -> Iterator[_Step]:
-    """Import steps -> what to write for each: the import_rows and proposals COPY rows (the artifact
-    serialised as the model stores it), and the records of the low-risk proposals, built from the same
-    proposal objects (nothing reads redkey.proposals back under row-level security: a self-join there ran
-    a policy call per pair of rows)."""
+def _copy_data(formatter: TextFormatter, rows: Iterable[tuple[Any, ...]]) -> bytes:
+    """``rows`` in COPY's text format, as psycopg writes them to the server."""
+    out = bytearray()
+    for row in rows:
+        out += formatter.write_row(row)
+    out += formatter.end()
+    return bytes(out)
+
+
+def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str, adapt: Any) -> Iterator[_Step]:
+    """Import steps -> what to write for each: the import_rows and proposals COPY data (the artifact
+    serialised as the model stores it; formatted with ``adapt``'s adapters, the connection's), and the
+    records of the low-risk proposals, built from the same proposal objects (nothing reads
+    redkey.proposals back under row-level security: a self-join there ran a policy call per pair of rows)."""
     company_target: dict[str, str] = {}
+    formatter = TextFormatter(Transformer(adapt))
     for st in steps:
-        step = _Step(rows=[(batch_id, number, client, _json(values), "error" if errors else "ok", _json(errors))
-                           for number, values, errors in st.rows])
+        step = _Step(row_count=len(st.rows))
+        step.rows = _copy_data(formatter, ((batch_id, number, client, _json(values), "error" if errors else "ok",
+                                            _json(errors)) for number, values, errors in st.rows))
+        proposals: list[tuple[Any, ...]] = []
         for p in st.proposals:
             auto = AUTO_RULE if (p.action == "create" and not p.review_required
                                  and not p.merge_candidate_refs) else None
@@ -83,11 +109,12 @@ def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str) -> Iterat
                     step.contacts.append(_view_row(_CONTACT_ROW, (
                         p.target_id, *(c.get(k) for k in _CONTACT_COLS),
                         c.get("company_id") or company_target.get(c.get("company_ref") or ""))))
-            step.proposals.append((
+            proposals.append((
                 p.proposal_id, client, "entity", p.ARTIFACT_TYPE, p.schema_version, batch_id, p.row_number,
                 p.entity_type, p.action, p.target_id, _json(c), _json(p.merge_candidate_refs), p.review_required,
                 p.confidence, proposal_summary(p), auto, "committed" if auto else "pending",
                 p.created_at if auto else None, p.created_by, p.created_at, p.artifact_json()))
+        step.proposals, step.proposal_count = _copy_data(formatter, proposals), len(proposals)
         step.errors = sum(1 for _, _, e in st.rows if e)
         yield step
 
@@ -198,7 +225,7 @@ class ImportsRepo:
 
             done = errors = count = auto_count = created_companies = created_contacts = 0
             # one step waits while one is written and the next is prepared: bounded memory, full overlap
-            prepared = iterate_in_thread(_steps(steps(look_up), client=client, batch_id=batch_id), depth=1,
+            prepared = iterate_in_thread(_steps(steps(look_up), client=client, batch_id=batch_id, adapt=conn), depth=1,
                                          name="cockpit-import")
             async with aclosing(prepared):
                 tick("normalizing and planning", 0, rows)
@@ -206,8 +233,8 @@ class ImportsRepo:
                     async with busy:
                         tick("recording rows", done, rows)
                         companies, contacts = await _write_step(conn, s, lambda phase: tick(phase, done, rows))
-                    done += len(s.rows)
-                    errors, count, auto_count = errors + s.errors, count + len(s.proposals), auto_count + s.auto
+                    done += s.row_count
+                    errors, count, auto_count = errors + s.errors, count + s.proposal_count, auto_count + s.auto
                     created_companies, created_contacts = created_companies + companies, created_contacts + contacts
                     tick("normalizing and planning", done, rows)
             tick("recorded", done, rows)
@@ -220,12 +247,11 @@ async def _write_step(conn: Any, s: _Step, phase: Callable[[str], None]) -> tupl
     """Write one step: its rows, its proposals, then the records of its low-risk proposals (under the
     operational role); the numbers of companies and contacts the database created."""
     async with conn.cursor().copy(ROW_COPY) as cp:
-        for row in s.rows:
-            await cp.write_row(row)
+        await cp.write(s.rows)
     phase("recording proposals")
-    async with conn.cursor().copy(PROPOSAL_COPY) as cp:
-        for row in s.proposals:
-            await cp.write_row(row)
+    if s.proposals:
+        async with conn.cursor().copy(PROPOSAL_COPY) as cp:
+            await cp.write(s.proposals)
     if not (s.companies or s.contacts):
         return 0, 0
     phase("committing low-risk records")
