@@ -83,8 +83,8 @@ def _utcnow() -> datetime:
 def _mode_factory(app: "CockpitApp", spec: ScreenSpec) -> Callable[[], Any]:
     def make() -> Any:
         screen = spec.load()()
-        # The breakpoint class the screen's first resize sets, set before it is styled: added after its
-        # first layout, it would restyle, lay out and draw the whole screen again before the first frame.
+        # The breakpoint class the screen's first resize sets, set before it is styled: added at that
+        # resize (after the screen's first layout), it restyled every widget of the screen once more.
         width = app.size.width
         breakpoints = sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True)
         name = next((name for least, name in breakpoints if width >= least), None)
