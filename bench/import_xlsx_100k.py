@@ -70,6 +70,7 @@ async def child(path: Path) -> None:
     t0 = time.perf_counter()
     staged = await stage_import(store, data, path.name, uploaded_by="bench")
     t1 = time.perf_counter()
+    staged_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = await run_import(store, staged)
     t2 = time.perf_counter()
     await store.close()
@@ -80,7 +81,7 @@ async def child(path: Path) -> None:
     total = t2 - t0
     print(f"TOTAL xlsx -> proposals: {total:.2f} s (target <= {TARGET_S:.0f} s: {'PASS' if total <= TARGET_S else 'FAIL'})")
     print(f"peak resident memory: {peak_mb:.0f} MB (before reading the file: {base_mb:.0f} MB; "
-          f"target < {TARGET_MB:.0f} MB: {'PASS' if peak_mb < TARGET_MB else 'FAIL'})")
+          f"after staging: {staged_mb:.0f} MB; target < {TARGET_MB:.0f} MB: {'PASS' if peak_mb < TARGET_MB else 'FAIL'})")
 
 
 def main(rows: int) -> None:

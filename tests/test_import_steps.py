@@ -357,3 +357,22 @@ async def test_a_row_record_belongs_to_its_batch_and_the_batch_client(store: Sto
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
         await conn.execute(insert, ("0b0b0b0b-0000-4000-8000-000000000009", 7, "bezeliq"))
     await conn.execute(insert, (staged.batch.batch_id, 7, "bezeliq"))
+
+
+async def test_a_proposal_belongs_to_its_batch_client_or_names_an_existing_client(store: Store, conn) -> None:  # type: ignore[no-untyped-def]
+    """redkey.proposals: an import's proposal is checked against its batch and the batch's client (one
+    key); one without a batch against redkey.clients."""
+    import psycopg
+
+    staged = await service.stage_import(store, b"Email\nada@engines.example\n", "one.csv", uploaded_by="justin")
+    insert = ("INSERT INTO redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, "
+              "entity_type, action, payload, review_required, confidence, created_by, artifact) VALUES "
+              "(gen_random_uuid(), %s, 'entity', 'NormalizedEntityProposal', '1.0.0', %s, 'contact', 'create', "
+              "'{\"email\": \"ada@engines.example\"}', false, 0.9, 'justin', '{}')")
+    for client, batch in (("northwind", staged.batch.batch_id),                        # not the batch's client
+                          ("bezeliq", "0b0b0b0b-0000-4000-8000-000000000009"),         # no such batch
+                          ("nobody", None)):                                           # no such client
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            await conn.execute(insert, (client, batch))
+    await conn.execute(insert, ("bezeliq", staged.batch.batch_id))
+    await conn.execute(insert, ("northwind", None))

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 PARALLEL_FROM_ROWS = 20_000  # smaller files are normalized in this process (a child costs ~0.5 s to start)
 PIECE_ROWS = 5000            # rows the child normalizes per task
-AHEAD = 8                    # pieces queued in the child at most (bounded memory)
+AHEAD = 5                    # pieces queued in the child at most (bounded memory): a window (LOOK_UP_ROWS) ahead
 
 # the child's file shape, set once by the pool's initializer
 _shape: tuple[ParsedFile, ImportMappingManifest, str | None] | None = None

@@ -60,9 +60,9 @@ class _Step:
     the records its low-risk proposals create (companies first: the contacts of the step may link to
     them)."""
 
-    rows: bytes = b""
+    rows: bytearray = field(default_factory=bytearray)
     row_count: int = 0
-    proposals: bytes = b""
+    proposals: bytearray = field(default_factory=bytearray)
     proposal_count: int = 0
     companies: list[dict[str, Any]] = field(default_factory=list)
     contacts: list[dict[str, Any]] = field(default_factory=list)
@@ -75,13 +75,13 @@ def _view_row(cols: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
     return {c: v for c, v in zip(cols, values) if v is not None and v != ""}
 
 
-def _copy_data(formatter: TextFormatter, rows: Iterable[tuple[Any, ...]]) -> bytes:
+def _copy_data(formatter: TextFormatter, rows: Iterable[tuple[Any, ...]]) -> bytearray:
     """``rows`` in COPY's text format, as psycopg writes them to the server."""
     out = bytearray()
     for row in rows:
         out += formatter.write_row(row)
     out += formatter.end()
-    return bytes(out)
+    return out
 
 
 def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str, adapt: Any) -> Iterator[_Step]:
