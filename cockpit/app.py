@@ -80,9 +80,25 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _mode_factory(spec: ScreenSpec) -> Callable[[], Any]:
-    return lambda: spec.load()()
+def _mode_factory(app: "CockpitApp", spec: ScreenSpec) -> Callable[[], Any]:
+    def make() -> Any:
+        screen = spec.load()()
+        # The breakpoint class the screen's first resize sets, set before it is styled: added at that
+        # resize (after the screen's first layout), it restyled every widget of the screen once more.
+        width = app.size.width
+        breakpoints = sorted(app.HORIZONTAL_BREAKPOINTS or [], reverse=True)
+        name = next((name for least, name in breakpoints if width >= least), None)
+        if name is not None and screen.HORIZONTAL_BREAKPOINTS is None:
+            screen.add_class(name, update=False)  # styled when it is registered
+        # Textual re-parses the whole stylesheet when it installs a mode's first screen (the screen's CSS
+        # count is behind the app's), and that empties the parse cache, so the next parse (the screen's
+        # widgets) starts over too: ~35 ms of the start-up. With the stylesheet parsed with the app's
+        # current variables (no theme change since), that re-parse gives the same rules.
+        if app.stylesheet._variables == app.get_css_variables():
+            screen._css_update_count = app._css_update_count
+        return screen
 
+    return make
 
 
 # === store calls ===============================================================================
@@ -347,7 +363,7 @@ class CockpitApp(App[None]):
         :class:`cockpit.start_up.StartUp`); ``head_start``: what the first connection and the first screen
         take (see :mod:`cockpit.head_start`). All for the terminal session (:func:`run_app`), off by default."""
         self.screen_specs: list[ScreenSpec] = available_screens()
-        self.MODES = {spec.mode: _mode_factory(spec) for spec in self.screen_specs}
+        self.MODES = {spec.mode: _mode_factory(self, spec) for spec in self.screen_specs}
         if self.screen_specs:  # the app starts on the first screen (no default screen built and styled first)
             self.DEFAULT_MODE = self.screen_specs[0].mode
         super().__init__()
@@ -367,6 +383,11 @@ class CockpitApp(App[None]):
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
         self.start_up = StartUp(self, arlo=arlo, warm_up=warm_up)
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+
+    def _end_batch(self) -> None:
+        super()._end_batch()
+        if not self._batch_count and self.screen_stack:  # what the screen held back meanwhile is drawn
+            self.screen.check_idle()
 
     # --- start-up -------------------------------------------------------------------------------
     def on_mount(self) -> None:  # in the first screen's mode already (DEFAULT_MODE)

@@ -5,9 +5,10 @@ then overlaps the imports instead of following them, and the board follows the f
 
 What it finds is used once:
 
-- the pipeline screen shows the board it read (:meth:`HeadStart.on_board`) as soon as both its first
-  layout and the board are there, without waiting for the app's connection (which starts after the
-  first frame);
+- the pipeline screen shows the board it read: composed into its first frame when the reading is done
+  by then (:meth:`HeadStart.board_now`), else as soon as both its first layout and the board are there
+  (:meth:`HeadStart.on_board`); either way without waiting for the app's connection (which starts after
+  the first frame);
 - the app's first connection (:mod:`cockpit.reconnect`) takes its URL, migration check and client list
   (:meth:`HeadStart.found`) instead of doing that work again, and opens the app's own pool; a
   :class:`~cockpit.errors.CockpitError` met here (the database unreachable, a failed migration) is that
@@ -17,7 +18,8 @@ Every screen reloads from the app's store once it is connected, and the change f
 so the board read here is on screen for a moment at most, never stale afterwards.
 
 The thread does database work only: :meth:`HeadStart.begin` imports what it needs first (two threads
-importing the same modules at once could each hold a module the other waits for).
+importing the same modules at once could each hold a module the other waits for) and builds the models
+it validates (pydantic builds them on first use).
 """
 
 from __future__ import annotations
@@ -85,7 +87,10 @@ class HeadStart:
         import cockpit.db.migrate  # noqa: F401
         import cockpit.store.admin  # noqa: F401
         import cockpit.store.crm  # noqa: F401
+        from cockpit.models import Client, DealCard, Page, Stage, StageTotal
 
+        for model in (Client, Stage, StageTotal, DealCard, Page):  # what the reader validates: the models
+            model.model_rebuild()  # are built on first use, here rather than in the thread
         head_start = cls(settings, height=height)
         threading.Thread(target=head_start._run, name="cockpit-head-start", daemon=True).start()
         return head_start
@@ -128,6 +133,18 @@ class HeadStart:
             raise
         except Exception:  # noqa: BLE001 - the app's own attempt records it
             return None
+
+    def board_now(self, limit: int) -> "BoardView | None":
+        """The board it read, if the reading is done already and holds ``limit`` cards per column at least
+        (once per head start, like :meth:`on_board`); else None."""
+        future = self._future
+        if self._board_taken or not future.done() or future.exception() is not None:
+            return None
+        found = future.result()
+        if found.limit < limit:
+            return None
+        self._board_taken = True
+        return found.board
 
     def on_board(self, limit: int, show: Callable[["BoardView"], None]) -> None:
         """Hand the board it read to ``show`` (once per head start), on the calling thread's event loop

@@ -18,7 +18,8 @@ Role = Literal["readonly", "operational", "strategic", "owner"]
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a model's validator is built when it is first used, not when the cockpit starts
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class Contact(Row):
@@ -251,6 +252,7 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     """One page of a keyset-paginated list; ``next_after`` is the cursor for the next page."""
 
+    model_config = ConfigDict(defer_build=True)
     items: list[T]
     next_after: tuple[Any, ...] | None = None
 

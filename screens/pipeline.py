@@ -82,8 +82,27 @@ class PipelineScreen(CockpitScreen):
         yield from self.compose_frame_top()
         yield Input(placeholder="filter deals or companies (enter keeps, esc clears)", id="pipeline-filter")
         yield Static("", id="pipeline-info")
-        yield HorizontalScroll(id="board")
+        with HorizontalScroll(id="board"):
+            yield from self._compose_head_start_board()
         yield from self.compose_frame_bottom()
+
+    def _compose_head_start_board(self) -> list[StageColumn]:
+        """The board read while the cockpit started (:mod:`cockpit.head_start`), when it is there already:
+        the columns are composed with their cards, so the first frame drawn is the board (one layout and
+        render less than mounting them after the first frame)."""
+        head_start = getattr(self.cockpit, "head_start", None)
+        board = head_start.board_now(self.first_page_size) if head_start is not None else None
+        if board is None:
+            return []
+        self._columns_for(board)
+        columns = list(self.columns.values())
+        self._layout_columns(columns, width=self.size.width or self.app.size.width)
+        return columns
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.columns:  # composed with the head start's board
+            self._finish_load(None)
 
     def _take_head_start_board(self) -> None:
         if self.cockpit.head_start is not None:  # the terminal session's (see on_resize)
@@ -134,18 +153,23 @@ class PipelineScreen(CockpitScreen):
     def _show_board(self, data: BoardView) -> None:
         stages, totals, pages = data
         focused_stage = self.focused_column.stage.stage_id if self.focused_column else None
-        now = self.cockpit.clock()
-        stale = self.cockpit.settings.stale_days
         if [s.stage_id for s in stages] != [s.stage_id for s in self.stages]:
-            self.stages = stages
-            self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
-                                                    collapsed=self.fold_closed and s.is_closed,
-                                                    total=totals.get(s.stage_id), page=pages[s.stage_id])
-                            for s in stages}
+            self._columns_for(data)
             self.call_later(self._rebuild, focused_stage)
         else:
             self.stages = stages
             self._fill(totals, pages, focused_stage)
+
+    def _columns_for(self, data: BoardView) -> None:
+        """New columns for a board of new stages, each with its total and first page (not mounted yet)."""
+        stages, totals, pages = data
+        now = self.cockpit.clock()
+        stale = self.cockpit.settings.stale_days
+        self.stages = stages
+        self.columns = {s.stage_id: StageColumn(s, now=now, stale_days=stale,
+                                                collapsed=self.fold_closed and s.is_closed,
+                                                total=totals.get(s.stage_id), page=pages[s.stage_id])
+                        for s in stages}
 
     async def _rebuild(self, focus: str | None) -> None:
         """New stage vocabulary (first load, client switch): new columns, composed with their first page
@@ -157,13 +181,13 @@ class PipelineScreen(CockpitScreen):
             await board.mount_all(self.columns.values())
         self._finish_load(focus)
 
-    def _layout_columns(self, columns: list[StageColumn] | None = None) -> None:
-        """Share the width between open columns: all of them when they fit at MIN_COLUMN each, else as
-        many as fit (the board scrolls sideways to the focused one)."""
+    def _layout_columns(self, columns: list[StageColumn] | None = None, *, width: int = 0) -> None:
+        """Share the board's width (``width``, default: the board's now) between open columns: all of them
+        when they fit at MIN_COLUMN each, else as many as fit (the board scrolls sideways to the focused one)."""
         cols = columns if columns is not None else list(self.columns.values())
         if not cols:
             return
-        width = self.query_one("#board", HorizontalScroll).size.width or self.size.width
+        width = width or self.query_one("#board", HorizontalScroll).size.width or self.size.width
         folded = [c for c in cols if c.collapsed]
         open_cols = [c for c in cols if not c.collapsed]
         widths = {col: FOLDED_COLUMN for col in folded}

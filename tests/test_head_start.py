@@ -41,6 +41,7 @@ async def test_the_board_read_at_start_shows_before_the_connection_then_reloads_
 
     app.connection._connect = held  # type: ignore[method-assign]
     async with app.run_test(size=(120, HEIGHT)) as pilot:
+        assert _columns(app), "read before the screen composed: the columns are in its first frame"
         await wait_until(pilot, lambda: _columns(app) and (deal.name or "")[:12] in screen_text(app),
                          what="the head start's board on screen")
         assert app.connection_state == "connecting" and app.store is None
@@ -66,3 +67,33 @@ async def test_no_client_to_scope_to_is_reported_as_without_a_head_start(empty_d
     async with app.run_test(size=(120, HEIGHT)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "no-client", what="no client", timeout=10)
         assert "no client is registered" in app.banner and not _columns(app)
+
+
+async def test_a_board_read_after_the_screen_composed_still_shows_before_the_connection(settings, store) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    gate = threading.Event()
+
+    class Held(HeadStart):  # still reading when the pipeline screen composes
+        async def _read(self):  # type: ignore[no-untyped-def]
+            await asyncio.to_thread(gate.wait, 10)
+            return await super()._read()
+
+    head_start = Held.begin(settings, height=HEIGHT)
+    app = CockpitApp(settings, clock=fixed_clock, head_start=head_start)
+    connect_gate = asyncio.Event()
+    connect = app.connection._connect
+
+    async def held() -> None:
+        await connect_gate.wait()
+        await connect()
+
+    app.connection._connect = held  # type: ignore[method-assign]
+    async with app.run_test(size=(120, HEIGHT)) as pilot:
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, PipelineScreen) and not _columns(app)
+        gate.set()
+        await wait_until(pilot, lambda: _columns(app), what="the head start's board on screen")
+        assert app.connection_state == "connecting" and app.store is None
+        connect_gate.set()
+        await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")

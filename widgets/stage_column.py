@@ -47,7 +47,8 @@ class StageColumn(Vertical):
     def __init__(self, stage: Stage, *, now: datetime, stale_days: int, collapsed: bool = False,
                  total: StageTotal | None = None, page: Page[DealCard] | None = None) -> None:
         """``total`` and ``page`` (when known at creation) are composed in directly: one layout pass."""
-        super().__init__(id=f"stage-{stage.stage_id}", classes="stage-column")
+        classes = "stage-column" + (" -collapsed" if collapsed else "") + (" -closed" if stage.is_closed else "")
+        super().__init__(id=f"stage-{stage.stage_id}", classes=classes)
         self.stage = stage
         self.now = now
         self.stale_days = stale_days
@@ -58,8 +59,6 @@ class StageColumn(Vertical):
         self.count = total.count if total else 0
         self.amount = total.amount if total else Decimal(0)
         self._initial = page
-        self.set_class(collapsed, "-collapsed")
-        self.set_class(stage.is_closed, "-closed")
 
     def compose(self) -> ComposeResult:
         yield Static(self._header_text(), classes="stage-header")
