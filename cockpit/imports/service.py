@@ -93,13 +93,14 @@ def _records(rows: list[NormalizedRow], parsed: list[ParsedRow], batch_id: str, 
 
 
 def _windows(rows: int) -> Iterator[slice]:
-    """The look-up windows of a file of ``rows`` rows: the first is one step, so the database starts
-    writing soon; then LOOK_UP_ROWS at a time."""
-    start = 0
+    """The look-up windows of a file of ``rows`` rows: the first two are one step each, so the database
+    starts writing soon, and soon again (the second process normalizes from the second window on, once it
+    has started); then LOOK_UP_ROWS at a time."""
+    start, n = 0, 0
     while start < rows:
-        end = min(rows, start + (LOOK_UP_ROWS if start else STEP_ROWS))
+        end = min(rows, start + (LOOK_UP_ROWS if n >= 2 else STEP_ROWS))
         yield slice(start, end)
-        start = end
+        start, n = end, n + 1
 
 
 def read_file(path: Path) -> bytes:
