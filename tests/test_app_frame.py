@@ -57,7 +57,8 @@ async def test_start_up_work_waits_for_the_first_screen_to_paint_its_data(settin
     app.start_up._begin = recording_begin  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "connected", what="connection")
-        assert not app.start_up.begun
+        # (whether it has begun by now depends on how fast the board painted: what it saw when it began
+        # is what tells, below; the fallback timer is a minute off, so beginning at all is the screen's doing)
         await _ready(app, pilot, waiter)
         await wait_until(pilot, lambda: app.start_up.begun, what="start-up begun", timeout=10)
         assert seen and seen[0] == len(app.screen.columns) > 0  # type: ignore[attr-defined]
