@@ -43,6 +43,11 @@ def server_cpu(pgdata: Path | None) -> float | None:
         pids = [pid, *Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except (OSError, IndexError):
         return None
+    return processes_cpu(pids)
+
+
+def processes_cpu(pids: list[str] | list[int]) -> float:
+    """CPU seconds (user and system) the live processes ``pids`` have used so far."""
     total = 0.0
     for p in pids:
         try:
@@ -65,14 +70,7 @@ def helper_cpu() -> float:
     """CPU seconds this process's live child processes (the import's normalizer) have used so far."""
     import multiprocessing
 
-    total = 0.0
-    for child in multiprocessing.active_children():
-        try:
-            fields = Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / _TICK
-    return total
+    return processes_cpu([c.pid for c in multiprocessing.active_children() if c.pid is not None])
 
 
 def children_cpu() -> float:
