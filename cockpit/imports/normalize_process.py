@@ -4,7 +4,8 @@ Normalizing is pure Python (phone numbers, emails, domains) and the largest shar
 work. In the importing process it competes for the interpreter lock with the planning and the database
 writes; in a child process it runs on another core, some windows ahead, while this process plans and the
 database writes. The child runs the very same :func:`normalize_rows`, so the rows are exactly the ones
-an in-process normalization gives.
+an in-process normalization gives. Both processes claim pieces in a small shared array: a piece the child
+has not begun when the import needs it (the child still starting, or behind) is done here instead.
 
 The child is started with ``spawn`` (a fresh interpreter: nothing of the cockpit's threads, terminal or
 connections is inherited), writes nothing to the terminal and ignores Ctrl-C (the importing process
@@ -108,7 +109,12 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
     queued = deque()  # (window, its pieces with their numbers and futures), in order
     pending = iter(windows)
     spawn = multiprocessing.get_context("spawn")
-    claims = spawn.Array("b", len(parsed.rows) + 1) if steal else None  # a piece has a row at least
+    claims = None
+    if steal:
+        try:
+            claims = spawn.Array("b", len(parsed.rows) + 1)  # by piece number (a piece has a row at least)
+        except OSError as exc:  # no shared memory: the child does every piece it is given
+            log.warning("the import cannot share its pieces with the helper process: %s", exc)
     numbered = 0
 
     def fall_back(why: BaseException) -> None:
