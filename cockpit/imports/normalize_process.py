@@ -4,8 +4,8 @@ Normalizing is pure Python (phone numbers, emails, domains) and the largest shar
 work. In the importing process it competes for the interpreter lock with the planning and the database
 writes; in a child process it runs on another core, some windows ahead, while this process plans and the
 database writes. The child runs the very same :func:`normalize_rows`, so the rows are exactly the ones
-an in-process normalization gives. Both processes claim pieces in a small shared array: a piece the child
-has not begun when the import needs it (the child still starting, or behind) is done here instead.
+an in-process normalization gives. Both processes claim pieces in a small shared array: while the child is
+still starting, a piece it has not begun when the import needs it is done here instead.
 
 The child is started with ``spawn`` (a fresh interpreter: nothing of the cockpit's threads, terminal or
 connections is inherited), writes nothing to the terminal and ignores Ctrl-C (the importing process
@@ -88,9 +88,8 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
                        steal: bool = True, pieces_here: list[int] | None = None) -> Iterator[list[NormalizedRow]]:
     """Each window of rows, normalized, in order. ``parallel`` (default: for files of PARALLEL_FROM_ROWS
     rows or more) normalizes in a child process all windows but the first (which this process does
-    while the child starts). A piece the child has not started when it is needed (the child is still
-    starting, or behind) is normalized here instead (unless not ``steal``): the import never waits for work
-    nobody is doing. ``pieces_here`` (a one-item list) counts the pieces of the child's windows normalized here."""
+    while the child starts). Until the child has taken its first piece, a piece it has not started when it is
+    needed is normalized here instead (unless not ``steal``): the import does not wait for the child to start. ``pieces_here`` (a one-item list) counts the pieces of the child's windows normalized here."""
     def here(rows: Sequence[ParsedRow]) -> list[NormalizedRow]:
         return normalize_rows(parsed, manifest, default_country=default_country, rows=rows)
 
@@ -116,6 +115,7 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
         except OSError as exc:  # no shared memory: the child does every piece it is given
             log.warning("the import cannot share its pieces with the helper process: %s", exc)
     numbered = 0
+    child_working = False  # the child has taken a piece (pieces are taken here only until then)
 
     def fall_back(why: BaseException) -> None:
         nonlocal pool
@@ -164,7 +164,11 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
             out: list[NormalizedRow] = []
             for number, piece, future in pieces:
                 got: list[_Normalized] | None = None
-                if future is not None and pool is not None and (claims is None or not _claim(claims, number, HERE)):
+                # only while the child is starting: once it works, a piece done here would hold this
+                # process's interpreter lock against the event loop that streams to the database
+                taken_here = claims is not None and not child_working and _claim(claims, number, HERE)
+                if future is not None and pool is not None and not taken_here:
+                    child_working = True
                     try:
                         got = future.result()
                     except (BrokenProcessPool, OSError) as exc:
