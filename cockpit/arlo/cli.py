@@ -25,9 +25,11 @@ async def _client_for(store: Any, settings: Any) -> str:
     ids = await store.tasks.arlo_client_ids()
     if len(ids) == 1:
         return str(ids[0])
-    raise ScopeError(f"which client is this for? ({', '.join(map(str, ids))})" if ids else "which client is this for?",
-                     f"pass --client ID (e.g. cockpit --client {ids[0]} tell ...) or set COCKPIT_CLIENT_ID"
-                     if ids else "no client has a workspace yet: run `cockpit demo` or `cockpit workspace add`")
+    if not ids:
+        raise ScopeError("which client is this for?",
+                         "no client has a workspace yet: run `cockpit demo` or `cockpit workspace add`")
+    raise ScopeError(f"which client is this for? ({', '.join(map(str, ids))})",
+                     f"pass --client ID (e.g. cockpit --client {ids[0]} tell ...) or set COCKPIT_CLIENT_ID")
 
 
 @main.command("arlo")
