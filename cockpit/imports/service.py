@@ -17,8 +17,8 @@ from typing import Any
 
 from cockpit.contracts import ImportMappingManifest, new_id, ImportRowRecord, Provenance, RawImportBatch, validate
 from cockpit.errors import ValidationFailed
-from cockpit.gc_pause import paused_gc
 from cockpit.formatting import counted
+from cockpit.gc_pause import paused_gc
 from cockpit.imports.formats import parse_file
 from cockpit.imports.mapping import apply_remembered, profile_key, propose_manifest, user_edits
 from cockpit.imports.normalize import NormalizedRow

@@ -14,22 +14,14 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from psycopg._copy_base import (
-    TextFormatter,  # psycopg's own COPY text formatter (C), pinned version
-)
+# psycopg's own COPY text formatter (its C one), used off the event loop; psycopg is pinned exactly
+from psycopg._copy_base import TextFormatter
 from psycopg.adapt import Transformer
 from psycopg.rows import dict_row
 from pydantic_core import to_json
 
 from cockpit.contracts import ImportMappingManifest, RawImportBatch
-from cockpit.imports.models import (
-    AUTO_RULE,
-    Existing,
-    ImportStep,
-    LookUp,
-    Progress,
-    ProposalRecord,
-)
+from cockpit.imports.models import AUTO_RULE, Existing, ImportStep, LookUp, Progress, ProposalRecord
 from cockpit.store.core import Db
 from cockpit.store.worker_thread import iterate_in_thread
 
