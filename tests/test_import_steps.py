@@ -5,6 +5,7 @@ what one look-up before the import would (against real Postgres)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -19,7 +20,8 @@ from cockpit.imports.normalize import normalize_rows
 from cockpit.imports.proposals import ProposalPlanner
 from cockpit.imports.reader import parse_csv
 from cockpit.store import Store
-from cockpit.store.worker_thread import iterate_in_thread
+from cockpit.store import imports as imports_store
+from cockpit.store.worker_thread import SWITCH_INTERVAL, iterate_in_thread, quick_switching
 
 SARAH = "sarah.chen@meridianhealth.com"
 
@@ -112,12 +114,54 @@ async def test_the_worker_thread_hands_over_items_errors_and_stops_with_its_cons
     assert len(made) <= 3 + 2 + 2  # bounded: what was taken, what waited, and one being made
 
 
-async def test_an_import_in_small_steps_plans_what_one_look_up_before_it_would(store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_the_interpreter_switches_threads_quickly_while_a_worker_thread_works() -> None:
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+
+    def items() -> Iterator[int]:
+        for i in range(3):
+            seen.append(sys.getswitchinterval())
+            yield i
+
+    async for _ in iterate_in_thread(items()):
+        with quick_switching():  # nested, as two imports at once would
+            assert sys.getswitchinterval() == SWITCH_INTERVAL
+        assert sys.getswitchinterval() == SWITCH_INTERVAL
+    assert seen == [SWITCH_INTERVAL] * 3
+    assert sys.getswitchinterval() == before
+
+
+@pytest.mark.parametrize("pool_size", [4, 1])
+async def test_an_import_in_small_steps_plans_what_one_look_up_before_it_would(settings, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                               pool_size: int) -> None:
     """Four rows a look-up, two a step: a company and an email seen in an earlier step are linked, not
     proposed again; a company this import creates is not mistaken for one the CRM had (its name matches a
-    later row's)."""
+    later row's). The look-ups read the CRM in their own transactions (so they run while the import
+    writes), or in the import's own on a pool of one connection: the plan is the same."""
     monkeypatch.setattr(service, "LOOK_UP_ROWS", 4)
     monkeypatch.setattr(service, "STEP_ROWS", 2)
+    read_on: list[int] = []
+    existing_on = imports_store._existing_on
+
+    async def recording(conn, *keys):  # type: ignore[no-untyped-def]
+        read_on.append((await (await conn.execute("SELECT txid_current()")).fetchone())[0])
+        return await existing_on(conn, *keys)
+
+    monkeypatch.setattr(imports_store, "_existing_on", recording)
+    store = await Store.open(settings, min_size=0, max_size=pool_size)
+    try:
+        await _small_steps(store)
+    finally:
+        await store.close()
+    written_in = read_on and max(read_on)
+    assert len(read_on) >= 2
+    if pool_size == 1:
+        assert set(read_on) == {written_in}  # the import's own transaction, every time
+    else:
+        assert len(set(read_on)) == len(read_on)  # a transaction of its own each time
+
+
+async def _small_steps(store: Store) -> None:
     data = ("Full Name,Email,Company,Website,Title\r\n"
             "Ada Lovelace,ada@engines.example,Analytical Engines,engines.example,Countess\r\n"
             "Mary Somerville,mary@somerville.example,,,Polymath\r\n"

@@ -173,8 +173,9 @@ class ImportsRepo:
 
         ``steps(look_up)`` gives the import a step of rows at a time; it runs in a worker thread, preparing
         the next step while the database writes this one, and calls ``look_up`` (emails, domains, names)
-        for what the CRM holds, read through the stable views in this transaction. ``rows``: how many rows
-        the file has (for progress).
+        for what the CRM holds, read through the stable views in a read-only transaction of its own (so a
+        look-up runs while this transaction writes; on a pool of one connection, in this transaction).
+        ``rows``: how many rows the file has (for progress).
 
         Low-risk proposals are recorded already 'committed' under the auto rule (the database checks the
         rule holds) and their records are created in the same transaction, under the operational role,
@@ -200,9 +201,16 @@ class ImportsRepo:
                     (manifest.manifest_id, batch_id, client, manifest.schema_version,
                      json.dumps(manifest.to_json()), manifest.created_at))
 
-            busy = asyncio.Lock()  # the look-ups (asked for by the thread) and the writes take turns on conn
+            busy = asyncio.Lock()  # the writes (and look-ups, when they share conn) take turns on conn
+            # The look-ups read the CRM as committed, in their own read-only transactions, so they run while
+            # this one writes: the planner ignores what this import creates, so they see what it needs.
+            # A pool of one connection has none to spare: there they take turns with the writes on conn.
+            own_connection = (getattr(self.db.pool, "max_size", 1) or 1) > 1
 
             async def existing(emails: list[str], domains: list[str], names: list[str]) -> Existing:
+                if own_connection:
+                    async with self.db.tx("readonly") as reader:
+                        return await _existing_on(reader, emails, domains, names)
                 async with busy:
                     await conn.execute(AS_READONLY)
                     try:
