@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 PARALLEL_FROM_ROWS = 20_000  # smaller files are normalized in this process (a child costs ~0.5 s to start)
 PIECE_ROWS = 5000            # rows the child normalizes per task
-AHEAD = 5                    # pieces queued in the child at most (bounded memory): a window (LOOK_UP_ROWS) ahead
+AHEAD = 5                    # pieces queued in the child at most (bounded memory): the window after the one
+                             # being collected (LOOK_UP_ROWS), queued as soon as that one is taken
 
 # the child's file shape, and the pieces' claims (shared with the importing process), set by its initializer
 _shape: tuple[ParsedFile, ImportMappingManifest, str | None] | None = None
@@ -51,6 +52,8 @@ def _start_child(header: list[str], manifest: ImportMappingManifest, default_cou
     exception instead), leave Ctrl-C to the importing process, and remember the file's shape."""
     global _shape, _claims
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # it works a window ahead: on a busy machine the database server and the cockpit go first
+    os.nice(10)
     quiet = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(quiet, fd)
@@ -161,6 +164,7 @@ def normalized_windows(parsed: ParsedFile, manifest: ImportMappingManifest, wind
                 yield here(window)
                 continue
             window, pieces = queued.popleft()
+            queue_more()  # the child goes on to the next window while this one is collected and planned
             out: list[NormalizedRow] = []
             for number, piece, future in pieces:
                 got: list[_Normalized] | None = None
