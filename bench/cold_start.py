@@ -84,8 +84,11 @@ def child(url: str) -> None:
                     marks.setdefault("cpu_ready", marks["cpu"])
                     self.call_later(self.exit)
 
-        Probe(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run(
-            headless=True, size=(COLUMNS, LINES))
+        from cockpit import exit_watchdog
+
+        probe = Probe(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start)
+        probe.on_exit_begun = lambda: exit_watchdog.arm(settings.data_dir)  # as the terminal session does
+        probe.run(headless=True, size=(COLUMNS, LINES))
     print(" ".join(f"{k.replace(' ', '_')}={v}" for k, v in marks.items()))
 
 
@@ -104,7 +107,12 @@ def one_run(url: str, data_dir: str) -> dict[str, float]:
     proc = subprocess.run([sys.executable, str(HERE), "--child", url], capture_output=True, text=True, env=env,
                           timeout=120)
     if proc.returncode:
-        raise SystemExit(f"cold start run failed: {proc.stdout}{proc.stderr}")
+        from cockpit.errorlog import log_path
+
+        log = log_path(Path(data_dir))
+        stacks = log.read_text(errors="replace")[-6000:] if log.exists() else ""
+        raise SystemExit(f"cold start run failed (status {proc.returncode}): {proc.stdout}{proc.stderr}\n"
+                         f"its error log ({log}) ends:\n{stacks}")
     marks = dict(item.split("=") for item in proc.stdout.split() if "=" in item)
     return {k.replace("_", " "): float(v) - (0 if k.startswith("cpu") else t0) for k, v in marks.items()}
 

@@ -383,6 +383,13 @@ class CockpitApp(App[None]):
         self._screens: weakref.WeakSet[CockpitScreen] = weakref.WeakSet()
         self.start_up = StartUp(self, arlo=arlo, warm_up=warm_up)
         self.theme = settings.theme if settings.theme in self.available_themes else "textual-dark"
+        self.on_exit_begun: Callable[[], None] | None = None  # the terminal session arms its exit watchdog
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Every way out of the app comes here first (quit, a fatal error, a test's exit)."""
+        if self.on_exit_begun is not None:
+            self.on_exit_begun()
+        super().exit(*args, **kwargs)
 
     def _end_batch(self) -> None:
         super()._end_batch()
@@ -585,4 +592,9 @@ def run_app(settings: Settings, head_start: "HeadStart | None" = None) -> None:
 
     The command runs it inside :func:`cockpit.errorlog.tui_logging`: while the TUI owns the terminal (and
     while the head start opens the database), log records go to the error log instead of stderr."""
-    CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start).run()
+    from cockpit import exit_watchdog
+
+    app = CockpitApp(settings, arlo=settings.arlo_enabled, warm_up=True, head_start=head_start)
+    app.on_exit_begun = lambda: exit_watchdog.arm(settings.data_dir)
+    app.run()
+    exit_watchdog.arm(settings.data_dir)  # also when the app ended without exit() (an error on its way up)
