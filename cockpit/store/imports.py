@@ -14,9 +14,11 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-# psycopg's own COPY text formatter (its C one), used off the event loop; psycopg is pinned exactly
-from psycopg._copy_base import TextFormatter
-from psycopg.adapt import Transformer
+# psycopg's own COPY formatter (its C one), used off the event loop; psycopg is pinned exactly
+from psycopg import postgres
+from psycopg._copy_base import BinaryFormatter
+from psycopg.adapt import AdaptersMap, Dumper, Transformer
+from psycopg.pq import Format
 from psycopg.rows import dict_row
 from pydantic_core import to_json
 
@@ -38,11 +40,64 @@ _COMPANY_COLS = ("name", "domain", "city", "country", "industry", "linkedin_url"
 _CONTACT_ROW = ("id", *_CONTACT_COLS, "company_id")
 _COMPANY_ROW = ("id", *_COMPANY_COLS)
 
-ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN"
+# Both in COPY's binary format: the server parses no text for the uuids, timestamps and numbers (for 20k
+# proposals 0.78 s of server CPU instead of 0.99). The types, column by column:
+ROW_COPY = "COPY redkey.import_rows (batch_id, row_number, client_id, raw_values, status, errors) FROM STDIN (FORMAT binary)"
+ROW_TYPES = ("uuid", "int4", "text", "jsonb", "text", "jsonb")
 PROPOSAL_COPY = (
     "COPY redkey.proposals (proposal_id, client_id, kind, artifact_type, schema_version, batch_id, row_number, "
     "entity_type, action, target_id, payload, merge_candidate_refs, review_required, confidence, summary, "
-    "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN")
+    "auto_rule, status, committed_at, created_by, created_at, artifact) FROM STDIN (FORMAT binary)")
+PROPOSAL_TYPES = ("uuid", "text", "text", "text", "text", "uuid", "int4", "text", "text", "uuid", "jsonb", "jsonb",
+                  "bool", "float4", "text", "text", "text", "timestamptz", "text", "timestamptz", "jsonb")
+
+
+class _UuidDumper(Dumper):
+    """A uuid given as its canonical text (as the import's ids are), in binary."""
+
+    format = Format.BINARY
+    oid = postgres.types["uuid"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return bytes.fromhex(obj.replace("-", "")) if isinstance(obj, str) else obj.bytes
+
+
+class _JsonTextDumper(Dumper):
+    """jsonb given as JSON text already serialized (``_json``), in binary: jsonb's version byte, the text."""
+
+    format = Format.BINARY
+    oid = postgres.types["jsonb"].oid
+
+    def dump(self, obj: Any) -> bytes:
+        return b"\x01" + obj.encode()
+
+
+class _CopyFormat:
+    """Rows -> one COPY's binary data for columns of ``types`` (psycopg's formatter and dumpers, with the
+    two above for the import's uuids and JSON)."""
+
+    def __init__(self, adapt: Any, types: tuple[str, ...]) -> None:
+        adapters = AdaptersMap(adapt.adapters)
+        adapters.register_dumper(_UuidText, _UuidDumper)
+        adapters.register_dumper(_JsonText, _JsonTextDumper)
+        self.transformer = Transformer(adapters)
+        self.transformer.set_dumper_types([adapters.types[t].oid for t in types], Format.BINARY)
+
+    def data(self, rows: Iterable[tuple[Any, ...]]) -> bytearray:
+        formatter = BinaryFormatter(self.transformer)  # one per COPY: each starts with the signature
+        out = bytearray()
+        for row in rows:
+            out += formatter.write_row(row)
+        out += formatter.end()
+        return out
+
+
+class _UuidText(str):
+    """(only a key for the dumper registry)"""
+
+
+class _JsonText(str):
+    """(only a key for the dumper registry)"""
 
 
 @dataclass
@@ -67,26 +122,17 @@ def _view_row(cols: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
     return {c: v for c, v in zip(cols, values) if v is not None and v != ""}
 
 
-def _copy_data(formatter: TextFormatter, rows: Iterable[tuple[Any, ...]]) -> bytearray:
-    """``rows`` in COPY's text format, as psycopg writes them to the server."""
-    out = bytearray()
-    for row in rows:
-        out += formatter.write_row(row)
-    out += formatter.end()
-    return out
-
-
 def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str, adapt: Any) -> Iterator[_Step]:
     """Import steps -> what to write for each: the import_rows and proposals COPY data (the artifact
     serialised as the model stores it; formatted with ``adapt``'s adapters, the connection's), and the
     records of the low-risk proposals, built from the same proposal objects (nothing reads
     redkey.proposals back under row-level security: a self-join there ran a policy call per pair of rows)."""
     company_target: dict[str, str] = {}
-    formatter = TextFormatter(Transformer(adapt))
+    row_format, proposal_format = _CopyFormat(adapt, ROW_TYPES), _CopyFormat(adapt, PROPOSAL_TYPES)
     for st in steps:
         step = _Step(row_count=len(st.rows))
-        step.rows = _copy_data(formatter, ((batch_id, number, client, _json(values), "error" if errors else "ok",
-                                            _json(errors)) for number, values, errors in st.rows))
+        step.rows = row_format.data((batch_id, number, client, _json(values), "error" if errors else "ok",
+                                     _json(errors)) for number, values, errors in st.rows)
         proposals: list[tuple[Any, ...]] = []
         for p in st.proposals:
             auto = AUTO_RULE if (p.action == "create" and not p.review_required
@@ -106,7 +152,7 @@ def _steps(steps: Iterable[ImportStep], *, client: str, batch_id: str, adapt: An
                 p.entity_type, p.action, p.target_id, _json(c), _json(p.merge_candidate_refs), p.review_required,
                 p.confidence, proposal_summary(p), auto, "committed" if auto else "pending",
                 p.created_at if auto else None, p.created_by, p.created_at, p.artifact_json()))
-        step.proposals, step.proposal_count = _copy_data(formatter, proposals), len(proposals)
+        step.proposals, step.proposal_count = proposal_format.data(proposals), len(proposals)
         step.errors = sum(1 for _, _, e in st.rows if e)
         yield step
 
