@@ -45,7 +45,7 @@ from textual.worker_manager import WorkerManager
 
 from cockpit.client_switch import ClientSwitcher
 from cockpit.live_screens import LiveScreens
-from cockpit.store.changes import Counters
+from cockpit.models import Counters
 from cockpit.keyhelp import show_help
 from cockpit.reporting import Reporter
 from cockpit.reconnect import Connection

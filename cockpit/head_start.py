@@ -17,6 +17,14 @@ What it finds is used once:
 Every screen reloads from the app's store once it is connected, and the change feed listens from then on,
 so the board read here is on screen for a moment at most, never stale afterwards.
 
+With a database URL given (an existing database, as a deployment has), the reading happens in a forked
+child process instead of a thread: it imports the database modules (psycopg and the store, ~0.15 s of the
+start) and validates the board on the other core, and hands the board back through a pipe, so the
+cockpit's own process imports only what its first frame needs. The embedded server (no URL) is started
+by the cockpit's own process, which keeps it running (a child that started it would stop it as it
+exits), so there it is a thread. A thread is also used where there is no fork, or where threads run
+already (a fork then copies their locks mid-use).
+
 The thread does database work only: :meth:`HeadStart.begin` imports what it needs first (two threads
 importing the same modules at once could each hold a module the other waits for) and builds the models
 it validates (pydantic builds them on first use).
@@ -25,8 +33,11 @@ it validates (pydantic builds them on first use).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import pickle
 import shutil
+import signal
 import sys
 import threading
 from concurrent.futures import Future
@@ -77,11 +88,20 @@ class HeadStart:
         self.limit = first_page_size(terminal_height() if height is None else height, settings.page_size)
         self._future: Future[Found] = Future()
         self._board_taken = False
+        self.child_pid: int | None = None  # the child process reading, when it reads in one
 
     @classmethod
-    def begin(cls, settings: "Settings", *, height: int | None = None) -> "HeadStart":
-        """Start reading in a thread (after importing what it uses, here); ``height``: the screen's rows
-        (default: the terminal's)."""
+    def begin(cls, settings: "Settings", *, height: int | None = None, fork: bool | None = None) -> "HeadStart":
+        """Start reading, in a child process or a thread (see the module); ``height``: the screen's rows
+        (default: the terminal's); ``fork``: whether in a child process (default: when it can)."""
+        if fork is None:
+            fork = bool(settings.database_url) and hasattr(os, "fork") and threading.active_count() == 1
+        head_start = cls(settings, height=height)
+        if fork:
+            from cockpit.models import BoardView  # noqa: F401 - what the board is unpickled into, imported here
+
+            head_start._fork()
+            return head_start
         import cockpit.client_switch  # noqa: F401 - imported by this thread, not the reader
         import cockpit.db.connect  # noqa: F401
         import cockpit.db.migrate  # noqa: F401
@@ -91,7 +111,6 @@ class HeadStart:
 
         for model in (Client, Stage, StageTotal, DealCard, Page):  # what the reader validates: the models
             model.model_rebuild()  # are built on first use, here rather than in the thread
-        head_start = cls(settings, height=height)
         threading.Thread(target=head_start._run, name="cockpit-head-start", daemon=True).start()
         return head_start
 
@@ -100,6 +119,55 @@ class HeadStart:
             self._future.set_result(asyncio.run(self._read()))
         except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
             self._future.set_exception(exc)
+
+    def _fork(self) -> None:
+        """Read in a child process; a thread here waits (off the interpreter lock) for what it sends."""
+        readable, writable = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: read, send, and end without running anything of the parent's on exit
+            status = 0
+            try:
+                os.close(readable)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the cockpit's to handle
+                asyncio._set_running_loop(None)  # forked from inside a running loop (tests): not ours
+                try:
+                    outcome: tuple[bool, object] = (True, asyncio.run(self._read()))
+                except BaseException as exc:  # noqa: BLE001 - sent to the parent, which raises it
+                    outcome = (False, exc)
+                try:
+                    data = pickle.dumps(outcome)
+                except Exception as exc:  # noqa: BLE001 - an error that does not pickle is sent by name
+                    data = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+                with os.fdopen(writable, "wb") as out:
+                    out.write(data)
+            except BaseException:  # noqa: BLE001 - the parent's attempt of its own reports the failure
+                status = 1
+            finally:
+                os._exit(status)
+        os.close(writable)
+        self.child_pid = pid
+        atexit.register(self._end_child)  # a cockpit quit before the reading is done does not leave it running
+        threading.Thread(target=self._collect, args=(readable, pid), name="cockpit-head-start", daemon=True).start()
+
+    def _end_child(self) -> None:
+        if self.child_pid is not None and not self._future.done():  # still reading (the database is slow)
+            try:  # whatever it had begun is one transaction of its own: the server rolls it back
+                os.kill(self.child_pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def _collect(self, readable: int, pid: int) -> None:
+        try:
+            with os.fdopen(readable, "rb") as pipe:
+                data = pipe.read()
+            os.waitpid(pid, 0)
+            ok, value = pickle.loads(data) if data else (False, RuntimeError("the head start's child sent nothing"))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
+            ok, value = False, exc
+        if ok:
+            self._future.set_result(value)  # type: ignore[arg-type]
+        else:
+            self._future.set_exception(value if isinstance(value, BaseException) else RuntimeError(str(value)))
 
     async def _read(self) -> Found:
         from cockpit.cli import ensure_migrated

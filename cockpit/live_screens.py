@@ -11,7 +11,7 @@ from cockpit.changes import COUNTER_KINDS, ChangeFeed, Delivery
 
 if TYPE_CHECKING:
     from cockpit.app import CockpitApp
-    from cockpit.store.changes import Counters
+    from cockpit.models import Counters
 
 
 class LiveScreens:

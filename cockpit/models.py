@@ -275,3 +275,12 @@ class MoveResult(Row):
 class FormResult:
     contact_id: UUID
     created: bool
+
+
+@dataclass(frozen=True)
+class Counters:
+    """The header's live counts."""
+
+    approvals: int = 0   # proposals waiting for approval
+    questions: int = 0   # arlo's open questions (blocked tasks)
+    unread: int = 0      # unread exec-inbox items

@@ -5,6 +5,9 @@ change made in between shows), and a database that cannot be reached is reported
 from __future__ import annotations
 
 import asyncio
+import os
+
+import pytest
 
 from cockpit.app import CockpitApp
 from cockpit.config import Settings
@@ -20,9 +23,12 @@ def _columns(app: CockpitApp) -> bool:
     return isinstance(app.screen, PipelineScreen) and bool(app.screen.query(StageColumn))
 
 
-async def test_the_board_read_at_start_shows_before_the_connection_then_reloads_from_it(settings, store) -> None:  # type: ignore[no-untyped-def]
-    head_start = HeadStart.begin(settings, height=HEIGHT)
+@pytest.mark.parametrize("fork", [True, False], ids=["in a child process", "in a thread"])
+async def test_the_board_read_at_start_shows_before_the_connection_then_reloads_from_it(settings, store, fork) -> None:  # type: ignore[no-untyped-def]
+    head_start = HeadStart.begin(settings, height=HEIGHT, fork=fork)
     found = await head_start.found()
+    if fork:  # the child has ended and been reaped: no zombie left behind
+        assert head_start.child_pid and not os.path.exists(f"/proc/{head_start.child_pid}")
     assert found is not None and found.client_id == "bezeliq" and ("bezeliq", "BezelIQ") in found.registered
     limit = first_page_size(HEIGHT, settings.page_size)
     assert found.limit == limit and found.board == await store.crm.board_view(limit=limit)
@@ -51,19 +57,23 @@ async def test_the_board_read_at_start_shows_before_the_connection_then_reloads_
         assert app.store is not None and app.store.client_id == "bezeliq" and app.client_name == "BezelIQ"
 
 
-async def test_an_unreachable_database_is_reported_as_without_a_head_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("fork", [True, False], ids=["in a child process", "in a thread"])
+async def test_an_unreachable_database_is_reported_as_without_a_head_start(tmp_path, fork) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(database_url="postgresql://nobody:pw@127.0.0.1:1/none", data_dir=tmp_path,  # type: ignore[call-arg]
                         connect_timeout=2, _env_file=None)
-    app = CockpitApp(settings, clock=fixed_clock, head_start=HeadStart.begin(settings, height=HEIGHT))
+    head_start = HeadStart.begin(settings, height=HEIGHT, fork=fork)
+    app = CockpitApp(settings, clock=fixed_clock, head_start=head_start)
     async with app.run_test(size=(120, HEIGHT)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "lost", what="database unreachable", timeout=10)
         assert app.banner.startswith("database unreachable: ") and "retrying in 1s" in app.banner
         assert not _columns(app)
 
 
-async def test_no_client_to_scope_to_is_reported_as_without_a_head_start(empty_db_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("fork", [True, False], ids=["in a child process", "in a thread"])
+async def test_no_client_to_scope_to_is_reported_as_without_a_head_start(empty_db_url, tmp_path, fork) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(database_url=empty_db_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
-    app = CockpitApp(settings, clock=fixed_clock, head_start=HeadStart.begin(settings, height=HEIGHT))
+    head_start = HeadStart.begin(settings, height=HEIGHT, fork=fork)
+    app = CockpitApp(settings, clock=fixed_clock, head_start=head_start)
     async with app.run_test(size=(120, HEIGHT)) as pilot:
         await wait_until(pilot, lambda: app.connection_state == "no-client", what="no client", timeout=10)
         assert "no client is registered" in app.banner and not _columns(app)
@@ -79,7 +89,7 @@ async def test_a_board_read_after_the_screen_composed_still_shows_before_the_con
             await asyncio.to_thread(gate.wait, 10)
             return await super()._read()
 
-    head_start = Held.begin(settings, height=HEIGHT)
+    head_start = Held.begin(settings, height=HEIGHT, fork=False)  # the gate is this process's
     app = CockpitApp(settings, clock=fixed_clock, head_start=head_start)
     connect_gate = asyncio.Event()
     connect = app.connection._connect

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from textual.color import Color
 
 from cockpit.app import CockpitApp
@@ -31,8 +33,9 @@ class FramesSeen(CockpitApp):
         super()._display(screen, renderable)
 
 
-async def test_the_first_frame_sent_is_the_board_with_its_cards(settings) -> None:  # type: ignore[no-untyped-def]
-    head_start = HeadStart.begin(settings, height=HEIGHT)
+@pytest.mark.parametrize("fork", [True, False], ids=["read in a child process", "read in a thread"])
+async def test_the_first_frame_sent_is_the_board_with_its_cards(settings, fork) -> None:  # type: ignore[no-untyped-def]
+    head_start = HeadStart.begin(settings, height=HEIGHT, fork=fork)
     assert await head_start.found() is not None  # read before the screen composes
     app = FramesSeen(settings, clock=fixed_clock, head_start=head_start)
     app.frames = []

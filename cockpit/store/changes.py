@@ -20,6 +20,7 @@ import psycopg
 from psycopg import sql
 
 from cockpit.errors import DatabaseUnavailable
+from cockpit.models import Counters
 from cockpit.store.core import Db
 
 # "task" is arlo's work queue; "crm_task" Twenty's tasks on records (crm_tasks), "note" its notes.
@@ -107,15 +108,6 @@ def _raise_or(item: "Change | BaseException") -> "Change":
     if isinstance(item, BaseException):
         raise item
     return item
-
-
-@dataclass(frozen=True)
-class Counters:
-    """The header's live counts."""
-
-    approvals: int = 0   # proposals waiting for approval
-    questions: int = 0   # arlo's open questions (blocked tasks)
-    unread: int = 0      # unread exec-inbox items
 
 
 class ChangesRepo:
