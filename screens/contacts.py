@@ -148,18 +148,26 @@ class ContactsScreen(CockpitScreen):
             return await store.crm.contacts_page(query or None, limit=limit)
 
         self.call_store(first, lambda page: self._show_page(page, append=False), group="contact-list")
-        if self.dossier is not None:
-            self._load_detail(self.dossier.contact.id)
+        if self._detail_id is not None:
+            self._load_detail(self._detail_id)
+
+    @property
+    def _detail_id(self) -> UUID | None:
+        """The contact the detail shows, or is loading: one opened on purpose while its detail is on its way
+        counts (a reload of the one shown before would replace that load, and the opened one never show)."""
+        if self.pinned is not None:
+            return self.pinned
+        return self.dossier.contact.id if self.dossier is not None else None
 
     def apply_changes(self, delivery: "Delivery") -> None:
         """The contact on screen refreshes; a changed contact or company re-reads the list as far as it was
         loaded (the cursor stays on its contact)."""
         changed = delivery.ids.get("contact")
-        if self.dossier is not None:
-            shown = str(self.dossier.contact.id)
+        detail = self._detail_id
+        if detail is not None:
             others = delivery.kinds - {"contact"}
-            if others or changed is None or not changed or shown in changed:
-                self._load_detail(self.dossier.contact.id)
+            if others or changed is None or not changed or str(detail) in changed:
+                self._load_detail(detail)
         if changed and not delivery.touches({"company"}) and len(changed) <= 20:
             # named contacts: re-read only the rows on screen, in place (an enrichment burst elsewhere
             # costs nothing here)

@@ -177,3 +177,23 @@ async def test_keys_do_not_act_on_the_previous_contact_while_the_opened_one_load
             await pilot.pause()
             assert app.screen is screen, key  # no form opened for Sarah
         assert "still opening that contact" in " ".join(str(n.message) for n in app._notifications)
+
+
+async def test_a_change_arriving_while_an_opened_contact_loads_does_not_lose_it(settings, store, conn,
+                                                                              waiter) -> None:  # type: ignore[no-untyped-def]
+    """Sarah on screen, Priya opened (a jump): a change arriving before Priya's detail is read reloads
+    Priya's, not Sarah's (a reload of Sarah's replaced Priya's load, and Priya never showed)."""
+    from cockpit.changes import Delivery
+
+    [(priya,)] = await scoped_rows(conn, "bezeliq", "SELECT id FROM crm_contacts WHERE full_name = 'Priya Raman'")
+    app = CockpitApp(settings, store=store, clock=fixed_clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await _contacts(settings, store, pilot, app, waiter)
+        await _open_sarah(pilot, screen, waiter)
+        since = waiter.mark()
+        screen.show_contact(priya)
+        screen.apply_changes(Delivery({"task": set()}))  # e.g. a task filed elsewhere, at that moment
+        await waiter.worker(pilot, "contact-detail", since=since)
+        await wait_until(pilot, lambda: screen.dossier is not None and screen.dossier.contact.id == priya,
+                         what="Priya's dossier on screen")
+        assert "Priya Raman" in screen_text(app)
