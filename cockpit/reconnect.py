@@ -9,6 +9,7 @@ and ``banner``; the status bar and banner widgets watch them.
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import TYPE_CHECKING
 
 from cockpit.errorlog import record_exception
@@ -44,6 +45,8 @@ class Connection:
                 if app.store is None:
                     found = await self._head_start()
                     if found is not None:  # the database opened and migrated a moment ago: only the pool
+                        if "cockpit.store" not in sys.modules:  # read in a child process: importing the
+                            await self._next_frame()  # pool's modules holds the loop ~0.15 s; its board first
                         from cockpit.store import Store
 
                         app.store = await Store.open(app.settings, url=found.url, client_id=app.settings.client_id,
@@ -73,6 +76,15 @@ class Connection:
         app.connection_state = "connected"
         app.notify_screens()
         app.connected()
+
+    async def _next_frame(self, timeout: float = 0.5) -> None:
+        """Until the screen has been refreshed (what was handed to it meanwhile is painted), ``timeout`` at most."""
+        shown = asyncio.Event()
+        self.app.call_after_refresh(shown.set)
+        try:
+            await asyncio.wait_for(shown.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
 
     async def _head_start(self) -> "Found | None":
         """What the session's head start found (the first attempt only; see :mod:`cockpit.head_start`)."""
