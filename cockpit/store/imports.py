@@ -78,8 +78,8 @@ class _CopyFormat:
 
     def __init__(self, adapt: Any, types: tuple[str, ...]) -> None:
         adapters = AdaptersMap(adapt.adapters)
-        adapters.register_dumper(_UuidText, _UuidDumper)
-        adapters.register_dumper(_JsonText, _JsonTextDumper)
+        adapters.register_dumper(None, _UuidDumper)  # None: by their type's oid only, as the columns are typed
+        adapters.register_dumper(None, _JsonTextDumper)
         self.transformer = Transformer(adapters)
         self.transformer.set_dumper_types([adapters.types[t].oid for t in types], Format.BINARY)
 
@@ -90,14 +90,6 @@ class _CopyFormat:
             out += formatter.write_row(row)
         out += formatter.end()
         return out
-
-
-class _UuidText(str):
-    """(only a key for the dumper registry)"""
-
-
-class _JsonText(str):
-    """(only a key for the dumper registry)"""
 
 
 @dataclass
@@ -251,7 +243,7 @@ class ImportsRepo:
             # The look-ups read the CRM as committed, in their own read-only transactions, so they run while
             # this one writes: the planner ignores what this import creates, so they see what it needs.
             # A pool of one connection has none to spare: there they take turns with the writes on conn.
-            own_connection = (getattr(self.db.pool, "max_size", 1) or 1) > 1
+            own_connection = getattr(self.db.pool, "max_size", 1) > 1
 
             async def existing(emails: list[str], domains: list[str], names: list[str]) -> Existing:
                 if own_connection:
