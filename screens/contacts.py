@@ -154,7 +154,7 @@ class ContactsScreen(CockpitScreen):
     @property
     def _detail_id(self) -> UUID | None:
         """The contact the detail shows, or is loading: one opened on purpose while its detail is on its way
-        counts (a reload of the one shown before would replace that load, and the opened one never show)."""
+        counts (a reload of the one shown before would replace that load, and the opened one would never show)."""
         if self.pinned is not None:
             return self.pinned
         return self.dossier.contact.id if self.dossier is not None else None
